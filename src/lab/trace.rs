@@ -1,0 +1,60 @@
+//! `trace`: the whole trajectory of one optimizer from one start point.
+
+use super::run::{RunState, RunStatus, step_once};
+use crate::landscape::Surface;
+use crate::optim::Optimizer;
+use glam::DVec2;
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct TracePoint {
+    pub step: u64,
+    pub x: f64,
+    pub y: f64,
+    pub loss: f64,
+}
+
+/// A trajectory: rows from step 0 (the start) to the last step taken.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Trace {
+    pub points: Vec<TracePoint>,
+    /// `Done` when all steps were taken (whether or not the run converged on the way),
+    /// `Diverged` when it stopped early because the run diverged.
+    pub status: RunStatus,
+}
+
+/// Runs `steps` updates from `start`. A converged run keeps stepping (its rows show it standing
+/// still); a diverged run stops at the step where it diverged, which is the last row.
+pub fn trace(surface: &Surface, optimizer: &Optimizer, start: DVec2, steps: u64) -> Trace {
+    let mut opt = optimizer.clone();
+    opt.reset();
+    let mut state = RunState::start(surface, start);
+    let mut points = Vec::with_capacity(steps as usize + 1);
+    let row = |s: &RunState| TracePoint {
+        step: s.steps,
+        x: s.pos.x,
+        y: s.pos.y,
+        loss: s.loss,
+    };
+    points.push(row(&state));
+    if state.status == RunStatus::Diverged {
+        return Trace {
+            points,
+            status: RunStatus::Diverged,
+        };
+    }
+    for _ in 0..steps {
+        let status = step_once(surface, &mut opt, &mut state);
+        points.push(row(&state));
+        if status == RunStatus::Diverged {
+            return Trace {
+                points,
+                status: RunStatus::Diverged,
+            };
+        }
+    }
+    Trace {
+        points,
+        status: RunStatus::Done,
+    }
+}

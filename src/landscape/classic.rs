@@ -1,0 +1,406 @@
+//! The classic test functions of the optimization literature, each with the minimum the
+//! literature states for it and a note of what it tests. Formulas and minima follow the Virtual
+//! Library of Simulation Experiments (Surjanovic & Bingham, sfu.ca/~ssurjano) unless noted.
+
+use super::{Domain, SurfaceInfo, SurfaceKind, SurfaceParam};
+use glam::DVec2;
+use std::f64::consts::{E, PI, TAU};
+
+pub const RASTRIGIN: SurfaceInfo = SurfaceInfo {
+    id: "rastrigin",
+    display_name: "Rastrigin",
+    formula: "2a + x^2 - a cos(2 pi x) + y^2 - a cos(2 pi y), a = 10",
+    note: "an egg crate of regularly spaced local minima around one global minimum",
+    default_kind: SurfaceKind::Rastrigin { a: 10.0 },
+    default_domain: Domain::square(-5.12, 5.12),
+    default_start: DVec2::new(-4.2, 3.6),
+    params: &[SurfaceParam {
+        name: "a",
+        doc: "amplitude of the cosine ripples",
+        min: 0.0,
+        max: 50.0,
+    }],
+    tol: 1e-3,
+};
+
+pub const ACKLEY: SurfaceInfo = SurfaceInfo {
+    id: "ackley",
+    display_name: "Ackley",
+    formula: "-20 exp(-0.2 sqrt((x^2 + y^2)/2)) - exp((cos 2 pi x + cos 2 pi y)/2) + e + 20",
+    note: "a nearly flat, rippled outer region with one deep funnel at the origin",
+    default_kind: SurfaceKind::Ackley,
+    default_domain: Domain::square(-5.0, 5.0),
+    default_start: DVec2::new(-3.7, 2.9),
+    params: &[],
+    tol: 1e-3,
+};
+
+pub const HIMMELBLAU: SurfaceInfo = SurfaceInfo {
+    id: "himmelblau",
+    display_name: "Himmelblau",
+    formula: "(x^2 + y - 11)^2 + (x + y^2 - 7)^2",
+    note: "four equally good global minima: which one does each method pick?",
+    default_kind: SurfaceKind::Himmelblau,
+    default_domain: Domain::square(-5.0, 5.0),
+    default_start: DVec2::new(-0.3, -0.9),
+    params: &[],
+    tol: 1e-3,
+};
+
+pub const ROSENBROCK: SurfaceInfo = SurfaceInfo {
+    id: "rosenbrock",
+    display_name: "Rosenbrock",
+    formula: "(a - x)^2 + b (y - x^2)^2, a = 1, b = 100",
+    note: "a long, curved, flat-bottomed valley: ill-conditioning",
+    default_kind: SurfaceKind::Rosenbrock { a: 1.0, b: 100.0 },
+    default_domain: Domain::new(-2.0, 2.0, -1.0, 3.0),
+    default_start: DVec2::new(-1.5, 2.0),
+    params: &[
+        SurfaceParam {
+            name: "a",
+            doc: "the minimum is at (a, a^2)",
+            min: -1.5,
+            max: 1.5,
+        },
+        SurfaceParam {
+            name: "b",
+            doc: "steepness of the valley walls",
+            min: 0.0,
+            max: 1000.0,
+        },
+    ],
+    tol: 1e-3,
+};
+
+pub const BEALE: SurfaceInfo = SurfaceInfo {
+    id: "beale",
+    display_name: "Beale",
+    formula: "(1.5 - x + xy)^2 + (2.25 - x + xy^2)^2 + (2.625 - x + xy^3)^2",
+    note: "sharp ridges and flat arms: gradients that vary over orders of magnitude",
+    default_kind: SurfaceKind::Beale,
+    default_domain: Domain::square(-4.5, 4.5),
+    default_start: DVec2::new(1.0, 1.5),
+    params: &[],
+    tol: 1e-3,
+};
+
+pub const SIX_HUMP_CAMEL: SurfaceInfo = SurfaceInfo {
+    id: "six-hump-camel",
+    display_name: "Six-hump camel",
+    formula: "(4 - 2.1 x^2 + x^4/3) x^2 + xy + (-4 + 4 y^2) y^2",
+    note: "six local minima, two of them global and symmetric",
+    default_kind: SurfaceKind::SixHumpCamel,
+    default_domain: Domain::new(-3.0, 3.0, -2.0, 2.0),
+    default_start: DVec2::new(-1.6, 0.6),
+    params: &[],
+    tol: 1e-3,
+};
+
+pub const STYBLINSKI_TANG: SurfaceInfo = SurfaceInfo {
+    id: "styblinski-tang",
+    display_name: "Styblinski-Tang",
+    formula: "((x^4 - 16 x^2 + 5x) + (y^4 - 16 y^2 + 5y)) / 2",
+    note: "four basins of different depth: a deceptive local minimum near the start",
+    default_kind: SurfaceKind::StyblinskiTang,
+    default_domain: Domain::square(-5.0, 5.0),
+    default_start: DVec2::new(4.5, 4.5),
+    params: &[],
+    tol: 1e-3,
+};
+
+pub const LEVI13: SurfaceInfo = SurfaceInfo {
+    id: "levi13",
+    display_name: "Levi N.13",
+    formula: "sin^2(3 pi x) + (x - 1)^2 (1 + sin^2(3 pi y)) + (y - 1)^2 (1 + sin^2(2 pi y))",
+    note: "a bowl crossed by dense ripples: many shallow local minima",
+    default_kind: SurfaceKind::Levi13,
+    default_domain: Domain::square(-10.0, 10.0),
+    default_start: DVec2::new(-7.0, 6.5),
+    params: &[],
+    tol: 1e-3,
+};
+
+pub const GOLDSTEIN_PRICE: SurfaceInfo = SurfaceInfo {
+    id: "goldstein-price",
+    display_name: "Goldstein-Price",
+    formula: "[1 + (x+y+1)^2 (19 - 14x + 3x^2 - 14y + 6xy + 3y^2)] [30 + (2x-3y)^2 (18 - 32x + 12x^2 + 48y - 36xy + 27y^2)]",
+    note: "values spanning six orders of magnitude: a test of step-size adaptivity",
+    default_kind: SurfaceKind::GoldsteinPrice,
+    default_domain: Domain::square(-2.0, 2.0),
+    default_start: DVec2::new(-1.2, 1.4),
+    params: &[],
+    tol: 1e-2,
+};
+
+pub const SADDLE: SurfaceInfo = SurfaceInfo {
+    id: "saddle",
+    display_name: "Saddle",
+    formula: "x^2 - y^2 on [-2, 2]^2",
+    note: "a saddle point at the origin: does the method escape, and how fast?",
+    default_kind: SurfaceKind::Saddle,
+    default_domain: Domain::square(-2.0, 2.0),
+    default_start: DVec2::new(-1.8, 1e-3),
+    params: &[],
+    tol: 1e-3,
+};
+
+pub const PLATEAU: SurfaceInfo = SurfaceInfo {
+    id: "plateau",
+    display_name: "Plateau",
+    formula: "1 - exp(-(x^2 + y^2) / (2 sigma^2)), sigma = 1",
+    note: "a wide flat plateau with vanishing gradients around one narrow well",
+    default_kind: SurfaceKind::Plateau { sigma: 1.0 },
+    default_domain: Domain::square(-6.0, 6.0),
+    default_start: DVec2::new(-4.5, 3.5),
+    params: &[SurfaceParam {
+        name: "sigma",
+        doc: "width of the well",
+        min: 0.05,
+        max: 5.0,
+    }],
+    tol: 1e-3,
+};
+
+pub const BOWL: SurfaceInfo = SurfaceInfo {
+    id: "bowl",
+    display_name: "Convex bowl",
+    formula: "(x^2 + 4 y^2) / 2",
+    note: "a convex, mildly ill-conditioned quadratic: every sane method must succeed",
+    default_kind: SurfaceKind::Bowl,
+    default_domain: Domain::square(-3.0, 3.0),
+    default_start: DVec2::new(-2.5, 2.0),
+    params: &[],
+    tol: 1e-3,
+};
+
+/// Literature minima of the parameter-free kinds (and of the parametric ones whose minimum does
+/// not move with the parameter).
+pub fn stated_minimum(id: &str) -> (f64, Vec<DVec2>) {
+    match id {
+        "rastrigin" | "ackley" | "plateau" | "bowl" => (0.0, vec![DVec2::ZERO]),
+        // Himmelblau (1972); the three irrational minima to 15 digits (refined by Newton's
+        // method and checked in tests/math.rs).
+        "himmelblau" => (
+            0.0,
+            vec![
+                DVec2::new(3.0, 2.0),
+                DVec2::new(-2.805118086952745, 3.131312518250573),
+                DVec2::new(-3.779310253377747, -3.283185991286170),
+                DVec2::new(3.584428340330492, -1.848126526964404),
+            ],
+        ),
+        "beale" => (0.0, vec![DVec2::new(3.0, 0.5)]),
+        "six-hump-camel" => (
+            -1.031628453489877,
+            vec![
+                DVec2::new(0.08984201368301331, -0.7126564032704135),
+                DVec2::new(-0.08984201368301331, 0.7126564032704135),
+            ],
+        ),
+        "styblinski-tang" => (
+            -78.33233140754282,
+            vec![DVec2::splat(-2.903534027771177)],
+        ),
+        "levi13" => (0.0, vec![DVec2::new(1.0, 1.0)]),
+        "goldstein-price" => (3.0, vec![DVec2::new(0.0, -1.0)]),
+        "saddle" => (-4.0, vec![DVec2::new(0.0, -2.0), DVec2::new(0.0, 2.0)]),
+        _ => (f64::NAN, Vec::new()),
+    }
+}
+
+#[inline]
+pub fn rastrigin(a: f64, p: DVec2) -> f64 {
+    2.0 * a + p.x * p.x - a * (TAU * p.x).cos() + p.y * p.y - a * (TAU * p.y).cos()
+}
+
+#[inline]
+pub fn rastrigin_grad(a: f64, p: DVec2) -> DVec2 {
+    DVec2::new(
+        2.0 * p.x + a * TAU * (TAU * p.x).sin(),
+        2.0 * p.y + a * TAU * (TAU * p.y).sin(),
+    )
+}
+
+#[inline]
+pub fn ackley(p: DVec2) -> f64 {
+    let r = (0.5 * (p.x * p.x + p.y * p.y)).sqrt();
+    let c = 0.5 * ((TAU * p.x).cos() + (TAU * p.y).cos());
+    -20.0 * (-0.2 * r).exp() - c.exp() + E + 20.0
+}
+
+/// At the origin the first term has a cone tip; the gradient there is the subgradient 0.
+#[inline]
+pub fn ackley_grad(p: DVec2) -> DVec2 {
+    let r = (0.5 * (p.x * p.x + p.y * p.y)).sqrt();
+    let cone = if r > 0.0 {
+        2.0 * (-0.2 * r).exp() / r
+    } else {
+        0.0
+    };
+    let c = (0.5 * ((TAU * p.x).cos() + (TAU * p.y).cos())).exp();
+    DVec2::new(
+        cone * p.x + PI * (TAU * p.x).sin() * c,
+        cone * p.y + PI * (TAU * p.y).sin() * c,
+    )
+}
+
+#[inline]
+pub fn himmelblau(p: DVec2) -> f64 {
+    let u = p.x * p.x + p.y - 11.0;
+    let v = p.x + p.y * p.y - 7.0;
+    u * u + v * v
+}
+
+#[inline]
+pub fn himmelblau_grad(p: DVec2) -> DVec2 {
+    let u = p.x * p.x + p.y - 11.0;
+    let v = p.x + p.y * p.y - 7.0;
+    DVec2::new(4.0 * p.x * u + 2.0 * v, 2.0 * u + 4.0 * p.y * v)
+}
+
+#[inline]
+pub fn rosenbrock(a: f64, b: f64, p: DVec2) -> f64 {
+    let u = a - p.x;
+    let v = p.y - p.x * p.x;
+    u * u + b * v * v
+}
+
+#[inline]
+pub fn rosenbrock_grad(a: f64, b: f64, p: DVec2) -> DVec2 {
+    let v = p.y - p.x * p.x;
+    DVec2::new(-2.0 * (a - p.x) - 4.0 * b * p.x * v, 2.0 * b * v)
+}
+
+#[inline]
+pub fn beale(p: DVec2) -> f64 {
+    let (x, y) = (p.x, p.y);
+    let t1 = 1.5 - x + x * y;
+    let t2 = 2.25 - x + x * y * y;
+    let t3 = 2.625 - x + x * y * y * y;
+    t1 * t1 + t2 * t2 + t3 * t3
+}
+
+#[inline]
+pub fn beale_grad(p: DVec2) -> DVec2 {
+    let (x, y) = (p.x, p.y);
+    let (y2, y3) = (y * y, y * y * y);
+    let t1 = 1.5 - x + x * y;
+    let t2 = 2.25 - x + x * y2;
+    let t3 = 2.625 - x + x * y3;
+    DVec2::new(
+        2.0 * t1 * (y - 1.0) + 2.0 * t2 * (y2 - 1.0) + 2.0 * t3 * (y3 - 1.0),
+        2.0 * t1 * x + 4.0 * t2 * x * y + 6.0 * t3 * x * y2,
+    )
+}
+
+#[inline]
+pub fn six_hump_camel(p: DVec2) -> f64 {
+    let (x, y) = (p.x, p.y);
+    let x2 = x * x;
+    (4.0 - 2.1 * x2 + x2 * x2 / 3.0) * x2 + x * y + (-4.0 + 4.0 * y * y) * y * y
+}
+
+#[inline]
+pub fn six_hump_camel_grad(p: DVec2) -> DVec2 {
+    let (x, y) = (p.x, p.y);
+    let x2 = x * x;
+    DVec2::new(
+        8.0 * x - 8.4 * x2 * x + 2.0 * x2 * x2 * x + y,
+        x - 8.0 * y + 16.0 * y * y * y,
+    )
+}
+
+#[inline]
+pub fn styblinski_tang(p: DVec2) -> f64 {
+    let term = |v: f64| v * v * v * v - 16.0 * v * v + 5.0 * v;
+    0.5 * (term(p.x) + term(p.y))
+}
+
+#[inline]
+pub fn styblinski_tang_grad(p: DVec2) -> DVec2 {
+    let d = |v: f64| 2.0 * v * v * v - 16.0 * v + 2.5;
+    DVec2::new(d(p.x), d(p.y))
+}
+
+#[inline]
+pub fn levi13(p: DVec2) -> f64 {
+    let (x, y) = (p.x, p.y);
+    let s3x = (3.0 * PI * x).sin();
+    let s3y = (3.0 * PI * y).sin();
+    let s2y = (TAU * y).sin();
+    s3x * s3x + (x - 1.0).powi(2) * (1.0 + s3y * s3y) + (y - 1.0).powi(2) * (1.0 + s2y * s2y)
+}
+
+#[inline]
+pub fn levi13_grad(p: DVec2) -> DVec2 {
+    let (x, y) = (p.x, p.y);
+    let s3y = (3.0 * PI * y).sin();
+    let s2y = (TAU * y).sin();
+    DVec2::new(
+        3.0 * PI * (6.0 * PI * x).sin() + 2.0 * (x - 1.0) * (1.0 + s3y * s3y),
+        (x - 1.0).powi(2) * 3.0 * PI * (6.0 * PI * y).sin()
+            + 2.0 * (y - 1.0) * (1.0 + s2y * s2y)
+            + (y - 1.0).powi(2) * TAU * (2.0 * TAU * y).sin(),
+    )
+}
+
+#[inline]
+pub fn goldstein_price(p: DVec2) -> f64 {
+    let (x, y) = (p.x, p.y);
+    let a = x + y + 1.0;
+    let b = 19.0 - 14.0 * x + 3.0 * x * x - 14.0 * y + 6.0 * x * y + 3.0 * y * y;
+    let c = 2.0 * x - 3.0 * y;
+    let d = 18.0 - 32.0 * x + 12.0 * x * x + 48.0 * y - 36.0 * x * y + 27.0 * y * y;
+    (1.0 + a * a * b) * (30.0 + c * c * d)
+}
+
+#[inline]
+pub fn goldstein_price_grad(p: DVec2) -> DVec2 {
+    let (x, y) = (p.x, p.y);
+    let a = x + y + 1.0;
+    let b = 19.0 - 14.0 * x + 3.0 * x * x - 14.0 * y + 6.0 * x * y + 3.0 * y * y;
+    let c = 2.0 * x - 3.0 * y;
+    let d = 18.0 - 32.0 * x + 12.0 * x * x + 48.0 * y - 36.0 * x * y + 27.0 * y * y;
+    let first = 1.0 + a * a * b;
+    let second = 30.0 + c * c * d;
+    // d(first)/dx and d(first)/dy coincide: db/dx = db/dy = -14 + 6x + 6y.
+    let dfirst = 2.0 * a * b + a * a * (-14.0 + 6.0 * x + 6.0 * y);
+    let dsecond_dx = 4.0 * c * d + c * c * (-32.0 + 24.0 * x - 36.0 * y);
+    let dsecond_dy = -6.0 * c * d + c * c * (48.0 - 36.0 * x + 54.0 * y);
+    DVec2::new(
+        dfirst * second + first * dsecond_dx,
+        dfirst * second + first * dsecond_dy,
+    )
+}
+
+#[inline]
+pub fn saddle(p: DVec2) -> f64 {
+    p.x * p.x - p.y * p.y
+}
+
+#[inline]
+pub fn saddle_grad(p: DVec2) -> DVec2 {
+    DVec2::new(2.0 * p.x, -2.0 * p.y)
+}
+
+#[inline]
+pub fn plateau(sigma: f64, p: DVec2) -> f64 {
+    1.0 - (-(p.x * p.x + p.y * p.y) / (2.0 * sigma * sigma)).exp()
+}
+
+#[inline]
+pub fn plateau_grad(sigma: f64, p: DVec2) -> DVec2 {
+    let s2 = sigma * sigma;
+    let e = (-(p.x * p.x + p.y * p.y) / (2.0 * s2)).exp();
+    p * (e / s2)
+}
+
+#[inline]
+pub fn bowl(p: DVec2) -> f64 {
+    0.5 * (p.x * p.x + 4.0 * p.y * p.y)
+}
+
+#[inline]
+pub fn bowl_grad(p: DVec2) -> DVec2 {
+    DVec2::new(p.x, 4.0 * p.y)
+}

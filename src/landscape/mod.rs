@@ -1,0 +1,387 @@
+//! What is optimized: 2D surfaces with exact heights and gradients, their domains and their
+//! global minima. Plain Rust, no Bevy types: the sandbox and the lab share these.
+
+mod classic;
+mod minimum;
+mod seed;
+
+use glam::DVec2;
+use serde::{Deserialize, Serialize};
+
+pub use minimum::{MinimumEstimate, estimate_global_minimum};
+
+/// An axis-aligned rectangle of the plane: `x0..=x1` by `y0..=y1`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Domain {
+    pub x0: f64,
+    pub x1: f64,
+    pub y0: f64,
+    pub y1: f64,
+}
+
+impl Domain {
+    pub const fn new(x0: f64, x1: f64, y0: f64, y1: f64) -> Self {
+        Self { x0, x1, y0, y1 }
+    }
+
+    /// A square `lo..=hi` on both axes.
+    pub const fn square(lo: f64, hi: f64) -> Self {
+        Self::new(lo, hi, lo, hi)
+    }
+
+    pub fn width(&self) -> f64 {
+        self.x1 - self.x0
+    }
+
+    pub fn height(&self) -> f64 {
+        self.y1 - self.y0
+    }
+
+    /// The larger side: the scale used for "far outside" and "has stopped moving".
+    pub fn extent(&self) -> f64 {
+        self.width().max(self.height())
+    }
+
+    pub fn center(&self) -> DVec2 {
+        DVec2::new(0.5 * (self.x0 + self.x1), 0.5 * (self.y0 + self.y1))
+    }
+
+    pub fn contains(&self, p: DVec2) -> bool {
+        p.x >= self.x0 && p.x <= self.x1 && p.y >= self.y0 && p.y <= self.y1
+    }
+
+    /// Whether `p` is farther outside the domain than the domain's own width (or height): the
+    /// point where a run is declared diverged.
+    pub fn far_outside(&self, p: DVec2) -> bool {
+        let (w, h) = (self.width(), self.height());
+        p.x < self.x0 - w || p.x > self.x1 + w || p.y < self.y0 - h || p.y > self.y1 + h
+    }
+
+    /// A well-formed domain has finite bounds and positive width and height.
+    pub fn validate(&self) -> Result<(), String> {
+        let all = [self.x0, self.x1, self.y0, self.y1];
+        if all.iter().any(|v| !v.is_finite()) {
+            return Err("domain bounds must be finite numbers".into());
+        }
+        if self.x1 <= self.x0 || self.y1 <= self.y0 {
+            return Err(format!(
+                "domain must have x0 < x1 and y0 < y1 (got x {}..{}, y {}..{})",
+                self.x0, self.x1, self.y0, self.y1
+            ));
+        }
+        Ok(())
+    }
+
+    /// Maps the unit square onto the domain: `(0,0)` is `(x0,y0)`, `(1,1)` is `(x1,y1)`.
+    pub fn lerp(&self, u: f64, v: f64) -> DVec2 {
+        DVec2::new(self.x0 + u * self.width(), self.y0 + v * self.height())
+    }
+}
+
+/// The lowest value of a surface over its domain and every point where it is reached.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GlobalMinimum {
+    pub value: f64,
+    pub points: Vec<DVec2>,
+    /// True when the value was found numerically for a domain other than the one the catalog
+    /// states it for (e.g. a user-chosen domain that excludes the known minima).
+    pub estimated: bool,
+}
+
+/// The kinds of surface optiscape ships, with their parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum SurfaceKind {
+    /// The notebook's surface, exactly as it wrote it (3.14, not pi).
+    Seed,
+    Rastrigin { a: f64 },
+    Ackley,
+    Himmelblau,
+    Rosenbrock { a: f64, b: f64 },
+    Beale,
+    SixHumpCamel,
+    StyblinskiTang,
+    Levi13,
+    GoldsteinPrice,
+    Saddle,
+    Plateau { sigma: f64 },
+    Bowl,
+}
+
+/// One surface parameter, for menus, `list` and the sandbox's sliders.
+#[derive(Clone, Copy, Debug)]
+pub struct SurfaceParam {
+    pub name: &'static str,
+    pub doc: &'static str,
+    pub min: f64,
+    pub max: f64,
+}
+
+/// A catalog entry: everything about a built-in surface that does not depend on its parameters.
+#[derive(Clone, Copy, Debug)]
+pub struct SurfaceInfo {
+    /// The name used on the command line and in files.
+    pub id: &'static str,
+    pub display_name: &'static str,
+    /// The formula, in plain text.
+    pub formula: &'static str,
+    /// One line: what this surface tests.
+    pub note: &'static str,
+    pub default_kind: SurfaceKind,
+    pub default_domain: Domain,
+    pub default_start: DVec2,
+    pub params: &'static [SurfaceParam],
+    /// Default success tolerance: a run succeeds when its loss is within this of the global
+    /// minimum value.
+    pub tol: f64,
+}
+
+/// A surface: a kind with its parameters, on a domain.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Surface {
+    pub kind: SurfaceKind,
+    pub domain: Domain,
+}
+
+impl Default for Surface {
+    /// The notebook's surface.
+    fn default() -> Self {
+        Self::seed()
+    }
+}
+
+impl Surface {
+    /// The built-in surface with this id, its default parameters and domain.
+    pub fn by_id(id: &str) -> Option<Self> {
+        catalog().iter().find(|s| s.id == id).map(|s| Self {
+            kind: s.default_kind,
+            domain: s.default_domain,
+        })
+    }
+
+    /// The notebook's surface.
+    pub fn seed() -> Self {
+        Self::by_id("seed").expect("the catalog lists the seed surface")
+    }
+
+    pub fn info(&self) -> &'static SurfaceInfo {
+        let id = self.kind.id();
+        catalog()
+            .iter()
+            .find(|s| s.id == id)
+            .expect("every kind is in the catalog")
+    }
+
+    pub fn id(&self) -> &'static str {
+        self.kind.id()
+    }
+
+    pub fn display_name(&self) -> &'static str {
+        self.info().display_name
+    }
+
+    pub fn domain(&self) -> Domain {
+        self.domain
+    }
+
+    /// The region the camera frames by default (the notebook's view for `seed`).
+    pub fn view(&self) -> Domain {
+        match self.kind {
+            SurfaceKind::Seed if self.domain == self.info().default_domain => seed::VIEW,
+            _ => self.domain,
+        }
+    }
+
+    /// The default start point, moved inside the domain if the domain was changed.
+    pub fn default_start(&self) -> DVec2 {
+        let p = self.info().default_start;
+        let d = self.domain;
+        if d.contains(p) { p } else { d.center() }
+    }
+
+    /// The default success tolerance on loss.
+    pub fn tol(&self) -> f64 {
+        self.info().tol
+    }
+
+    #[inline]
+    pub fn height(&self, p: DVec2) -> f64 {
+        match self.kind {
+            SurfaceKind::Seed => seed::height(p),
+            SurfaceKind::Rastrigin { a } => classic::rastrigin(a, p),
+            SurfaceKind::Ackley => classic::ackley(p),
+            SurfaceKind::Himmelblau => classic::himmelblau(p),
+            SurfaceKind::Rosenbrock { a, b } => classic::rosenbrock(a, b, p),
+            SurfaceKind::Beale => classic::beale(p),
+            SurfaceKind::SixHumpCamel => classic::six_hump_camel(p),
+            SurfaceKind::StyblinskiTang => classic::styblinski_tang(p),
+            SurfaceKind::Levi13 => classic::levi13(p),
+            SurfaceKind::GoldsteinPrice => classic::goldstein_price(p),
+            SurfaceKind::Saddle => classic::saddle(p),
+            SurfaceKind::Plateau { sigma } => classic::plateau(sigma, p),
+            SurfaceKind::Bowl => classic::bowl(p),
+        }
+    }
+
+    /// The exact gradient (analytic; at kinks the subgradient with `sign(0) = 0`).
+    #[inline]
+    pub fn gradient(&self, p: DVec2) -> DVec2 {
+        match self.kind {
+            SurfaceKind::Seed => seed::gradient(p),
+            SurfaceKind::Rastrigin { a } => classic::rastrigin_grad(a, p),
+            SurfaceKind::Ackley => classic::ackley_grad(p),
+            SurfaceKind::Himmelblau => classic::himmelblau_grad(p),
+            SurfaceKind::Rosenbrock { a, b } => classic::rosenbrock_grad(a, b, p),
+            SurfaceKind::Beale => classic::beale_grad(p),
+            SurfaceKind::SixHumpCamel => classic::six_hump_camel_grad(p),
+            SurfaceKind::StyblinskiTang => classic::styblinski_tang_grad(p),
+            SurfaceKind::Levi13 => classic::levi13_grad(p),
+            SurfaceKind::GoldsteinPrice => classic::goldstein_price_grad(p),
+            SurfaceKind::Saddle => classic::saddle_grad(p),
+            SurfaceKind::Plateau { sigma } => classic::plateau_grad(sigma, p),
+            SurfaceKind::Bowl => classic::bowl_grad(p),
+        }
+    }
+
+    /// The global minimum on this surface's domain. For the catalog's domain (or any domain that
+    /// still holds the stated minima) the stated literature values; otherwise a numerical
+    /// estimate, marked as such.
+    pub fn global_minimum(&self) -> GlobalMinimum {
+        let (value, points) = self.kind.stated_minimum();
+        let inside: Vec<DVec2> = points
+            .iter()
+            .copied()
+            .filter(|p| self.domain.contains(*p))
+            .collect();
+        if inside.len() == points.len() {
+            return GlobalMinimum {
+                value,
+                points,
+                estimated: false,
+            };
+        }
+        let est = estimate_global_minimum(|p| self.height(p), self.domain, 257);
+        GlobalMinimum {
+            value: est.value,
+            points: est.points,
+            estimated: true,
+        }
+    }
+
+    /// The named parameters of this surface and their current values.
+    pub fn params(&self) -> Vec<(SurfaceParam, f64)> {
+        let info = self.info();
+        info.params
+            .iter()
+            .map(|p| (*p, self.kind.param(p.name).unwrap_or(f64::NAN)))
+            .collect()
+    }
+
+    /// Sets a surface parameter by name, checking its range.
+    pub fn set_param(&mut self, name: &str, value: f64) -> Result<(), String> {
+        let info = self.info();
+        let Some(spec) = info.params.iter().find(|p| p.name == name) else {
+            let names: Vec<&str> = info.params.iter().map(|p| p.name).collect();
+            return Err(if names.is_empty() {
+                format!("surface '{}' has no parameters", info.id)
+            } else {
+                format!(
+                    "surface '{}' has no parameter '{name}' (it has: {})",
+                    info.id,
+                    names.join(", ")
+                )
+            });
+        };
+        if !value.is_finite() || value < spec.min || value > spec.max {
+            return Err(format!(
+                "surface parameter {name} must be between {} and {} (got {value})",
+                spec.min, spec.max
+            ));
+        }
+        self.kind.set_param(name, value);
+        Ok(())
+    }
+}
+
+impl SurfaceKind {
+    pub fn id(&self) -> &'static str {
+        match self {
+            SurfaceKind::Seed => "seed",
+            SurfaceKind::Rastrigin { .. } => "rastrigin",
+            SurfaceKind::Ackley => "ackley",
+            SurfaceKind::Himmelblau => "himmelblau",
+            SurfaceKind::Rosenbrock { .. } => "rosenbrock",
+            SurfaceKind::Beale => "beale",
+            SurfaceKind::SixHumpCamel => "six-hump-camel",
+            SurfaceKind::StyblinskiTang => "styblinski-tang",
+            SurfaceKind::Levi13 => "levi13",
+            SurfaceKind::GoldsteinPrice => "goldstein-price",
+            SurfaceKind::Saddle => "saddle",
+            SurfaceKind::Plateau { .. } => "plateau",
+            SurfaceKind::Bowl => "bowl",
+        }
+    }
+
+    fn param(&self, name: &str) -> Option<f64> {
+        match (self, name) {
+            (SurfaceKind::Rastrigin { a }, "a") => Some(*a),
+            (SurfaceKind::Rosenbrock { a, .. }, "a") => Some(*a),
+            (SurfaceKind::Rosenbrock { b, .. }, "b") => Some(*b),
+            (SurfaceKind::Plateau { sigma }, "sigma") => Some(*sigma),
+            _ => None,
+        }
+    }
+
+    fn set_param(&mut self, name: &str, value: f64) {
+        match (self, name) {
+            (SurfaceKind::Rastrigin { a }, "a") => *a = value,
+            (SurfaceKind::Rosenbrock { a, .. }, "a") => *a = value,
+            (SurfaceKind::Rosenbrock { b, .. }, "b") => *b = value,
+            (SurfaceKind::Plateau { sigma }, "sigma") => *sigma = value,
+            _ => {}
+        }
+    }
+
+    /// The literature (or, for `seed`, the numerically proven) global minimum over the catalog's
+    /// default domain.
+    fn stated_minimum(&self) -> (f64, Vec<DVec2>) {
+        match *self {
+            SurfaceKind::Seed => (seed::MIN_VALUE, seed::MIN_POINTS.to_vec()),
+            SurfaceKind::Rosenbrock { a, .. } => (0.0, vec![DVec2::new(a, a * a)]),
+            _ => classic::stated_minimum(self.id()),
+        }
+    }
+}
+
+/// Every built-in surface, in menu order.
+pub fn catalog() -> &'static [SurfaceInfo] {
+    &CATALOG
+}
+
+static CATALOG: [SurfaceInfo; 13] = [
+    seed::INFO,
+    classic::RASTRIGIN,
+    classic::ACKLEY,
+    classic::HIMMELBLAU,
+    classic::ROSENBROCK,
+    classic::BEALE,
+    classic::SIX_HUMP_CAMEL,
+    classic::STYBLINSKI_TANG,
+    classic::LEVI13,
+    classic::GOLDSTEIN_PRICE,
+    classic::SADDLE,
+    classic::PLATEAU,
+    classic::BOWL,
+];
+
+/// `sign(v)` with `sign(0) = 0`: the subgradient convention at the kinks of `|v|`.
+#[inline]
+pub(crate) fn sign0(v: f64) -> f64 {
+    if v > 0.0 {
+        1.0
+    } else if v < 0.0 {
+        -1.0
+    } else {
+        0.0
+    }
+}

@@ -1,0 +1,59 @@
+//! The `optiscape` binary: parses the command line and hands the work to the library.
+
+use clap::Parser;
+use optiscape::cli::{Cli, Command, Output, list, trace_command};
+use std::io::Write;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                let _ = e.print();
+                return ExitCode::SUCCESS;
+            }
+            // One clear line, not clap's usage block.
+            let text = e.render().to_string();
+            let body = text.split("\n\nUsage:").next().unwrap_or(&text);
+            let line = body
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with("tip:") && !l.starts_with("For more"))
+                .collect::<Vec<_>>()
+                .join(" ");
+            let line = line.strip_prefix("error: ").unwrap_or(&line);
+            eprintln!("optiscape: error: {line} (see `optiscape --help`)");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match &cli.command {
+        Some(Command::List) => Ok(list()),
+        Some(Command::Trace(args)) => trace_command(args),
+        None => {
+            eprintln!(
+                "optiscape: the interactive sandbox is not built yet; use `optiscape list` or `optiscape trace` (see --help)"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(out) => emit(out),
+        Err(e) => {
+            eprintln!("optiscape: error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn emit(out: Output) -> ExitCode {
+    for note in &out.notes {
+        eprintln!("optiscape: note: {note}");
+    }
+    let mut stdout = std::io::stdout().lock();
+    // A closed pipe (e.g. `| head`) is not an error worth a panic.
+    let _ = stdout.write_all(out.stdout.as_bytes());
+    let _ = stdout.flush();
+    ExitCode::SUCCESS
+}

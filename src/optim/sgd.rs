@@ -1,0 +1,216 @@
+//! Plain and momentum gradient descent: torch.optim.SGD in its three forms, the notebook's own
+//! momentum, and Langevin dynamics (noisy SGD with a cooling temperature).
+
+use super::params::{Param, ParamSpec, common};
+use super::rng::Rng;
+use super::{StateValue, UpdateRule};
+use glam::DVec2;
+use serde::{Deserialize, Serialize};
+
+/// torch.optim.SGD without momentum: `g = grad + weight_decay * theta; theta -= lr * g`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Sgd {
+    pub lr: f64,
+    pub weight_decay: f64,
+}
+
+impl Default for Sgd {
+    /// torch.optim.SGD defaults: `lr = 1e-3`, `weight_decay = 0`.
+    fn default() -> Self {
+        Self {
+            lr: 1e-3,
+            weight_decay: 0.0,
+        }
+    }
+}
+
+impl UpdateRule for Sgd {
+    fn step(&mut self, pos: DVec2, grad: DVec2, _rng: &mut Rng) -> DVec2 {
+        let g = with_weight_decay(grad, pos, self.weight_decay);
+        -self.lr * g
+    }
+
+    fn reset(&mut self) {}
+
+    fn params(&mut self) -> Vec<Param<'_>> {
+        vec![
+            Param::num(&common::LR, &mut self.lr),
+            Param::num(&common::WEIGHT_DECAY, &mut self.weight_decay),
+        ]
+    }
+
+    fn state(&self) -> Vec<(&'static str, StateValue)> {
+        Vec::new()
+    }
+}
+
+/// torch.optim.SGD with momentum (dampening 0), optionally Nesterov's form:
+/// `b = g` on the first step, then `b = momentum * b + g`; the step uses `g + momentum * b`
+/// (Nesterov) or `b` (heavy ball); `theta -= lr * step`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MomentumSgd {
+    pub lr: f64,
+    pub momentum: f64,
+    pub weight_decay: f64,
+    /// Fixed by the method (`heavy-ball` or `nesterov`), not a user setting.
+    pub nesterov: bool,
+    /// The momentum buffer; `None` before the first step (torch initialises it to the gradient).
+    pub buf: Option<DVec2>,
+}
+
+impl MomentumSgd {
+    /// torch defaults except `momentum = 0.9` (torch's default 0 would be plain SGD).
+    pub fn new(nesterov: bool) -> Self {
+        Self {
+            lr: 1e-3,
+            momentum: 0.9,
+            weight_decay: 0.0,
+            nesterov,
+            buf: None,
+        }
+    }
+}
+
+impl UpdateRule for MomentumSgd {
+    fn step(&mut self, pos: DVec2, grad: DVec2, _rng: &mut Rng) -> DVec2 {
+        let g = with_weight_decay(grad, pos, self.weight_decay);
+        let b = match self.buf {
+            None => g,
+            Some(b) => b * self.momentum + g,
+        };
+        self.buf = Some(b);
+        let d = if self.nesterov {
+            g + b * self.momentum
+        } else {
+            b
+        };
+        -self.lr * d
+    }
+
+    fn reset(&mut self) {
+        self.buf = None;
+    }
+
+    fn params(&mut self) -> Vec<Param<'_>> {
+        vec![
+            Param::num(&common::LR, &mut self.lr),
+            Param::num(&common::MOMENTUM, &mut self.momentum),
+            Param::num(&common::WEIGHT_DECAY, &mut self.weight_decay),
+        ]
+    }
+
+    fn state(&self) -> Vec<(&'static str, StateValue)> {
+        vec![("momentum_buffer", StateValue::Vec(self.buf.unwrap_or(DVec2::ZERO)))]
+    }
+}
+
+/// The notebook's momentum (`momentum_updates`): Theano applies both updates at once, so the
+/// parameter moves with the velocity from before the step:
+/// `theta -= lr * v; v = momentum * v + (1 - momentum) * grad`, with `v` starting at 0.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NotebookMomentum {
+    pub lr: f64,
+    pub momentum: f64,
+    pub v: DVec2,
+}
+
+impl Default for NotebookMomentum {
+    /// The notebook's call: `momentum_updates(cost, [position], 0.2, 0.2)`.
+    fn default() -> Self {
+        Self {
+            lr: 0.2,
+            momentum: 0.2,
+            v: DVec2::ZERO,
+        }
+    }
+}
+
+impl UpdateRule for NotebookMomentum {
+    fn step(&mut self, _pos: DVec2, grad: DVec2, _rng: &mut Rng) -> DVec2 {
+        let d = -(self.lr * self.v);
+        self.v = self.momentum * self.v + (1.0 - self.momentum) * grad;
+        d
+    }
+
+    fn reset(&mut self) {
+        self.v = DVec2::ZERO;
+    }
+
+    fn params(&mut self) -> Vec<Param<'_>> {
+        vec![
+            Param::num(&common::LR, &mut self.lr),
+            Param::num(&common::MOMENTUM, &mut self.momentum),
+        ]
+    }
+
+    fn state(&self) -> Vec<(&'static str, StateValue)> {
+        vec![("velocity", StateValue::Vec(self.v))]
+    }
+}
+
+static TEMPERATURE: ParamSpec =
+    ParamSpec::non_negative("temperature", "initial temperature T0 of the noise", 5.0);
+static TEMP_DECAY: ParamSpec =
+    ParamSpec::factor("temp_decay", "factor the temperature is multiplied by after each step");
+
+/// Langevin dynamics (unadjusted Langevin algorithm, Welling & Teh 2011 without minibatches):
+/// `theta += -lr * g + sqrt(2 * lr * T_t) * xi`, `xi ~ N(0, I)`, `T_t = temperature * temp_decay^t`
+/// for the `t`-th step (from 0): noisy SGD that can hop out of local minima, then cools.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Langevin {
+    pub lr: f64,
+    pub temperature: f64,
+    pub temp_decay: f64,
+    pub weight_decay: f64,
+    /// The current temperature `T_t`.
+    pub temp: f64,
+}
+
+impl Default for Langevin {
+    fn default() -> Self {
+        Self {
+            lr: 1e-2,
+            temperature: 0.5,
+            temp_decay: 0.99,
+            weight_decay: 0.0,
+            temp: 0.5,
+        }
+    }
+}
+
+impl UpdateRule for Langevin {
+    fn step(&mut self, pos: DVec2, grad: DVec2, rng: &mut Rng) -> DVec2 {
+        let g = with_weight_decay(grad, pos, self.weight_decay);
+        let std = (2.0 * self.lr * self.temp).sqrt();
+        let xi = rng.normal2();
+        self.temp *= self.temp_decay;
+        -self.lr * g + std * xi
+    }
+
+    fn reset(&mut self) {
+        self.temp = self.temperature;
+    }
+
+    fn params(&mut self) -> Vec<Param<'_>> {
+        vec![
+            Param::num(&common::LR, &mut self.lr),
+            Param::num(&TEMPERATURE, &mut self.temperature),
+            Param::num(&TEMP_DECAY, &mut self.temp_decay),
+            Param::num(&common::WEIGHT_DECAY, &mut self.weight_decay),
+        ]
+    }
+
+    fn state(&self) -> Vec<(&'static str, StateValue)> {
+        vec![("temperature_now", StateValue::Scalar(self.temp))]
+    }
+}
+
+/// torch's coupled weight decay: `g + weight_decay * theta` (skipped when 0, as torch does).
+#[inline]
+pub(super) fn with_weight_decay(grad: DVec2, pos: DVec2, weight_decay: f64) -> DVec2 {
+    if weight_decay != 0.0 {
+        grad + pos * weight_decay
+    } else {
+        grad
+    }
+}

@@ -1,0 +1,30 @@
+//! Gradient transforms that compose in front of any update rule, in this order: clip by norm,
+//! then Gaussian noise (the optax way: a chain of transforms, then the rule).
+
+use super::rng::Rng;
+use glam::DVec2;
+
+/// Clips `g` to Euclidean norm `max_norm`, exactly as the notebook does:
+/// `g * min(max_norm, |g|) / |g|`. A zero or non-finite norm leaves `g` unchanged (the
+/// notebook's formula would divide 0 by 0 there). `max_norm <= 0` means off.
+#[inline]
+pub fn clip_by_norm(g: DVec2, max_norm: f64) -> DVec2 {
+    if max_norm <= 0.0 {
+        return g;
+    }
+    let norm = (g.x * g.x + g.y * g.y).sqrt();
+    if norm == 0.0 || !norm.is_finite() {
+        return g;
+    }
+    g * (max_norm.min(norm) / norm)
+}
+
+/// Adds independent Gaussian noise of standard deviation `std` to each component. `std <= 0`
+/// means off (and draws nothing from the random source).
+#[inline]
+pub fn add_noise(g: DVec2, std: f64, rng: &mut Rng) -> DVec2 {
+    if std <= 0.0 {
+        return g;
+    }
+    g + rng.normal2() * std
+}

@@ -1,0 +1,101 @@
+//! Ball entities: where a ball is, its optimizer (hyperparameters + state), its trail, and the
+//! fixed-timestep system that advances them.
+
+use super::{SimSettings, SimSurface};
+use crate::lab::{RunState, RunStatus, step_once};
+use crate::landscape::Surface;
+use crate::optim::Optimizer;
+use bevy::prelude::*;
+use glam::DVec2;
+use std::collections::VecDeque;
+
+/// A ball: which method it runs, its color, where it started, and its frame budget.
+#[derive(Component, Reflect, Clone, Debug)]
+#[reflect(Component)]
+pub struct Ball {
+    /// The method's id in the roster (a rule or preset id).
+    pub method: String,
+    pub color: Color,
+    /// The start point, in surface coordinates.
+    pub start: DVec2,
+    /// Frames (ticks) taken so far.
+    pub frames: u64,
+    /// The frame count at which the ball is done.
+    pub limit: u64,
+    /// Spawn order, for stable sorting and labels.
+    pub serial: u64,
+}
+
+/// Position (f64 surface coordinates), loss, update count, status, last gradient and step:
+/// the core's `RunState`, which `step_once` advances.
+#[derive(Component, Reflect, Clone, Debug, Default)]
+#[reflect(Component)]
+pub struct BallRun(#[reflect(ignore)] pub RunState);
+
+/// The ball's update rule: its hyperparameters and its state (velocity, accumulators...).
+#[derive(Component, Reflect, Clone, Debug, Default)]
+#[reflect(Component)]
+pub struct BallOptimizer(#[reflect(ignore)] pub Optimizer);
+
+/// The positions the ball has visited, newest last, bounded.
+#[derive(Component, Reflect, Clone, Debug, Default)]
+#[reflect(Component)]
+pub struct Trail(pub VecDeque<DVec2>);
+
+impl Trail {
+    pub fn push(&mut self, p: DVec2, max: usize) {
+        self.0.push_back(p);
+        while self.0.len() > max.max(2) {
+            self.0.pop_front();
+        }
+    }
+}
+
+/// Advances one ball by one frame: `steps_per_frame` updates of the shared `step_once`,
+/// stopping early when it converges or diverges. Returns whether it moved.
+pub fn advance_ball(
+    surface: &Surface,
+    ball: &mut Ball,
+    run: &mut BallRun,
+    opt: &mut BallOptimizer,
+    trail: &mut Trail,
+    trail_len: usize,
+) -> bool {
+    if run.0.status != RunStatus::Running || ball.frames >= ball.limit {
+        return false;
+    }
+    for _ in 0..opt.0.steps_per_frame.max(1) {
+        let status = step_once(surface, &mut opt.0, &mut run.0);
+        if run.0.pos.is_finite() {
+            trail.push(run.0.pos, trail_len);
+        }
+        if status != RunStatus::Running {
+            break;
+        }
+    }
+    ball.frames += 1;
+    if run.0.status == RunStatus::Running && ball.frames >= ball.limit {
+        run.0.status = RunStatus::Done;
+    }
+    true
+}
+
+/// `FixedUpdate`: every running ball takes one frame.
+pub(super) fn step_balls(
+    surface: Res<SimSurface>,
+    settings: Res<SimSettings>,
+    mut balls: Query<(&mut Ball, &mut BallRun, &mut BallOptimizer, &mut Trail)>,
+) {
+    for (mut ball, mut run, mut opt, mut trail) in &mut balls {
+        if run.0.status == RunStatus::Running {
+            advance_ball(
+                &surface.0,
+                &mut ball,
+                &mut run,
+                &mut opt,
+                &mut trail,
+                settings.trail_len,
+            );
+        }
+    }
+}

@@ -1,0 +1,295 @@
+//! `SimCommand`: everything the UI and input can ask of the simulation, and the system that
+//! carries it out.
+
+use super::{
+    Ball, BallOptimizer, BallRun, Roster, SimRng, SimSettings, SimSurface, StartPoints, Trail,
+    advance_ball,
+};
+use crate::lab::{RunState, RunStatus};
+use crate::landscape::{Domain, Surface};
+use bevy::prelude::*;
+use glam::DVec2;
+
+#[derive(Message, Clone, Debug, PartialEq)]
+pub enum SimCommand {
+    Play,
+    Pause,
+    TogglePlay,
+    /// Advance every running ball by one frame (while paused).
+    StepOnce,
+    /// Every ball back to its own start point, state cleared.
+    Reset,
+    /// Done balls get another `frames` frames and the simulation plays.
+    Continue,
+    /// Remove every ball.
+    Clear,
+    /// Replace all balls: `k` random start points (uniform over `region`, or the whole
+    /// domain), one ball per enabled method at each.
+    Restart { k: usize, region: Option<Domain> },
+    /// Replace all balls with one per enabled method at the surface's default start.
+    ResetToDefaultStart,
+    /// A ball of every enabled method at this point (surface coordinates).
+    Drop { at: DVec2 },
+    /// Copy the roster's hyperparameters of `method` into its existing balls.
+    ApplyHyperparameters { method: String },
+    /// Enable or disable a method: disabling removes its balls, enabling adds balls of it at
+    /// the current start points.
+    SetMethodEnabled { method: String, enabled: bool },
+    /// A new surface (kind, parameters or domain): balls restart at its default start.
+    SetSurface(Surface),
+    /// Reseed the random source.
+    SetSeed(u64),
+    SetSpeed(f64),
+    /// The frame budget for new and reset balls.
+    SetFrames(u64),
+}
+
+/// Startup: the notebook's scene, one ball per enabled method at the default start.
+pub(super) fn spawn_opening_scene(mut writer: MessageWriter<SimCommand>) {
+    writer.write(SimCommand::ResetToDefaultStart);
+}
+
+type BallQuery<'w, 's> = Query<
+    'w,
+    's,
+    (
+        Entity,
+        &'static mut Ball,
+        &'static mut BallRun,
+        &'static mut BallOptimizer,
+        &'static mut Trail,
+    ),
+>;
+
+#[allow(clippy::too_many_arguments)]
+pub(super) fn apply_commands(
+    mut messages: MessageReader<SimCommand>,
+    mut commands: Commands,
+    mut surface: ResMut<SimSurface>,
+    mut settings: ResMut<SimSettings>,
+    mut rng: ResMut<SimRng>,
+    mut starts: ResMut<StartPoints>,
+    mut roster: ResMut<Roster>,
+    mut balls: BallQuery,
+    mut serial: Local<u64>,
+) {
+    for msg in messages.read() {
+        match msg {
+            SimCommand::Play => settings.playing = true,
+            SimCommand::Pause => settings.playing = false,
+            SimCommand::TogglePlay => settings.playing = !settings.playing,
+            SimCommand::StepOnce => {
+                settings.playing = false;
+                for (_, mut ball, mut run, mut opt, mut trail) in &mut balls {
+                    advance_ball(
+                        &surface.0,
+                        &mut ball,
+                        &mut run,
+                        &mut opt,
+                        &mut trail,
+                        settings.trail_len,
+                    );
+                }
+            }
+            SimCommand::Reset => {
+                for (_, mut ball, mut run, mut opt, mut trail) in &mut balls {
+                    ball.frames = 0;
+                    ball.limit = settings.frames;
+                    run.0 = RunState::start(&surface.0, ball.start);
+                    opt.0.reset();
+                    trail.0.clear();
+                    trail.0.push_back(ball.start);
+                }
+            }
+            SimCommand::Continue => {
+                for (_, mut ball, mut run, _, _) in &mut balls {
+                    if run.0.status == RunStatus::Done || ball.frames >= ball.limit {
+                        ball.limit = ball.frames + settings.frames;
+                        if run.0.status == RunStatus::Done {
+                            run.0.status = RunStatus::Running;
+                        }
+                    }
+                }
+                settings.playing = true;
+            }
+            SimCommand::Clear => {
+                for (e, ..) in &balls {
+                    commands.entity(e).despawn();
+                }
+                starts.0.clear();
+            }
+            SimCommand::Restart { k, region } => {
+                let d = surface.0.domain;
+                let region = region
+                    .filter(|r| r.validate().is_ok())
+                    .map(|r| {
+                        Domain::new(
+                            r.x0.max(d.x0),
+                            r.x1.min(d.x1),
+                            r.y0.max(d.y0),
+                            r.y1.min(d.y1),
+                        )
+                    })
+                    .filter(|r| r.validate().is_ok())
+                    .unwrap_or(d);
+                let points = rng.points(region, (*k).clamp(1, 100_000));
+                replace_balls(&mut commands, &balls, &mut starts, points);
+                spawn_at_starts(
+                    &mut commands,
+                    &surface.0,
+                    &settings,
+                    &mut rng,
+                    &roster,
+                    &starts.0,
+                    None,
+                    &mut serial,
+                );
+            }
+            SimCommand::ResetToDefaultStart => {
+                let p = surface.0.default_start();
+                replace_balls(&mut commands, &balls, &mut starts, vec![p]);
+                spawn_at_starts(
+                    &mut commands,
+                    &surface.0,
+                    &settings,
+                    &mut rng,
+                    &roster,
+                    &starts.0,
+                    None,
+                    &mut serial,
+                );
+            }
+            SimCommand::Drop { at } => {
+                if surface.0.domain.contains(*at) {
+                    starts.0.push(*at);
+                    spawn_at_starts(
+                        &mut commands,
+                        &surface.0,
+                        &settings,
+                        &mut rng,
+                        &roster,
+                        &[*at],
+                        None,
+                        &mut serial,
+                    );
+                }
+            }
+            SimCommand::ApplyHyperparameters { method } => {
+                if let Some(entry) = roster.get(method) {
+                    for (_, ball, _, mut opt, _) in &mut balls {
+                        if ball.method == *method {
+                            opt.0.copy_hyperparameters(&entry.template);
+                        }
+                    }
+                }
+            }
+            SimCommand::SetMethodEnabled { method, enabled } => {
+                let Some(entry) = roster.get_mut(method) else {
+                    continue;
+                };
+                if entry.enabled == *enabled {
+                    continue;
+                }
+                entry.enabled = *enabled;
+                if *enabled {
+                    let only = method.clone();
+                    spawn_at_starts(
+                        &mut commands,
+                        &surface.0,
+                        &settings,
+                        &mut rng,
+                        &roster,
+                        &starts.0,
+                        Some(&only),
+                        &mut serial,
+                    );
+                } else {
+                    for (e, ball, ..) in &balls {
+                        if ball.method == *method {
+                            commands.entity(e).despawn();
+                        }
+                    }
+                }
+            }
+            SimCommand::SetSurface(s) => {
+                if s.domain.validate().is_err() {
+                    continue;
+                }
+                surface.0 = *s;
+                let p = surface.0.default_start();
+                replace_balls(&mut commands, &balls, &mut starts, vec![p]);
+                spawn_at_starts(
+                    &mut commands,
+                    &surface.0,
+                    &settings,
+                    &mut rng,
+                    &roster,
+                    &starts.0,
+                    None,
+                    &mut serial,
+                );
+            }
+            SimCommand::SetSeed(seed) => *rng = SimRng::new(*seed),
+            SimCommand::SetSpeed(v) => {
+                if v.is_finite() {
+                    settings.speed = v.clamp(1.0, 1000.0);
+                }
+            }
+            SimCommand::SetFrames(n) => settings.frames = (*n).max(1),
+        }
+    }
+}
+
+fn replace_balls(
+    commands: &mut Commands,
+    balls: &BallQuery,
+    starts: &mut StartPoints,
+    points: Vec<DVec2>,
+) {
+    for (e, ..) in balls {
+        commands.entity(e).despawn();
+    }
+    starts.0 = points;
+}
+
+/// Spawns one ball per enabled method (or only `only`) at each point.
+#[allow(clippy::too_many_arguments)]
+fn spawn_at_starts(
+    commands: &mut Commands,
+    surface: &Surface,
+    settings: &SimSettings,
+    rng: &mut SimRng,
+    roster: &Roster,
+    points: &[DVec2],
+    only: Option<&str>,
+    serial: &mut u64,
+) {
+    for entry in roster.enabled() {
+        if only.is_some_and(|id| id != entry.id) {
+            continue;
+        }
+        for &p in points {
+            let noise_seed = rng.rng.next_u64();
+            let mut opt = entry.template.clone().with_seed(noise_seed);
+            opt.reset();
+            *serial += 1;
+            let mut trail = Trail::default();
+            trail.0.push_back(p);
+            commands.spawn((
+                Name::new(format!("{} ball {}", entry.id, *serial)),
+                Ball {
+                    method: entry.id.to_string(),
+                    color: entry.color,
+                    start: p,
+                    frames: 0,
+                    limit: settings.frames,
+                    serial: *serial,
+                },
+                BallRun(RunState::start(surface, p)),
+                BallOptimizer(opt),
+                trail,
+                Transform::default(),
+            ));
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! The simulation as Bevy ECS, without rendering (runs under `MinimalPlugins`): balls are
+//! entities whose optimizer is a component; a fixed-timestep system advances them with the
+//! core's `step_once`; the UI and input drive it only through `SimCommand` messages.
+
+mod ball;
+mod commands;
+mod roster;
+
+pub use ball::{Ball, BallOptimizer, BallRun, Trail, advance_ball};
+pub use commands::SimCommand;
+pub use roster::{MethodEntry, Roster, method_color};
+
+use crate::landscape::{Domain, Surface};
+use crate::optim::Rng;
+use bevy::prelude::*;
+use glam::DVec2;
+
+/// The simulation's system sets, in order: commands are applied, then balls step.
+#[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SimSystems {
+    /// `Update`: apply `SimCommand`s.
+    Commands,
+    /// `FixedUpdate`: advance every running ball by one frame.
+    Step,
+}
+
+/// The surface every ball runs on.
+#[derive(Resource, Reflect, Clone, Default)]
+#[reflect(Resource)]
+pub struct SimSurface(#[reflect(ignore)] pub Surface);
+
+/// Run settings.
+#[derive(Resource, Reflect, Clone, Debug)]
+#[reflect(Resource)]
+pub struct SimSettings {
+    pub playing: bool,
+    /// Ticks (animation frames) per second of simulated time, 1..=1000.
+    pub speed: f64,
+    /// Frames each ball runs before it is done (the notebook's N = 300). A ball whose method
+    /// makes several updates per frame (AdaDelta's 10) makes that many per frame.
+    pub frames: u64,
+    /// Trail points kept per ball.
+    pub trail_len: usize,
+}
+
+impl Default for SimSettings {
+    fn default() -> Self {
+        Self {
+            playing: true,
+            speed: 30.0,
+            frames: 300,
+            trail_len: 3000,
+        }
+    }
+}
+
+/// The seeded random source behind random start points and per-ball noise seeds: the same seed
+/// reproduces a session.
+#[derive(Resource, Reflect, Clone, Debug, Default)]
+#[reflect(Resource)]
+pub struct SimRng {
+    pub seed: u64,
+    #[reflect(ignore)]
+    pub rng: Rng,
+}
+
+impl SimRng {
+    pub fn new(seed: u64) -> Self {
+        Self {
+            seed,
+            rng: Rng::new(seed),
+        }
+    }
+
+    /// `k` points uniform over `region`.
+    pub fn points(&mut self, region: Domain, k: usize) -> Vec<DVec2> {
+        (0..k)
+            .map(|_| {
+                let u = self.rng.uniform();
+                let v = self.rng.uniform();
+                region.lerp(u, v)
+            })
+            .collect()
+    }
+}
+
+/// The start points of the current set of balls (the same for every method).
+#[derive(Resource, Reflect, Clone, Debug, Default)]
+#[reflect(Resource)]
+pub struct StartPoints(pub Vec<DVec2>);
+
+/// The headless simulation: resources, messages and systems.
+pub struct SimPlugin;
+
+impl Plugin for SimPlugin {
+    fn build(&self, app: &mut App) {
+        app.init_resource::<SimSurface>()
+            .init_resource::<SimSettings>()
+            .init_resource::<StartPoints>()
+            .init_resource::<Roster>()
+            .insert_resource(SimRng::new(1))
+            .add_message::<SimCommand>()
+            .configure_sets(Update, SimSystems::Commands)
+            .configure_sets(FixedUpdate, SimSystems::Step)
+            .add_systems(Startup, commands::spawn_opening_scene)
+            .add_systems(
+                Update,
+                (commands::apply_commands, sync_fixed_rate)
+                    .chain()
+                    .in_set(SimSystems::Commands),
+            )
+            .add_systems(
+                FixedUpdate,
+                ball::step_balls
+                    .run_if(|s: Res<SimSettings>| s.playing)
+                    .in_set(SimSystems::Step),
+            );
+    }
+}
+
+/// Keeps the fixed timestep at the speed setting.
+fn sync_fixed_rate(settings: Res<SimSettings>, mut time: ResMut<Time<Fixed>>) {
+    let hz = settings.speed.clamp(1.0, 1000.0);
+    let want = std::time::Duration::from_secs_f64(1.0 / hz);
+    if time.timestep() != want {
+        time.set_timestep(want);
+    }
+}

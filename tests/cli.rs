@@ -1,0 +1,133 @@
+//! The `optiscape` binary's headless commands, run as a user runs them.
+
+use std::process::{Command, Output};
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_optiscape"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn list_names_every_surface_and_method_with_parameters() {
+    let o = run(&["list"]);
+    assert!(o.status.success());
+    let out = stdout(&o);
+    for s in optiscape::landscape::catalog() {
+        assert!(out.contains(&format!("  {}", s.id)), "surface {}", s.id);
+    }
+    for m in optiscape::optim::catalog() {
+        assert!(out.contains(&format!("  {}", m.id)), "method {}", m.id);
+    }
+    for p in ["lr", "betas", "momentum_decay", "initial_accumulator_value", "clip", "noise"] {
+        assert!(out.contains(p), "parameter {p}");
+    }
+}
+
+#[test]
+fn trace_prints_a_header_and_one_row_per_step_with_round_trip_numbers() {
+    let o = run(&["trace", "--surface", "seed", "--method", "seed:sgd", "--steps", "300"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "step,x,y,loss");
+    assert_eq!(lines.len(), 302);
+    assert_eq!(lines[1], format!("0,{:?},{:?},{:?}", 0.6 * 3.14, 1.9 * 3.14, {
+        let s = optiscape::landscape::Surface::seed();
+        s.height(s.default_start())
+    }));
+    // The last row is the independently computed notebook end point, to the last digit.
+    assert_eq!(lines[301], "300,3.935789355092478,15.844691541258683,-1.5318479055520222");
+    // Numbers parse back to the same f64 (shortest round-trip formatting).
+    for l in &lines[1..] {
+        for v in l.split(',').skip(1) {
+            let x: f64 = v.parse().unwrap();
+            assert_eq!(format!("{x:?}"), v);
+        }
+    }
+}
+
+#[test]
+fn trace_settings_start_and_json() {
+    let o = run(&[
+        "trace", "--surface", "rastrigin", "--method", "adam", "--set", "lr=0.05", "--set",
+        "betas=0.8,0.99", "--set", "clip=5", "--start", "-1.5,2.25", "--steps", "10", "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["method"], "adam");
+    assert_eq!(v["params"]["lr"], 0.05);
+    assert_eq!(v["params"]["betas"][1], 0.99);
+    assert_eq!(v["params"]["clip"], 5.0);
+    assert_eq!(v["start"][0], -1.5);
+    assert_eq!(v["points"].as_array().unwrap().len(), 11);
+    assert_eq!(v["status"], "done");
+    // The same run as CSV agrees with the JSON rows.
+    let o = run(&[
+        "trace", "--surface", "rastrigin", "--method", "adam", "--set", "lr=0.05", "--set",
+        "betas=0.8,0.99", "--set", "clip=5", "--start", "-1.5,2.25", "--steps", "10",
+    ]);
+    let csv = stdout(&o);
+    let last = csv.lines().last().unwrap();
+    let x: f64 = last.split(',').nth(1).unwrap().parse().unwrap();
+    assert_eq!(v["points"][10]["x"].as_f64().unwrap(), x);
+}
+
+#[test]
+fn a_preset_steps_per_frame_does_not_multiply_steps() {
+    let o = run(&["trace", "--surface", "seed", "--method", "seed:adadelta", "--steps", "7"]);
+    assert_eq!(stdout(&o).lines().count(), 9);
+}
+
+#[test]
+fn a_diverging_trace_stops_with_a_note() {
+    let o = run(&[
+        "trace", "--surface", "rastrigin", "--method", "sgd", "--set", "lr=100", "--start",
+        "1.3,0.4",
+    ]);
+    assert!(o.status.success());
+    assert!(stderr(&o).contains("diverged at step"), "{}", stderr(&o));
+    assert!(stdout(&o).lines().count() < 302);
+}
+
+#[test]
+fn bad_input_gives_one_clear_line_and_exit_2() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["trace", "--surface", "nope", "--method", "sgd"], "unknown surface 'nope'"),
+        (&["trace", "--surface", "seed", "--method", "nope"], "unknown method 'nope'"),
+        (&["trace", "--surface", "seed", "--method", "sgd", "--set", "zz=1"], "has no parameter 'zz'"),
+        (&["trace", "--surface", "seed", "--method", "sgd", "--set", "lr"], "NAME=VALUE"),
+        (&["trace", "--surface", "seed", "--method", "sgd", "--set", "lr=abc"], "expects a number"),
+        (&["trace", "--surface", "seed", "--method", "sgd", "--set", "lr=-0.1"], "lr must be > 0"),
+        (&["trace", "--surface", "seed", "--method", "adam", "--set", "betas=0.9"], "two numbers"),
+        (&["trace", "--surface", "seed", "--method", "sgd", "--steps", "0"], "--steps must be at least 1"),
+        (&["trace", "--surface", "seed", "--method", "sgd", "--steps", "-5"], "--steps"),
+        (&["trace", "--surface", "seed", "--method", "sgd", "--steps", "x"], "--steps"),
+        (&["trace", "--surface", "seed", "--method", "sgd", "--start", "100,1"], "outside the domain"),
+        (&["trace", "--surface", "seed", "--method", "sgd", "--start", "1"], "--start expects 2"),
+        (&["trace", "--surface", "seed", "--method", "sgd", "--start", "nan,1"], "finite"),
+        (&["trace", "--surface", "seed", "--method", "sgd", "--domain", "1,0,0,1"], "x0 < x1"),
+        (&["trace", "--surface", "seed", "--method", "sgd", "--format", "xml"], "xml"),
+        (&["trace", "--surface", "seed"], "--method"),
+        (&["frobnicate"], "frobnicate"),
+    ];
+    for (args, needle) in cases {
+        let o = run(args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: one line, got {err}");
+        assert!(err.contains(needle), "{args:?}: {err} lacks {needle}");
+        assert!(!err.contains("panicked"), "{args:?}");
+        assert!(stdout(&o).is_empty(), "{args:?}");
+    }
+}

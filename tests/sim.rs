@@ -1,0 +1,322 @@
+//! The headless simulation: `MinimalPlugins` + `SimPlugin`, manual fixed-time stepping, no
+//! window, no GPU.
+
+use bevy::prelude::*;
+use bevy::time::TimeUpdateStrategy;
+use glam::DVec2;
+use optiscape::lab::{RunStatus, trace};
+use optiscape::landscape::Surface;
+use optiscape::optim::Optimizer;
+use optiscape::sim::{
+    Ball, BallOptimizer, BallRun, Roster, SimCommand, SimPlugin, SimSettings, SimSurface,
+    StartPoints, Trail,
+};
+use std::time::Duration;
+
+/// An app whose every `update` advances simulated time by exactly one fixed tick.
+fn app() -> App {
+    let mut app = App::new();
+    app.add_plugins(MinimalPlugins).add_plugins(SimPlugin);
+    app.insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_secs_f64(
+        1.0 / 30.0,
+    )));
+    app.world_mut().resource_mut::<SimSettings>().trail_len = 100_000;
+    app.update();
+    app.update();
+    app
+}
+
+fn send(app: &mut App, cmd: SimCommand) {
+    app.world_mut().write_message(cmd);
+    app.update();
+}
+
+struct View {
+    method: String,
+    start: DVec2,
+    frames: u64,
+    steps: u64,
+    pos: DVec2,
+    status: RunStatus,
+    trail: Vec<DVec2>,
+}
+
+fn balls(app: &mut App) -> Vec<View> {
+    let mut q = app
+        .world_mut()
+        .query::<(&Ball, &BallRun, &Trail)>();
+    let mut v: Vec<View> = q
+        .iter(app.world())
+        .map(|(b, r, t)| View {
+            method: b.method.clone(),
+            start: b.start,
+            frames: b.frames,
+            steps: r.0.steps,
+            pos: r.0.pos,
+            status: r.0.status,
+            trail: t.0.iter().copied().collect(),
+        })
+        .collect();
+    v.sort_by(|a, b| a.method.cmp(&b.method).then(a.start.x.total_cmp(&b.start.x)));
+    v
+}
+
+fn run_until_settled(app: &mut App, max_updates: usize) {
+    for _ in 0..max_updates {
+        app.update();
+        if balls(app).iter().all(|b| b.status != RunStatus::Running) {
+            return;
+        }
+    }
+}
+
+#[test]
+fn opens_with_the_notebooks_five_runs_at_the_notebook_start() {
+    let mut app = app();
+    let b = balls(&mut app);
+    let mut methods: Vec<&str> = b.iter().map(|b| b.method.as_str()).collect();
+    methods.sort();
+    assert_eq!(
+        methods,
+        ["seed:adadelta", "seed:adagrad", "seed:adagrad-finetune", "seed:momentum", "seed:sgd"]
+    );
+    let start = Surface::seed().default_start();
+    assert!(b.iter().all(|b| b.start == start));
+}
+
+#[test]
+fn ecs_trajectories_equal_trace_bit_for_bit_and_stop_at_n_frames() {
+    let mut app = app();
+    run_until_settled(&mut app, 400);
+    let surface = app.world().resource::<SimSurface>().0;
+    for b in balls(&mut app) {
+        assert_ne!(b.status, RunStatus::Running, "{}", b.method);
+        let opt = Optimizer::by_id(&b.method).unwrap();
+        if b.status == RunStatus::Done {
+            assert_eq!(b.frames, 300, "{}", b.method);
+            assert_eq!(b.steps, 300 * opt.steps_per_frame as u64, "{}", b.method);
+        }
+        let t = trace(&surface, &opt, b.start, b.steps);
+        assert_eq!(b.trail.len(), t.points.len(), "{}", b.method);
+        for (p, q) in b.trail.iter().zip(&t.points) {
+            assert_eq!((p.x, p.y), (q.x, q.y), "{} at step {}", b.method, q.step);
+        }
+        assert_eq!(b.pos, b.trail[b.trail.len() - 1]);
+    }
+}
+
+#[test]
+fn a_preset_steps_per_frame_is_honoured() {
+    let mut app = app();
+    for _ in 0..5 {
+        app.update();
+    }
+    for b in balls(&mut app) {
+        let k = Optimizer::by_id(&b.method).unwrap().steps_per_frame as u64;
+        assert!(b.frames > 0);
+        assert_eq!(b.steps, k * b.frames, "{}", b.method);
+    }
+}
+
+#[test]
+fn pause_step_once_and_continue() {
+    let mut app = app();
+    send(&mut app, SimCommand::Pause);
+    let before: Vec<u64> = balls(&mut app).iter().map(|b| b.frames).collect();
+    for _ in 0..10 {
+        app.update();
+    }
+    let paused: Vec<u64> = balls(&mut app).iter().map(|b| b.frames).collect();
+    assert_eq!(before, paused, "paused balls do not move");
+    send(&mut app, SimCommand::StepOnce);
+    let stepped: Vec<u64> = balls(&mut app).iter().map(|b| b.frames).collect();
+    for (a, b) in before.iter().zip(&stepped) {
+        assert_eq!(a + 1, *b);
+    }
+    send(&mut app, SimCommand::SetFrames(20));
+    send(&mut app, SimCommand::Reset);
+    send(&mut app, SimCommand::Play);
+    run_until_settled(&mut app, 100);
+    let done = balls(&mut app);
+    assert!(done.iter().all(|b| b.frames <= 20));
+    assert!(done.iter().any(|b| b.status == RunStatus::Done && b.frames == 20));
+    send(&mut app, SimCommand::Continue);
+    for _ in 0..5 {
+        app.update();
+    }
+    let more = balls(&mut app);
+    assert!(more.iter().any(|b| b.frames > 20 && b.status == RunStatus::Running));
+}
+
+#[test]
+fn reset_returns_every_ball_to_its_start_with_fresh_state() {
+    let mut app = app();
+    for _ in 0..20 {
+        app.update();
+    }
+    send(&mut app, SimCommand::Pause);
+    send(&mut app, SimCommand::Reset);
+    for b in balls(&mut app) {
+        assert_eq!(b.pos, b.start);
+        assert_eq!((b.frames, b.steps), (0, 0));
+        assert_eq!(b.trail, vec![b.start]);
+    }
+    // After a reset the trajectory is the same again.
+    send(&mut app, SimCommand::Play);
+    run_until_settled(&mut app, 400);
+    let surface = app.world().resource::<SimSurface>().0;
+    for b in balls(&mut app) {
+        let t = trace(&surface, &Optimizer::by_id(&b.method).unwrap(), b.start, b.steps);
+        let last = t.points.last().unwrap();
+        assert_eq!((b.pos.x, b.pos.y), (last.x, last.y), "{}", b.method);
+    }
+}
+
+#[test]
+fn restart_spawns_k_identical_starts_per_method_reproducibly() {
+    let points = |seed: u64| {
+        let mut app = app();
+        send(&mut app, SimCommand::SetSeed(seed));
+        send(&mut app, SimCommand::Restart { k: 7, region: None });
+        let b = balls(&mut app);
+        assert_eq!(b.len(), 7 * 5);
+        let starts = app.world().resource::<StartPoints>().0.clone();
+        assert_eq!(starts.len(), 7);
+        for m in ["seed:sgd", "seed:adadelta"] {
+            let mut s: Vec<DVec2> = b.iter().filter(|b| b.method == m).map(|b| b.start).collect();
+            let mut want = starts.clone();
+            s.sort_by(|a, b| a.x.total_cmp(&b.x));
+            want.sort_by(|a, b| a.x.total_cmp(&b.x));
+            assert_eq!(s, want, "{m} uses the shared start points");
+        }
+        let d = app.world().resource::<SimSurface>().0.domain;
+        assert!(starts.iter().all(|p| d.contains(*p)));
+        starts
+    };
+    assert_eq!(points(42), points(42));
+    assert_ne!(points(42), points(43));
+}
+
+#[test]
+fn restart_in_a_region_stays_in_it() {
+    let mut app = app();
+    let region = optiscape::landscape::Domain::new(5.0, 6.0, 20.0, 22.0);
+    send(&mut app, SimCommand::Restart { k: 50, region: Some(region) });
+    let starts = app.world().resource::<StartPoints>().0.clone();
+    assert_eq!(starts.len(), 50);
+    assert!(starts.iter().all(|p| region.contains(*p)));
+}
+
+#[test]
+fn drop_spawns_one_ball_per_enabled_method_at_the_point() {
+    let mut app = app();
+    let at = DVec2::new(12.5, 20.25);
+    send(&mut app, SimCommand::Drop { at });
+    let b = balls(&mut app);
+    assert_eq!(b.len(), 10);
+    assert_eq!(b.iter().filter(|b| b.start == at).count(), 5);
+    // Outside the domain: nothing happens.
+    send(&mut app, SimCommand::Drop { at: DVec2::new(-50.0, 1.0) });
+    assert_eq!(balls(&mut app).len(), 10);
+    send(&mut app, SimCommand::Clear);
+    assert!(balls(&mut app).is_empty());
+}
+
+#[test]
+fn diverged_balls_stop_without_panic() {
+    let mut app = app();
+    {
+        let mut roster = app.world_mut().resource_mut::<Roster>();
+        for m in roster.0.iter_mut() {
+            m.enabled = false;
+        }
+        let sgd = roster.get_mut("sgd").unwrap();
+        sgd.enabled = true;
+        sgd.template.set("lr", "1000000").unwrap();
+    }
+    send(&mut app, SimCommand::SetSurface(Surface::by_id("rastrigin").unwrap()));
+    for _ in 0..20 {
+        app.update();
+    }
+    let b = balls(&mut app);
+    assert_eq!(b.len(), 1);
+    assert_eq!(b[0].status, RunStatus::Diverged);
+    let frames = b[0].frames;
+    for _ in 0..5 {
+        app.update();
+    }
+    assert_eq!(balls(&mut app)[0].frames, frames, "a diverged ball stops");
+}
+
+#[test]
+fn hyperparameters_apply_to_new_balls_and_on_request_to_existing_ones() {
+    let mut app = app();
+    for _ in 0..3 {
+        app.update();
+    }
+    app.world_mut()
+        .resource_mut::<Roster>()
+        .get_mut("seed:sgd")
+        .unwrap()
+        .template
+        .set("lr", "0.05")
+        .unwrap();
+    let lr_of = |app: &mut App, m: &str| -> Vec<String> {
+        let mut q = app.world_mut().query::<(&Ball, &mut BallOptimizer)>();
+        q.iter_mut(app.world_mut())
+            .filter(|(b, _)| b.method == m)
+            .map(|(_, mut o)| o.0.get("lr").unwrap())
+            .collect()
+    };
+    assert_eq!(lr_of(&mut app, "seed:sgd"), vec!["0.2"]);
+    send(&mut app, SimCommand::Drop { at: DVec2::new(10.0, 10.0) });
+    let mut lrs = lr_of(&mut app, "seed:sgd");
+    lrs.sort();
+    assert_eq!(lrs, vec!["0.05", "0.2"]);
+    send(&mut app, SimCommand::ApplyHyperparameters { method: "seed:sgd".into() });
+    assert_eq!(lr_of(&mut app, "seed:sgd"), vec!["0.05", "0.05"]);
+    // Other methods are untouched.
+    assert_eq!(lr_of(&mut app, "seed:momentum"), vec!["0.2", "0.2"]);
+}
+
+#[test]
+fn methods_can_be_removed_and_added_while_running() {
+    let mut app = app();
+    send(&mut app, SimCommand::Restart { k: 3, region: None });
+    for _ in 0..5 {
+        app.update();
+    }
+    send(&mut app, SimCommand::SetMethodEnabled { method: "seed:sgd".into(), enabled: false });
+    let b = balls(&mut app);
+    assert_eq!(b.len(), 12);
+    assert!(b.iter().all(|b| b.method != "seed:sgd"));
+    send(&mut app, SimCommand::SetMethodEnabled { method: "adam".into(), enabled: true });
+    let b = balls(&mut app);
+    assert_eq!(b.len(), 15);
+    let starts = app.world().resource::<StartPoints>().0.clone();
+    let adam: Vec<DVec2> = b.iter().filter(|b| b.method == "adam").map(|b| b.start).collect();
+    assert_eq!(adam.len(), 3);
+    assert!(adam.iter().all(|p| starts.contains(p)));
+    for _ in 0..5 {
+        app.update();
+    }
+    assert!(balls(&mut app).iter().filter(|b| b.method == "adam").all(|b| b.frames > 0));
+}
+
+#[test]
+fn speed_sets_the_fixed_timestep() {
+    let mut app = app();
+    send(&mut app, SimCommand::SetSpeed(300.0));
+    // 1/30 s of simulated time per update at 300 ticks/s: about 10 ticks per update.
+    send(&mut app, SimCommand::Reset);
+    let f0 = balls(&mut app)[0].frames;
+    for _ in 0..3 {
+        app.update();
+    }
+    let f1 = balls(&mut app)[0].frames;
+    assert!((28..=32).contains(&(f1 - f0)), "{f0} -> {f1}");
+    send(&mut app, SimCommand::SetSpeed(1e9));
+    assert_eq!(app.world().resource::<SimSettings>().speed, 1000.0);
+    send(&mut app, SimCommand::SetSpeed(f64::NAN));
+    assert_eq!(app.world().resource::<SimSettings>().speed, 1000.0);
+}
