@@ -230,7 +230,8 @@ pub fn trace_command(args: &TraceArgs) -> Result<Output, CliError> {
     if let Some(text) = &args.domain {
         let v = parse_numbers("--domain", text, 4)?;
         let d = Domain::new(v[0], v[1], v[2], v[3]);
-        d.validate().map_err(|e| CliError(format!("--domain: {e}")))?;
+        d.validate()
+            .map_err(|e| CliError(format!("--domain: {e}")))?;
         surface.domain = d;
     }
     let seed = parse_count("--seed", &args.seed, 0)?;

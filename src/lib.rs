@@ -7,8 +7,13 @@
 //! - [`view`], [`ui`]: rendering, egui panels and input ([`SandboxPlugin`]);
 //! - [`cli`]: the command line.
 
+pub mod app;
 pub mod cli;
 pub mod lab;
 pub mod landscape;
 pub mod optim;
 pub mod sim;
+pub mod ui;
+pub mod view;
+
+pub use app::{SandboxPlugin, run_sandbox};

@@ -32,10 +32,20 @@ fn main() -> ExitCode {
         Some(Command::List) => Ok(list()),
         Some(Command::Trace(args)) => trace_command(args),
         None => {
-            eprintln!(
-                "optiscape: the interactive sandbox is not built yet; use `optiscape list` or `optiscape trace` (see --help)"
-            );
-            return ExitCode::from(2);
+            if let Some(path) = &cli.sandbox.screenshot
+                && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+                && !dir.is_dir()
+            {
+                eprintln!(
+                    "optiscape: error: --screenshot: the folder {} does not exist",
+                    dir.display()
+                );
+                return ExitCode::from(2);
+            }
+            return match optiscape::run_sandbox(&cli.sandbox) {
+                bevy::app::AppExit::Success => ExitCode::SUCCESS,
+                bevy::app::AppExit::Error(code) => ExitCode::from(code.get()),
+            };
         }
     };
     match result {

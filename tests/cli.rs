@@ -1,5 +1,9 @@
 //! The `optiscape` binary's headless commands, run as a user runs them.
 
+// The notebook's constants use 3.14, not pi.
+#![allow(clippy::approx_constant)]
+
+use bevy::color::ColorToPacked;
 use std::process::{Command, Output};
 
 fn run(args: &[&str]) -> Output {
@@ -28,25 +32,46 @@ fn list_names_every_surface_and_method_with_parameters() {
     for m in optiscape::optim::catalog() {
         assert!(out.contains(&format!("  {}", m.id)), "method {}", m.id);
     }
-    for p in ["lr", "betas", "momentum_decay", "initial_accumulator_value", "clip", "noise"] {
+    for p in [
+        "lr",
+        "betas",
+        "momentum_decay",
+        "initial_accumulator_value",
+        "clip",
+        "noise",
+    ] {
         assert!(out.contains(p), "parameter {p}");
     }
 }
 
 #[test]
 fn trace_prints_a_header_and_one_row_per_step_with_round_trip_numbers() {
-    let o = run(&["trace", "--surface", "seed", "--method", "seed:sgd", "--steps", "300"]);
+    let o = run(&[
+        "trace",
+        "--surface",
+        "seed",
+        "--method",
+        "seed:sgd",
+        "--steps",
+        "300",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines[0], "step,x,y,loss");
     assert_eq!(lines.len(), 302);
-    assert_eq!(lines[1], format!("0,{:?},{:?},{:?}", 0.6 * 3.14, 1.9 * 3.14, {
-        let s = optiscape::landscape::Surface::seed();
-        s.height(s.default_start())
-    }));
+    assert_eq!(
+        lines[1],
+        format!("0,{:?},{:?},{:?}", 0.6 * 3.14, 1.9 * 3.14, {
+            let s = optiscape::landscape::Surface::seed();
+            s.height(s.default_start())
+        })
+    );
     // The last row is the independently computed notebook end point, to the last digit.
-    assert_eq!(lines[301], "300,3.935789355092478,15.844691541258683,-1.5318479055520222");
+    assert_eq!(
+        lines[301],
+        "300,3.935789355092478,15.844691541258683,-1.5318479055520222"
+    );
     // Numbers parse back to the same f64 (shortest round-trip formatting).
     for l in &lines[1..] {
         for v in l.split(',').skip(1) {
@@ -59,8 +84,22 @@ fn trace_prints_a_header_and_one_row_per_step_with_round_trip_numbers() {
 #[test]
 fn trace_settings_start_and_json() {
     let o = run(&[
-        "trace", "--surface", "rastrigin", "--method", "adam", "--set", "lr=0.05", "--set",
-        "betas=0.8,0.99", "--set", "clip=5", "--start", "-1.5,2.25", "--steps", "10", "--format",
+        "trace",
+        "--surface",
+        "rastrigin",
+        "--method",
+        "adam",
+        "--set",
+        "lr=0.05",
+        "--set",
+        "betas=0.8,0.99",
+        "--set",
+        "clip=5",
+        "--start",
+        "-1.5,2.25",
+        "--steps",
+        "10",
+        "--format",
         "json",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -74,8 +113,21 @@ fn trace_settings_start_and_json() {
     assert_eq!(v["status"], "done");
     // The same run as CSV agrees with the JSON rows.
     let o = run(&[
-        "trace", "--surface", "rastrigin", "--method", "adam", "--set", "lr=0.05", "--set",
-        "betas=0.8,0.99", "--set", "clip=5", "--start", "-1.5,2.25", "--steps", "10",
+        "trace",
+        "--surface",
+        "rastrigin",
+        "--method",
+        "adam",
+        "--set",
+        "lr=0.05",
+        "--set",
+        "betas=0.8,0.99",
+        "--set",
+        "clip=5",
+        "--start",
+        "-1.5,2.25",
+        "--steps",
+        "10",
     ]);
     let csv = stdout(&o);
     let last = csv.lines().last().unwrap();
@@ -85,14 +137,29 @@ fn trace_settings_start_and_json() {
 
 #[test]
 fn a_preset_steps_per_frame_does_not_multiply_steps() {
-    let o = run(&["trace", "--surface", "seed", "--method", "seed:adadelta", "--steps", "7"]);
+    let o = run(&[
+        "trace",
+        "--surface",
+        "seed",
+        "--method",
+        "seed:adadelta",
+        "--steps",
+        "7",
+    ]);
     assert_eq!(stdout(&o).lines().count(), 9);
 }
 
 #[test]
 fn a_diverging_trace_stops_with_a_note() {
     let o = run(&[
-        "trace", "--surface", "rastrigin", "--method", "sgd", "--set", "lr=100", "--start",
+        "trace",
+        "--surface",
+        "rastrigin",
+        "--method",
+        "sgd",
+        "--set",
+        "lr=100",
+        "--start",
         "1.3,0.4",
     ]);
     assert!(o.status.success());
@@ -103,21 +170,170 @@ fn a_diverging_trace_stops_with_a_note() {
 #[test]
 fn bad_input_gives_one_clear_line_and_exit_2() {
     let cases: &[(&[&str], &str)] = &[
-        (&["trace", "--surface", "nope", "--method", "sgd"], "unknown surface 'nope'"),
-        (&["trace", "--surface", "seed", "--method", "nope"], "unknown method 'nope'"),
-        (&["trace", "--surface", "seed", "--method", "sgd", "--set", "zz=1"], "has no parameter 'zz'"),
-        (&["trace", "--surface", "seed", "--method", "sgd", "--set", "lr"], "NAME=VALUE"),
-        (&["trace", "--surface", "seed", "--method", "sgd", "--set", "lr=abc"], "expects a number"),
-        (&["trace", "--surface", "seed", "--method", "sgd", "--set", "lr=-0.1"], "lr must be > 0"),
-        (&["trace", "--surface", "seed", "--method", "adam", "--set", "betas=0.9"], "two numbers"),
-        (&["trace", "--surface", "seed", "--method", "sgd", "--steps", "0"], "--steps must be at least 1"),
-        (&["trace", "--surface", "seed", "--method", "sgd", "--steps", "-5"], "--steps"),
-        (&["trace", "--surface", "seed", "--method", "sgd", "--steps", "x"], "--steps"),
-        (&["trace", "--surface", "seed", "--method", "sgd", "--start", "100,1"], "outside the domain"),
-        (&["trace", "--surface", "seed", "--method", "sgd", "--start", "1"], "--start expects 2"),
-        (&["trace", "--surface", "seed", "--method", "sgd", "--start", "nan,1"], "finite"),
-        (&["trace", "--surface", "seed", "--method", "sgd", "--domain", "1,0,0,1"], "x0 < x1"),
-        (&["trace", "--surface", "seed", "--method", "sgd", "--format", "xml"], "xml"),
+        (
+            &["trace", "--surface", "nope", "--method", "sgd"],
+            "unknown surface 'nope'",
+        ),
+        (
+            &["trace", "--surface", "seed", "--method", "nope"],
+            "unknown method 'nope'",
+        ),
+        (
+            &[
+                "trace",
+                "--surface",
+                "seed",
+                "--method",
+                "sgd",
+                "--set",
+                "zz=1",
+            ],
+            "has no parameter 'zz'",
+        ),
+        (
+            &[
+                "trace",
+                "--surface",
+                "seed",
+                "--method",
+                "sgd",
+                "--set",
+                "lr",
+            ],
+            "NAME=VALUE",
+        ),
+        (
+            &[
+                "trace",
+                "--surface",
+                "seed",
+                "--method",
+                "sgd",
+                "--set",
+                "lr=abc",
+            ],
+            "expects a number",
+        ),
+        (
+            &[
+                "trace",
+                "--surface",
+                "seed",
+                "--method",
+                "sgd",
+                "--set",
+                "lr=-0.1",
+            ],
+            "lr must be > 0",
+        ),
+        (
+            &[
+                "trace",
+                "--surface",
+                "seed",
+                "--method",
+                "adam",
+                "--set",
+                "betas=0.9",
+            ],
+            "two numbers",
+        ),
+        (
+            &[
+                "trace",
+                "--surface",
+                "seed",
+                "--method",
+                "sgd",
+                "--steps",
+                "0",
+            ],
+            "--steps must be at least 1",
+        ),
+        (
+            &[
+                "trace",
+                "--surface",
+                "seed",
+                "--method",
+                "sgd",
+                "--steps",
+                "-5",
+            ],
+            "--steps",
+        ),
+        (
+            &[
+                "trace",
+                "--surface",
+                "seed",
+                "--method",
+                "sgd",
+                "--steps",
+                "x",
+            ],
+            "--steps",
+        ),
+        (
+            &[
+                "trace",
+                "--surface",
+                "seed",
+                "--method",
+                "sgd",
+                "--start",
+                "100,1",
+            ],
+            "outside the domain",
+        ),
+        (
+            &[
+                "trace",
+                "--surface",
+                "seed",
+                "--method",
+                "sgd",
+                "--start",
+                "1",
+            ],
+            "--start expects 2",
+        ),
+        (
+            &[
+                "trace",
+                "--surface",
+                "seed",
+                "--method",
+                "sgd",
+                "--start",
+                "nan,1",
+            ],
+            "finite",
+        ),
+        (
+            &[
+                "trace",
+                "--surface",
+                "seed",
+                "--method",
+                "sgd",
+                "--domain",
+                "1,0,0,1",
+            ],
+            "x0 < x1",
+        ),
+        (
+            &[
+                "trace",
+                "--surface",
+                "seed",
+                "--method",
+                "sgd",
+                "--format",
+                "xml",
+            ],
+            "xml",
+        ),
         (&["trace", "--surface", "seed"], "--method"),
         (&["frobnicate"], "frobnicate"),
     ];
@@ -125,9 +341,104 @@ fn bad_input_gives_one_clear_line_and_exit_2() {
         let o = run(args);
         let err = stderr(&o);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
-        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: one line, got {err}");
+        assert_eq!(
+            err.trim_end().lines().count(),
+            1,
+            "{args:?}: one line, got {err}"
+        );
         assert!(err.contains(needle), "{args:?}: {err} lacks {needle}");
         assert!(!err.contains("panicked"), "{args:?}");
         assert!(stdout(&o).is_empty(), "{args:?}");
     }
+}
+
+/// The rendered check: the sandbox renders its opening scene offscreen-free under a real (or
+/// virtual) display and saves a screenshot; the picture shows the surface and every ball's
+/// color. Without a display it is skipped loudly, unless OPTISCAPE_REQUIRE_RENDER=1 (CI).
+#[test]
+fn the_sandbox_renders_the_opening_scene() {
+    let require = std::env::var("OPTISCAPE_REQUIRE_RENDER").as_deref() == Ok("1");
+    let skip = |why: &str| {
+        if require {
+            panic!("rendering is required (OPTISCAPE_REQUIRE_RENDER=1) but {why}");
+        }
+        eprintln!("SKIPPED the_sandbox_renders_the_opening_scene: {why}");
+    };
+    if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
+        return skip("no display (run under xvfb-run)");
+    }
+    let dir = std::env::temp_dir().join(format!("optiscape-render-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("opening.png");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_optiscape"))
+        .args(["--screenshot", path.to_str().unwrap(), "--frames", "150"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed() > std::time::Duration::from_secs(600) {
+            let _ = child.kill();
+            panic!("the sandbox did not save its screenshot within 10 minutes");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    let mut err = String::new();
+    use std::io::Read;
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    if !status.success() {
+        if err.contains("adapter") || err.contains("Unable to find a GPU") {
+            return skip(&format!("no graphics adapter: {err}"));
+        }
+        panic!("the sandbox failed ({status}): {err}");
+    }
+    let img = image::open(&path).expect("a PNG was written").to_rgb8();
+    assert_eq!((img.width(), img.height()), (1280, 720));
+    // The 3D view lies between the panels.
+    let view: Vec<[u8; 3]> = img
+        .enumerate_pixels()
+        .filter(|(x, _, _)| (290..810).contains(x))
+        .map(|(_, _, p)| p.0)
+        .collect();
+    let distinct: std::collections::HashSet<[u8; 3]> = view.iter().copied().collect();
+    assert!(
+        distinct.len() > 2000,
+        "the view is nearly blank: {} colors",
+        distinct.len()
+    );
+    // The surface: the coolwarm colormap's blue valleys cover a good part of the view.
+    let bluish = view
+        .iter()
+        .filter(|p| p[2] as i32 > p[0] as i32 + 40)
+        .count();
+    assert!(
+        bluish * 10 > view.len(),
+        "no surface: {bluish} bluish of {}",
+        view.len()
+    );
+    // Every ball's method color appears (balls and their trails).
+    let roster = optiscape::sim::Roster::default();
+    for m in roster.enabled() {
+        let c = m.color.to_srgba().to_u8_array_no_alpha();
+        let near = view
+            .iter()
+            .filter(|p| {
+                (0..3)
+                    .map(|i| (p[i] as i32 - c[i] as i32).pow(2))
+                    .sum::<i32>()
+                    < 45 * 45
+            })
+            .count();
+        assert!(near >= 3, "{}'s color {c:?} is not in the picture", m.id);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,6 +1,9 @@
 //! The pure core: surfaces (gradients, minima), update rules (first steps against the
 //! documented formulas, convergence, robustness) and the notebook's five runs.
 
+// The notebook's constants use 3.14, not pi.
+#![allow(clippy::approx_constant)]
+
 use glam::DVec2;
 use optiscape::lab::{RunState, RunStatus, step_once, trace};
 use optiscape::landscape::{Domain, Surface, catalog as surfaces, estimate_global_minimum};
@@ -100,7 +103,11 @@ fn numerical_minimisation_agrees_with_the_literature() {
                 .iter()
                 .map(|q| q.distance(*p))
                 .fold(f64::INFINITY, f64::min);
-            assert!(nearest < 1e-3 * s.domain.extent(), "{}: extra minimum at {p}", info.id);
+            assert!(
+                nearest < 1e-3 * s.domain.extent(),
+                "{}: extra minimum at {p}",
+                info.id
+            );
         }
     }
 }
@@ -128,7 +135,14 @@ fn seed_global_minimum_is_proven_by_grid_and_refinement() {
         );
         // A local minimum: no nearby point is lower.
         for d in [1e-4, 1e-2] {
-            for dir in [DVec2::X, DVec2::Y, -DVec2::X, -DVec2::Y, DVec2::ONE, -DVec2::ONE] {
+            for dir in [
+                DVec2::X,
+                DVec2::Y,
+                -DVec2::X,
+                -DVec2::Y,
+                DVec2::ONE,
+                -DVec2::ONE,
+            ] {
                 assert!(s.height(*q + dir * d) > stated.value);
             }
         }
@@ -184,8 +198,16 @@ fn surface_parameters_are_checked() {
 
 /// Feeds three fixed gradients at three fixed positions and returns the displacements.
 fn three_steps(mut opt: Optimizer) -> [DVec2; 3] {
-    let ps = [DVec2::new(0.5, -1.5), DVec2::new(0.3, -1.2), DVec2::new(0.1, -1.0)];
-    let gs = [DVec2::new(0.8, -2.0), DVec2::new(-0.3, 1.1), DVec2::new(0.05, -0.7)];
+    let ps = [
+        DVec2::new(0.5, -1.5),
+        DVec2::new(0.3, -1.2),
+        DVec2::new(0.1, -1.0),
+    ];
+    let gs = [
+        DVec2::new(0.8, -2.0),
+        DVec2::new(-0.3, 1.1),
+        DVec2::new(0.05, -0.7),
+    ];
     let mut out = [DVec2::ZERO; 3];
     for i in 0..3 {
         out[i] = opt.step(ps[i], gs[i]);
@@ -197,7 +219,11 @@ const PS: [[f64; 2]; 3] = [[0.5, -1.5], [0.3, -1.2], [0.1, -1.0]];
 const GS: [[f64; 2]; 3] = [[0.8, -2.0], [-0.3, 1.1], [0.05, -0.7]];
 
 /// Runs a scalar, hand-written version of a rule on each coordinate and compares.
-fn check_rule(id: &str, settings: &[(&str, &str)], mut hand: impl FnMut(usize, usize, f64, f64) -> f64) {
+fn check_rule(
+    id: &str,
+    settings: &[(&str, &str)],
+    mut hand: impl FnMut(usize, usize, f64, f64) -> f64,
+) {
     let mut opt = Optimizer::by_id(id).unwrap();
     for (k, v) in settings {
         opt.set(k, v).unwrap();
@@ -227,15 +253,20 @@ struct S {
 }
 
 fn states() -> [S; 2] {
-    [S { first: true, ..S::default() }; 2]
+    [S {
+        first: true,
+        ..S::default()
+    }; 2]
 }
 
 #[test]
 fn sgd_first_steps() {
     let (lr, wd) = (0.1, 0.01);
-    check_rule("sgd", &[("lr", "0.1"), ("weight_decay", "0.01")], |_, _, th, g| {
-        -lr * (g + wd * th)
-    });
+    check_rule(
+        "sgd",
+        &[("lr", "0.1"), ("weight_decay", "0.01")],
+        |_, _, th, g| -lr * (g + wd * th),
+    );
 }
 
 #[test]
@@ -244,13 +275,17 @@ fn heavy_ball_and_nesterov_first_steps() {
     for nesterov in [false, true] {
         let mut st = states();
         let id = if nesterov { "nesterov" } else { "heavy-ball" };
-        check_rule(id, &[("lr", "0.1"), ("weight_decay", "0.01")], |c, _, th, g| {
-            let s = &mut st[c];
-            let g = g + wd * th;
-            s.a = if s.first { g } else { mu * s.a + g };
-            s.first = false;
-            -lr * if nesterov { g + mu * s.a } else { s.a }
-        });
+        check_rule(
+            id,
+            &[("lr", "0.1"), ("weight_decay", "0.01")],
+            |c, _, th, g| {
+                let s = &mut st[c];
+                let g = g + wd * th;
+                s.a = if s.first { g } else { mu * s.a + g };
+                s.first = false;
+                -lr * if nesterov { g + mu * s.a } else { s.a }
+            },
+        );
     }
 }
 
@@ -286,7 +321,12 @@ fn adadelta_first_steps() {
     let mut st = states();
     check_rule(
         "adadelta",
-        &[("lr", "0.7"), ("rho", "0.8"), ("eps", "1e-3"), ("weight_decay", "0.02")],
+        &[
+            ("lr", "0.7"),
+            ("rho", "0.8"),
+            ("eps", "1e-3"),
+            ("weight_decay", "0.02"),
+        ],
         |c, _, th, g| {
             let s = &mut st[c];
             let g = g + wd * th;
@@ -343,7 +383,11 @@ fn adam_family_first_steps() {
         let mut vmax = [0.0f64; 2];
         check_rule(
             id,
-            &[("lr", "0.05"), ("betas", "0.8,0.9"), ("weight_decay", "0.05")],
+            &[
+                ("lr", "0.05"),
+                ("betas", "0.8,0.9"),
+                ("weight_decay", "0.05"),
+            ],
             |c, t, th, g| {
                 let s = &mut st[c];
                 let t = (t + 1) as f64;
@@ -373,13 +417,17 @@ fn adam_family_first_steps() {
 fn adamax_first_steps() {
     let (lr, b1, b2, eps, wd) = (0.02, 0.9, 0.999, 1e-8, 0.01);
     let mut st = states();
-    check_rule("adamax", &[("lr", "0.02"), ("weight_decay", "0.01")], |c, t, th, g| {
-        let s = &mut st[c];
-        let g = g + wd * th;
-        s.a = b1 * s.a + (1.0 - b1) * g;
-        s.b = (b2 * s.b).max(g.abs() + eps);
-        -lr / (1.0 - b1.powf((t + 1) as f64)) * s.a / s.b
-    });
+    check_rule(
+        "adamax",
+        &[("lr", "0.02"), ("weight_decay", "0.01")],
+        |c, t, th, g| {
+            let s = &mut st[c];
+            let g = g + wd * th;
+            s.a = b1 * s.a + (1.0 - b1) * g;
+            s.b = (b2 * s.b).max(g.abs() + eps);
+            -lr / (1.0 - b1.powf((t + 1) as f64)) * s.a / s.b
+        },
+    );
 }
 
 #[test]
@@ -410,24 +458,28 @@ fn radam_first_steps_cover_both_branches() {
         let parts: Vec<f64> = betas.split(',').map(|v| v.parse().unwrap()).collect();
         let (lr, b1, b2, eps) = (0.03, parts[0], parts[1], 1e-8);
         let mut st = states();
-        check_rule("radam", &[("lr", "0.03"), ("betas", betas)], |c, t, _, g| {
-            let s = &mut st[c];
-            let t = (t + 1) as f64;
-            s.a = b1 * s.a + (1.0 - b1) * g;
-            s.b = b2 * s.b + (1.0 - b2) * g * g;
-            let m_hat = s.a / (1.0 - b1.powf(t));
-            let rho_inf = 2.0 / (1.0 - b2) - 1.0;
-            let rho_t = rho_inf - 2.0 * t * b2.powf(t) / (1.0 - b2.powf(t));
-            if rho_t > 5.0 {
-                let l = (1.0 - b2.powf(t)).sqrt() / (s.b.sqrt() + eps);
-                let r = ((rho_t - 4.0) * (rho_t - 2.0) * rho_inf
-                    / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t))
-                    .sqrt();
-                -lr * m_hat * r * l
-            } else {
-                -lr * m_hat
-            }
-        });
+        check_rule(
+            "radam",
+            &[("lr", "0.03"), ("betas", betas)],
+            |c, t, _, g| {
+                let s = &mut st[c];
+                let t = (t + 1) as f64;
+                s.a = b1 * s.a + (1.0 - b1) * g;
+                s.b = b2 * s.b + (1.0 - b2) * g * g;
+                let m_hat = s.a / (1.0 - b1.powf(t));
+                let rho_inf = 2.0 / (1.0 - b2) - 1.0;
+                let rho_t = rho_inf - 2.0 * t * b2.powf(t) / (1.0 - b2.powf(t));
+                if rho_t > 5.0 {
+                    let l = (1.0 - b2.powf(t)).sqrt() / (s.b.sqrt() + eps);
+                    let r = ((rho_t - 4.0) * (rho_t - 2.0) * rho_inf
+                        / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t))
+                        .sqrt();
+                    -lr * m_hat * r * l
+                } else {
+                    -lr * m_hat
+                }
+            },
+        );
     }
 }
 
@@ -483,13 +535,23 @@ fn adabelief_first_steps() {
 fn lion_first_steps() {
     let (lr, b1, b2, wd) = (0.01, 0.9, 0.99, 0.1);
     let mut st = states();
-    check_rule("lion", &[("lr", "0.01"), ("weight_decay", "0.1")], |c, _, th, g| {
-        let s = &mut st[c];
-        let u = b1 * s.a + (1.0 - b1) * g;
-        let sign = if u > 0.0 { 1.0 } else if u < 0.0 { -1.0 } else { 0.0 };
-        s.a = b2 * s.a + (1.0 - b2) * g;
-        -lr * (sign + wd * th)
-    });
+    check_rule(
+        "lion",
+        &[("lr", "0.01"), ("weight_decay", "0.1")],
+        |c, _, th, g| {
+            let s = &mut st[c];
+            let u = b1 * s.a + (1.0 - b1) * g;
+            let sign = if u > 0.0 {
+                1.0
+            } else if u < 0.0 {
+                -1.0
+            } else {
+                0.0
+            };
+            s.a = b2 * s.a + (1.0 - b2) * g;
+            -lr * (sign + wd * th)
+        },
+    );
 }
 
 #[test]
@@ -503,12 +565,19 @@ fn notebook_momentum_and_adagrad_first_steps() {
         d
     });
     let (lr, decay, eps) = (0.5, 0.1, 1e-6);
-    let mut st = [S { a: 1.0, ..S::default() }; 2];
-    check_rule("seed-adagrad", &[("lr", "0.5"), ("decay", "0.1")], |c, _, _, g| {
-        let s = &mut st[c];
-        s.a = s.a + g * g - decay * s.a;
-        -lr * g / (s.a + eps).sqrt()
-    });
+    let mut st = [S {
+        a: 1.0,
+        ..S::default()
+    }; 2];
+    check_rule(
+        "seed-adagrad",
+        &[("lr", "0.5"), ("decay", "0.1")],
+        |c, _, _, g| {
+            let s = &mut st[c];
+            s.a = s.a + g * g - decay * s.a;
+            -lr * g / (s.a + eps).sqrt()
+        },
+    );
 }
 
 #[test]
@@ -604,7 +673,14 @@ fn every_method_converges_on_the_convex_bowl() {
         let t = trace(&s, &opt, s.default_start(), 3000);
         let last = t.points.last().unwrap();
         assert_eq!(t.status, RunStatus::Done, "{}", info.id);
-        assert!(last.loss < 1e-3, "{}: final loss {} at ({}, {})", info.id, last.loss, last.x, last.y);
+        assert!(
+            last.loss < 1e-3,
+            "{}: final loss {} at ({}, {})",
+            info.id,
+            last.loss,
+            last.x,
+            last.y
+        );
     }
 }
 
@@ -614,7 +690,13 @@ fn zero_huge_and_non_finite_gradients_never_panic_or_hide_nan() {
     for info in methods() {
         // Exactly at the minimum: the gradient is exactly zero.
         let t = trace(&bowl, &(info.build)(), DVec2::ZERO, 50);
-        assert!(t.points.iter().all(|p| p.x.is_finite() && p.loss.is_finite()), "{}", info.id);
+        assert!(
+            t.points
+                .iter()
+                .all(|p| p.x.is_finite() && p.loss.is_finite()),
+            "{}",
+            info.id
+        );
         // Huge gradients, huge learning rate: either finite or reported diverged.
         let gp = Surface::by_id("goldstein-price").unwrap();
         let mut opt = (info.build)();
@@ -631,7 +713,12 @@ fn zero_huge_and_non_finite_gradients_never_panic_or_hide_nan() {
         let d = opt.step(st.pos, DVec2::new(f64::NAN, 1.0));
         assert!(!d.is_finite() || d.x.is_finite(), "no panic");
         st.pos = DVec2::new(f64::INFINITY, 0.0);
-        assert_eq!(step_once(&bowl, &mut opt, &mut st), RunStatus::Diverged, "{}", info.id);
+        assert_eq!(
+            step_once(&bowl, &mut opt, &mut st),
+            RunStatus::Diverged,
+            "{}",
+            info.id
+        );
     }
 }
 
@@ -643,7 +730,12 @@ fn sgd_with_a_huge_learning_rate_diverges_and_the_trace_stops() {
     let t = trace(&s, &opt, DVec2::new(1.3, 0.4), 300);
     assert_eq!(t.status, RunStatus::Diverged);
     assert!(t.points.len() < 301);
-    assert!(s.domain.far_outside(DVec2::new(t.points.last().unwrap().x, t.points.last().unwrap().y)) || !t.points.last().unwrap().loss.is_finite());
+    assert!(
+        s.domain.far_outside(DVec2::new(
+            t.points.last().unwrap().x,
+            t.points.last().unwrap().y
+        )) || !t.points.last().unwrap().loss.is_finite()
+    );
 }
 
 #[test]
@@ -703,7 +795,12 @@ fn notebook_presets_land_where_the_notebook_formulas_put_them() {
         ("seed:sgd", 300, 3.935789355092478, 15.844691541258683),
         ("seed:momentum", 300, 3.9650157537390434, 15.779701064768288),
         ("seed:adagrad", 300, 3.995417323116996, 15.798730499934011),
-        ("seed:adagrad-finetune", 300, 5.491156341859411, 13.248623845804111),
+        (
+            "seed:adagrad-finetune",
+            300,
+            5.491156341859411,
+            13.248623845804111,
+        ),
         ("seed:adadelta", 300, 2.6250382161652013, 8.692079361024824),
         ("seed:adadelta", 2990, 8.652052605544222, 15.689200738531113),
     ];

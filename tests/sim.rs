@@ -42,9 +42,7 @@ struct View {
 }
 
 fn balls(app: &mut App) -> Vec<View> {
-    let mut q = app
-        .world_mut()
-        .query::<(&Ball, &BallRun, &Trail)>();
+    let mut q = app.world_mut().query::<(&Ball, &BallRun, &Trail)>();
     let mut v: Vec<View> = q
         .iter(app.world())
         .map(|(b, r, t)| View {
@@ -57,7 +55,11 @@ fn balls(app: &mut App) -> Vec<View> {
             trail: t.0.iter().copied().collect(),
         })
         .collect();
-    v.sort_by(|a, b| a.method.cmp(&b.method).then(a.start.x.total_cmp(&b.start.x)));
+    v.sort_by(|a, b| {
+        a.method
+            .cmp(&b.method)
+            .then(a.start.x.total_cmp(&b.start.x))
+    });
     v
 }
 
@@ -78,7 +80,13 @@ fn opens_with_the_notebooks_five_runs_at_the_notebook_start() {
     methods.sort();
     assert_eq!(
         methods,
-        ["seed:adadelta", "seed:adagrad", "seed:adagrad-finetune", "seed:momentum", "seed:sgd"]
+        [
+            "seed:adadelta",
+            "seed:adagrad",
+            "seed:adagrad-finetune",
+            "seed:momentum",
+            "seed:sgd"
+        ]
     );
     let start = Surface::seed().default_start();
     assert!(b.iter().all(|b| b.start == start));
@@ -139,13 +147,19 @@ fn pause_step_once_and_continue() {
     run_until_settled(&mut app, 100);
     let done = balls(&mut app);
     assert!(done.iter().all(|b| b.frames <= 20));
-    assert!(done.iter().any(|b| b.status == RunStatus::Done && b.frames == 20));
+    assert!(
+        done.iter()
+            .any(|b| b.status == RunStatus::Done && b.frames == 20)
+    );
     send(&mut app, SimCommand::Continue);
     for _ in 0..5 {
         app.update();
     }
     let more = balls(&mut app);
-    assert!(more.iter().any(|b| b.frames > 20 && b.status == RunStatus::Running));
+    assert!(
+        more.iter()
+            .any(|b| b.frames > 20 && b.status == RunStatus::Running)
+    );
 }
 
 #[test]
@@ -166,7 +180,12 @@ fn reset_returns_every_ball_to_its_start_with_fresh_state() {
     run_until_settled(&mut app, 400);
     let surface = app.world().resource::<SimSurface>().0;
     for b in balls(&mut app) {
-        let t = trace(&surface, &Optimizer::by_id(&b.method).unwrap(), b.start, b.steps);
+        let t = trace(
+            &surface,
+            &Optimizer::by_id(&b.method).unwrap(),
+            b.start,
+            b.steps,
+        );
         let last = t.points.last().unwrap();
         assert_eq!((b.pos.x, b.pos.y), (last.x, last.y), "{}", b.method);
     }
@@ -183,7 +202,11 @@ fn restart_spawns_k_identical_starts_per_method_reproducibly() {
         let starts = app.world().resource::<StartPoints>().0.clone();
         assert_eq!(starts.len(), 7);
         for m in ["seed:sgd", "seed:adadelta"] {
-            let mut s: Vec<DVec2> = b.iter().filter(|b| b.method == m).map(|b| b.start).collect();
+            let mut s: Vec<DVec2> = b
+                .iter()
+                .filter(|b| b.method == m)
+                .map(|b| b.start)
+                .collect();
             let mut want = starts.clone();
             s.sort_by(|a, b| a.x.total_cmp(&b.x));
             want.sort_by(|a, b| a.x.total_cmp(&b.x));
@@ -201,7 +224,13 @@ fn restart_spawns_k_identical_starts_per_method_reproducibly() {
 fn restart_in_a_region_stays_in_it() {
     let mut app = app();
     let region = optiscape::landscape::Domain::new(5.0, 6.0, 20.0, 22.0);
-    send(&mut app, SimCommand::Restart { k: 50, region: Some(region) });
+    send(
+        &mut app,
+        SimCommand::Restart {
+            k: 50,
+            region: Some(region),
+        },
+    );
     let starts = app.world().resource::<StartPoints>().0.clone();
     assert_eq!(starts.len(), 50);
     assert!(starts.iter().all(|p| region.contains(*p)));
@@ -216,7 +245,12 @@ fn drop_spawns_one_ball_per_enabled_method_at_the_point() {
     assert_eq!(b.len(), 10);
     assert_eq!(b.iter().filter(|b| b.start == at).count(), 5);
     // Outside the domain: nothing happens.
-    send(&mut app, SimCommand::Drop { at: DVec2::new(-50.0, 1.0) });
+    send(
+        &mut app,
+        SimCommand::Drop {
+            at: DVec2::new(-50.0, 1.0),
+        },
+    );
     assert_eq!(balls(&mut app).len(), 10);
     send(&mut app, SimCommand::Clear);
     assert!(balls(&mut app).is_empty());
@@ -234,7 +268,10 @@ fn diverged_balls_stop_without_panic() {
         sgd.enabled = true;
         sgd.template.set("lr", "1000000").unwrap();
     }
-    send(&mut app, SimCommand::SetSurface(Surface::by_id("rastrigin").unwrap()));
+    send(
+        &mut app,
+        SimCommand::SetSurface(Surface::by_id("rastrigin").unwrap()),
+    );
     for _ in 0..20 {
         app.update();
     }
@@ -269,11 +306,21 @@ fn hyperparameters_apply_to_new_balls_and_on_request_to_existing_ones() {
             .collect()
     };
     assert_eq!(lr_of(&mut app, "seed:sgd"), vec!["0.2"]);
-    send(&mut app, SimCommand::Drop { at: DVec2::new(10.0, 10.0) });
+    send(
+        &mut app,
+        SimCommand::Drop {
+            at: DVec2::new(10.0, 10.0),
+        },
+    );
     let mut lrs = lr_of(&mut app, "seed:sgd");
     lrs.sort();
     assert_eq!(lrs, vec!["0.05", "0.2"]);
-    send(&mut app, SimCommand::ApplyHyperparameters { method: "seed:sgd".into() });
+    send(
+        &mut app,
+        SimCommand::ApplyHyperparameters {
+            method: "seed:sgd".into(),
+        },
+    );
     assert_eq!(lr_of(&mut app, "seed:sgd"), vec!["0.05", "0.05"]);
     // Other methods are untouched.
     assert_eq!(lr_of(&mut app, "seed:momentum"), vec!["0.2", "0.2"]);
@@ -286,21 +333,42 @@ fn methods_can_be_removed_and_added_while_running() {
     for _ in 0..5 {
         app.update();
     }
-    send(&mut app, SimCommand::SetMethodEnabled { method: "seed:sgd".into(), enabled: false });
+    send(
+        &mut app,
+        SimCommand::SetMethodEnabled {
+            method: "seed:sgd".into(),
+            enabled: false,
+        },
+    );
     let b = balls(&mut app);
     assert_eq!(b.len(), 12);
     assert!(b.iter().all(|b| b.method != "seed:sgd"));
-    send(&mut app, SimCommand::SetMethodEnabled { method: "adam".into(), enabled: true });
+    send(
+        &mut app,
+        SimCommand::SetMethodEnabled {
+            method: "adam".into(),
+            enabled: true,
+        },
+    );
     let b = balls(&mut app);
     assert_eq!(b.len(), 15);
     let starts = app.world().resource::<StartPoints>().0.clone();
-    let adam: Vec<DVec2> = b.iter().filter(|b| b.method == "adam").map(|b| b.start).collect();
+    let adam: Vec<DVec2> = b
+        .iter()
+        .filter(|b| b.method == "adam")
+        .map(|b| b.start)
+        .collect();
     assert_eq!(adam.len(), 3);
     assert!(adam.iter().all(|p| starts.contains(p)));
     for _ in 0..5 {
         app.update();
     }
-    assert!(balls(&mut app).iter().filter(|b| b.method == "adam").all(|b| b.frames > 0));
+    assert!(
+        balls(&mut app)
+            .iter()
+            .filter(|b| b.method == "adam")
+            .all(|b| b.frames > 0)
+    );
 }
 
 #[test]

@@ -77,8 +77,7 @@ pub fn step_once(surface: &Surface, optimizer: &mut Optimizer, state: &mut RunSt
     state.last_step = delta;
     state.status = if !pos.is_finite() || !loss.is_finite() || domain.far_outside(pos) {
         RunStatus::Diverged
-    } else if delta.length() < CONVERGED_STEP * domain.extent() && grad.length() < CONVERGED_GRAD
-    {
+    } else if delta.length() < CONVERGED_STEP * domain.extent() && grad.length() < CONVERGED_GRAD {
         RunStatus::Converged
     } else {
         RunStatus::Running

@@ -49,10 +49,7 @@ pub fn estimate_global_minimum(
     let tie = 1e-9 * value.abs().max(1.0);
     let apart = 1e-6 * domain.extent();
     let mut points: Vec<DVec2> = Vec::new();
-    let mut ties: Vec<(f64, DVec2)> = refined
-        .into_iter()
-        .filter(|r| r.0 <= value + tie)
-        .collect();
+    let mut ties: Vec<(f64, DVec2)> = refined.into_iter().filter(|r| r.0 <= value + tie).collect();
     ties.sort_by(|a, b| a.0.total_cmp(&b.0));
     for (_, p) in ties {
         if points.iter().all(|q| q.distance(p) > apart) {

@@ -94,17 +94,24 @@ pub struct GlobalMinimum {
 pub enum SurfaceKind {
     /// The notebook's surface, exactly as it wrote it (3.14, not pi).
     Seed,
-    Rastrigin { a: f64 },
+    Rastrigin {
+        a: f64,
+    },
     Ackley,
     Himmelblau,
-    Rosenbrock { a: f64, b: f64 },
+    Rosenbrock {
+        a: f64,
+        b: f64,
+    },
     Beale,
     SixHumpCamel,
     StyblinskiTang,
     Levi13,
     GoldsteinPrice,
     Saddle,
-    Plateau { sigma: f64 },
+    Plateau {
+        sigma: f64,
+    },
     Bowl,
 }
 

@@ -7,6 +7,9 @@
 //! subgradient `sign(0) = 0`. The global minimum lies on that kink (`y = 5*3.14`): it was found
 //! numerically (a dense grid, then local refinement) and `tests/math.rs` proves it again.
 
+// The notebook wrote 3.14, not pi; so do we, on purpose.
+#![allow(clippy::approx_constant)]
+
 use super::{Domain, SurfaceInfo, SurfaceKind, sign0};
 use glam::DVec2;
 

@@ -4,11 +4,11 @@
 //! results agree to the last bit where possible.
 
 use super::adaptive::lerp;
-use crate::landscape::sign0;
 use super::params::{Param, ParamSpec, common};
 use super::rng::Rng;
 use super::sgd::with_weight_decay;
 use super::{StateValue, UpdateRule};
+use crate::landscape::sign0;
 use glam::DVec2;
 use serde::{Deserialize, Serialize};
 
@@ -179,8 +179,11 @@ impl UpdateRule for Adamax {
     }
 }
 
-static MOMENTUM_DECAY: ParamSpec =
-    ParamSpec::non_negative("momentum_decay", "momentum decay psi of the mu schedule", 0.1);
+static MOMENTUM_DECAY: ParamSpec = ParamSpec::non_negative(
+    "momentum_decay",
+    "momentum decay psi of the mu schedule",
+    0.1,
+);
 
 /// torch.optim.NAdam (Dozat 2016, with torch's momentum schedule):
 /// `mu_t = b1 (1 - 0.5 * 0.96^(t psi))`, `m = lerp(m, g, 1 - b1)`, `v = b2 v + (1 - b2) g^2`,

@@ -270,10 +270,12 @@ impl Optimizer {
 
     /// The learning rate, where the rule has one.
     pub fn lr(&mut self) -> Option<f64> {
-        self.params().iter().find_map(|p| match (&p.value, p.spec.name) {
-            (ParamMut::Num(v), "lr") => Some(**v),
-            _ => None,
-        })
+        self.params()
+            .iter()
+            .find_map(|p| match (&p.value, p.spec.name) {
+                (ParamMut::Num(v), "lr") => Some(**v),
+                _ => None,
+            })
     }
 
     /// Copies every hyperparameter of `other` (same rule) into this optimizer, keeping this
@@ -321,7 +323,10 @@ pub const NOTEBOOK_PRESETS: [&str; 5] = [
 ];
 
 fn rule(name: &str) -> Optimizer {
-    Optimizer::new(name, Rule::by_name(name).expect("catalog names are rule names"))
+    Optimizer::new(
+        name,
+        Rule::by_name(name).expect("catalog names are rule names"),
+    )
 }
 
 fn preset(id: &str, rule_name: &str, settings: &[(&str, &str)]) -> Optimizer {
@@ -455,21 +460,27 @@ static CATALOG: [MethodInfo; 22] = [
     },
     MethodInfo {
         id: "seed:sgd",
-        label: "Notebook SGD",
+        label: "SGD (nb)",
         reference: "the notebook, cell 181",
         note: "sgd, lr 0.2",
         build: || preset("seed:sgd", "sgd", &[("lr", "0.2")]),
     },
     MethodInfo {
         id: "seed:momentum",
-        label: "Notebook Momentum",
+        label: "Momentum (nb)",
         reference: "the notebook, cell 182",
         note: "momentum, lr 0.2, momentum 0.2",
-        build: || preset("seed:momentum", "momentum", &[("lr", "0.2"), ("momentum", "0.2")]),
+        build: || {
+            preset(
+                "seed:momentum",
+                "momentum",
+                &[("lr", "0.2"), ("momentum", "0.2")],
+            )
+        },
     },
     MethodInfo {
         id: "seed:adagrad",
-        label: "Notebook AdaGrad",
+        label: "AdaGrad (nb)",
         reference: "the notebook, cell 183",
         note: "seed-adagrad, lr 0.5, decay 0.1, clip 5",
         build: || {
@@ -482,7 +493,7 @@ static CATALOG: [MethodInfo; 22] = [
     },
     MethodInfo {
         id: "seed:adagrad-finetune",
-        label: "Notebook fine-tuning AdaGrad",
+        label: "AdaGrad fine-tune (nb)",
         reference: "the notebook, cell 184",
         note: "seed-adagrad, lr 0.3, decay 0, clip 5",
         build: || {
@@ -495,7 +506,7 @@ static CATALOG: [MethodInfo; 22] = [
     },
     MethodInfo {
         id: "seed:adadelta",
-        label: "Notebook AdaDelta",
+        label: "AdaDelta (nb)",
         reference: "the notebook, cell 200",
         note: "adadelta, lr 1, rho 0.5, eps 1e-6, clip 5, 10 steps per frame",
         build: || {

@@ -112,7 +112,11 @@ impl ParamSpec {
         if v.is_finite() && low_ok && high_ok {
             Ok(())
         } else {
-            Err(format!("{} must be {} (got {v})", self.name, self.range_text()))
+            Err(format!(
+                "{} must be {} (got {v})",
+                self.name,
+                self.range_text()
+            ))
         }
     }
 
@@ -211,7 +215,9 @@ impl<'a> Param<'a> {
             ParamMut::Pair(v) => {
                 let parts: Vec<&str> = text.split(',').collect();
                 if parts.len() != 2 {
-                    return Err(format!("{name} expects two numbers like 0.9,0.999, got '{text}'"));
+                    return Err(format!(
+                        "{name} expects two numbers like 0.9,0.999, got '{text}'"
+                    ));
                 }
                 let (a, b) = (num(parts[0])?, num(parts[1])?);
                 self.spec.check(a)?;
@@ -270,7 +276,6 @@ pub mod common {
         1e-16,
         1.0,
     );
-    pub static BETAS: ParamSpec = ParamSpec::betas(
-        "coefficients of the running averages of the gradient and of its square",
-    );
+    pub static BETAS: ParamSpec =
+        ParamSpec::betas("coefficients of the running averages of the gradient and of its square");
 }

@@ -100,7 +100,10 @@ impl UpdateRule for MomentumSgd {
     }
 
     fn state(&self) -> Vec<(&'static str, StateValue)> {
-        vec![("momentum_buffer", StateValue::Vec(self.buf.unwrap_or(DVec2::ZERO)))]
+        vec![(
+            "momentum_buffer",
+            StateValue::Vec(self.buf.unwrap_or(DVec2::ZERO)),
+        )]
     }
 }
 
@@ -150,8 +153,10 @@ impl UpdateRule for NotebookMomentum {
 
 static TEMPERATURE: ParamSpec =
     ParamSpec::non_negative("temperature", "initial temperature T0 of the noise", 5.0);
-static TEMP_DECAY: ParamSpec =
-    ParamSpec::factor("temp_decay", "factor the temperature is multiplied by after each step");
+static TEMP_DECAY: ParamSpec = ParamSpec::factor(
+    "temp_decay",
+    "factor the temperature is multiplied by after each step",
+);
 
 /// Langevin dynamics (unadjusted Langevin algorithm, Welling & Teh 2011 without minibatches):
 /// `theta += -lr * g + sqrt(2 * lr * T_t) * xi`, `xi ~ N(0, I)`, `T_t = temperature * temp_decay^t`

@@ -24,6 +24,9 @@ pub struct Ball {
     pub limit: u64,
     /// Spawn order, for stable sorting and labels.
     pub serial: u64,
+    /// The update count at which the ball first came within the success tolerance of the
+    /// global minimum value, if it has.
+    pub reached: Option<u64>,
 }
 
 /// Position (f64 surface coordinates), loss, update count, status, last gradient and step:
@@ -55,6 +58,7 @@ impl Trail {
 /// stopping early when it converges or diverges. Returns whether it moved.
 pub fn advance_ball(
     surface: &Surface,
+    target: Target,
     ball: &mut Ball,
     run: &mut BallRun,
     opt: &mut BallOptimizer,
@@ -69,6 +73,9 @@ pub fn advance_ball(
         if run.0.pos.is_finite() {
             trail.push(run.0.pos, trail_len);
         }
+        if ball.reached.is_none() && target.reached(run.0.loss) {
+            ball.reached = Some(run.0.steps);
+        }
         if status != RunStatus::Running {
             break;
         }
@@ -80,16 +87,44 @@ pub fn advance_ball(
     true
 }
 
+/// Success: a loss within `tol` of the global minimum `value`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Target {
+    pub value: f64,
+    pub tol: f64,
+}
+
+impl Target {
+    pub fn of(surface: &Surface) -> Self {
+        Self {
+            value: surface.global_minimum().value,
+            tol: surface.tol(),
+        }
+    }
+
+    pub fn reached(&self, loss: f64) -> bool {
+        loss.is_finite() && loss - self.value <= self.tol
+    }
+}
+
 /// `FixedUpdate`: every running ball takes one frame.
 pub(super) fn step_balls(
     surface: Res<SimSurface>,
     settings: Res<SimSettings>,
     mut balls: Query<(&mut Ball, &mut BallRun, &mut BallOptimizer, &mut Trail)>,
+    mut target: Local<Option<(Surface, Target)>>,
 ) {
+    if target.as_ref().map(|t| t.0) != Some(surface.0) {
+        *target = Some((surface.0, Target::of(&surface.0)));
+    }
+    let Some((_, goal)) = *target else {
+        return;
+    };
     for (mut ball, mut run, mut opt, mut trail) in &mut balls {
         if run.0.status == RunStatus::Running {
             advance_ball(
                 &surface.0,
+                goal,
                 &mut ball,
                 &mut run,
                 &mut opt,

@@ -2,8 +2,8 @@
 //! carries it out.
 
 use super::{
-    Ball, BallOptimizer, BallRun, Roster, SimRng, SimSettings, SimSurface, StartPoints, Trail,
-    advance_ball,
+    Ball, BallOptimizer, BallRun, Roster, SimRng, SimSettings, SimSurface, StartPoints, Target,
+    Trail, advance_ball,
 };
 use crate::lab::{RunState, RunStatus};
 use crate::landscape::{Domain, Surface};
@@ -25,16 +25,26 @@ pub enum SimCommand {
     Clear,
     /// Replace all balls: `k` random start points (uniform over `region`, or the whole
     /// domain), one ball per enabled method at each.
-    Restart { k: usize, region: Option<Domain> },
+    Restart {
+        k: usize,
+        region: Option<Domain>,
+    },
     /// Replace all balls with one per enabled method at the surface's default start.
     ResetToDefaultStart,
     /// A ball of every enabled method at this point (surface coordinates).
-    Drop { at: DVec2 },
+    Drop {
+        at: DVec2,
+    },
     /// Copy the roster's hyperparameters of `method` into its existing balls.
-    ApplyHyperparameters { method: String },
+    ApplyHyperparameters {
+        method: String,
+    },
     /// Enable or disable a method: disabling removes its balls, enabling adds balls of it at
     /// the current start points.
-    SetMethodEnabled { method: String, enabled: bool },
+    SetMethodEnabled {
+        method: String,
+        enabled: bool,
+    },
     /// A new surface (kind, parameters or domain): balls restart at its default start.
     SetSurface(Surface),
     /// Reseed the random source.
@@ -80,9 +90,11 @@ pub(super) fn apply_commands(
             SimCommand::TogglePlay => settings.playing = !settings.playing,
             SimCommand::StepOnce => {
                 settings.playing = false;
+                let goal = Target::of(&surface.0);
                 for (_, mut ball, mut run, mut opt, mut trail) in &mut balls {
                     advance_ball(
                         &surface.0,
+                        goal,
                         &mut ball,
                         &mut run,
                         &mut opt,
@@ -95,6 +107,7 @@ pub(super) fn apply_commands(
                 for (_, mut ball, mut run, mut opt, mut trail) in &mut balls {
                     ball.frames = 0;
                     ball.limit = settings.frames;
+                    ball.reached = None;
                     run.0 = RunState::start(&surface.0, ball.start);
                     opt.0.reset();
                     trail.0.clear();
@@ -284,6 +297,7 @@ fn spawn_at_starts(
                     frames: 0,
                     limit: settings.frames,
                     serial: *serial,
+                    reached: None,
                 },
                 BallRun(RunState::start(surface, p)),
                 BallOptimizer(opt),

@@ -1,0 +1,95 @@
+//! The sandbox application: the window, the plugins, and the screenshot mode.
+
+use crate::cli::SandboxArgs;
+use crate::sim::{SimPlugin, SimSettings};
+use crate::ui::UiPlugin;
+use crate::view::ViewPlugin;
+use bevy::prelude::*;
+use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
+use bevy::time::TimeUpdateStrategy;
+use bevy_egui::EguiPlugin;
+use bevy_panorbit_camera::PanOrbitCameraPlugin;
+use std::path::PathBuf;
+
+/// Everything visual on top of the headless simulation.
+pub struct SandboxPlugin;
+
+impl Plugin for SandboxPlugin {
+    fn build(&self, app: &mut App) {
+        app.add_plugins((
+            EguiPlugin::default(),
+            PanOrbitCameraPlugin,
+            ViewPlugin,
+            UiPlugin,
+        ));
+    }
+}
+
+/// Where and when to take the screenshot in `--screenshot` mode.
+#[derive(Resource, Clone, Debug)]
+struct ScreenshotPlan {
+    path: PathBuf,
+    frames: u32,
+    taken: bool,
+}
+
+/// Runs the sandbox until the window closes (or the screenshot is saved).
+pub fn run_sandbox(args: &SandboxArgs) -> AppExit {
+    let mut app = App::new();
+    app.add_plugins(DefaultPlugins.set(WindowPlugin {
+        primary_window: Some(Window {
+            title: "optiscape — how optimizers fight local optima".into(),
+            resolution: (1280, 720).into(),
+            ..default()
+        }),
+        ..default()
+    }))
+    .add_plugins((SimPlugin, SandboxPlugin));
+    if let Some(path) = &args.screenshot {
+        // Deterministic: one simulation frame per rendered frame, whatever the renderer's speed.
+        let hz = app.world().resource::<SimSettings>().speed;
+        app.insert_resource(TimeUpdateStrategy::ManualDuration(
+            std::time::Duration::from_secs_f64(1.0 / hz),
+        ))
+        .insert_resource(ScreenshotPlan {
+            path: path.clone(),
+            frames: args.frames.max(1),
+            taken: false,
+        })
+        .add_systems(Last, take_screenshot);
+    }
+    app.run()
+}
+
+fn take_screenshot(
+    mut commands: Commands,
+    mut plan: ResMut<ScreenshotPlan>,
+    mut frame: Local<u32>,
+) {
+    *frame += 1;
+    if plan.taken || *frame < plan.frames {
+        return;
+    }
+    plan.taken = true;
+    let path = plan.path.clone();
+    commands.spawn(Screenshot::primary_window()).observe(
+        move |captured: On<ScreenshotCaptured>, mut exit: MessageWriter<AppExit>| {
+            let result = captured
+                .image
+                .clone()
+                .try_into_dynamic()
+                .map_err(|e| e.to_string())
+                .and_then(|img| img.to_rgb8().save(&path).map_err(|e| e.to_string()));
+            match result {
+                Ok(()) => {
+                    info!("screenshot saved to {}", path.display());
+                    exit.write(AppExit::Success);
+                }
+                Err(e) => {
+                    error!("could not save the screenshot to {}: {e}", path.display());
+                    exit.write(AppExit::from_code(2));
+                }
+            }
+        },
+    );
+}

@@ -1,0 +1,89 @@
+//! The egui panels (controls, leaderboard, loss plot, inspector, help), keyboard shortcuts, and
+//! the pointer on the surface (hover readout, click to drop, click a ball to inspect). Panels
+//! read components and resources; what they ask of the simulation travels as `SimCommand`s.
+
+mod panels;
+mod pointer;
+
+use bevy::camera::CameraOutputMode;
+use bevy::camera::visibility::RenderLayers;
+use bevy::prelude::*;
+use bevy::render::render_resource::BlendState;
+use bevy_egui::{EguiGlobalSettings, EguiPrimaryContextPass, PrimaryEguiContext};
+
+pub use pointer::Hover;
+
+/// UI-only state: what the widgets hold between frames.
+#[derive(Resource, Reflect, Clone, Debug)]
+#[reflect(Resource)]
+pub struct UiState {
+    pub show_help: bool,
+    pub starts: usize,
+    pub use_region: bool,
+    pub region: [f64; 4],
+    pub seed: u64,
+    pub frames: u64,
+    pub speed: f64,
+    pub log_plot: bool,
+    pub mean_plot: bool,
+    pub domain: [f64; 4],
+    pub domain_error: Option<String>,
+}
+
+impl Default for UiState {
+    fn default() -> Self {
+        Self {
+            show_help: false,
+            starts: 20,
+            use_region: false,
+            region: [0.0, 1.0, 0.0, 1.0],
+            seed: 1,
+            frames: 300,
+            speed: 30.0,
+            log_plot: true,
+            mean_plot: false,
+            domain: [0.0; 4],
+            domain_error: None,
+        }
+    }
+}
+
+/// egui gets a camera of its own drawn over the whole window, so that the 3D camera can use
+/// only the space between the panels (bevy_egui's side_panel example).
+fn spawn_ui_camera(mut commands: Commands, mut egui_settings: ResMut<EguiGlobalSettings>) {
+    egui_settings.auto_create_primary_context = false;
+    commands.spawn((
+        Name::new("UI camera"),
+        PrimaryEguiContext,
+        Camera2d,
+        RenderLayers::none(),
+        Camera {
+            order: 1,
+            output_mode: CameraOutputMode::Write {
+                blend_state: Some(BlendState::ALPHA_BLENDING),
+                clear_color: ClearColorConfig::None,
+            },
+            clear_color: ClearColorConfig::Custom(Color::NONE),
+            ..default()
+        },
+    ));
+}
+
+pub struct UiPlugin;
+
+impl Plugin for UiPlugin {
+    fn build(&self, app: &mut App) {
+        app.init_resource::<UiState>()
+            .init_resource::<Hover>()
+            .add_systems(Startup, (panels::init_ui_state, spawn_ui_camera))
+            .add_systems(
+                EguiPrimaryContextPass,
+                (panels::draw_panels, panels::draw_labels).chain(),
+            )
+            .add_systems(
+                Update,
+                (pointer::shortcuts, pointer::hover_and_click)
+                    .before(crate::sim::SimSystems::Commands),
+            );
+    }
+}

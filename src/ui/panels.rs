@@ -1,0 +1,757 @@
+//! The egui panels: controls on the left; leaderboard, loss plot and inspector on the right;
+//! the hover readout, the help window and ball labels over the 3D view.
+
+use super::{Hover, UiState};
+use crate::lab::RunStatus;
+use crate::landscape::{Domain, Surface, catalog as surfaces};
+use crate::optim::{ParamMut, StateValue};
+use crate::sim::{
+    Ball, BallOptimizer, BallRun, Roster, SimCommand, SimRng, SimSettings, SimSurface, Target,
+    Trail,
+};
+use crate::view::colormap::Colormap;
+use crate::view::{DisplaySettings, Selected};
+use bevy::camera::Viewport;
+use bevy::prelude::*;
+use bevy::window::PrimaryWindow;
+use bevy_egui::{EguiContexts, egui};
+use egui::{Color32, LayerId, RichText, UiBuilder};
+use egui_plot::{Legend, Line, Plot, PlotPoints};
+
+const SPEED_RANGE: std::ops::RangeInclusive<f64> = 1.0..=1000.0;
+
+pub(super) fn init_ui_state(
+    mut ui: ResMut<UiState>,
+    surface: Res<SimSurface>,
+    settings: Res<SimSettings>,
+    rng: Res<SimRng>,
+) {
+    let d = surface.0.domain;
+    ui.domain = [d.x0, d.x1, d.y0, d.y1];
+    ui.region = ui.domain;
+    ui.frames = settings.frames;
+    ui.speed = settings.speed;
+    ui.seed = rng.seed;
+}
+
+fn color32(c: Color) -> Color32 {
+    let [r, g, b] = c.to_srgba().to_u8_array_no_alpha();
+    Color32::from_rgb(r, g, b)
+}
+
+type BallData<'a> = (Entity, &'a Ball, &'a BallRun, &'a Trail, &'a BallOptimizer);
+
+#[allow(clippy::too_many_arguments)]
+pub(super) fn draw_panels(
+    mut contexts: EguiContexts,
+    mut ui_state: ResMut<UiState>,
+    mut roster: ResMut<Roster>,
+    mut display: ResMut<DisplaySettings>,
+    mut selected: ResMut<Selected>,
+    surface: Res<SimSurface>,
+    settings: Res<SimSettings>,
+    hover: Res<Hover>,
+    balls: Query<BallData>,
+    mut writer: MessageWriter<SimCommand>,
+    mut camera: Single<&mut Camera, With<Camera3d>>,
+    window: Single<&Window, With<PrimaryWindow>>,
+) -> Result {
+    let ctx = contexts.ctx_mut()?.clone();
+    let mut root = egui::Ui::new(
+        ctx.clone(),
+        "optiscape-root".into(),
+        UiBuilder::new()
+            .layer_id(LayerId::background())
+            .max_rect(ctx.viewport_rect()),
+    );
+    let mut out: Vec<SimCommand> = Vec::new();
+    let left = egui::Panel::left("controls")
+        .resizable(true)
+        .default_size(265.0)
+        .show_inside(&mut root, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                ui.heading("optiscape");
+                ui.label(
+                    RichText::new("How do optimizers fight local optima? Press H for help.")
+                        .small(),
+                );
+                ui.separator();
+                run_section(ui, &mut ui_state, &settings, &balls, &mut out);
+                spawn_section(ui, &mut ui_state, &surface.0, &mut out);
+                surface_section(ui, &mut ui_state, &surface.0, &mut display, &mut out);
+                methods_section(ui, &mut roster, &mut out);
+            });
+        })
+        .response
+        .rect
+        .width();
+    let right = egui::Panel::right("results")
+        .resizable(true)
+        .default_size(330.0)
+        .show_inside(&mut root, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                leaderboard(ui, &surface.0, &roster, &balls);
+                ui.separator();
+                loss_plot(ui, &mut ui_state, &surface.0, &roster, &balls);
+                ui.separator();
+                inspector(ui, &mut selected, &surface.0, &balls);
+            });
+        })
+        .response
+        .rect
+        .width();
+    hover_readout(&ctx, &hover, &surface.0, left);
+    help_window(&ctx, &mut ui_state.show_help);
+    for c in out {
+        writer.write(c);
+    }
+    // The 3D view fills the space between the panels.
+    let scale = window.scale_factor();
+    let (l, r) = ((left * scale) as u32, (right * scale) as u32);
+    let (w, h) = (window.physical_width(), window.physical_height());
+    if w > l + r + 16 && h > 16 {
+        camera.viewport = Some(Viewport {
+            physical_position: UVec2::new(l, 0),
+            physical_size: UVec2::new(w - l - r, h),
+            ..default()
+        });
+    }
+    Ok(())
+}
+
+fn run_section(
+    ui: &mut egui::Ui,
+    state: &mut UiState,
+    settings: &SimSettings,
+    balls: &Query<BallData>,
+    out: &mut Vec<SimCommand>,
+) {
+    egui::CollapsingHeader::new("Run")
+        .default_open(true)
+        .show(ui, |ui| {
+            ui.horizontal(|ui| {
+                let label = if settings.playing { "Pause" } else { "Play" };
+                if ui.button(label).on_hover_text("Space").clicked() {
+                    out.push(SimCommand::TogglePlay);
+                }
+                if ui
+                    .button("Step")
+                    .on_hover_text("Right arrow or .")
+                    .clicked()
+                {
+                    out.push(SimCommand::StepOnce);
+                }
+                if ui
+                    .button("Reset")
+                    .on_hover_text("R: every ball back to its start")
+                    .clicked()
+                {
+                    out.push(SimCommand::Reset);
+                }
+                if ui
+                    .button("Continue")
+                    .on_hover_text("C: N more frames")
+                    .clicked()
+                {
+                    out.push(SimCommand::Continue);
+                }
+            });
+            let frame = balls.iter().map(|b| b.1.frames).max().unwrap_or(0);
+            let running = balls
+                .iter()
+                .filter(|b| b.2.0.status == RunStatus::Running)
+                .count();
+            ui.label(format!(
+                "frame {frame} of {} · {} balls, {running} running",
+                settings.frames,
+                balls.iter().count()
+            ));
+            let speed = ui.add(
+                egui::Slider::new(&mut state.speed, SPEED_RANGE)
+                    .logarithmic(true)
+                    .text("frames/s"),
+            );
+            if speed.changed() {
+                out.push(SimCommand::SetSpeed(state.speed));
+            }
+            ui.horizontal(|ui| {
+                ui.label("Frames N");
+                let r = ui.add(egui::DragValue::new(&mut state.frames).range(1..=1_000_000));
+                if r.changed() {
+                    out.push(SimCommand::SetFrames(state.frames));
+                }
+            });
+        });
+}
+
+fn spawn_section(
+    ui: &mut egui::Ui,
+    state: &mut UiState,
+    surface: &Surface,
+    out: &mut Vec<SimCommand>,
+) {
+    egui::CollapsingHeader::new("Start points")
+        .default_open(true)
+        .show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.label("K");
+                ui.add(egui::DragValue::new(&mut state.starts).range(1..=5000));
+                ui.label("seed");
+                if ui
+                    .add(egui::DragValue::new(&mut state.seed))
+                    .on_hover_text("the random source of start points and noise")
+                    .changed()
+                {
+                    out.push(SimCommand::SetSeed(state.seed));
+                }
+            });
+            ui.checkbox(&mut state.use_region, "only inside a sub-rectangle");
+            if state.use_region {
+                domain_fields(ui, &mut state.region, surface.domain);
+            }
+            if ui
+                .button(format!("Restart from {} random start points", state.starts))
+                .on_hover_text("N: the same points for every enabled method")
+                .clicked()
+            {
+                let region = state.use_region.then(|| {
+                    let r = state.region;
+                    Domain::new(r[0], r[1], r[2], r[3])
+                });
+                out.push(SimCommand::SetSeed(state.seed));
+                out.push(SimCommand::Restart {
+                    k: state.starts,
+                    region,
+                });
+            }
+            ui.horizontal(|ui| {
+                if ui
+                    .button("Reset to the default start")
+                    .on_hover_text("B: the notebook's start on the seed surface")
+                    .clicked()
+                {
+                    out.push(SimCommand::ResetToDefaultStart);
+                }
+                if ui.button("Clear all").on_hover_text("Delete").clicked() {
+                    out.push(SimCommand::Clear);
+                }
+            });
+            ui.label(
+                RichText::new("Click the surface to drop a ball of every enabled method.").small(),
+            );
+        });
+}
+
+fn domain_fields(ui: &mut egui::Ui, v: &mut [f64; 4], d: Domain) {
+    let speed = d.extent() / 200.0;
+    egui::Grid::new(ui.next_auto_id()).show(ui, |ui| {
+        ui.label("x");
+        ui.add(egui::DragValue::new(&mut v[0]).speed(speed));
+        ui.add(egui::DragValue::new(&mut v[1]).speed(speed));
+        ui.end_row();
+        ui.label("y");
+        ui.add(egui::DragValue::new(&mut v[2]).speed(speed));
+        ui.add(egui::DragValue::new(&mut v[3]).speed(speed));
+        ui.end_row();
+    });
+}
+
+fn surface_section(
+    ui: &mut egui::Ui,
+    state: &mut UiState,
+    surface: &Surface,
+    display: &mut DisplaySettings,
+    out: &mut Vec<SimCommand>,
+) {
+    egui::CollapsingHeader::new("Surface")
+        .default_open(true)
+        .show(ui, |ui| {
+            let mut chosen = surface.id();
+            egui::ComboBox::from_id_salt("surface")
+                .selected_text(surface.display_name())
+                .show_ui(ui, |ui| {
+                    for info in surfaces() {
+                        ui.selectable_value(&mut chosen, info.id, info.display_name)
+                            .on_hover_text(info.note);
+                    }
+                });
+            if chosen != surface.id()
+                && let Some(s) = Surface::by_id(chosen)
+            {
+                state.domain = [s.domain.x0, s.domain.x1, s.domain.y0, s.domain.y1];
+                state.region = state.domain;
+                out.push(SimCommand::SetSurface(s));
+            }
+            let info = surface.info();
+            ui.label(RichText::new(info.note).italics());
+            ui.label(
+                RichText::new(format!("f = {}", info.formula))
+                    .small()
+                    .monospace(),
+            );
+            let min = surface.global_minimum();
+            ui.label(format!(
+                "global minimum {:.6}{} at {} point{}",
+                min.value,
+                if min.estimated {
+                    " (numerical estimate)"
+                } else {
+                    ""
+                },
+                min.points.len(),
+                if min.points.len() == 1 { "" } else { "s" }
+            ));
+            for (p, v) in surface.params() {
+                let mut x = v;
+                if ui
+                    .add(egui::Slider::new(&mut x, p.min..=p.max).text(p.name))
+                    .on_hover_text(p.doc)
+                    .changed()
+                {
+                    let mut s = *surface;
+                    if s.set_param(p.name, x).is_ok() {
+                        out.push(SimCommand::SetSurface(s));
+                    }
+                }
+            }
+            ui.label("Domain");
+            domain_fields(ui, &mut state.domain, surface.domain);
+            ui.horizontal(|ui| {
+                if ui.button("Apply domain").clicked() {
+                    let v = state.domain;
+                    let d = Domain::new(v[0], v[1], v[2], v[3]);
+                    match d.validate() {
+                        Ok(()) => {
+                            state.domain_error = None;
+                            let mut s = *surface;
+                            s.domain = d;
+                            out.push(SimCommand::SetSurface(s));
+                        }
+                        Err(e) => state.domain_error = Some(e),
+                    }
+                }
+                if ui.button("Default domain").clicked() {
+                    let d = surface.info().default_domain;
+                    state.domain = [d.x0, d.x1, d.y0, d.y1];
+                    state.domain_error = None;
+                    let mut s = *surface;
+                    s.domain = d;
+                    out.push(SimCommand::SetSurface(s));
+                }
+            });
+            if let Some(e) = &state.domain_error {
+                ui.colored_label(Color32::LIGHT_RED, e);
+            }
+            egui::CollapsingHeader::new("Display")
+                .default_open(false)
+                .show(ui, |ui| {
+                    egui::ComboBox::from_label("colormap")
+                        .selected_text(display.colormap.name())
+                        .show_ui(ui, |ui| {
+                            for c in Colormap::ALL {
+                                ui.selectable_value(&mut display.colormap, c, c.name());
+                            }
+                        });
+                    ui.add(
+                        egui::Slider::new(&mut display.resolution, 32..=1024)
+                            .logarithmic(true)
+                            .text("resolution"),
+                    );
+                    ui.add(
+                        egui::Slider::new(&mut display.exaggeration, 0.1..=5.0)
+                            .logarithmic(true)
+                            .text("vertical exaggeration"),
+                    );
+                    ui.horizontal(|ui| {
+                        ui.checkbox(&mut display.contours, "contours");
+                        ui.add_enabled(
+                            display.contours,
+                            egui::DragValue::new(&mut display.contour_levels).range(1..=100),
+                        );
+                    });
+                    ui.checkbox(&mut display.wireframe, "wireframe");
+                    ui.checkbox(&mut display.axes, "domain frame and axes");
+                    ui.checkbox(&mut display.trails, "trails");
+                    ui.checkbox(&mut display.gradient_arrows, "gradient arrows (downhill)");
+                    ui.checkbox(&mut display.update_arrows, "update arrows");
+                    ui.checkbox(&mut display.labels, "labels");
+                });
+        });
+}
+
+fn methods_section(ui: &mut egui::Ui, roster: &mut Roster, out: &mut Vec<SimCommand>) {
+    egui::CollapsingHeader::new("Methods")
+        .default_open(true)
+        .show(ui, |ui| {
+            ui.label(
+                RichText::new("Edits apply to new balls; \"apply\" updates running ones.").small(),
+            );
+            for entry in roster.0.iter_mut() {
+                ui.horizontal(|ui| {
+                    let mut on = entry.enabled;
+                    if ui.checkbox(&mut on, "").changed() {
+                        out.push(SimCommand::SetMethodEnabled {
+                            method: entry.id.to_string(),
+                            enabled: on,
+                        });
+                    }
+                    let mut rgb = entry.color.to_srgba().to_f32_array_no_alpha();
+                    if ui.color_edit_button_rgb(&mut rgb).changed() {
+                        entry.color = Color::srgb(rgb[0], rgb[1], rgb[2]);
+                    }
+                    egui::CollapsingHeader::new(entry.label)
+                        .id_salt(entry.id)
+                        .show(ui, |ui| {
+                            ui.label(RichText::new(entry.id).monospace().small());
+                            for p in entry.template.params() {
+                                param_widget(ui, p);
+                            }
+                            if ui.button("apply to existing balls").clicked() {
+                                out.push(SimCommand::ApplyHyperparameters {
+                                    method: entry.id.to_string(),
+                                });
+                            }
+                        });
+                });
+            }
+        });
+}
+
+/// One hyperparameter as a widget; returns whether it changed.
+fn param_widget(ui: &mut egui::Ui, p: crate::optim::Param<'_>) -> bool {
+    let spec = p.spec;
+    let (lo, hi) = spec.slider;
+    let r = match p.value {
+        ParamMut::Num(v) => {
+            let mut x = *v;
+            let r = ui.add(
+                egui::Slider::new(&mut x, lo..=hi)
+                    .logarithmic(spec.log)
+                    .clamping(egui::SliderClamping::Never)
+                    .text(spec.name),
+            );
+            if spec.check(x).is_ok() {
+                *v = x;
+            }
+            r
+        }
+        ParamMut::Pair(v) => {
+            ui.horizontal(|ui| {
+                let mut a = *v;
+                let r1 = ui.add(egui::DragValue::new(&mut a[0]).range(lo..=hi).speed(0.001));
+                let r2 = ui.add(egui::DragValue::new(&mut a[1]).range(lo..=hi).speed(0.0005));
+                ui.label(spec.name);
+                if spec.check(a[0]).is_ok() && spec.check(a[1]).is_ok() {
+                    *v = a;
+                }
+                r1 | r2
+            })
+            .inner
+        }
+        ParamMut::Flag(v) => ui.checkbox(v, spec.name),
+        ParamMut::Count(v) => {
+            ui.horizontal(|ui| {
+                let r = ui.add(egui::DragValue::new(v).range(1..=1000));
+                ui.label(spec.name);
+                r
+            })
+            .inner
+        }
+    };
+    r.on_hover_text(format!("{} ({})", spec.doc, spec.range_text()))
+        .changed()
+}
+
+fn leaderboard(ui: &mut egui::Ui, surface: &Surface, roster: &Roster, balls: &Query<BallData>) {
+    let target = Target::of(surface);
+    ui.heading("Leaderboard");
+    ui.label(
+        RichText::new(format!(
+            "at min: loss within {} of the global minimum {:.5}",
+            target.tol, target.value
+        ))
+        .small(),
+    );
+    egui::Grid::new("leaderboard").striped(true).show(ui, |ui| {
+        for h in ["method", "balls", "at min", "best", "mean", "div.", "steps"] {
+            ui.label(RichText::new(h).strong());
+        }
+        ui.end_row();
+        let mut rows: Vec<(f64, Vec<String>, Color32)> = Vec::new();
+        for entry in &roster.0 {
+            let mine: Vec<BallData> = balls.iter().filter(|b| b.1.method == entry.id).collect();
+            if mine.is_empty() {
+                continue;
+            }
+            let n = mine.len();
+            let losses: Vec<f64> = mine
+                .iter()
+                .map(|b| b.2.0.loss)
+                .filter(|l| l.is_finite())
+                .collect();
+            let at_min = mine.iter().filter(|b| target.reached(b.2.0.loss)).count();
+            let diverged = mine
+                .iter()
+                .filter(|b| b.2.0.status == RunStatus::Diverged)
+                .count();
+            let best = losses.iter().copied().fold(f64::INFINITY, f64::min);
+            let mean = losses.iter().sum::<f64>() / losses.len().max(1) as f64;
+            let mut reached: Vec<u64> = mine.iter().filter_map(|b| b.1.reached).collect();
+            reached.sort_unstable();
+            let med = if reached.is_empty() {
+                "–".to_string()
+            } else {
+                reached[reached.len() / 2].to_string()
+            };
+            let share = at_min as f64 / n as f64;
+            rows.push((
+                share,
+                vec![
+                    entry.label.to_string(),
+                    n.to_string(),
+                    format!("{:.0}%", 100.0 * share),
+                    fmt_loss(best),
+                    fmt_loss(mean),
+                    diverged.to_string(),
+                    med,
+                ],
+                color32(entry.color),
+            ));
+        }
+        rows.sort_by(|a, b| b.0.total_cmp(&a.0));
+        for (_, cells, color) in rows {
+            for (i, c) in cells.into_iter().enumerate() {
+                if i == 0 {
+                    ui.colored_label(color, c);
+                } else {
+                    ui.label(c);
+                }
+            }
+            ui.end_row();
+        }
+    });
+}
+
+fn fmt_loss(v: f64) -> String {
+    if !v.is_finite() {
+        "–".into()
+    } else if v != 0.0 && (v.abs() < 1e-3 || v.abs() >= 1e5) {
+        format!("{v:.2e}")
+    } else {
+        format!("{v:.4}")
+    }
+}
+
+fn loss_plot(
+    ui: &mut egui::Ui,
+    state: &mut UiState,
+    surface: &Surface,
+    roster: &Roster,
+    balls: &Query<BallData>,
+) {
+    ui.horizontal(|ui| {
+        ui.heading("Loss");
+        ui.checkbox(&mut state.log_plot, "log gap to min");
+        ui.checkbox(&mut state.mean_plot, "mean per method");
+    });
+    let min = surface.global_minimum().value;
+    let y = |loss: f64| {
+        if state.log_plot {
+            (loss - min).max(1e-16).log10()
+        } else {
+            loss
+        }
+    };
+    // Loss along each trail, downsampled to at most ~300 points per line.
+    let series = |trail: &Trail| -> Vec<[f64; 2]> {
+        let n = trail.0.len();
+        let step = (n / 300).max(1);
+        trail
+            .0
+            .iter()
+            .enumerate()
+            .step_by(step)
+            .map(|(i, p)| [i as f64, y(surface.height(*p))])
+            .collect()
+    };
+    Plot::new("loss-plot")
+        .height(200.0)
+        .legend(Legend::default())
+        .x_axis_label("update")
+        .y_axis_label(if state.log_plot {
+            "log10(loss - min)"
+        } else {
+            "loss"
+        })
+        .show(ui, |plot| {
+            for entry in roster.0.iter().filter(|e| e.enabled) {
+                let mine: Vec<_> = balls.iter().filter(|b| b.1.method == entry.id).collect();
+                if mine.is_empty() {
+                    continue;
+                }
+                let color = color32(entry.color);
+                if state.mean_plot || mine.len() > 60 {
+                    let len = mine.iter().map(|b| b.3.0.len()).max().unwrap_or(0);
+                    let step = (len / 300).max(1);
+                    let pts: Vec<[f64; 2]> = (0..len)
+                        .step_by(step)
+                        .filter_map(|i| {
+                            let v: Vec<f64> = mine
+                                .iter()
+                                .filter_map(|b| b.3.0.get(i))
+                                .map(|p| surface.height(*p))
+                                .filter(|h| h.is_finite())
+                                .collect();
+                            (!v.is_empty())
+                                .then(|| [i as f64, y(v.iter().sum::<f64>() / v.len() as f64)])
+                        })
+                        .collect();
+                    plot.line(Line::new(entry.label, PlotPoints::from(pts)).color(color));
+                } else {
+                    for b in mine {
+                        plot.line(
+                            Line::new(entry.label, PlotPoints::from(series(b.3))).color(color),
+                        );
+                    }
+                }
+            }
+        });
+}
+
+fn inspector(
+    ui: &mut egui::Ui,
+    selected: &mut Selected,
+    surface: &Surface,
+    balls: &Query<BallData>,
+) {
+    ui.heading("Inspector");
+    let Some(b) = selected.0.and_then(|e| balls.get(e).ok()) else {
+        selected.0 = None;
+        ui.label("Click a ball to inspect it.");
+        return;
+    };
+    let (_, ball, run, _, opt) = b;
+    let r = &run.0;
+    egui::Grid::new("inspector").show(ui, |ui| {
+        let mut row = |k: &str, v: String| {
+            ui.label(k);
+            ui.label(v);
+            ui.end_row();
+        };
+        row("method", ball.method.clone());
+        row("status", format!("{:?}", r.status).to_lowercase());
+        row("frame", format!("{} of {}", ball.frames, ball.limit));
+        row("updates", r.steps.to_string());
+        row("position", format!("({:.6}, {:.6})", r.pos.x, r.pos.y));
+        row("loss", format!("{:.8}", r.loss));
+        let g = if r.pos.is_finite() {
+            surface.gradient(r.pos)
+        } else {
+            r.last_grad
+        };
+        row("|gradient|", format!("{:.3e}", g.length()));
+        row("last step", format!("{:.3e}", r.last_step.length()));
+        row(
+            "start",
+            format!("({:.4}, {:.4})", ball.start.x, ball.start.y),
+        );
+        for (name, v) in opt.0.state() {
+            let text = match v {
+                StateValue::Vec(d) => format!("({:.4e}, {:.4e})", d.x, d.y),
+                StateValue::Scalar(x) => format!("{x:.6e}"),
+                StateValue::Count(n) => n.to_string(),
+            };
+            row(name, text);
+        }
+    });
+}
+
+fn hover_readout(ctx: &egui::Context, hover: &Hover, surface: &Surface, left: f32) {
+    let Some(p) = hover.0 else {
+        return;
+    };
+    egui::Area::new("hover".into())
+        .fixed_pos(egui::pos2(left + 12.0, ctx.viewport_rect().bottom() - 34.0))
+        .show(ctx, |ui| {
+            egui::Frame::popup(ui.style()).show(ui, |ui| {
+                ui.label(
+                    RichText::new(format!(
+                        "x {:.4}   y {:.4}   loss {:.6}",
+                        p.x,
+                        p.y,
+                        surface.height(p)
+                    ))
+                    .monospace(),
+                );
+            });
+        });
+}
+
+fn help_window(ctx: &egui::Context, open: &mut bool) {
+    egui::Window::new("Help — controls")
+        .open(open)
+        .collapsible(false)
+        .resizable(false)
+        .anchor(egui::Align2::CENTER_CENTER, egui::vec2(0.0, 0.0))
+        .show(ctx, |ui| {
+            egui::Grid::new("help").striped(true).show(ui, |ui| {
+                for (k, v) in [
+                    ("Space", "play / pause"),
+                    ("Right arrow or .", "step once (one frame)"),
+                    ("R", "reset every ball to its start"),
+                    ("C", "continue: N more frames"),
+                    ("N", "restart from K random start points"),
+                    ("B", "back to the default (notebook) start"),
+                    ("Delete", "clear all balls"),
+                    ("H or F1", "this help"),
+                    ("Esc", "close help, deselect"),
+                    (
+                        "Left click on the surface",
+                        "drop a ball of every enabled method",
+                    ),
+                    ("Left click on a ball", "inspect it"),
+                    ("Left drag", "orbit the camera"),
+                    ("Right drag", "pan"),
+                    ("Wheel", "zoom"),
+                ] {
+                    ui.label(RichText::new(k).strong());
+                    ui.label(v);
+                    ui.end_row();
+                }
+            });
+        });
+}
+
+/// Method labels next to the balls (when enabled), painted over the 3D view.
+pub(super) fn draw_labels(
+    mut contexts: EguiContexts,
+    display: Res<DisplaySettings>,
+    camera: Single<(&Camera, &GlobalTransform), With<Camera3d>>,
+    balls: Query<(&Ball, &GlobalTransform)>,
+    roster: Res<Roster>,
+) -> Result {
+    if !display.labels {
+        return Ok(());
+    }
+    let ctx = contexts.ctx_mut()?;
+    let painter = ctx.layer_painter(LayerId::new(egui::Order::Background, "labels".into()));
+    let (cam, cam_t) = *camera;
+    let offset = cam
+        .logical_viewport_rect()
+        .map(|r| r.min)
+        .unwrap_or(Vec2::ZERO);
+    for (ball, t) in balls.iter().take(500) {
+        if let Ok(p) = cam.world_to_viewport(cam_t, t.translation()) {
+            let label = roster.get(&ball.method).map(|m| m.label).unwrap_or("?");
+            let pos = egui::pos2(p.x + offset.x + 8.0, p.y + offset.y - 8.0);
+            painter.text(
+                pos,
+                egui::Align2::LEFT_BOTTOM,
+                label,
+                egui::FontId::proportional(12.0),
+                color32(ball.color),
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,386 @@
+//! Everything drawn in 3D: the surface mesh (rebuilt when the surface or a display setting
+//! changes), ball spheres, trails, arrows, minimum markers, axes, lights and the orbit camera.
+
+pub mod colormap;
+pub mod surface_mesh;
+
+use crate::lab::RunStatus;
+use crate::sim::{Ball, BallRun, SimSurface, SimSystems, Trail};
+use bevy::prelude::*;
+use bevy_panorbit_camera::PanOrbitCamera;
+use colormap::Colormap;
+use std::collections::HashMap;
+use surface_mesh::{MeshOptions, WorldMap};
+
+/// Display settings (what the "Display" section of the panel edits).
+#[derive(Resource, Reflect, Clone, Debug, PartialEq)]
+#[reflect(Resource)]
+pub struct DisplaySettings {
+    pub colormap: Colormap,
+    /// Grid samples per side, 32..=1024.
+    pub resolution: u32,
+    /// Vertical exaggeration, 0.1..=5.
+    pub exaggeration: f32,
+    pub contours: bool,
+    pub contour_levels: u32,
+    pub wireframe: bool,
+    pub trails: bool,
+    pub gradient_arrows: bool,
+    pub update_arrows: bool,
+    pub labels: bool,
+    pub axes: bool,
+}
+
+impl Default for DisplaySettings {
+    fn default() -> Self {
+        Self {
+            colormap: Colormap::Coolwarm,
+            resolution: 160,
+            exaggeration: 1.0,
+            contours: true,
+            contour_levels: 18,
+            wireframe: false,
+            trails: true,
+            gradient_arrows: false,
+            update_arrows: false,
+            labels: false,
+            axes: true,
+        }
+    }
+}
+
+impl DisplaySettings {
+    fn mesh_options(&self) -> MeshOptions {
+        MeshOptions {
+            resolution: self.resolution,
+            exaggeration: self.exaggeration,
+            colormap: self.colormap,
+            contour_levels: self.contour_levels,
+        }
+    }
+}
+
+/// The surface entity (the target of picking).
+#[derive(Component, Reflect, Default)]
+#[reflect(Component)]
+pub struct SurfaceMesh;
+
+#[derive(Component, Reflect, Default)]
+#[reflect(Component)]
+struct ContourLines;
+
+#[derive(Component, Reflect, Default)]
+#[reflect(Component)]
+struct Wireframe;
+
+/// The ball currently shown in the inspector.
+#[derive(Resource, Reflect, Default, Clone, Copy)]
+#[reflect(Resource)]
+pub struct Selected(pub Option<Entity>);
+
+/// World radius of a ball.
+pub const BALL_RADIUS: f32 = 0.11;
+
+#[derive(Resource, Default)]
+struct BallAssets {
+    mesh: Handle<Mesh>,
+    materials: HashMap<[u8; 3], Handle<StandardMaterial>>,
+}
+
+#[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ViewSystems {
+    /// Rebuild the surface mesh and give new balls their sphere.
+    Build,
+    /// Place balls and draw overlays from the simulation's state.
+    Sync,
+}
+
+pub struct ViewPlugin;
+
+impl Plugin for ViewPlugin {
+    fn build(&self, app: &mut App) {
+        app.init_resource::<DisplaySettings>()
+            .init_resource::<WorldMap>()
+            .init_resource::<Selected>()
+            .init_resource::<BallAssets>()
+            .insert_resource(ClearColor(Color::srgb(0.11, 0.12, 0.14)))
+            .configure_sets(
+                Update,
+                (ViewSystems::Build, ViewSystems::Sync)
+                    .chain()
+                    .after(SimSystems::Commands),
+            )
+            .add_systems(Startup, setup_scene)
+            .add_systems(
+                Update,
+                (rebuild_surface, dress_new_balls).in_set(ViewSystems::Build),
+            )
+            .add_systems(
+                Update,
+                (place_balls, draw_overlays).in_set(ViewSystems::Sync),
+            );
+    }
+}
+
+fn setup_scene(
+    mut commands: Commands,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut materials: ResMut<Assets<StandardMaterial>>,
+    mut assets: ResMut<BallAssets>,
+    surface: Res<SimSurface>,
+) {
+    assets.mesh = meshes.add(
+        Sphere::new(BALL_RADIUS)
+            .mesh()
+            .ico(3)
+            .unwrap_or_else(|_| Sphere::new(BALL_RADIUS).mesh().uv(24, 16)),
+    );
+    commands.spawn((
+        Name::new("Surface"),
+        SurfaceMesh,
+        Mesh3d::default(),
+        MeshMaterial3d(materials.add(StandardMaterial {
+            base_color: Color::WHITE,
+            perceptual_roughness: 0.85,
+            reflectance: 0.2,
+            double_sided: true,
+            cull_mode: None,
+            ..default()
+        })),
+        Transform::default(),
+    ));
+    let line = |c: Color| StandardMaterial {
+        base_color: c,
+        unlit: true,
+        alpha_mode: AlphaMode::Blend,
+        ..default()
+    };
+    commands.spawn((
+        Name::new("Contours"),
+        ContourLines,
+        Mesh3d::default(),
+        MeshMaterial3d(materials.add(line(Color::srgba(0.05, 0.05, 0.08, 0.55)))),
+        Transform::default(),
+    ));
+    commands.spawn((
+        Name::new("Wireframe"),
+        Wireframe,
+        Mesh3d::default(),
+        MeshMaterial3d(materials.add(line(Color::srgba(0.1, 0.1, 0.1, 0.35)))),
+        Transform::default(),
+        Visibility::Hidden,
+    ));
+    commands.spawn((
+        DirectionalLight {
+            illuminance: 9_000.0,
+            shadow_maps_enabled: false,
+            ..default()
+        },
+        Transform::from_xyz(4.0, 10.0, 6.0).looking_at(Vec3::ZERO, Vec3::Y),
+    ));
+    commands.insert_resource(GlobalAmbientLight {
+        color: Color::WHITE,
+        brightness: 600.0,
+        ..default()
+    });
+    let (focus, radius) = camera_frame(&surface.0);
+    commands.spawn((
+        Name::new("Camera"),
+        Camera3d::default(),
+        Transform::from_xyz(0.0, 8.0, 12.0).looking_at(focus, Vec3::Y),
+        PanOrbitCamera {
+            focus,
+            radius: Some(radius),
+            yaw: Some(0.35),
+            pitch: Some(0.95),
+            ..default()
+        },
+    ));
+}
+
+/// The camera's focus and distance framing the surface's view region (the notebook's view
+/// for `seed`).
+pub fn camera_frame(surface: &crate::landscape::Surface) -> (Vec3, f32) {
+    let d = surface.domain;
+    let v = surface.view();
+    let scale = surface_mesh::WORLD_SIZE / d.extent();
+    let c = v.center();
+    let center = d.center();
+    let focus = Vec3::new(
+        ((c.x - center.x) * scale) as f32,
+        0.6,
+        (-(c.y - center.y) * scale) as f32,
+    );
+    let radius = (v.extent() * scale) as f32 * 3.0;
+    (focus, radius)
+}
+
+type SurfaceOnly = (With<SurfaceMesh>, Without<ContourLines>, Without<Wireframe>);
+type ContoursOnly = (With<ContourLines>, Without<SurfaceMesh>, Without<Wireframe>);
+type WireframeOnly = (With<Wireframe>, Without<SurfaceMesh>, Without<ContourLines>);
+
+#[allow(clippy::too_many_arguments)]
+fn rebuild_surface(
+    surface: Res<SimSurface>,
+    display: Res<DisplaySettings>,
+    mut map: ResMut<WorldMap>,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut surf: Single<&mut Mesh3d, SurfaceOnly>,
+    mut contour: Single<(&mut Mesh3d, &mut Visibility), ContoursOnly>,
+    mut wire: Single<(&mut Mesh3d, &mut Visibility), WireframeOnly>,
+    mut built: Local<Option<(crate::landscape::Surface, MeshOptions)>>,
+) {
+    let key = (surface.0, display.mesh_options());
+    if built.as_ref() != Some(&key) {
+        let (m, mesh, contours, wireframe) = surface_mesh::build(&surface.0, &key.1);
+        *map = m;
+        surf.0 = meshes.add(mesh);
+        contour.0.0 = meshes.add(contours);
+        wire.0.0 = meshes.add(wireframe);
+        *built = Some(key);
+    }
+    let vis = |on: bool| {
+        if on {
+            Visibility::Inherited
+        } else {
+            Visibility::Hidden
+        }
+    };
+    contour.1.set_if_neq(vis(display.contours));
+    wire.1.set_if_neq(vis(display.wireframe));
+}
+
+fn dress_new_balls(
+    mut commands: Commands,
+    mut assets: ResMut<BallAssets>,
+    mut materials: ResMut<Assets<StandardMaterial>>,
+    balls: Query<(Entity, &Ball), Added<Ball>>,
+) {
+    for (e, ball) in &balls {
+        let key = ball.color.to_srgba().to_u8_array_no_alpha();
+        let mesh = assets.mesh.clone();
+        let material = assets
+            .materials
+            .entry(key)
+            .or_insert_with(|| {
+                materials.add(StandardMaterial {
+                    base_color: ball.color,
+                    emissive: ball.color.to_linear() * 0.35,
+                    perceptual_roughness: 0.35,
+                    ..default()
+                })
+            })
+            .clone();
+        commands.entity(e).insert((
+            Mesh3d(mesh),
+            MeshMaterial3d(material),
+            Visibility::Inherited,
+        ));
+    }
+}
+
+fn place_balls(
+    surface: Res<SimSurface>,
+    map: Res<WorldMap>,
+    mut balls: Query<(&BallRun, &Trail, &mut Transform), With<Ball>>,
+) {
+    for (run, trail, mut t) in &mut balls {
+        // A diverged ball stays where it was last finite.
+        let p = if run.0.pos.is_finite() {
+            run.0.pos
+        } else {
+            trail.0.back().copied().unwrap_or_default()
+        };
+        let w = map.to_world(p, surface.0.height(p)) + Vec3::Y * BALL_RADIUS;
+        if t.translation != w {
+            t.translation = w;
+        }
+    }
+}
+
+fn draw_overlays(
+    mut gizmos: Gizmos,
+    surface: Res<SimSurface>,
+    map: Res<WorldMap>,
+    display: Res<DisplaySettings>,
+    selected: Res<Selected>,
+    balls: Query<(Entity, &Ball, &BallRun, &Trail, &Transform)>,
+) {
+    let s = &surface.0;
+    let lift = Vec3::Y * 0.02;
+    if display.axes {
+        let d = s.domain;
+        let corners = [
+            (d.x0, d.y0),
+            (d.x1, d.y0),
+            (d.x1, d.y1),
+            (d.x0, d.y1),
+            (d.x0, d.y0),
+        ]
+        .map(|(x, y)| map.to_world(glam::DVec2::new(x, y), map.lo) - Vec3::Y * 0.01);
+        gizmos.linestrip(corners, Color::srgba(0.8, 0.8, 0.85, 0.6));
+    }
+    let gold = Color::srgb(1.0, 0.84, 0.0);
+    for p in s.global_minimum().points {
+        let w = map.to_world(p, s.height(p));
+        gizmos.line(w, w + Vec3::Y * 0.8, gold);
+        gizmos.circle(
+            Isometry3d::new(w + lift, Quat::from_rotation_x(std::f32::consts::FRAC_PI_2)),
+            0.18,
+            gold,
+        );
+    }
+    for (e, ball, run, trail, t) in &balls {
+        if display.trails && trail.0.len() > 1 {
+            let step = (trail.0.len() / 1500).max(1);
+            let pts = trail
+                .0
+                .iter()
+                .step_by(step)
+                .chain(trail.0.back())
+                .map(|p| map.to_world(*p, s.height(*p)) + lift);
+            gizmos.linestrip(pts, ball.color.with_alpha(0.9));
+        }
+        let here = t.translation;
+        if display.gradient_arrows && run.0.status == RunStatus::Running {
+            let g = s.gradient(run.0.pos);
+            let dir = Vec3::new(-g.x as f32, 0.0, g.y as f32);
+            if dir.length() > 1e-9 {
+                let len = (dir.length().ln_1p() * 0.35).min(1.2);
+                gizmos.arrow(
+                    here,
+                    here + dir.normalize() * len,
+                    Color::srgb(0.95, 0.95, 0.95),
+                );
+            }
+        }
+        if display.update_arrows {
+            let d = run.0.last_step;
+            let dir = Vec3::new(d.x as f32, 0.0, -d.y as f32) * map.scale as f32;
+            if dir.length() > 1e-6 {
+                gizmos.arrow(here, here + dir * 3.0, ball.color);
+            }
+        }
+        if run.0.status == RunStatus::Diverged {
+            let r = BALL_RADIUS * 2.0;
+            let red = Color::srgb(1.0, 0.1, 0.1);
+            gizmos.line(
+                here + Vec3::new(-r, 0.0, -r),
+                here + Vec3::new(r, 0.0, r),
+                red,
+            );
+            gizmos.line(
+                here + Vec3::new(-r, 0.0, r),
+                here + Vec3::new(r, 0.0, -r),
+                red,
+            );
+        }
+        if selected.0 == Some(e) {
+            gizmos.sphere(
+                Isometry3d::from_translation(here),
+                BALL_RADIUS * 1.8,
+                Color::WHITE,
+            );
+        }
+    }
+}
