@@ -1,0 +1,92 @@
+//! Benchmarks: rule kernels, a full trace, the surface mesh build, and the ECS tick.
+//! `cargo bench --bench core`; figures in docs/benchmarks.md.
+
+use bevy::prelude::*;
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use glam::DVec2;
+use optiscape::lab::trace;
+use optiscape::landscape::Surface;
+use optiscape::optim::{Optimizer, catalog};
+use optiscape::sim::{Roster, SimCommand, SimPlugin};
+use optiscape::view::colormap::Colormap;
+use optiscape::view::surface_mesh::{MeshOptions, build};
+use std::hint::black_box;
+
+fn rule_kernels(c: &mut Criterion) {
+    let mut g = c.benchmark_group("rule step");
+    for id in [
+        "sgd",
+        "heavy-ball",
+        "adam",
+        "rmsprop",
+        "adadelta",
+        "lion",
+        "langevin",
+    ] {
+        let mut opt = Optimizer::by_id(id).unwrap();
+        g.bench_function(id, |b| {
+            b.iter(|| black_box(opt.step(black_box(DVec2::new(0.3, -0.2)), DVec2::new(0.1, 0.4))))
+        });
+    }
+    g.finish();
+}
+
+fn trace_300(c: &mut Criterion) {
+    let s = Surface::by_id("rastrigin").unwrap();
+    let opt = Optimizer::by_id("adam").unwrap();
+    c.bench_function("trace adam rastrigin 300 steps", |b| {
+        b.iter(|| black_box(trace(&s, &opt, DVec2::new(-2.1, 3.3), 300)))
+    });
+}
+
+fn mesh_build(c: &mut Criterion) {
+    let s = Surface::seed();
+    let mut g = c.benchmark_group("surface mesh build");
+    g.sample_size(10);
+    for res in [128u32, 256, 512] {
+        let opts = MeshOptions {
+            resolution: res,
+            exaggeration: 1.0,
+            colormap: Colormap::Coolwarm,
+            contour_levels: 18,
+        };
+        g.bench_with_input(BenchmarkId::from_parameter(res), &opts, |b, o| {
+            b.iter(|| black_box(build(&s, o)))
+        });
+    }
+    g.finish();
+}
+
+fn ecs_tick(c: &mut Criterion) {
+    let mut g = c.benchmark_group("ecs tick (all rules mixed)");
+    g.sample_size(10);
+    for balls in [10_000usize, 100_000] {
+        let mut app = App::new();
+        app.add_plugins(MinimalPlugins).add_plugins(SimPlugin);
+        {
+            let mut roster = app.world_mut().resource_mut::<Roster>();
+            for m in roster.0.iter_mut() {
+                m.enabled = !m.id.contains(':');
+            }
+        }
+        app.update();
+        let per_method = balls / catalog().iter().filter(|m| !m.id.contains(':')).count();
+        app.world_mut()
+            .write_message(SimCommand::SetFrames(u64::MAX / 2));
+        app.world_mut().write_message(SimCommand::Restart {
+            k: per_method,
+            region: None,
+        });
+        app.update();
+        let tick = app
+            .world_mut()
+            .register_system(|world: &mut World| world.run_schedule(FixedUpdate));
+        g.bench_function(BenchmarkId::from_parameter(balls), |b| {
+            b.iter(|| app.world_mut().run_system(tick).unwrap())
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, rule_kernels, trace_300, mesh_build, ecs_tick);
+criterion_main!(benches);
