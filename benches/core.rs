@@ -48,7 +48,9 @@ fn mesh_build(c: &mut Criterion) {
             resolution: res,
             exaggeration: 1.0,
             colormap: Colormap::Coolwarm,
+            contours: true,
             contour_levels: 18,
+            wireframe: false,
         };
         g.bench_with_input(BenchmarkId::from_parameter(res), &opts, |b, o| {
             b.iter(|| black_box(build(&s, o)))

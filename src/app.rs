@@ -1,7 +1,7 @@
 //! The sandbox application: the window, the plugins, and the screenshot mode.
 
 use crate::cli::SandboxArgs;
-use crate::sim::{SimPlugin, SimSettings};
+use crate::sim::{SimCommand, SimPlugin, SimSettings};
 use crate::ui::UiPlugin;
 use crate::view::ViewPlugin;
 use bevy::prelude::*;
@@ -45,6 +45,18 @@ pub fn run_sandbox(args: &SandboxArgs) -> AppExit {
         ..default()
     }))
     .add_plugins((SimPlugin, SandboxPlugin));
+    let seed = args.seed;
+    let starts = args.starts;
+    // After the simulation's own opening scene (written in `Startup`).
+    app.add_systems(PostStartup, move |mut writer: MessageWriter<SimCommand>| {
+        writer.write(SimCommand::SetSeed(seed));
+        if let Some(k) = starts {
+            writer.write(SimCommand::Restart {
+                k: k as usize,
+                region: None,
+            });
+        }
+    });
     if let Some(path) = &args.screenshot {
         // Deterministic: one simulation frame per rendered frame, whatever the renderer's speed.
         let hz = app.world().resource::<SimSettings>().speed;
@@ -61,16 +73,32 @@ pub fn run_sandbox(args: &SandboxArgs) -> AppExit {
     app.run()
 }
 
+/// Frames skipped before frame times are averaged (start-up, pipeline compilation).
+const WARM_UP_FRAMES: u32 = 10;
+
 fn take_screenshot(
     mut commands: Commands,
     mut plan: ResMut<ScreenshotPlan>,
     mut frame: Local<u32>,
+    mut timed: Local<(u32, Option<std::time::Instant>)>,
 ) {
+    // Wall-clock time: in this mode `Time` advances by a fixed amount per frame.
     *frame += 1;
+    if *frame == WARM_UP_FRAMES {
+        timed.1 = Some(std::time::Instant::now());
+    } else if *frame > WARM_UP_FRAMES {
+        timed.0 += 1;
+    }
     if plan.taken || *frame < plan.frames {
         return;
     }
     plan.taken = true;
+    if let (n @ 1.., Some(t0)) = *timed {
+        info!(
+            "mean frame time over {n} frames (after {WARM_UP_FRAMES} warm-up frames): {:.1} ms",
+            1000.0 * t0.elapsed().as_secs_f64() / n as f64
+        );
+    }
     let path = plan.path.clone();
     commands.spawn(Screenshot::primary_window()).observe(
         move |captured: On<ScreenshotCaptured>, mut exit: MessageWriter<AppExit>| {

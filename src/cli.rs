@@ -32,6 +32,13 @@ pub struct SandboxArgs {
     /// With --screenshot: how many frames to run before taking it.
     #[arg(long, value_name = "N", default_value_t = 30, requires = "screenshot")]
     pub frames: u32,
+    /// Open with K random start points (one ball per enabled method at each) instead of the
+    /// notebook's start.
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub starts: Option<u32>,
+    /// Seed of the random source for start points and noise.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub seed: u64,
 }
 
 #[derive(Subcommand, Debug)]

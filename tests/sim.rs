@@ -388,3 +388,32 @@ fn speed_sets_the_fixed_timestep() {
     send(&mut app, SimCommand::SetSpeed(f64::NAN));
     assert_eq!(app.world().resource::<SimSettings>().speed, 1000.0);
 }
+
+#[test]
+fn several_commands_in_one_frame_apply_in_order() {
+    let mut app = app();
+    // Balls spawned by the first command are replaced by the second, in the same frame.
+    app.world_mut()
+        .write_message(SimCommand::ResetToDefaultStart);
+    app.world_mut()
+        .write_message(SimCommand::Restart { k: 4, region: None });
+    app.update();
+    assert_eq!(balls(&mut app).len(), 4 * 5);
+    app.world_mut().write_message(SimCommand::Drop {
+        at: DVec2::new(9.0, 9.0),
+    });
+    app.world_mut().write_message(SimCommand::SetMethodEnabled {
+        method: "seed:sgd".into(),
+        enabled: false,
+    });
+    app.update();
+    let b = balls(&mut app);
+    assert_eq!(b.len(), 5 * 4);
+    assert!(b.iter().all(|b| b.method != "seed:sgd"));
+    app.world_mut().write_message(SimCommand::Drop {
+        at: DVec2::new(9.0, 9.0),
+    });
+    app.world_mut().write_message(SimCommand::Clear);
+    app.update();
+    assert!(balls(&mut app).is_empty());
+}

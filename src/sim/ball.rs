@@ -120,17 +120,16 @@ pub(super) fn step_balls(
     let Some((_, goal)) = *target else {
         return;
     };
-    for (mut ball, mut run, mut opt, mut trail) in &mut balls {
-        if run.0.status == RunStatus::Running {
-            advance_ball(
-                &surface.0,
-                goal,
-                &mut ball,
-                &mut run,
-                &mut opt,
-                &mut trail,
-                settings.trail_len,
-            );
-        }
-    }
+    let (s, trail_len) = (surface.0, settings.trail_len);
+    // Balls are independent, so they step in parallel; each ball's result does not depend on
+    // the order.
+    balls
+        .par_iter_mut()
+        .for_each(|(mut ball, mut run, mut opt, mut trail)| {
+            if run.0.status == RunStatus::Running {
+                advance_ball(
+                    &s, goal, &mut ball, &mut run, &mut opt, &mut trail, trail_len,
+                );
+            }
+        });
 }

@@ -35,7 +35,7 @@ pub enum SimCommand {
     Drop {
         at: DVec2,
     },
-    /// Copy the roster's hyperparameters of `method` into its existing balls.
+    /// Copy the roster's hyperparameters (and color) of `method` into its existing balls.
     ApplyHyperparameters {
         method: String,
     },
@@ -83,6 +83,8 @@ pub(super) fn apply_commands(
     mut balls: BallQuery,
     mut serial: Local<u64>,
 ) {
+    // Balls spawned by earlier messages of this same run are not in `balls` yet.
+    let mut fresh: Vec<(Entity, String)> = Vec::new();
     for msg in messages.read() {
         match msg {
             SimCommand::Play => settings.playing = true,
@@ -129,6 +131,9 @@ pub(super) fn apply_commands(
                 for (e, ..) in &balls {
                     commands.entity(e).despawn();
                 }
+                for (e, _) in fresh.drain(..) {
+                    commands.entity(e).despawn();
+                }
                 starts.0.clear();
             }
             SimCommand::Restart { k, region } => {
@@ -146,7 +151,7 @@ pub(super) fn apply_commands(
                     .filter(|r| r.validate().is_ok())
                     .unwrap_or(d);
                 let points = rng.points(region, (*k).clamp(1, 100_000));
-                replace_balls(&mut commands, &balls, &mut starts, points);
+                replace_balls(&mut commands, &balls, &mut fresh, &mut starts, points);
                 spawn_at_starts(
                     &mut commands,
                     &surface.0,
@@ -156,11 +161,12 @@ pub(super) fn apply_commands(
                     &starts.0,
                     None,
                     &mut serial,
+                    &mut fresh,
                 );
             }
             SimCommand::ResetToDefaultStart => {
                 let p = surface.0.default_start();
-                replace_balls(&mut commands, &balls, &mut starts, vec![p]);
+                replace_balls(&mut commands, &balls, &mut fresh, &mut starts, vec![p]);
                 spawn_at_starts(
                     &mut commands,
                     &surface.0,
@@ -170,6 +176,7 @@ pub(super) fn apply_commands(
                     &starts.0,
                     None,
                     &mut serial,
+                    &mut fresh,
                 );
             }
             SimCommand::Drop { at } => {
@@ -184,14 +191,18 @@ pub(super) fn apply_commands(
                         &[*at],
                         None,
                         &mut serial,
+                        &mut fresh,
                     );
                 }
             }
             SimCommand::ApplyHyperparameters { method } => {
                 if let Some(entry) = roster.get(method) {
-                    for (_, ball, _, mut opt, _) in &mut balls {
+                    for (_, mut ball, _, mut opt, _) in &mut balls {
                         if ball.method == *method {
                             opt.0.copy_hyperparameters(&entry.template);
+                            if ball.color != entry.color {
+                                ball.color = entry.color;
+                            }
                         }
                     }
                 }
@@ -215,6 +226,7 @@ pub(super) fn apply_commands(
                         &starts.0,
                         Some(&only),
                         &mut serial,
+                        &mut fresh,
                     );
                 } else {
                     for (e, ball, ..) in &balls {
@@ -222,6 +234,12 @@ pub(super) fn apply_commands(
                             commands.entity(e).despawn();
                         }
                     }
+                    fresh.retain(|(e, m)| {
+                        if m == method {
+                            commands.entity(*e).despawn();
+                        }
+                        m != method
+                    });
                 }
             }
             SimCommand::SetSurface(s) => {
@@ -230,7 +248,7 @@ pub(super) fn apply_commands(
                 }
                 surface.0 = *s;
                 let p = surface.0.default_start();
-                replace_balls(&mut commands, &balls, &mut starts, vec![p]);
+                replace_balls(&mut commands, &balls, &mut fresh, &mut starts, vec![p]);
                 spawn_at_starts(
                     &mut commands,
                     &surface.0,
@@ -240,6 +258,7 @@ pub(super) fn apply_commands(
                     &starts.0,
                     None,
                     &mut serial,
+                    &mut fresh,
                 );
             }
             SimCommand::SetSeed(seed) => *rng = SimRng::new(*seed),
@@ -256,10 +275,14 @@ pub(super) fn apply_commands(
 fn replace_balls(
     commands: &mut Commands,
     balls: &BallQuery,
+    fresh: &mut Vec<(Entity, String)>,
     starts: &mut StartPoints,
     points: Vec<DVec2>,
 ) {
     for (e, ..) in balls {
+        commands.entity(e).despawn();
+    }
+    for (e, _) in fresh.drain(..) {
         commands.entity(e).despawn();
     }
     starts.0 = points;
@@ -276,6 +299,7 @@ fn spawn_at_starts(
     points: &[DVec2],
     only: Option<&str>,
     serial: &mut u64,
+    fresh: &mut Vec<(Entity, String)>,
 ) {
     for entry in roster.enabled() {
         if only.is_some_and(|id| id != entry.id) {
@@ -288,7 +312,7 @@ fn spawn_at_starts(
             *serial += 1;
             let mut trail = Trail::default();
             trail.0.push_back(p);
-            commands.spawn((
+            let e = commands.spawn((
                 Name::new(format!("{} ball {}", entry.id, *serial)),
                 Ball {
                     method: entry.id.to_string(),
@@ -304,6 +328,7 @@ fn spawn_at_starts(
                 trail,
                 Transform::default(),
             ));
+            fresh.push((e.id(), entry.id.to_string()));
         }
     }
 }

@@ -302,12 +302,19 @@ fn surface_section(
                 if min.points.len() == 1 { "" } else { "s" }
             ));
             for (p, v) in surface.params() {
-                let mut x = v;
-                if ui
+                // The slider's value lives in egui's memory while dragging; the surface (and the
+                // balls on it) changes once, when the drag ends.
+                let id = ui.make_persistent_id(("surface-param", p.name));
+                let mut x = ui.data(|d| d.get_temp::<f64>(id)).unwrap_or(v);
+                let r = ui
                     .add(egui::Slider::new(&mut x, p.min..=p.max).text(p.name))
-                    .on_hover_text(p.doc)
-                    .changed()
-                {
+                    .on_hover_text(format!("{} (applies when you let go)", p.doc));
+                if r.dragged() {
+                    ui.data_mut(|d| d.insert_temp(id, x));
+                } else {
+                    ui.data_mut(|d| d.remove::<f64>(id));
+                }
+                if (r.drag_stopped() || (r.changed() && !r.dragged())) && x != v {
                     let mut s = *surface;
                     if s.set_param(p.name, x).is_ok() {
                         out.push(SimCommand::SetSurface(s));
@@ -384,7 +391,10 @@ fn methods_section(ui: &mut egui::Ui, roster: &mut Roster, out: &mut Vec<SimComm
         .default_open(true)
         .show(ui, |ui| {
             ui.label(
-                RichText::new("Edits apply to new balls; \"apply\" updates running ones.").small(),
+                RichText::new(
+                    "Edits apply to new balls; \"apply\" updates running ones (settings and color).",
+                )
+                .small(),
             );
             for entry in roster.0.iter_mut() {
                 ui.horizontal(|ui| {
@@ -722,35 +732,72 @@ fn help_window(ctx: &egui::Context, open: &mut bool) {
         });
 }
 
-/// Method labels next to the balls (when enabled), painted over the 3D view.
+/// Over the 3D view: the axes' tick values (with the domain frame) and method labels next to
+/// the balls (when enabled).
 pub(super) fn draw_labels(
     mut contexts: EguiContexts,
     display: Res<DisplaySettings>,
     camera: Single<(&Camera, &GlobalTransform), With<Camera3d>>,
     balls: Query<(&Ball, &GlobalTransform)>,
     roster: Res<Roster>,
+    surface: Res<SimSurface>,
+    map: Res<crate::view::surface_mesh::WorldMap>,
 ) -> Result {
-    if !display.labels {
+    if !display.labels && !display.axes {
         return Ok(());
     }
     let ctx = contexts.ctx_mut()?;
     let painter = ctx.layer_painter(LayerId::new(egui::Order::Background, "labels".into()));
     let (cam, cam_t) = *camera;
-    let offset = cam
-        .logical_viewport_rect()
-        .map(|r| r.min)
-        .unwrap_or(Vec2::ZERO);
-    for (ball, t) in balls.iter().take(500) {
-        if let Ok(p) = cam.world_to_viewport(cam_t, t.translation()) {
-            let label = roster.get(&ball.method).map(|m| m.label).unwrap_or("?");
-            let pos = egui::pos2(p.x + offset.x + 8.0, p.y + offset.y - 8.0);
-            painter.text(
-                pos,
-                egui::Align2::LEFT_BOTTOM,
-                label,
-                egui::FontId::proportional(12.0),
-                color32(ball.color),
-            );
+    // Window coordinates (Bevy adds the viewport's position itself).
+    let view = cam.logical_viewport_rect();
+    let screen = |w: Vec3| {
+        cam.world_to_viewport(cam_t, w)
+            .ok()
+            .filter(|p| view.is_none_or(|r| r.contains(*p)))
+            .map(|p| egui::pos2(p.x, p.y))
+    };
+    if display.axes {
+        let d = surface.0.domain;
+        let grey = Color32::from_rgb(205, 205, 215);
+        let font = egui::FontId::proportional(11.0);
+        let text = |v: f64| {
+            let t = format!("{v:.3}");
+            t.trim_end_matches('0').trim_end_matches('.').to_string()
+        };
+        for x in crate::view::ticks(d.x0, d.x1) {
+            let w = map.to_world(glam::DVec2::new(x, d.y0), map.lo) + Vec3::Z * 0.3;
+            if let Some(p) = screen(w) {
+                painter.text(p, egui::Align2::CENTER_CENTER, text(x), font.clone(), grey);
+            }
+        }
+        for y in crate::view::ticks(d.y0, d.y1) {
+            let w = map.to_world(glam::DVec2::new(d.x0, y), map.lo) - Vec3::X * 0.35;
+            if let Some(p) = screen(w) {
+                painter.text(p, egui::Align2::CENTER_CENTER, text(y), font.clone(), grey);
+            }
+        }
+        let mid_x = map.to_world(glam::DVec2::new(d.center().x, d.y0), map.lo) + Vec3::Z * 0.7;
+        if let Some(p) = screen(mid_x) {
+            painter.text(p, egui::Align2::CENTER_CENTER, "x", font.clone(), grey);
+        }
+        let mid_y = map.to_world(glam::DVec2::new(d.x0, d.center().y), map.lo) - Vec3::X * 0.8;
+        if let Some(p) = screen(mid_y) {
+            painter.text(p, egui::Align2::CENTER_CENTER, "y", font.clone(), grey);
+        }
+    }
+    if display.labels {
+        for (ball, t) in balls.iter().take(500) {
+            if let Some(p) = screen(t.translation()) {
+                let label = roster.get(&ball.method).map(|m| m.label).unwrap_or("?");
+                painter.text(
+                    p + egui::vec2(8.0, -8.0),
+                    egui::Align2::LEFT_BOTTOM,
+                    label,
+                    egui::FontId::proportional(12.0),
+                    color32(ball.color),
+                );
+            }
         }
     }
     Ok(())

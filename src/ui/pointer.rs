@@ -51,11 +51,8 @@ pub(super) fn hover_and_click(
         return;
     }
     let (cam, cam_t) = *camera;
-    let origin = cam
-        .logical_viewport_rect()
-        .map(|r| r.min)
-        .unwrap_or(Vec2::ZERO);
-    let Ok(ray) = cam.viewport_to_world(cam_t, cursor - origin) else {
+    // Window coordinates: Bevy accounts for the viewport's position itself.
+    let Ok(ray) = cam.viewport_to_world(cam_t, cursor) else {
         hover.0 = None;
         return;
     };

@@ -55,7 +55,9 @@ impl DisplaySettings {
             resolution: self.resolution,
             exaggeration: self.exaggeration,
             colormap: self.colormap,
+            contours: self.contours,
             contour_levels: self.contour_levels,
+            wireframe: self.wireframe,
         }
     }
 }
@@ -198,6 +200,25 @@ fn setup_scene(
     ));
 }
 
+/// "Nice" tick values (1, 2 or 5 times a power of ten apart, about five of them) inside
+/// `lo..=hi`.
+pub fn ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let span = hi - lo;
+    if !(span.is_finite() && span > 0.0) {
+        return Vec::new();
+    }
+    let raw = span / 5.0;
+    let pow = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * pow)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * pow);
+    let first = (lo / step).ceil() as i64;
+    let last = (hi / step).floor() as i64;
+    (first..=last).map(|k| k as f64 * step).collect()
+}
+
 /// The camera's focus and distance framing the surface's view region (the notebook's view
 /// for `seed`).
 pub fn camera_frame(surface: &crate::landscape::Surface) -> (Vec3, f32) {
@@ -232,11 +253,15 @@ fn rebuild_surface(
 ) {
     let key = (surface.0, display.mesh_options());
     if built.as_ref() != Some(&key) {
-        let (m, mesh, contours, wireframe) = surface_mesh::build(&surface.0, &key.1);
-        *map = m;
-        surf.0 = meshes.add(mesh);
-        contour.0.0 = meshes.add(contours);
-        wire.0.0 = meshes.add(wireframe);
+        let built_meshes = surface_mesh::build(&surface.0, &key.1);
+        *map = built_meshes.map;
+        surf.0 = meshes.add(built_meshes.surface);
+        if let Some(c) = built_meshes.contours {
+            contour.0.0 = meshes.add(c);
+        }
+        if let Some(w) = built_meshes.wireframe {
+            wire.0.0 = meshes.add(w);
+        }
         *built = Some(key);
     }
     let vis = |on: bool| {
@@ -250,13 +275,14 @@ fn rebuild_surface(
     wire.1.set_if_neq(vis(display.wireframe));
 }
 
+/// Gives new balls their sphere, and recolors a ball whose method color changed.
 fn dress_new_balls(
     mut commands: Commands,
     mut assets: ResMut<BallAssets>,
     mut materials: ResMut<Assets<StandardMaterial>>,
-    balls: Query<(Entity, &Ball), Added<Ball>>,
+    balls: Query<(Entity, &Ball, Option<&MeshMaterial3d<StandardMaterial>>), Changed<Ball>>,
 ) {
-    for (e, ball) in &balls {
+    for (e, ball, current) in &balls {
         let key = ball.color.to_srgba().to_u8_array_no_alpha();
         let mesh = assets.mesh.clone();
         let material = assets
@@ -271,11 +297,19 @@ fn dress_new_balls(
                 })
             })
             .clone();
-        commands.entity(e).insert((
-            Mesh3d(mesh),
-            MeshMaterial3d(material),
-            Visibility::Inherited,
-        ));
+        match current {
+            Some(m) if m.0 == material => {}
+            Some(_) => {
+                commands.entity(e).insert(MeshMaterial3d(material));
+            }
+            None => {
+                commands.entity(e).insert((
+                    Mesh3d(mesh),
+                    MeshMaterial3d(material),
+                    Visibility::Inherited,
+                ));
+            }
+        }
     }
 }
 
@@ -319,6 +353,16 @@ fn draw_overlays(
         ]
         .map(|(x, y)| map.to_world(glam::DVec2::new(x, y), map.lo) - Vec3::Y * 0.01);
         gizmos.linestrip(corners, Color::srgba(0.8, 0.8, 0.85, 0.6));
+        let tick = Color::srgba(0.8, 0.8, 0.85, 0.8);
+        let base = map.lo;
+        for x in ticks(d.x0, d.x1) {
+            let w = map.to_world(glam::DVec2::new(x, d.y0), base) - Vec3::Y * 0.01;
+            gizmos.line(w, w + Vec3::Z * 0.18, tick);
+        }
+        for y in ticks(d.y0, d.y1) {
+            let w = map.to_world(glam::DVec2::new(d.x0, y), base) - Vec3::Y * 0.01;
+            gizmos.line(w, w - Vec3::X * 0.18, tick);
+        }
     }
     let gold = Color::srgb(1.0, 0.84, 0.0);
     for p in s.global_minimum().points {

@@ -85,7 +85,9 @@ pub struct MeshOptions {
     pub resolution: u32,
     pub exaggeration: f32,
     pub colormap: Colormap,
+    pub contours: bool,
     pub contour_levels: u32,
+    pub wireframe: bool,
 }
 
 /// The sampled surface: heights on an `n x n` grid of the domain (edges included).
@@ -221,22 +223,29 @@ fn line_mesh(points: Vec<[f32; 3]>) -> Mesh {
 }
 
 /// Contour lines at `levels` evenly spaced heights inside the displayed range (marching
-/// squares on the grid).
+/// squares on the grid; each cell only visits the levels between its lowest and highest corner).
 pub fn contour_mesh(grid: &HeightGrid, map: &WorldMap, levels: u32) -> Mesh {
     let n = grid.n;
+    let levels = levels.clamp(1, 200) as usize;
+    let spacing = (map.hi - map.lo) / (levels + 1) as f64;
+    let level_of = |l: usize| map.lo + spacing * l as f64;
     let mut pts: Vec<[f32; 3]> = Vec::new();
-    let levels = levels.clamp(1, 200);
-    for l in 1..=levels {
-        let level = map.lo + (map.hi - map.lo) * l as f64 / (levels + 1) as f64;
-        let y = map.to_world(DVec2::ZERO, level).y + LIFT;
-        for j in 0..n - 1 {
-            for i in 0..n - 1 {
-                let corners = [(i, j), (i + 1, j), (i + 1, j + 1), (i, j + 1)];
-                let hs = corners.map(|(a, b)| grid.at(a, b));
-                if hs.iter().any(|h| !h.is_finite()) {
-                    continue;
-                }
-                let mut crossings: Vec<DVec2> = Vec::with_capacity(4);
+    for j in 0..n - 1 {
+        for i in 0..n - 1 {
+            let corners = [(i, j), (i + 1, j), (i + 1, j + 1), (i, j + 1)];
+            let hs = corners.map(|(a, b)| grid.at(a, b));
+            if hs.iter().any(|h| !h.is_finite()) {
+                continue;
+            }
+            let lo = hs.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = hs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let first = (((lo - map.lo) / spacing).ceil().max(1.0)) as usize;
+            let last = (((hi - map.lo) / spacing).floor() as usize).min(levels);
+            for l in first..=last {
+                let level = level_of(l);
+                let y = map.to_world(DVec2::ZERO, level).y + LIFT;
+                let mut crossings = [DVec2::ZERO; 4];
+                let mut count = 0;
                 for e in 0..4 {
                     let (h0, h1) = (hs[e], hs[(e + 1) % 4]);
                     if (h0 < level) != (h1 < level) {
@@ -244,14 +253,13 @@ pub fn contour_mesh(grid: &HeightGrid, map: &WorldMap, levels: u32) -> Mesh {
                         let (a, b) = (corners[e], corners[(e + 1) % 4]);
                         let p0 = grid.point(a.0, a.1);
                         let p1 = grid.point(b.0, b.1);
-                        crossings.push(p0 + (p1 - p0) * t);
+                        crossings[count] = p0 + (p1 - p0) * t;
+                        count += 1;
                     }
                 }
-                for pair in crossings.chunks_exact(2) {
-                    for p in pair {
-                        let w = map.to_world(*p, level);
-                        pts.push([w.x, y, w.z]);
-                    }
+                for p in &crossings[..count - count % 2] {
+                    let w = map.to_world(*p, level);
+                    pts.push([w.x, y, w.z]);
                 }
             }
         }
@@ -283,12 +291,24 @@ pub fn wireframe_mesh(grid: &HeightGrid, map: &WorldMap) -> Mesh {
     line_mesh(pts)
 }
 
-/// Builds everything for one surface and set of options: the world map and the three meshes.
-pub fn build(surface: &Surface, opts: &MeshOptions) -> (WorldMap, Mesh, Mesh, Mesh) {
+/// The meshes of one surface: contours and wireframe only when asked for.
+pub struct SurfaceMeshes {
+    pub map: WorldMap,
+    pub surface: Mesh,
+    pub contours: Option<Mesh>,
+    pub wireframe: Option<Mesh>,
+}
+
+/// Builds everything for one surface and set of options.
+pub fn build(surface: &Surface, opts: &MeshOptions) -> SurfaceMeshes {
     let grid = HeightGrid::sample(surface, opts.resolution.clamp(32, 1024) as usize);
     let map = world_map(&grid, opts.exaggeration);
-    let mesh = surface_mesh(surface, &grid, &map, opts.colormap);
-    let contours = contour_mesh(&grid, &map, opts.contour_levels);
-    let wire = wireframe_mesh(&grid, &map);
-    (map, mesh, contours, wire)
+    SurfaceMeshes {
+        surface: surface_mesh(surface, &grid, &map, opts.colormap),
+        contours: opts
+            .contours
+            .then(|| contour_mesh(&grid, &map, opts.contour_levels)),
+        wireframe: opts.wireframe.then(|| wireframe_mesh(&grid, &map)),
+        map,
+    }
 }
