@@ -275,12 +275,14 @@ fn rebuild_surface(
     wire.1.set_if_neq(vis(display.wireframe));
 }
 
+type BallMaterial = MeshMaterial3d<StandardMaterial>;
+
 /// Gives new balls their sphere, and recolors a ball whose method color changed.
 fn dress_new_balls(
     mut commands: Commands,
     mut assets: ResMut<BallAssets>,
     mut materials: ResMut<Assets<StandardMaterial>>,
-    balls: Query<(Entity, &Ball, Option<&MeshMaterial3d<StandardMaterial>>), Changed<Ball>>,
+    balls: Query<(Entity, &Ball, Option<&BallMaterial>), Changed<Ball>>,
 ) {
     for (e, ball, current) in &balls {
         let key = ball.color.to_srgba().to_u8_array_no_alpha();
