@@ -47,6 +47,111 @@ pub enum Command {
     List,
     /// Print the trajectory of one method from one start point.
     Trace(TraceArgs),
+    /// Race methods from the same K random start points: how often each reaches the global
+    /// minimum.
+    Race(RaceArgs),
+    /// Map the basins of attraction of one method over the domain.
+    Basins(BasinsArgs),
+    /// Success rate and median final loss against one hyperparameter.
+    Sweep(SweepArgs),
+}
+
+/// Options every lab command shares.
+#[derive(Args, Debug)]
+pub struct LabCommon {
+    /// Surface id (see `optiscape list`).
+    #[arg(long)]
+    pub surface: String,
+    /// Domain `X0,X1,Y0,Y1` (default: the surface's).
+    #[arg(long, value_name = "X0,X1,Y0,Y1", allow_hyphen_values = true)]
+    pub domain: Option<String>,
+    /// Optimizer updates per run.
+    #[arg(long, default_value = "300", allow_hyphen_values = true)]
+    pub steps: String,
+    /// Seed of the start points and of every run's noise.
+    #[arg(long, default_value = "0", allow_hyphen_values = true)]
+    pub seed: String,
+    /// Success tolerance on loss above the global minimum (default: the surface's).
+    #[arg(long, allow_hyphen_values = true)]
+    pub tol: Option<String>,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TableFormat {
+    Table,
+    Csv,
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct RaceArgs {
+    #[command(flatten)]
+    pub common: LabCommon,
+    /// Comma-separated method ids, or `all` (every rule and preset).
+    #[arg(long, default_value = "all")]
+    pub methods: String,
+    /// Set a hyperparameter of one method: `--set adam.lr=0.05`.
+    #[arg(long = "set", value_name = "METHOD.NAME=VALUE")]
+    pub set: Vec<String>,
+    /// Number of random start points (the same for every method).
+    #[arg(long, default_value = "1000", allow_hyphen_values = true)]
+    pub starts: String,
+    /// Draw the starts from `X0,X1,Y0,Y1` instead of the whole domain.
+    #[arg(long, value_name = "X0,X1,Y0,Y1", allow_hyphen_values = true)]
+    pub region: Option<String>,
+    #[arg(long, value_enum, default_value_t = TableFormat::Table)]
+    pub format: TableFormat,
+}
+
+#[derive(Args, Debug)]
+pub struct BasinsArgs {
+    #[command(flatten)]
+    pub common: LabCommon,
+    /// Method or preset id.
+    #[arg(long)]
+    pub method: String,
+    /// Set a hyperparameter: `--set lr=0.05`.
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+    /// Grid cells per side (starts at the cell centres).
+    #[arg(long, default_value = "128", allow_hyphen_values = true)]
+    pub resolution: String,
+    /// Write the map as a PNG.
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<std::path::PathBuf>,
+    /// Write `x0,y0,x,y,loss,label` for every start.
+    #[arg(long, value_name = "PATH")]
+    pub csv: Option<std::path::PathBuf>,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct SweepArgs {
+    #[command(flatten)]
+    pub common: LabCommon,
+    /// Method or preset id.
+    #[arg(long)]
+    pub method: String,
+    /// Set another hyperparameter: `--set betas=0.9,0.99`.
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+    /// The numeric hyperparameter to sweep.
+    #[arg(long, default_value = "lr")]
+    pub param: String,
+    /// `LO..HI` (a geometric grid for parameters with a logarithmic scale, like lr).
+    #[arg(long, default_value = "1e-4..1", allow_hyphen_values = true)]
+    pub range: String,
+    /// Number of values.
+    #[arg(long, default_value = "13", allow_hyphen_values = true)]
+    pub points: String,
+    /// Random start points per value.
+    #[arg(long, default_value = "200", allow_hyphen_values = true)]
+    pub starts: String,
+    /// Also draw the chart as a PNG.
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<std::path::PathBuf>,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -319,4 +424,350 @@ fn param_json(p: &crate::optim::Param<'_>) -> serde_json::Value {
         ParamMut::Flag(v) => serde_json::json!(**v),
         ParamMut::Count(v) => serde_json::json!(**v),
     }
+}
+
+/// The surface of a lab command, with its domain and success target.
+fn lab_setup(c: &LabCommon) -> Result<(Surface, u64, u64, crate::lab::Target), CliError> {
+    let mut surface = parse_surface(&c.surface)?;
+    if let Some(text) = &c.domain {
+        let v = parse_numbers("--domain", text, 4)?;
+        let d = Domain::new(v[0], v[1], v[2], v[3]);
+        d.validate()
+            .map_err(|e| CliError(format!("--domain: {e}")))?;
+        surface.domain = d;
+    }
+    let steps = parse_count("--steps", &c.steps, 1)?;
+    if steps > 10_000_000 {
+        return Err(CliError(format!(
+            "--steps must be at most 10000000 (got {steps})"
+        )));
+    }
+    let seed = parse_count("--seed", &c.seed, 0)?;
+    let mut target = crate::lab::Target::of(&surface);
+    if let Some(t) = &c.tol {
+        let v = parse_numbers("--tol", t, 1)?[0];
+        if v < 0.0 {
+            return Err(CliError(format!("--tol must be >= 0 (got {v})")));
+        }
+        target.tol = v;
+    }
+    Ok((surface, steps, seed, target))
+}
+
+fn progress(what: &str) {
+    use std::io::IsTerminal;
+    if std::io::stderr().is_terminal() {
+        eprint!("\r\x1b[2K{what}");
+    }
+}
+
+fn fmt_opt(v: Option<f64>) -> String {
+    v.map(|x| format!("{x:?}")).unwrap_or_else(|| "NaN".into())
+}
+
+/// `optiscape race`.
+pub fn race_command(args: &RaceArgs) -> Result<Output, CliError> {
+    let (surface, steps, seed, target) = lab_setup(&args.common)?;
+    let k = parse_count("--starts", &args.starts, 1)?;
+    if k > 10_000_000 {
+        return Err(CliError(format!(
+            "--starts must be at most 10000000 (got {k})"
+        )));
+    }
+    let ids: Vec<String> = if args.methods.trim() == "all" {
+        methods().iter().map(|m| m.id.to_string()).collect()
+    } else {
+        args.methods
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .collect()
+    };
+    let mut opts = Vec::new();
+    for id in &ids {
+        opts.push(parse_method(id)?);
+    }
+    for s in &args.set {
+        let Some((lhs, v)) = s.split_once('=') else {
+            return Err(CliError(format!(
+                "--set expects METHOD.NAME=VALUE, got '{s}'"
+            )));
+        };
+        let Some((m, k)) = lhs.rsplit_once('.') else {
+            return Err(CliError(format!(
+                "--set in a race names the method: METHOD.NAME=VALUE (e.g. adam.lr=0.05), got '{s}'"
+            )));
+        };
+        let Some(opt) = opts.iter_mut().find(|o| o.id == m.trim()) else {
+            return Err(CliError(format!(
+                "--set {s}: method '{m}' is not in the race"
+            )));
+        };
+        opt.set(k.trim(), v.trim()).map_err(CliError)?;
+    }
+    let region = match &args.region {
+        Some(text) => {
+            let v = parse_numbers("--region", text, 4)?;
+            let r = Domain::new(v[0], v[1], v[2], v[3]);
+            r.validate()
+                .map_err(|e| CliError(format!("--region: {e}")))?;
+            let d = surface.domain;
+            if r.x0 < d.x0 || r.x1 > d.x1 || r.y0 < d.y0 || r.y1 > d.y1 {
+                return Err(CliError("--region must lie inside the domain".into()));
+            }
+            r
+        }
+        None => surface.domain,
+    };
+    let starts = crate::lab::uniform_starts(region, k as usize, seed);
+    let mut rows = Vec::new();
+    for (i, opt) in opts.iter().enumerate() {
+        progress(&format!("race: {} ({}/{})", opt.id, i + 1, opts.len()));
+        rows.extend(crate::lab::race(
+            &surface,
+            std::slice::from_ref(opt),
+            &starts,
+            steps,
+            seed,
+            target,
+        ));
+    }
+    progress("");
+    let mut out = Output::default();
+    out.notes.push(format!(
+        "{} starts per method, {steps} updates each; success = final loss within {} of the global minimum {}",
+        starts.len(),
+        target.tol,
+        target.value
+    ));
+    out.stdout = match args.format {
+        TableFormat::Json => {
+            let doc = serde_json::json!({
+                "surface": surface.id(),
+                "starts": starts.len(),
+                "steps": steps,
+                "seed": seed,
+                "target": target,
+                "methods": rows,
+            });
+            let mut s = serde_json::to_string_pretty(&doc)
+                .map_err(|e| CliError(format!("could not write JSON: {e}")))?;
+            s.push('\n');
+            s
+        }
+        TableFormat::Csv => {
+            let mut s = String::from(
+                "method,runs,success_rate,mean_loss,median_loss,median_steps_to_success,diverged,seconds\n",
+            );
+            for r in &rows {
+                let _ = writeln!(
+                    s,
+                    "{},{},{:?},{},{},{},{},{:.3}",
+                    r.method,
+                    r.runs,
+                    r.success_rate,
+                    fmt_opt(r.mean_loss),
+                    fmt_opt(r.median_loss),
+                    fmt_opt(r.median_steps_to_success),
+                    r.diverged,
+                    r.seconds
+                );
+            }
+            s
+        }
+        TableFormat::Table => {
+            let mut s = format!(
+                "{:<22} {:>6} {:>8} {:>12} {:>12} {:>10} {:>8} {:>8}\n",
+                "method",
+                "runs",
+                "success",
+                "mean loss",
+                "median loss",
+                "med steps",
+                "diverged",
+                "seconds"
+            );
+            let f = |v: Option<f64>| v.map(|x| format!("{x:.5}")).unwrap_or_else(|| "-".into());
+            for r in &rows {
+                let _ = writeln!(
+                    s,
+                    "{:<22} {:>6} {:>7.1}% {:>12} {:>12} {:>10} {:>8} {:>8.2}",
+                    r.method,
+                    r.runs,
+                    100.0 * r.success_rate,
+                    f(r.mean_loss),
+                    f(r.median_loss),
+                    r.median_steps_to_success
+                        .map(|v| format!("{v}"))
+                        .unwrap_or_else(|| "-".into()),
+                    r.diverged,
+                    r.seconds
+                );
+            }
+            s
+        }
+    };
+    Ok(out)
+}
+
+/// `optiscape basins`.
+pub fn basins_command(args: &BasinsArgs) -> Result<Output, CliError> {
+    let (surface, steps, seed, target) = lab_setup(&args.common)?;
+    let r = parse_count("--resolution", &args.resolution, 2)?;
+    if r > 4096 {
+        return Err(CliError(format!(
+            "--resolution must be at most 4096 (got {r})"
+        )));
+    }
+    let mut opt = parse_method(&args.method)?;
+    apply_settings(&mut opt, &args.set)?;
+    for p in [&args.out, &args.csv].into_iter().flatten() {
+        check_parent(p)?;
+    }
+    progress(&format!("basins: {} x {r} runs of {}", r, opt.id));
+    let map = crate::lab::basins::basins(&surface, &opt, r as usize, steps, seed, target);
+    progress("");
+    let mut out = Output::default();
+    if let Some(path) = &args.out {
+        crate::lab::basins::image(&map, 512)
+            .save(path)
+            .map_err(|e| CliError(format!("could not write {}: {e}", path.display())))?;
+        out.notes.push(format!("wrote {}", path.display()));
+    }
+    if let Some(path) = &args.csv {
+        let mut s = String::from("x0,y0,x,y,loss,label\n");
+        for (e, l) in map.ends.iter().zip(&map.labels) {
+            let _ = writeln!(
+                s,
+                "{:?},{:?},{:?},{:?},{:?},{l}",
+                e.start.x, e.start.y, e.end.x, e.end.y, e.loss
+            );
+        }
+        std::fs::write(path, s)
+            .map_err(|e| CliError(format!("could not write {}: {e}", path.display())))?;
+        out.notes.push(format!("wrote {}", path.display()));
+    }
+    if args.json {
+        let doc = serde_json::json!({
+            "surface": surface.id(),
+            "method": opt.id,
+            "resolution": r,
+            "steps": steps,
+            "target": target,
+            "global_fraction": map.global_fraction,
+            "diverged_fraction": map.diverged_fraction,
+            "unsettled_fraction": map.unsettled_fraction,
+            "minima": map.minima,
+        });
+        out.stdout = serde_json::to_string_pretty(&doc)
+            .map_err(|e| CliError(format!("could not write JSON: {e}")))?;
+        out.stdout.push('\n');
+    } else {
+        let _ = writeln!(
+            out.stdout,
+            "{} on {}: {:.1}% of the domain reaches a global minimum, {:.1}% diverges, {:.1}% is still moving after {steps} updates; {} distinct minima found",
+            opt.id,
+            surface.id(),
+            100.0 * map.global_fraction,
+            100.0 * map.diverged_fraction,
+            100.0 * map.unsettled_fraction,
+            map.minima.len()
+        );
+    }
+    Ok(out)
+}
+
+fn check_parent(p: &std::path::Path) -> Result<(), CliError> {
+    match p.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(d) if !d.is_dir() => Err(CliError(format!(
+            "cannot write {}: the folder {} does not exist",
+            p.display(),
+            d.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// `optiscape sweep`.
+pub fn sweep_command(args: &SweepArgs) -> Result<Output, CliError> {
+    let (surface, steps, seed, target) = lab_setup(&args.common)?;
+    let mut opt = parse_method(&args.method)?;
+    apply_settings(&mut opt, &args.set)?;
+    let Some((lo, hi)) = args.range.split_once("..") else {
+        return Err(CliError(format!(
+            "--range expects LO..HI, got '{}'",
+            args.range
+        )));
+    };
+    let lo = parse_numbers("--range", lo, 1)?[0];
+    let hi = parse_numbers("--range", hi, 1)?[0];
+    if lo >= hi {
+        return Err(CliError(format!("--range needs LO < HI (got {lo}..{hi})")));
+    }
+    let points = parse_count("--points", &args.points, 1)?.min(1000) as usize;
+    let k = parse_count("--starts", &args.starts, 1)?;
+    if k > 1_000_000 {
+        return Err(CliError(format!(
+            "--starts must be at most 1000000 (got {k})"
+        )));
+    }
+    let log = {
+        let mut probe = opt.clone();
+        let params = probe.params();
+        let Some(p) = params.iter().find(|p| p.spec.name == args.param) else {
+            let names: Vec<&str> = params.iter().map(|p| p.spec.name).collect();
+            return Err(CliError(format!(
+                "method '{}' has no parameter '{}' (it has: {})",
+                opt.id,
+                args.param,
+                names.join(", ")
+            )));
+        };
+        if p.spec.kind != ParamKind::Num {
+            return Err(CliError(format!(
+                "--param {} is not a single number",
+                args.param
+            )));
+        }
+        p.spec.check(lo).map_err(CliError)?;
+        p.spec.check(hi).map_err(CliError)?;
+        p.spec.log
+    };
+    if let Some(p) = &args.out {
+        check_parent(p)?;
+    }
+    let values = crate::lab::sweep::grid(lo, hi, points, log);
+    let starts = crate::lab::uniform_starts(surface.domain, k as usize, seed);
+    progress(&format!("sweep: {} values of {}", values.len(), args.param));
+    let rows = crate::lab::sweep::sweep(
+        &surface,
+        &opt,
+        &args.param,
+        &values,
+        &starts,
+        steps,
+        seed,
+        target,
+    )
+    .map_err(CliError)?;
+    progress("");
+    let mut out = Output::default();
+    let mut s = format!("{},success_rate,median_loss,diverged\n", args.param);
+    for r in &rows {
+        let _ = writeln!(
+            s,
+            "{:?},{:?},{},{}",
+            r.value,
+            r.success_rate,
+            fmt_opt(r.median_loss),
+            r.diverged
+        );
+    }
+    out.stdout = s;
+    if let Some(path) = &args.out {
+        crate::lab::sweep::chart(&rows, log, target.value)
+            .save(path)
+            .map_err(|e| CliError(format!("could not write {}: {e}", path.display())))?;
+        out.notes.push(format!("wrote {}", path.display()));
+    }
+    Ok(out)
 }

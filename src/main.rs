@@ -1,7 +1,9 @@
 //! The `optiscape` binary: parses the command line and hands the work to the library.
 
 use clap::Parser;
-use optiscape::cli::{Cli, Command, Output, list, trace_command};
+use optiscape::cli::{
+    Cli, Command, Output, basins_command, list, race_command, sweep_command, trace_command,
+};
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -31,6 +33,9 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Some(Command::List) => Ok(list()),
         Some(Command::Trace(args)) => trace_command(args),
+        Some(Command::Race(args)) => race_command(args),
+        Some(Command::Basins(args)) => basins_command(args),
+        Some(Command::Sweep(args)) => sweep_command(args),
         None => {
             if let Some(path) = &cli.sandbox.screenshot
                 && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())

@@ -442,3 +442,268 @@ fn the_sandbox_renders_the_opening_scene() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn race_is_reproducible_and_reports_every_method() {
+    let args = [
+        "race",
+        "--surface",
+        "rastrigin",
+        "--methods",
+        "sgd,adam,langevin",
+        "--set",
+        "adam.lr=0.05",
+        "--set",
+        "langevin.lr=0.01",
+        "--starts",
+        "300",
+        "--seed",
+        "4",
+        "--format",
+        "json",
+    ];
+    let a: serde_json::Value = serde_json::from_str(&stdout(&run(&args))).unwrap();
+    let b: serde_json::Value = serde_json::from_str(&stdout(&run(&args))).unwrap();
+    let strip = |v: &serde_json::Value| {
+        let mut v = v.clone();
+        for m in v["methods"].as_array_mut().unwrap() {
+            m.as_object_mut().unwrap().remove("seconds");
+        }
+        v
+    };
+    assert_eq!(strip(&a), strip(&b));
+    let rows = a["methods"].as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[1]["method"], "adam");
+    assert_eq!(rows[0]["runs"], 300);
+    for r in rows {
+        let s = r["success_rate"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&s));
+    }
+    let table = stdout(&run(&[
+        "race",
+        "--surface",
+        "bowl",
+        "--methods",
+        "adam",
+        "--set",
+        "adam.lr=0.05",
+        "--starts",
+        "50",
+        "--steps",
+        "2000",
+    ]));
+    assert!(table.lines().nth(1).unwrap().contains("100.0%"), "{table}");
+}
+
+#[test]
+fn basins_csv_ends_equal_trace_and_the_png_has_the_grid() {
+    let dir = std::env::temp_dir().join(format!("optiscape-basins-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (png, csv) = (dir.join("map.png"), dir.join("ends.csv"));
+    let o = run(&[
+        "basins",
+        "--surface",
+        "himmelblau",
+        "--method",
+        "adam",
+        "--set",
+        "lr=0.05",
+        "--resolution",
+        "16",
+        "--steps",
+        "200",
+        "--out",
+        png.to_str().unwrap(),
+        "--csv",
+        csv.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(v["global_fraction"].as_f64().unwrap() > 0.9);
+    assert_eq!(
+        v["minima"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["global"] == true)
+            .count(),
+        4
+    );
+    let img = image::open(&png).unwrap();
+    assert_eq!(img.width() % 16, 0);
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let rows: Vec<&str> = text.lines().collect();
+    assert_eq!(rows[0], "x0,y0,x,y,loss,label");
+    assert_eq!(rows.len(), 1 + 16 * 16);
+    for row in rows.iter().skip(1).step_by(37) {
+        let f: Vec<&str> = row.split(',').collect();
+        let t = run(&[
+            "trace",
+            "--surface",
+            "himmelblau",
+            "--method",
+            "adam",
+            "--set",
+            "lr=0.05",
+            "--steps",
+            "200",
+            "--start",
+            &format!("{},{}", f[0], f[1]),
+        ]);
+        let last = stdout(&t).lines().last().unwrap().to_string();
+        let l: Vec<&str> = last.split(',').collect();
+        assert_eq!(
+            (l[1], l[2], l[3]),
+            (f[2], f[3], f[4]),
+            "start {},{}",
+            f[0],
+            f[1]
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn sweep_prints_one_row_per_value() {
+    let o = run(&[
+        "sweep",
+        "--surface",
+        "bowl",
+        "--method",
+        "sgd",
+        "--range",
+        "1e-3..1",
+        "--points",
+        "4",
+        "--starts",
+        "20",
+        "--steps",
+        "200",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "lr,success_rate,median_loss,diverged");
+    assert_eq!(lines.len(), 5);
+    assert!(lines[1].starts_with("0.001,"));
+    assert!(lines[4].starts_with("1.0,"));
+}
+
+#[test]
+fn lab_commands_refuse_bad_input_with_one_line() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["race", "--surface", "seed", "--methods", "sgd,nope"],
+            "unknown method 'nope'",
+        ),
+        (
+            &["race", "--surface", "seed", "--starts", "0"],
+            "--starts must be at least 1",
+        ),
+        (
+            &["race", "--surface", "seed", "--set", "lr=1"],
+            "METHOD.NAME=VALUE",
+        ),
+        (
+            &[
+                "race",
+                "--surface",
+                "seed",
+                "--methods",
+                "sgd",
+                "--set",
+                "adam.lr=1",
+            ],
+            "not in the race",
+        ),
+        (
+            &["race", "--surface", "seed", "--region", "0,100,0,1"],
+            "inside the domain",
+        ),
+        (
+            &["race", "--surface", "seed", "--tol", "-1"],
+            "--tol must be >= 0",
+        ),
+        (
+            &[
+                "basins",
+                "--surface",
+                "seed",
+                "--method",
+                "sgd",
+                "--resolution",
+                "1",
+            ],
+            "--resolution must be at least 2",
+        ),
+        (
+            &[
+                "basins",
+                "--surface",
+                "seed",
+                "--method",
+                "sgd",
+                "--out",
+                "/nonexistent-dir/x.png",
+            ],
+            "does not exist",
+        ),
+        (
+            &[
+                "sweep",
+                "--surface",
+                "seed",
+                "--method",
+                "sgd",
+                "--param",
+                "zz",
+            ],
+            "has no parameter 'zz'",
+        ),
+        (
+            &[
+                "sweep",
+                "--surface",
+                "seed",
+                "--method",
+                "sgd",
+                "--range",
+                "1..0.1",
+            ],
+            "LO < HI",
+        ),
+        (
+            &[
+                "sweep",
+                "--surface",
+                "seed",
+                "--method",
+                "sgd",
+                "--range",
+                "-1..1",
+            ],
+            "lr must be > 0",
+        ),
+        (
+            &[
+                "sweep",
+                "--surface",
+                "seed",
+                "--method",
+                "sgd",
+                "--range",
+                "1-2",
+            ],
+            "LO..HI",
+        ),
+    ];
+    for (args, needle) in cases {
+        let o = run(args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err} lacks {needle}");
+    }
+}

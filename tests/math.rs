@@ -837,3 +837,149 @@ fn notebook_presets_have_the_notebooks_settings() {
     assert_eq!(sgd.get("lr").as_deref(), Some("0.2"));
     assert_eq!(sgd.clip, 0.0);
 }
+
+// ---------------------------------------------------------------- the lab
+
+mod lab {
+    use glam::DVec2;
+    use optiscape::lab::basins::{DIVERGED, basins, grid_starts};
+    use optiscape::lab::{RunStatus, Target, race, run_batch, trace, uniform_starts};
+    use optiscape::landscape::{Domain, Surface};
+    use optiscape::optim::Optimizer;
+
+    fn opt(id: &str, settings: &[(&str, &str)]) -> Optimizer {
+        let mut o = Optimizer::by_id(id).unwrap();
+        for (k, v) in settings {
+            o.set(k, v).unwrap();
+        }
+        o
+    }
+
+    #[test]
+    fn batches_are_identical_whatever_the_number_of_threads() {
+        let s = Surface::by_id("rastrigin").unwrap();
+        let starts = uniform_starts(s.domain, 500, 3);
+        let noisy = opt("langevin", &[("lr", "0.01")]);
+        let target = Target::of(&s);
+        let run = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| run_batch(&s, &noisy, &starts, 200, 9, target))
+        };
+        assert_eq!(run(1), run(2));
+        assert_eq!(run(1), run(3));
+    }
+
+    #[test]
+    fn batch_ends_equal_trace_from_the_same_starts() {
+        let s = Surface::seed();
+        let o = opt("seed:adadelta", &[]);
+        let starts = grid_starts(&s, 7);
+        let ends = run_batch(&s, &o, &starts, 120, 0, Target::of(&s));
+        for e in ends {
+            let t = trace(&s, &o, e.start, 120);
+            let last = t.points.last().unwrap();
+            assert_eq!((e.end.x, e.end.y, e.loss), (last.x, last.y, last.loss));
+        }
+    }
+
+    #[test]
+    fn a_convex_bowl_gives_every_sane_method_full_success() {
+        let s = Surface::by_id("bowl").unwrap();
+        let starts = uniform_starts(s.domain, 200, 1);
+        let methods = [
+            opt("sgd", &[("lr", "0.1")]),
+            opt("heavy-ball", &[("lr", "0.05")]),
+            opt("nesterov", &[("lr", "0.05")]),
+            opt("adagrad", &[("lr", "0.5")]),
+            opt("rmsprop", &[("lr", "0.01")]),
+            opt("adam", &[("lr", "0.05")]),
+            opt("amsgrad", &[("lr", "0.05")]),
+            opt("adamax", &[("lr", "0.05")]),
+            opt("nadam", &[("lr", "0.01")]),
+            opt("radam", &[("lr", "0.05")]),
+            opt("adabelief", &[("lr", "0.05")]),
+            opt("lion", &[("lr", "0.005")]),
+            opt("momentum", &[("lr", "0.1")]),
+        ];
+        for row in race(&s, &methods, &starts, 3000, 0, Target::of(&s)) {
+            assert_eq!(row.success_rate, 1.0, "{}", row.method);
+            assert_eq!(row.diverged, 0);
+        }
+    }
+
+    #[test]
+    fn a_point_symmetric_surface_gives_a_point_symmetric_basin_map() {
+        // Six-hump camel: f(-p) = f(p), so SGD from -p mirrors SGD from p exactly.
+        let s = Surface::by_id("six-hump-camel").unwrap();
+        let r = 40;
+        let map = basins(
+            &s,
+            &opt("sgd", &[("lr", "0.01")]),
+            r,
+            500,
+            0,
+            Target::of(&s),
+        );
+        for j in 0..r {
+            for i in 0..r {
+                let a = &map.ends[j * r + i];
+                let b = &map.ends[(r - 1 - j) * r + (r - 1 - i)];
+                assert_eq!(a.end, -b.end);
+                let (la, lb) = (
+                    map.labels[j * r + i],
+                    map.labels[(r - 1 - j) * r + (r - 1 - i)],
+                );
+                assert_eq!(la == DIVERGED, lb == DIVERGED);
+                if la >= 0 {
+                    let (ma, mb) = (&map.minima[la as usize], &map.minima[lb as usize]);
+                    assert!((ma.x + mb.x).abs() < 0.1 && (ma.y + mb.y).abs() < 0.1);
+                }
+            }
+        }
+        // Both global minima are found, with the same share of the domain.
+        let globals: Vec<_> = map.minima.iter().filter(|m| m.global).collect();
+        assert_eq!(globals.len(), 2);
+        assert_eq!(globals[0].area_fraction, globals[1].area_fraction);
+        assert!(map.global_fraction > 0.2);
+    }
+
+    #[test]
+    fn on_rastrigin_small_lr_sgd_needs_a_start_near_the_origin() {
+        let s = Surface::by_id("rastrigin").unwrap();
+        let sgd = opt("sgd", &[("lr", "0.002")]);
+        let t = Target::of(&s);
+        let anywhere = uniform_starts(s.domain, 400, 5);
+        let near = uniform_starts(Domain::square(-0.4, 0.4), 400, 5);
+        let far = race(&s, std::slice::from_ref(&sgd), &anywhere, 1000, 0, t)[0].success_rate;
+        let close = race(&s, std::slice::from_ref(&sgd), &near, 1000, 0, t)[0].success_rate;
+        assert!(close > 0.9, "near the origin: {close}");
+        assert!(far < 0.05, "anywhere: {far}");
+    }
+
+    #[test]
+    fn diverging_runs_are_counted() {
+        let s = Surface::by_id("rastrigin").unwrap();
+        let rows = race(
+            &s,
+            &[opt("sgd", &[("lr", "10")])],
+            &uniform_starts(s.domain, 50, 1),
+            100,
+            0,
+            Target::of(&s),
+        );
+        assert_eq!(rows[0].diverged, 50);
+        assert_eq!(rows[0].success_rate, 0.0);
+        let ends = run_batch(
+            &s,
+            &opt("sgd", &[("lr", "10")]),
+            &[DVec2::new(1.1, 0.3)],
+            100,
+            0,
+            Target::of(&s),
+        );
+        assert_eq!(ends[0].status, RunStatus::Diverged);
+    }
+}

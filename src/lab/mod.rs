@@ -1,9 +1,15 @@
 //! Runs of the update rules on a surface, headless: one shared `step_once` (the sandbox's balls
-//! call it too) and `trace`, the full trajectory of one start. The batch runners (races, basin
-//! maps, sweeps) build on the same step.
+//! call it too), `trace` (one start), and the batch runners over thousands of starts on every
+//! core: `race`, `basins`, `sweep`.
 
+pub mod basins;
+mod batch;
+mod race;
 mod run;
+pub mod sweep;
 mod trace;
 
+pub use batch::{RunEnd, Target, median, run_batch, run_seed, uniform_starts};
+pub use race::{RaceRow, race};
 pub use run::{RunState, RunStatus, step_once};
 pub use trace::{Trace, TracePoint, trace};

@@ -2,7 +2,7 @@
 //! fixed-timestep system that advances them.
 
 use super::{SimSettings, SimSurface};
-use crate::lab::{RunState, RunStatus, step_once};
+use crate::lab::{RunState, RunStatus, Target, step_once};
 use crate::landscape::Surface;
 use crate::optim::Optimizer;
 use bevy::prelude::*;
@@ -85,26 +85,6 @@ pub fn advance_ball(
         run.0.status = RunStatus::Done;
     }
     true
-}
-
-/// Success: a loss within `tol` of the global minimum `value`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Target {
-    pub value: f64,
-    pub tol: f64,
-}
-
-impl Target {
-    pub fn of(surface: &Surface) -> Self {
-        Self {
-            value: surface.global_minimum().value,
-            tol: surface.tol(),
-        }
-    }
-
-    pub fn reached(&self, loss: f64) -> bool {
-        loss.is_finite() && loss - self.value <= self.tol
-    }
 }
 
 /// `FixedUpdate`: every running ball takes one frame.

@@ -6,7 +6,8 @@ mod ball;
 mod commands;
 mod roster;
 
-pub use ball::{Ball, BallOptimizer, BallRun, Target, Trail, advance_ball};
+pub use crate::lab::Target;
+pub use ball::{Ball, BallOptimizer, BallRun, Trail, advance_ball};
 pub use commands::SimCommand;
 pub use roster::{MethodEntry, Roster, method_color};
 
