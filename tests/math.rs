@@ -960,6 +960,23 @@ mod lab {
     }
 
     #[test]
+    fn background_batches_report_progress_and_can_be_cancelled() {
+        use optiscape::lab::Progress;
+        use optiscape::lab::basins::basins_with;
+        use std::sync::atomic::Ordering;
+        let s = Surface::by_id("himmelblau").unwrap();
+        let o = opt("adam", &[("lr", "0.05")]);
+        let p = Progress::default();
+        let map = basins_with(&s, &o, 20, 100, 0, Target::of(&s), &p).unwrap();
+        assert_eq!(p.done.load(Ordering::Relaxed), 400);
+        assert_eq!(map, basins(&s, &o, 20, 100, 0, Target::of(&s)));
+        let cancelled = Progress::default();
+        cancelled.cancel.store(true, Ordering::Relaxed);
+        assert!(basins_with(&s, &o, 20, 100, 0, Target::of(&s), &cancelled).is_none());
+        assert_eq!(cancelled.done.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
     fn diverging_runs_are_counted() {
         let s = Surface::by_id("rastrigin").unwrap();
         let rows = race(

@@ -2,7 +2,7 @@
 //! end and labelled by the minimum it ends in. End points are clustered into distinct minima;
 //! global minima share one label colour, diverged and still-moving runs are set apart.
 
-use super::batch::{RunEnd, Target, run_batch};
+use super::batch::{Progress, RunEnd, Target, run_batch, run_batch_with};
 use super::run::RunStatus;
 use crate::landscape::Surface;
 use crate::optim::Optimizer;
@@ -68,6 +68,21 @@ pub fn basins(
     let starts = grid_starts(surface, r);
     let ends = run_batch(surface, optimizer, &starts, steps, seed, target);
     label(surface, r, ends, target)
+}
+
+/// `basins` with progress and cancellation (for the sandbox's background job).
+pub fn basins_with(
+    surface: &Surface,
+    optimizer: &Optimizer,
+    r: usize,
+    steps: u64,
+    seed: u64,
+    target: Target,
+    progress: &Progress,
+) -> Option<BasinMap> {
+    let starts = grid_starts(surface, r);
+    let ends = run_batch_with(surface, optimizer, &starts, steps, seed, target, progress)?;
+    Some(label(surface, r, ends, target))
 }
 
 /// Clusters end points into minima and labels every run.

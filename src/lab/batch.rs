@@ -8,6 +8,7 @@ use crate::optim::{Optimizer, Rng};
 use glam::DVec2;
 use rayon::prelude::*;
 use serde::Serialize;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// Success: a loss within `tol` of the global minimum `value`.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -53,6 +54,21 @@ pub fn run_seed(seed: u64, index: usize) -> u64 {
     r.next_u64()
 }
 
+/// Progress of a batch running in the background, and a way to cancel it.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Runs finished so far.
+    pub done: AtomicUsize,
+    /// Set to stop: runs not yet started are skipped.
+    pub cancel: AtomicBool,
+}
+
+impl Progress {
+    pub fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+}
+
 /// Runs `steps` updates of `optimizer` from each start (in parallel) and reports how each
 /// ended. A run stops early only when it diverges.
 pub fn run_batch(
@@ -63,10 +79,35 @@ pub fn run_batch(
     seed: u64,
     target: Target,
 ) -> Vec<RunEnd> {
-    starts
+    run_batch_with(
+        surface,
+        optimizer,
+        starts,
+        steps,
+        seed,
+        target,
+        &Progress::default(),
+    )
+    .unwrap_or_default()
+}
+
+/// `run_batch`, counting finished runs in `progress`; `None` when it was cancelled.
+pub fn run_batch_with(
+    surface: &Surface,
+    optimizer: &Optimizer,
+    starts: &[DVec2],
+    steps: u64,
+    seed: u64,
+    target: Target,
+    progress: &Progress,
+) -> Option<Vec<RunEnd>> {
+    let ends: Vec<Option<RunEnd>> = starts
         .par_iter()
         .enumerate()
         .map(|(i, &start)| {
+            if progress.cancelled() {
+                return None;
+            }
             let mut opt = optimizer.clone().with_seed(run_seed(seed, i));
             opt.reset();
             let mut state = RunState::start(surface, start);
@@ -87,7 +128,8 @@ pub fn run_batch(
                     }
                 }
             }
-            RunEnd {
+            progress.done.fetch_add(1, Ordering::Relaxed);
+            Some(RunEnd {
                 start,
                 end: state.pos,
                 loss: state.loss,
@@ -99,9 +141,13 @@ pub fn run_batch(
                 steps: state.steps,
                 first_success,
                 recent_travel: state.pos.distance(before_end),
-            }
+            })
         })
-        .collect()
+        .collect();
+    if progress.cancelled() {
+        return None;
+    }
+    ends.into_iter().collect()
 }
 
 /// `k` start points uniform over `region`, from the seeded source.

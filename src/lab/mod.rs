@@ -9,7 +9,9 @@ mod run;
 pub mod sweep;
 mod trace;
 
-pub use batch::{RunEnd, Target, median, run_batch, run_seed, uniform_starts};
-pub use race::{RaceRow, race};
+pub use batch::{
+    Progress, RunEnd, Target, median, run_batch, run_batch_with, run_seed, uniform_starts,
+};
+pub use race::{RaceRow, race, race_with};
 pub use run::{RunState, RunStatus, step_once};
 pub use trace::{Trace, TracePoint, trace};

@@ -1,7 +1,7 @@
 //! Random-restart races: K start points, the same for every method; per method, how often it
 //! reaches the global minimum and how good its final losses are.
 
-use super::batch::{Target, median, run_batch};
+use super::batch::{Progress, Target, median, run_batch_with};
 use super::run::RunStatus;
 use crate::landscape::Surface;
 use crate::optim::Optimizer;
@@ -24,6 +24,9 @@ pub struct RaceRow {
     pub diverged: usize,
     /// Wall-clock seconds (the only number that varies between identical runs).
     pub seconds: f64,
+    /// Every run's final loss (for histograms).
+    #[serde(skip)]
+    pub final_losses: Vec<f64>,
 }
 
 /// Races every optimizer from the same starts.
@@ -35,11 +38,33 @@ pub fn race(
     seed: u64,
     target: Target,
 ) -> Vec<RaceRow> {
+    race_with(
+        surface,
+        methods,
+        starts,
+        steps,
+        seed,
+        target,
+        &Progress::default(),
+    )
+    .unwrap_or_default()
+}
+
+/// `race` with progress (runs finished, over all methods) and cancellation.
+pub fn race_with(
+    surface: &Surface,
+    methods: &[Optimizer],
+    starts: &[DVec2],
+    steps: u64,
+    seed: u64,
+    target: Target,
+    progress: &Progress,
+) -> Option<Vec<RaceRow>> {
     methods
         .iter()
         .map(|opt| {
             let t0 = Instant::now();
-            let ends = run_batch(surface, opt, starts, steps, seed, target);
+            let ends = run_batch_with(surface, opt, starts, steps, seed, target, progress)?;
             let seconds = t0.elapsed().as_secs_f64();
             let finite: Vec<f64> = ends
                 .iter()
@@ -51,7 +76,7 @@ pub fn race(
                 .iter()
                 .filter_map(|e| e.first_success.map(|s| s as f64))
                 .collect();
-            RaceRow {
+            Some(RaceRow {
                 method: opt.id.clone(),
                 runs: ends.len(),
                 success_rate: successes as f64 / ends.len().max(1) as f64,
@@ -64,7 +89,8 @@ pub fn race(
                     .filter(|e| e.status == RunStatus::Diverged)
                     .count(),
                 seconds,
-            }
+                final_losses: ends.iter().map(|e| e.loss).collect(),
+            })
         })
         .collect()
 }

@@ -2,6 +2,7 @@
 //! the pointer on the surface (hover readout, click to drop, click a ball to inspect). Panels
 //! read components and resources; what they ask of the simulation travels as `SimCommand`s.
 
+mod lab_panel;
 mod panels;
 mod pointer;
 
@@ -11,6 +12,7 @@ use bevy::prelude::*;
 use bevy::render::render_resource::BlendState;
 use bevy_egui::{EguiGlobalSettings, EguiPrimaryContextPass, PrimaryEguiContext};
 
+pub use lab_panel::LabState;
 pub use pointer::Hover;
 
 /// UI-only state: what the widgets hold between frames.
@@ -75,6 +77,7 @@ impl Plugin for UiPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<UiState>()
             .init_resource::<Hover>()
+            .init_resource::<LabState>()
             .add_systems(Startup, (panels::init_ui_state, spawn_ui_camera))
             .add_systems(
                 EguiPrimaryContextPass,
@@ -84,6 +87,10 @@ impl Plugin for UiPlugin {
                 Update,
                 (pointer::shortcuts, pointer::hover_and_click)
                     .before(crate::sim::SimSystems::Commands),
+            )
+            .add_systems(
+                Update,
+                lab_panel::poll_jobs.after(crate::sim::SimSystems::Commands),
             );
     }
 }

@@ -34,7 +34,7 @@ pub(super) fn init_ui_state(
     ui.seed = rng.seed;
 }
 
-fn color32(c: Color) -> Color32 {
+pub(super) fn color32(c: Color) -> Color32 {
     let [r, g, b] = c.to_srgba().to_u8_array_no_alpha();
     Color32::from_rgb(r, g, b)
 }
@@ -55,6 +55,9 @@ pub(super) fn draw_panels(
     mut writer: MessageWriter<SimCommand>,
     mut camera: Single<&mut Camera, With<Camera3d>>,
     window: Single<&Window, With<PrimaryWindow>>,
+    mut lab: ResMut<super::LabState>,
+    mut overlay: ResMut<crate::view::BasinOverlay>,
+    rng: Res<crate::sim::SimRng>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?.clone();
     let mut root = egui::Ui::new(
@@ -91,6 +94,15 @@ pub(super) fn draw_panels(
         .show_inside(&mut root, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| {
                 leaderboard(ui, &surface.0, &roster, &balls);
+                ui.separator();
+                super::lab_panel::lab_section(
+                    ui,
+                    &mut lab,
+                    &mut overlay,
+                    &surface.0,
+                    &roster,
+                    &rng,
+                );
                 ui.separator();
                 loss_plot(ui, &mut ui_state, &surface.0, &roster, &balls);
                 ui.separator();

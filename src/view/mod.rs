@@ -75,6 +75,35 @@ struct ContourLines;
 #[reflect(Component)]
 struct Wireframe;
 
+/// A basin map draped over the surface (computed by the lab section of the UI).
+#[derive(Resource, Reflect, Clone, Debug)]
+#[reflect(Resource)]
+pub struct BasinOverlay {
+    pub image: Option<Handle<Image>>,
+    pub visible: bool,
+    /// Opacity of the map over the surface's colormap.
+    pub alpha: f32,
+}
+
+impl Default for BasinOverlay {
+    fn default() -> Self {
+        Self {
+            image: None,
+            visible: true,
+            alpha: 0.75,
+        }
+    }
+}
+
+/// The surface's geometry without vertex colors (which would tint the basin map).
+#[derive(Resource, Default)]
+struct OverlayMeshHandle(Handle<Mesh>);
+
+/// The entity that shows the basin map over the surface.
+#[derive(Component, Reflect, Default)]
+#[reflect(Component)]
+struct OverlayMesh;
+
 /// The ball currently shown in the inspector.
 #[derive(Resource, Reflect, Default, Clone, Copy)]
 #[reflect(Resource)]
@@ -104,6 +133,8 @@ impl Plugin for ViewPlugin {
         app.init_resource::<DisplaySettings>()
             .init_resource::<WorldMap>()
             .init_resource::<Selected>()
+            .init_resource::<BasinOverlay>()
+            .init_resource::<OverlayMeshHandle>()
             .init_resource::<BallAssets>()
             .insert_resource(ClearColor(Color::srgb(0.11, 0.12, 0.14)))
             .configure_sets(
@@ -115,7 +146,9 @@ impl Plugin for ViewPlugin {
             .add_systems(Startup, setup_scene)
             .add_systems(
                 Update,
-                (rebuild_surface, dress_new_balls).in_set(ViewSystems::Build),
+                (rebuild_surface, update_overlay, dress_new_balls)
+                    .chain()
+                    .in_set(ViewSystems::Build),
             )
             .add_systems(
                 Update,
@@ -157,6 +190,22 @@ fn setup_scene(
         alpha_mode: AlphaMode::Blend,
         ..default()
     };
+    commands.spawn((
+        Name::new("Basin map"),
+        OverlayMesh,
+        Mesh3d::default(),
+        MeshMaterial3d(materials.add(StandardMaterial {
+            base_color: Color::srgba(1.0, 1.0, 1.0, 0.75),
+            unlit: true,
+            alpha_mode: AlphaMode::Blend,
+            depth_bias: 50.0,
+            double_sided: true,
+            cull_mode: None,
+            ..default()
+        })),
+        Transform::from_xyz(0.0, 0.004, 0.0),
+        Visibility::Hidden,
+    ));
     commands.spawn((
         Name::new("Contours"),
         ContourLines,
@@ -250,11 +299,18 @@ fn rebuild_surface(
     mut contour: Single<(&mut Mesh3d, &mut Visibility), ContoursOnly>,
     mut wire: Single<(&mut Mesh3d, &mut Visibility), WireframeOnly>,
     mut built: Local<Option<(crate::landscape::Surface, MeshOptions)>>,
+    mut overlay_mesh: ResMut<OverlayMeshHandle>,
 ) {
     let key = (surface.0, display.mesh_options());
     if built.as_ref() != Some(&key) {
         let built_meshes = surface_mesh::build(&surface.0, &key.1);
         *map = built_meshes.map;
+        overlay_mesh.0 = meshes.add(
+            built_meshes
+                .surface
+                .clone()
+                .with_removed_attribute(Mesh::ATTRIBUTE_COLOR),
+        );
         surf.0 = meshes.add(built_meshes.surface);
         if let Some(c) = built_meshes.contours {
             contour.0.0 = meshes.add(c);
@@ -273,6 +329,49 @@ fn rebuild_surface(
     };
     contour.1.set_if_neq(vis(display.contours));
     wire.1.set_if_neq(vis(display.wireframe));
+}
+
+type OverlayParts = (
+    &'static mut Mesh3d,
+    &'static mut MeshMaterial3d<StandardMaterial>,
+    &'static mut Visibility,
+);
+
+/// Shows the basin map on a copy of the surface mesh, or hides it.
+fn update_overlay(
+    overlay: Res<BasinOverlay>,
+    overlay_mesh: Res<OverlayMeshHandle>,
+    mut layer: Single<OverlayParts, (With<OverlayMesh>, Without<SurfaceMesh>)>,
+    mut materials: ResMut<Assets<StandardMaterial>>,
+    mut shown: Local<Option<(Handle<Image>, u32)>>,
+) {
+    let (mesh, material, visibility) = &mut *layer;
+    if mesh.0 != overlay_mesh.0 {
+        mesh.0 = overlay_mesh.0.clone();
+    }
+    let show = overlay.visible && overlay.image.is_some();
+    visibility.set_if_neq(if show {
+        Visibility::Inherited
+    } else {
+        Visibility::Hidden
+    });
+    let Some(image) = &overlay.image else {
+        return;
+    };
+    let key = (image.clone(), overlay.alpha.to_bits());
+    if shown.as_ref() != Some(&key) {
+        material.0 = materials.add(StandardMaterial {
+            base_color: Color::srgba(1.0, 1.0, 1.0, overlay.alpha),
+            base_color_texture: Some(image.clone()),
+            unlit: true,
+            alpha_mode: AlphaMode::Blend,
+            depth_bias: 50.0,
+            double_sided: true,
+            cull_mode: None,
+            ..default()
+        });
+        *shown = Some(key);
+    }
 }
 
 type BallMaterial = MeshMaterial3d<StandardMaterial>;

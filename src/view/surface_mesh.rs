@@ -181,8 +181,12 @@ pub fn surface_mesh(surface: &Surface, grid: &HeightGrid, map: &WorldMap, cmap: 
     let mut positions = Vec::with_capacity(n * n);
     let mut normals = Vec::with_capacity(n * n);
     let mut colors = Vec::with_capacity(n * n);
+    let mut uvs = Vec::with_capacity(n * n);
+    let last = (n - 1) as f32;
     for j in 0..n {
         for i in 0..n {
+            // Texture row 0 is the top of the domain (y1).
+            uvs.push([i as f32 / last, 1.0 - j as f32 / last]);
             let p = grid.point(i, j);
             let h = grid.at(i, j);
             positions.push(map.to_world(p, h).to_array());
@@ -211,6 +215,7 @@ pub fn surface_mesh(surface: &Surface, grid: &HeightGrid, map: &WorldMap, cmap: 
     .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, positions)
     .with_inserted_attribute(Mesh::ATTRIBUTE_NORMAL, normals)
     .with_inserted_attribute(Mesh::ATTRIBUTE_COLOR, colors)
+    .with_inserted_attribute(Mesh::ATTRIBUTE_UV_0, uvs)
     .with_inserted_indices(Indices::U32(indices))
 }
 
