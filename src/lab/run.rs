@@ -39,11 +39,13 @@ pub struct RunState {
     pub status: RunStatus,
     pub last_grad: DVec2,
     pub last_step: DVec2,
+    /// The gradient at `pos` (computed with the loss, used by the next step).
+    pub grad: DVec2,
 }
 
 impl RunState {
     pub fn start(surface: &Surface, pos: DVec2) -> Self {
-        let loss = surface.height(pos);
+        let (loss, grad) = surface.height_and_gradient(pos);
         let status = if pos.is_finite() && loss.is_finite() {
             RunStatus::Running
         } else {
@@ -56,6 +58,7 @@ impl RunState {
             status,
             last_grad: DVec2::ZERO,
             last_step: DVec2::ZERO,
+            grad,
         }
     }
 }
@@ -65,10 +68,11 @@ impl RunState {
 /// failure can be shown.
 #[inline]
 pub fn step_once(surface: &Surface, optimizer: &mut Optimizer, state: &mut RunState) -> RunStatus {
-    let grad = surface.gradient(state.pos);
+    let grad = state.grad;
     let delta = optimizer.step(state.pos, grad);
     let pos = state.pos + delta;
-    let loss = surface.height(pos);
+    let (loss, next_grad) = surface.height_and_gradient(pos);
+    state.grad = next_grad;
     let domain = surface.domain;
     state.pos = pos;
     state.loss = loss;

@@ -207,14 +207,22 @@ pub fn stated_minimum(id: &str) -> (f64, Vec<DVec2>) {
 
 #[inline]
 pub fn rastrigin(a: f64, p: DVec2) -> f64 {
-    2.0 * a + p.x * p.x - a * (TAU * p.x).cos() + p.y * p.y - a * (TAU * p.y).cos()
+    rastrigin_both(a, p).0
 }
 
 #[inline]
 pub fn rastrigin_grad(a: f64, p: DVec2) -> DVec2 {
-    DVec2::new(
-        2.0 * p.x + a * TAU * (TAU * p.x).sin(),
-        2.0 * p.y + a * TAU * (TAU * p.y).sin(),
+    rastrigin_both(a, p).1
+}
+
+/// Height and gradient sharing two `sin_cos` evaluations.
+#[inline]
+pub fn rastrigin_both(a: f64, p: DVec2) -> (f64, DVec2) {
+    let (sx, cx) = (TAU * p.x).sin_cos();
+    let (sy, cy) = (TAU * p.y).sin_cos();
+    (
+        2.0 * a + p.x * p.x - a * cx + p.y * p.y - a * cy,
+        DVec2::new(2.0 * p.x + a * TAU * sx, 2.0 * p.y + a * TAU * sy),
     )
 }
 

@@ -230,6 +230,17 @@ impl Surface {
         }
     }
 
+    /// `(height(p), gradient(p))` in one evaluation, sharing work where the formulas allow
+    /// (the runs call this once per step).
+    #[inline]
+    pub fn height_and_gradient(&self, p: DVec2) -> (f64, DVec2) {
+        match self.kind {
+            SurfaceKind::Seed => seed::height_and_gradient(p),
+            SurfaceKind::Rastrigin { a } => classic::rastrigin_both(a, p),
+            _ => (self.height(p), self.gradient(p)),
+        }
+    }
+
     /// The exact gradient (analytic; at kinks the subgradient with `sign(0) = 0`).
     #[inline]
     pub fn gradient(&self, p: DVec2) -> DVec2 {

@@ -51,17 +51,24 @@ pub const INFO: SurfaceInfo = SurfaceInfo {
 
 #[inline]
 pub fn height(p: DVec2) -> f64 {
+    height_and_gradient(p).0
+}
+
+/// Height and gradient together, sharing their three `sin_cos` evaluations (`height` and
+/// `gradient` call this, so all three agree to the bit).
+#[inline]
+pub fn height_and_gradient(p: DVec2) -> (f64, DVec2) {
     let DVec2 { x, y } = p;
-    2.0 + A - 2.0 * x.cos() * y.cos() - 3.0 + (x - C).abs() * (y - C).abs() * 0.1
-        - A * (PHI - 2.0 * x).cos()
+    let (sx, cx) = x.sin_cos();
+    let (sy, cy) = y.sin_cos();
+    let (sp, cp) = (PHI - 2.0 * x).sin_cos();
+    let h = 2.0 + A - 2.0 * cx * cy - 3.0 + (x - C).abs() * (y - C).abs() * 0.1 - A * cp;
+    let dx = 2.0 * sx * cy + 0.1 * sign0(x - C) * (y - C).abs() - 2.0 * A * sp;
+    let dy = 2.0 * cx * sy + 0.1 * (x - C).abs() * sign0(y - C);
+    (h, DVec2::new(dx, dy))
 }
 
 #[inline]
 pub fn gradient(p: DVec2) -> DVec2 {
-    let DVec2 { x, y } = p;
-    let (sx, cx) = x.sin_cos();
-    let (sy, cy) = y.sin_cos();
-    let dx = 2.0 * sx * cy + 0.1 * sign0(x - C) * (y - C).abs() - 2.0 * A * (PHI - 2.0 * x).sin();
-    let dy = 2.0 * cx * sy + 0.1 * (x - C).abs() * sign0(y - C);
-    DVec2::new(dx, dy)
+    height_and_gradient(p).1
 }

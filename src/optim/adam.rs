@@ -4,6 +4,7 @@
 //! results agree to the last bit where possible.
 
 use super::adaptive::lerp;
+use super::powers::pow_t;
 use super::params::{Param, ParamSpec, common};
 use super::rng::Rng;
 use super::sgd::with_weight_decay;
@@ -67,9 +68,8 @@ impl UpdateRule for Adam {
         };
         self.m = lerp(self.m, g, 1.0 - b1);
         self.v = self.v * b2 + (1.0 - b2) * g * g;
-        let t = self.t as f64;
-        let bias_correction1 = 1.0 - b1.powf(t);
-        let bias_correction2 = 1.0 - b2.powf(t);
+        let bias_correction1 = 1.0 - pow_t(b1, self.t);
+        let bias_correction2 = 1.0 - pow_t(b2, self.t);
         let step_size = self.lr / bias_correction1;
         let bc2_sqrt = bias_correction2.sqrt();
         let second = if self.amsgrad {
@@ -151,7 +151,7 @@ impl UpdateRule for Adamax {
         let g = with_weight_decay(grad, pos, self.weight_decay);
         self.m = lerp(self.m, g, 1.0 - b1);
         self.u = (self.u * b2).max(g.abs() + self.eps);
-        let clr = self.lr / (1.0 - b1.powf(self.t as f64));
+        let clr = self.lr / (1.0 - pow_t(b1, self.t));
         -clr * self.m / self.u
     }
 
@@ -227,7 +227,7 @@ impl UpdateRule for Nadam {
         let [b1, b2] = self.betas;
         let g = with_weight_decay(grad, pos, self.weight_decay);
         let t = self.t as f64;
-        let bias_correction2 = 1.0 - b2.powf(t);
+        let bias_correction2 = 1.0 - pow_t(b2, self.t);
         let mu = b1 * (1.0 - 0.5 * 0.96f64.powf(t * self.momentum_decay));
         let mu_next = b1 * (1.0 - 0.5 * 0.96f64.powf((t + 1.0) * self.momentum_decay));
         self.mu_product *= mu;
@@ -306,11 +306,11 @@ impl UpdateRule for Radam {
         self.m = lerp(self.m, g, 1.0 - b1);
         self.v = self.v * b2 + (1.0 - b2) * g * g;
         let t = self.t as f64;
-        let bias_correction1 = 1.0 - b1.powf(t);
-        let bias_correction2 = 1.0 - b2.powf(t);
+        let bias_correction1 = 1.0 - pow_t(b1, self.t);
+        let bias_correction2 = 1.0 - pow_t(b2, self.t);
         let m_hat = self.m / bias_correction1;
         let rho_inf = 2.0 / (1.0 - b2) - 1.0;
-        let rho_t = rho_inf - 2.0 * t * b2.powf(t) / bias_correction2;
+        let rho_t = rho_inf - 2.0 * t * pow_t(b2, self.t) / bias_correction2;
         if rho_t > 5.0 {
             let rect = ((rho_t - 4.0) * (rho_t - 2.0) * rho_inf
                 / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t))
@@ -381,9 +381,8 @@ impl UpdateRule for AdaBelief {
         self.t += 1;
         let [b1, b2] = self.betas;
         let g = with_weight_decay(grad, pos, self.weight_decay);
-        let t = self.t as f64;
-        let bias_correction1 = 1.0 - b1.powf(t);
-        let bias_correction2 = 1.0 - b2.powf(t);
+        let bias_correction1 = 1.0 - pow_t(b1, self.t);
+        let bias_correction2 = 1.0 - pow_t(b2, self.t);
         self.m = self.m * b1 + g * (1.0 - b1);
         let r = g - self.m;
         self.s = self.s * b2 + (1.0 - b2) * r * r + self.eps;

@@ -5,6 +5,7 @@
 mod adam;
 mod adaptive;
 pub mod params;
+mod powers;
 pub mod rng;
 mod sgd;
 pub mod transforms;

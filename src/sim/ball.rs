@@ -100,7 +100,7 @@ pub(super) fn step_balls(
     let Some((_, goal)) = *target else {
         return;
     };
-    let (s, trail_len) = (surface.0, settings.trail_len);
+    let (s, trail_len) = (surface.0, settings.trail_len_for(balls.iter().len()));
     // Balls are independent, so they step in parallel; each ball's result does not depend on
     // the order.
     balls

@@ -92,6 +92,7 @@ pub(super) fn apply_commands(
             SimCommand::TogglePlay => settings.playing = !settings.playing,
             SimCommand::StepOnce => {
                 settings.playing = false;
+                let trail_len = settings.trail_len_for(balls.iter().len());
                 let goal = Target::of(&surface.0);
                 for (_, mut ball, mut run, mut opt, mut trail) in &mut balls {
                     advance_ball(
@@ -101,7 +102,7 @@ pub(super) fn apply_commands(
                         &mut run,
                         &mut opt,
                         &mut trail,
-                        settings.trail_len,
+                        trail_len,
                     );
                 }
             }

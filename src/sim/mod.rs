@@ -40,8 +40,19 @@ pub struct SimSettings {
     /// Frames each ball runs before it is done (the notebook's N = 300). A ball whose method
     /// makes several updates per frame (AdaDelta's 10) makes that many per frame.
     pub frames: u64,
-    /// Trail points kept per ball.
+    /// Trail points kept per ball (fewer when there are many balls: see `trail_len_for`).
     pub trail_len: usize,
+}
+
+/// Trail points kept over all balls together (16 bytes each): 100,000 balls keep 30 each.
+pub const TRAIL_BUDGET: usize = 3_000_000;
+
+impl SimSettings {
+    /// The trail length per ball for `balls` balls: `trail_len`, cut so that all trails
+    /// together stay within `TRAIL_BUDGET` points (at least 16 per ball).
+    pub fn trail_len_for(&self, balls: usize) -> usize {
+        self.trail_len.min((TRAIL_BUDGET / balls.max(1)).max(16))
+    }
 }
 
 impl Default for SimSettings {

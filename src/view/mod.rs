@@ -153,7 +153,8 @@ impl Plugin for ViewPlugin {
             .add_systems(
                 Update,
                 (place_balls, draw_overlays).in_set(ViewSystems::Sync),
-            );
+            )
+            .add_systems(Update, software_renderer_settings);
     }
 }
 
@@ -266,6 +267,28 @@ pub fn ticks(lo: f64, hi: f64) -> Vec<f64> {
     let first = (lo / step).ceil() as i64;
     let last = (hi / step).floor() as i64;
     (first..=last).map(|k| k as f64 * step).collect()
+}
+
+/// On a software renderer (lavapipe, llvmpipe...) multisampling multiplies the cost of every
+/// pixel: turn it off there, once the adapter is known.
+fn software_renderer_settings(
+    adapter: Option<Res<bevy::render::renderer::RenderAdapterInfo>>,
+    mut cameras: Query<&mut Msaa, With<Camera3d>>,
+    mut done: Local<bool>,
+) {
+    let Some(adapter) = adapter else {
+        return;
+    };
+    if *done {
+        return;
+    }
+    *done = true;
+    if format!("{:?}", adapter.device_type) == "Cpu" {
+        for mut msaa in &mut cameras {
+            *msaa = Msaa::Off;
+        }
+        info!("software renderer ({}): multisampling off", adapter.name);
+    }
 }
 
 /// The camera's focus and distance framing the surface's view region (the notebook's view
