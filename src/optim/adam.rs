@@ -4,8 +4,8 @@
 //! results agree to the last bit where possible.
 
 use super::adaptive::lerp;
-use super::powers::pow_t;
 use super::params::{Param, ParamSpec, common};
+use super::powers::pow_t;
 use super::rng::Rng;
 use super::sgd::with_weight_decay;
 use super::{StateValue, UpdateRule};

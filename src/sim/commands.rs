@@ -96,13 +96,7 @@ pub(super) fn apply_commands(
                 let goal = Target::of(&surface.0);
                 for (_, mut ball, mut run, mut opt, mut trail) in &mut balls {
                     advance_ball(
-                        &surface.0,
-                        goal,
-                        &mut ball,
-                        &mut run,
-                        &mut opt,
-                        &mut trail,
-                        trail_len,
+                        &surface.0, goal, &mut ball, &mut run, &mut opt, &mut trail, trail_len,
                     );
                 }
             }
