@@ -4,7 +4,8 @@
 use bevy::prelude::*;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use glam::DVec2;
-use optiscape::lab::trace;
+use optiscape::lab::basins::basins;
+use optiscape::lab::{Target, race, trace, uniform_starts};
 use optiscape::landscape::Surface;
 use optiscape::optim::{Optimizer, catalog};
 use optiscape::sim::{Roster, SimCommand, SimPlugin};
@@ -90,5 +91,34 @@ fn ecs_tick(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, rule_kernels, trace_300, mesh_build, ecs_tick);
+fn lab(c: &mut Criterion) {
+    let s = Surface::by_id("rastrigin").unwrap();
+    let t = Target::of(&s);
+    let mut adam = Optimizer::by_id("adam").unwrap();
+    adam.set("lr", "0.05").unwrap();
+    let mut g = c.benchmark_group("lab");
+    g.sample_size(10);
+    for k in [1_000usize, 10_000] {
+        let starts = uniform_starts(s.domain, k, 1);
+        g.bench_function(BenchmarkId::new("race adam 300 steps", k), |b| {
+            b.iter(|| black_box(race(&s, std::slice::from_ref(&adam), &starts, 300, 0, t)))
+        });
+    }
+    for r in [64usize, 128] {
+        g.bench_function(BenchmarkId::new("basins adam 300 steps", r), |b| {
+            b.iter(|| black_box(basins(&s, &adam, r, 300, 0, t)))
+        });
+    }
+    // How the time grows with starts x steps (the same product three ways).
+    for (k, n) in [(1_000usize, 1_000u64), (10_000, 100), (100_000, 10)] {
+        let starts = uniform_starts(s.domain, k, 1);
+        g.bench_function(
+            BenchmarkId::new("race starts x steps = 1e6", format!("{k}x{n}")),
+            |b| b.iter(|| black_box(race(&s, std::slice::from_ref(&adam), &starts, n, 0, t))),
+        );
+    }
+    g.finish();
+}
+
+criterion_group!(benches, rule_kernels, trace_300, mesh_build, ecs_tick, lab);
 criterion_main!(benches);
