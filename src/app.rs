@@ -47,9 +47,16 @@ pub fn run_sandbox(args: &SandboxArgs) -> AppExit {
     .add_plugins((SimPlugin, SandboxPlugin));
     let seed = args.seed;
     let starts = args.starts;
+    let surface = args
+        .surface
+        .as_deref()
+        .and_then(crate::landscape::Surface::by_id);
     // After the simulation's own opening scene (written in `Startup`).
     app.add_systems(PostStartup, move |mut writer: MessageWriter<SimCommand>| {
         writer.write(SimCommand::SetSeed(seed));
+        if let Some(s) = surface {
+            writer.write(SimCommand::SetSurface(s));
+        }
         if let Some(k) = starts {
             writer.write(SimCommand::Restart {
                 k: k as usize,

@@ -39,6 +39,9 @@ pub struct SandboxArgs {
     /// Seed of the random source for start points and noise.
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub seed: u64,
+    /// Open on this surface instead of the notebook's (see `optiscape list`).
+    #[arg(long, value_name = "S")]
+    pub surface: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]

@@ -47,6 +47,12 @@ fn main() -> ExitCode {
                 );
                 return ExitCode::from(2);
             }
+            if let Some(id) = &cli.sandbox.surface
+                && let Err(e) = optiscape::cli::parse_surface(id)
+            {
+                eprintln!("optiscape: error: {e}");
+                return ExitCode::from(2);
+            }
             return match optiscape::run_sandbox(&cli.sandbox) {
                 bevy::app::AppExit::Success => ExitCode::SUCCESS,
                 bevy::app::AppExit::Error(code) => ExitCode::from(code.get()),

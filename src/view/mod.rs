@@ -442,12 +442,20 @@ fn place_balls(
     map: Res<WorldMap>,
     mut balls: Query<(&BallRun, &Trail, &mut Transform), With<Ball>>,
 ) {
+    let d = surface.0.domain;
     for (run, trail, mut t) in &mut balls {
-        // A diverged ball stays where it was last finite.
-        let p = if run.0.pos.is_finite() {
+        // A ball outside the domain (on its way to diverging, or diverged) is shown where it
+        // was last inside.
+        let p = if d.contains(run.0.pos) {
             run.0.pos
         } else {
-            trail.0.back().copied().unwrap_or_default()
+            trail
+                .0
+                .iter()
+                .rev()
+                .find(|p| d.contains(**p))
+                .copied()
+                .unwrap_or(d.center())
         };
         let w = map.to_world(p, surface.0.height(p)) + Vec3::Y * BALL_RADIUS;
         if t.translation != w {
@@ -500,14 +508,20 @@ fn draw_overlays(
     }
     for (e, ball, run, trail, t) in &balls {
         if display.trails && trail.0.len() > 1 {
+            // Only the parts of the trail inside the domain are drawn, as separate strips.
             let step = (trail.0.len() / 1500).max(1);
-            let pts = trail
-                .0
-                .iter()
-                .step_by(step)
-                .chain(trail.0.back())
-                .map(|p| map.to_world(*p, s.height(*p)) + lift);
-            gizmos.linestrip(pts, ball.color.with_alpha(0.9));
+            let color = ball.color.with_alpha(0.9);
+            let mut strip: Vec<Vec3> = Vec::new();
+            for p in trail.0.iter().step_by(step).chain(trail.0.back()) {
+                if s.domain.contains(*p) {
+                    strip.push(map.to_world(*p, s.height(*p)) + lift);
+                } else if !strip.is_empty() {
+                    gizmos.linestrip(strip.drain(..), color);
+                }
+            }
+            if strip.len() > 1 {
+                gizmos.linestrip(strip, color);
+            }
         }
         let here = t.translation;
         if display.gradient_arrows && run.0.status == RunStatus::Running {
