@@ -337,7 +337,10 @@ fn bad_input_gives_one_clear_line_and_exit_2() {
         (&["trace", "--surface", "seed"], "--method"),
         (&["frobnicate"], "frobnicate"),
         (&["--surface", "nope"], "unknown surface 'nope'"),
-        (&["--screenshot", "/nonexistent-dir/x.png"], "does not exist"),
+        (
+            &["--screenshot", "/nonexistent-dir/x.png"],
+            "does not exist",
+        ),
         (&["--starts", "0"], "--starts"),
     ];
     for (args, needle) in cases {

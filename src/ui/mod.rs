@@ -5,6 +5,7 @@
 mod lab_panel;
 mod panels;
 mod pointer;
+mod screenshot;
 
 use bevy::camera::CameraOutputMode;
 use bevy::camera::visibility::RenderLayers;
@@ -14,6 +15,7 @@ use bevy_egui::{EguiGlobalSettings, EguiPrimaryContextPass, PrimaryEguiContext};
 
 pub use lab_panel::LabState;
 pub use pointer::Hover;
+pub use screenshot::TakeScreenshot;
 
 /// UI-only state: what the widgets hold between frames.
 #[derive(Resource, Reflect, Clone, Debug)]
@@ -30,6 +32,8 @@ pub struct UiState {
     pub mean_plot: bool,
     pub domain: [f64; 4],
     pub domain_error: Option<String>,
+    /// A short message and when it disappears (real time, seconds).
+    pub toast: Option<(String, f64)>,
 }
 
 impl Default for UiState {
@@ -46,6 +50,7 @@ impl Default for UiState {
             mean_plot: false,
             domain: [0.0; 4],
             domain_error: None,
+            toast: None,
         }
     }
 }
@@ -78,6 +83,7 @@ impl Plugin for UiPlugin {
         app.init_resource::<UiState>()
             .init_resource::<Hover>()
             .init_resource::<LabState>()
+            .add_message::<TakeScreenshot>()
             .add_systems(Startup, (panels::init_ui_state, spawn_ui_camera))
             .add_systems(
                 EguiPrimaryContextPass,
@@ -90,7 +96,10 @@ impl Plugin for UiPlugin {
             )
             .add_systems(
                 Update,
-                lab_panel::poll_jobs.after(crate::sim::SimSystems::Commands),
+                (
+                    lab_panel::poll_jobs.after(crate::sim::SimSystems::Commands),
+                    screenshot::take_screenshots,
+                ),
             );
     }
 }

@@ -58,6 +58,7 @@ pub(super) fn draw_panels(
     mut lab: ResMut<super::LabState>,
     mut overlay: ResMut<crate::view::BasinOverlay>,
     rng: Res<crate::sim::SimRng>,
+    (time, mut shots): (Res<Time<Real>>, MessageWriter<super::TakeScreenshot>),
 ) -> Result {
     let ctx = contexts.ctx_mut()?.clone();
     let mut root = egui::Ui::new(
@@ -68,6 +69,7 @@ pub(super) fn draw_panels(
             .max_rect(ctx.viewport_rect()),
     );
     let mut out: Vec<SimCommand> = Vec::new();
+    let mut shot = false;
     let left = egui::Panel::left("controls")
         .resizable(true)
         .default_size(265.0)
@@ -79,7 +81,7 @@ pub(super) fn draw_panels(
                         .small(),
                 );
                 ui.separator();
-                run_section(ui, &mut ui_state, &settings, &balls, &mut out);
+                run_section(ui, &mut ui_state, &settings, &balls, &mut out, &mut shot);
                 spawn_section(ui, &mut ui_state, &surface.0, &mut out);
                 surface_section(ui, &mut ui_state, &surface.0, &mut display, &mut out);
                 methods_section(ui, &mut roster, &mut out);
@@ -113,9 +115,13 @@ pub(super) fn draw_panels(
         .rect
         .width();
     hover_readout(&ctx, &hover, &surface.0, left);
+    toast(&ctx, &mut ui_state.toast, time.elapsed_secs_f64());
     help_window(&ctx, &mut ui_state.show_help);
     for c in out {
         writer.write(c);
+    }
+    if shot {
+        shots.write(super::TakeScreenshot);
     }
     // The 3D view fills the space between the panels.
     let scale = window.scale_factor();
@@ -137,6 +143,7 @@ fn run_section(
     settings: &SimSettings,
     balls: &Query<BallData>,
     out: &mut Vec<SimCommand>,
+    screenshot: &mut bool,
 ) {
     egui::CollapsingHeader::new("Run")
         .default_open(true)
@@ -166,6 +173,13 @@ fn run_section(
                     .clicked()
                 {
                     out.push(SimCommand::Continue);
+                }
+                if ui
+                    .button("Screenshot")
+                    .on_hover_text("F12: save the window as a PNG in the working directory")
+                    .clicked()
+                {
+                    *screenshot = true;
                 }
             });
             let frame = balls.iter().map(|b| b.1.frames).max().unwrap_or(0);
@@ -696,15 +710,34 @@ fn hover_readout(ctx: &egui::Context, hover: &Hover, surface: &Surface, left: f3
         .fixed_pos(egui::pos2(left + 12.0, ctx.viewport_rect().bottom() - 34.0))
         .show(ctx, |ui| {
             egui::Frame::popup(ui.style()).show(ui, |ui| {
-                ui.label(
-                    RichText::new(format!(
-                        "x {:.4}   y {:.4}   loss {:.6}",
-                        p.x,
-                        p.y,
-                        surface.height(p)
-                    ))
-                    .monospace(),
+                ui.add(
+                    egui::Label::new(
+                        RichText::new(format!(
+                            "x {:.4}   y {:.4}   loss {:.6}",
+                            p.x,
+                            p.y,
+                            surface.height(p)
+                        ))
+                        .monospace(),
+                    )
+                    .wrap_mode(egui::TextWrapMode::Extend),
                 );
+            });
+        });
+}
+
+fn toast(ctx: &egui::Context, toast: &mut Option<(String, f64)>, now: f64) {
+    if toast.as_ref().is_some_and(|(_, until)| now > *until) {
+        *toast = None;
+    }
+    let Some((text, _)) = toast.as_ref() else {
+        return;
+    };
+    egui::Area::new("toast".into())
+        .anchor(egui::Align2::CENTER_BOTTOM, egui::vec2(0.0, -48.0))
+        .show(ctx, |ui| {
+            egui::Frame::popup(ui.style()).show(ui, |ui| {
+                ui.label(RichText::new(text).strong());
             });
         });
 }
@@ -726,6 +759,7 @@ fn help_window(ctx: &egui::Context, open: &mut bool) {
                     ("B", "back to the default (notebook) start"),
                     ("Delete", "clear all balls"),
                     ("H or F1", "this help"),
+                    ("F12", "screenshot to a PNG in the working directory"),
                     ("Esc", "close help, deselect"),
                     (
                         "Left click on the surface",
