@@ -109,13 +109,7 @@ fn take_screenshot(
     let path = plan.path.clone();
     commands.spawn(Screenshot::primary_window()).observe(
         move |captured: On<ScreenshotCaptured>, mut exit: MessageWriter<AppExit>| {
-            let result = captured
-                .image
-                .clone()
-                .try_into_dynamic()
-                .map_err(|e| e.to_string())
-                .and_then(|img| img.to_rgb8().save(&path).map_err(|e| e.to_string()));
-            match result {
+            match crate::ui::save_png(&captured.image, &path) {
                 Ok(()) => {
                     info!("screenshot saved to {}", path.display());
                     exit.write(AppExit::Success);

@@ -224,6 +224,19 @@ pub fn parse_surface(id: &str) -> Result<Surface, CliError> {
     })
 }
 
+/// A surface by id, on the domain `X0,X1,Y0,Y1` when one is given.
+pub fn parse_surface_on(id: &str, domain: Option<&str>) -> Result<Surface, CliError> {
+    let mut surface = parse_surface(id)?;
+    if let Some(text) = domain {
+        let v = parse_numbers("--domain", text, 4)?;
+        let d = Domain::new(v[0], v[1], v[2], v[3]);
+        d.validate()
+            .map_err(|e| CliError(format!("--domain: {e}")))?;
+        surface.domain = d;
+    }
+    Ok(surface)
+}
+
 /// Looks up a method or preset by id, with a message listing the valid ids.
 pub fn parse_method(id: &str) -> Result<Optimizer, CliError> {
     Optimizer::by_id(id).ok_or_else(|| {
@@ -341,14 +354,7 @@ pub fn list() -> Output {
 
 /// `optiscape trace`.
 pub fn trace_command(args: &TraceArgs) -> Result<Output, CliError> {
-    let mut surface = parse_surface(&args.surface)?;
-    if let Some(text) = &args.domain {
-        let v = parse_numbers("--domain", text, 4)?;
-        let d = Domain::new(v[0], v[1], v[2], v[3]);
-        d.validate()
-            .map_err(|e| CliError(format!("--domain: {e}")))?;
-        surface.domain = d;
-    }
+    let surface = parse_surface_on(&args.surface, args.domain.as_deref())?;
     let seed = parse_count("--seed", &args.seed, 0)?;
     let mut opt = parse_method(&args.method)?.with_seed(seed);
     apply_settings(&mut opt, &args.set)?;
@@ -431,14 +437,7 @@ fn param_json(p: &crate::optim::Param<'_>) -> serde_json::Value {
 
 /// The surface of a lab command, with its domain and success target.
 fn lab_setup(c: &LabCommon) -> Result<(Surface, u64, u64, crate::lab::Target), CliError> {
-    let mut surface = parse_surface(&c.surface)?;
-    if let Some(text) = &c.domain {
-        let v = parse_numbers("--domain", text, 4)?;
-        let d = Domain::new(v[0], v[1], v[2], v[3]);
-        d.validate()
-            .map_err(|e| CliError(format!("--domain: {e}")))?;
-        surface.domain = d;
-    }
+    let surface = parse_surface_on(&c.surface, c.domain.as_deref())?;
     let steps = parse_count("--steps", &c.steps, 1)?;
     if steps > 10_000_000 {
         return Err(CliError(format!(

@@ -15,7 +15,7 @@ use bevy_egui::{EguiGlobalSettings, EguiPrimaryContextPass, PrimaryEguiContext};
 
 pub use lab_panel::LabState;
 pub use pointer::Hover;
-pub use screenshot::TakeScreenshot;
+pub use screenshot::{TakeScreenshot, save_png};
 
 /// UI-only state: what the widgets hold between frames.
 #[derive(Resource, Reflect, Clone, Debug)]

@@ -10,6 +10,15 @@ use std::path::PathBuf;
 #[derive(Message, Clone, Debug, Default)]
 pub struct TakeScreenshot;
 
+/// Writes a captured frame to a PNG (without the alpha channel, as Bevy's `save_to_disk`).
+pub fn save_png(image: &Image, path: &std::path::Path) -> Result<(), String> {
+    image
+        .clone()
+        .try_into_dynamic()
+        .map_err(|e| e.to_string())
+        .and_then(|img| img.to_rgb8().save(path).map_err(|e| e.to_string()))
+}
+
 /// A free file name `optiscape-<unix seconds>[-n].png` in the working directory.
 pub fn next_screenshot_path() -> PathBuf {
     let secs = std::time::SystemTime::now()
@@ -37,13 +46,7 @@ pub(super) fn take_screenshots(
     let path = next_screenshot_path();
     commands.spawn(Screenshot::primary_window()).observe(
         move |captured: On<ScreenshotCaptured>, mut ui: ResMut<UiState>, time: Res<Time<Real>>| {
-            let result = captured
-                .image
-                .clone()
-                .try_into_dynamic()
-                .map_err(|e| e.to_string())
-                .and_then(|img| img.to_rgb8().save(&path).map_err(|e| e.to_string()));
-            let text = match result {
+            let text = match save_png(&captured.image, &path) {
                 Ok(()) => format!("Saved {}", path.display()),
                 Err(e) => format!("Could not save {}: {e}", path.display()),
             };
