@@ -174,13 +174,6 @@ fn run_section(
                 {
                     out.push(SimCommand::Continue);
                 }
-                if ui
-                    .button("Screenshot")
-                    .on_hover_text("F12: save the window as a PNG in the working directory")
-                    .clicked()
-                {
-                    *screenshot = true;
-                }
             });
             let frame = balls.iter().map(|b| b.1.frames).max().unwrap_or(0);
             let running = balls
@@ -205,6 +198,13 @@ fn run_section(
                 let r = ui.add(egui::DragValue::new(&mut state.frames).range(1..=1_000_000));
                 if r.changed() {
                     out.push(SimCommand::SetFrames(state.frames));
+                }
+                if ui
+                    .small_button("Screenshot")
+                    .on_hover_text("F12: save the window as a PNG in the working directory")
+                    .clicked()
+                {
+                    *screenshot = true;
                 }
             });
         });
