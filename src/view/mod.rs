@@ -195,15 +195,7 @@ fn setup_scene(
         Name::new("Basin map"),
         OverlayMesh,
         Mesh3d::default(),
-        MeshMaterial3d(materials.add(StandardMaterial {
-            base_color: Color::srgba(1.0, 1.0, 1.0, 0.75),
-            unlit: true,
-            alpha_mode: AlphaMode::Blend,
-            depth_bias: 50.0,
-            double_sided: true,
-            cull_mode: None,
-            ..default()
-        })),
+        MeshMaterial3d(materials.add(overlay_material(None, 0.75))),
         Transform::from_xyz(0.0, 0.004, 0.0),
         Visibility::Hidden,
     ));
@@ -383,17 +375,22 @@ fn update_overlay(
     };
     let key = (image.clone(), overlay.alpha.to_bits());
     if shown.as_ref() != Some(&key) {
-        material.0 = materials.add(StandardMaterial {
-            base_color: Color::srgba(1.0, 1.0, 1.0, overlay.alpha),
-            base_color_texture: Some(image.clone()),
-            unlit: true,
-            alpha_mode: AlphaMode::Blend,
-            depth_bias: 50.0,
-            double_sided: true,
-            cull_mode: None,
-            ..default()
-        });
+        material.0 = materials.add(overlay_material(Some(image.clone()), overlay.alpha));
         *shown = Some(key);
+    }
+}
+
+/// The basin map's material: unlit, blended over the surface and pulled in front of it.
+fn overlay_material(texture: Option<Handle<Image>>, alpha: f32) -> StandardMaterial {
+    StandardMaterial {
+        base_color: Color::srgba(1.0, 1.0, 1.0, alpha),
+        base_color_texture: texture,
+        unlit: true,
+        alpha_mode: AlphaMode::Blend,
+        depth_bias: 50.0,
+        double_sided: true,
+        cull_mode: None,
+        ..default()
     }
 }
 
