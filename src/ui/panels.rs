@@ -58,8 +58,20 @@ pub(super) fn draw_panels(
     mut lab: ResMut<super::LabState>,
     mut overlay: ResMut<crate::view::BasinOverlay>,
     rng: Res<crate::sim::SimRng>,
-    (time, mut shots): (Res<Time<Real>>, MessageWriter<super::TakeScreenshot>),
+    (time, mut shots, mut seen): (
+        Res<Time<Real>>,
+        MessageWriter<super::TakeScreenshot>,
+        Local<Option<Surface>>,
+    ),
 ) -> Result {
+    // The domain fields follow the surface, however it changed (picker, command line, ...).
+    if *seen != Some(surface.0) {
+        let d = surface.0.domain;
+        ui_state.domain = [d.x0, d.x1, d.y0, d.y1];
+        ui_state.region = ui_state.domain;
+        ui_state.domain_error = None;
+        *seen = Some(surface.0);
+    }
     let ctx = contexts.ctx_mut()?.clone();
     let mut root = egui::Ui::new(
         ctx.clone(),
