@@ -47,14 +47,21 @@ pub fn run_sandbox(args: &SandboxArgs) -> AppExit {
     .add_plugins((SimPlugin, SandboxPlugin));
     let seed = args.seed;
     let starts = args.starts;
-    let surface = args
-        .surface
+    // `main` has checked these already; here a bad one is simply not applied.
+    let surface = args.surface.as_deref().and_then(|spec| {
+        crate::cli::build_surface(spec, args.domain.as_deref(), &args.surface_param).ok()
+    });
+    let scenario = args
+        .scenario
         .as_deref()
-        .and_then(crate::landscape::Surface::by_id);
+        .and_then(|name| crate::cli::load_scenario(name).ok());
     // After the simulation's own opening scene (written in `Startup`).
     app.add_systems(PostStartup, move |mut writer: MessageWriter<SimCommand>| {
         writer.write(SimCommand::SetSeed(seed));
-        if let Some(s) = surface {
+        if let Some(sc) = scenario.clone() {
+            writer.write(SimCommand::LoadScenario(Box::new(sc)));
+        }
+        if let Some(s) = surface.clone() {
             writer.write(SimCommand::SetSurface(s));
         }
         if let Some(k) = starts {

@@ -39,9 +39,29 @@ pub struct SandboxArgs {
     /// Seed of the random source for start points and noise.
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub seed: u64,
-    /// Open on this surface instead of the notebook's (see `optiscape list`).
-    #[arg(long, value_name = "S")]
+    /// Open on this surface instead of the notebook's: an id (see `optiscape list`) or
+    /// `formula:f(x, y)`.
+    #[arg(long, value_name = "S", conflicts_with = "scenario")]
     pub surface: Option<String>,
+    /// With --surface: its domain `X0,X1,Y0,Y1`.
+    #[arg(
+        long,
+        value_name = "X0,X1,Y0,Y1",
+        allow_hyphen_values = true,
+        requires = "surface"
+    )]
+    pub domain: Option<String>,
+    /// With --surface: set a surface parameter, e.g. `--surface-param a=5`.
+    #[arg(
+        long = "surface-param",
+        value_name = "NAME=VALUE",
+        requires = "surface"
+    )]
+    pub surface_param: Vec<String>,
+    /// Open a scenario: a `.ron` file, or a shipped one by name (notebook, saddle,
+    /// long-valley, egg-crate, four-minima, narrow-well, formula-ripples).
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -62,18 +82,25 @@ pub enum Command {
 /// Options every lab command shares.
 #[derive(Args, Debug)]
 pub struct LabCommon {
-    /// Surface id (see `optiscape list`).
-    #[arg(long)]
-    pub surface: String,
-    /// Domain `X0,X1,Y0,Y1` (default: the surface's).
+    /// Take the surface, methods, steps, seed (and race starts) from a scenario: a `.ron` file
+    /// or a shipped one by name. Options given as well override it.
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<String>,
+    /// Surface: an id (see `optiscape list`) or `formula:f(x, y)`.
+    #[arg(long, required_unless_present = "scenario")]
+    pub surface: Option<String>,
+    /// Domain `X0,X1,Y0,Y1` (default: the surface's; [-5, 5]^2 for a formula).
     #[arg(long, value_name = "X0,X1,Y0,Y1", allow_hyphen_values = true)]
     pub domain: Option<String>,
-    /// Optimizer updates per run.
-    #[arg(long, default_value = "300", allow_hyphen_values = true)]
-    pub steps: String,
-    /// Seed of the start points and of every run's noise.
-    #[arg(long, default_value = "0", allow_hyphen_values = true)]
-    pub seed: String,
+    /// Set a surface parameter, e.g. `--surface-param a=5` (repeatable).
+    #[arg(long = "surface-param", value_name = "NAME=VALUE")]
+    pub surface_param: Vec<String>,
+    /// Optimizer updates per run (default 300, or the scenario's).
+    #[arg(long, allow_hyphen_values = true)]
+    pub steps: Option<String>,
+    /// Seed of the start points and of every run's noise (default 0, or the scenario's).
+    #[arg(long, allow_hyphen_values = true)]
+    pub seed: Option<String>,
     /// Success tolerance on loss above the global minimum (default: the surface's).
     #[arg(long, allow_hyphen_values = true)]
     pub tol: Option<String>,
@@ -90,15 +117,17 @@ pub enum TableFormat {
 pub struct RaceArgs {
     #[command(flatten)]
     pub common: LabCommon,
-    /// Comma-separated method ids, or `all` (every rule and preset).
-    #[arg(long, default_value = "all")]
-    pub methods: String,
+    /// Comma-separated method ids, or `all` (every rule and preset). Default: all, or the
+    /// scenario's enabled methods with their hyperparameters.
+    #[arg(long)]
+    pub methods: Option<String>,
     /// Set a hyperparameter of one method: `--set adam.lr=0.05`.
     #[arg(long = "set", value_name = "METHOD.NAME=VALUE")]
     pub set: Vec<String>,
-    /// Number of random start points (the same for every method).
-    #[arg(long, default_value = "1000", allow_hyphen_values = true)]
-    pub starts: String,
+    /// Number of random start points, the same for every method (default 1000, or the
+    /// scenario's random starts).
+    #[arg(long, allow_hyphen_values = true)]
+    pub starts: Option<String>,
     /// Draw the starts from `X0,X1,Y0,Y1` instead of the whole domain.
     #[arg(long, value_name = "X0,X1,Y0,Y1", allow_hyphen_values = true)]
     pub region: Option<String>,
@@ -110,9 +139,9 @@ pub struct RaceArgs {
 pub struct BasinsArgs {
     #[command(flatten)]
     pub common: LabCommon,
-    /// Method or preset id.
-    #[arg(long)]
-    pub method: String,
+    /// Method or preset id (default: the scenario's first enabled method).
+    #[arg(long, required_unless_present = "scenario")]
+    pub method: Option<String>,
     /// Set a hyperparameter: `--set lr=0.05`.
     #[arg(long = "set", value_name = "NAME=VALUE")]
     pub set: Vec<String>,
@@ -134,9 +163,9 @@ pub struct BasinsArgs {
 pub struct SweepArgs {
     #[command(flatten)]
     pub common: LabCommon,
-    /// Method or preset id.
-    #[arg(long)]
-    pub method: String,
+    /// Method or preset id (default: the scenario's first enabled method).
+    #[arg(long, required_unless_present = "scenario")]
+    pub method: Option<String>,
     /// Set another hyperparameter: `--set betas=0.9,0.99`.
     #[arg(long = "set", value_name = "NAME=VALUE")]
     pub set: Vec<String>,
@@ -165,9 +194,12 @@ pub enum TraceFormat {
 
 #[derive(Args, Debug)]
 pub struct TraceArgs {
-    /// Surface id (see `optiscape list`).
+    /// Surface: an id (see `optiscape list`) or `formula:f(x, y)`.
     #[arg(long)]
     pub surface: String,
+    /// Set a surface parameter, e.g. `--surface-param a=5` (repeatable).
+    #[arg(long = "surface-param", value_name = "NAME=VALUE")]
+    pub surface_param: Vec<String>,
     /// Method or preset id (see `optiscape list`).
     #[arg(long)]
     pub method: String,
@@ -213,20 +245,27 @@ pub struct Output {
     pub notes: Vec<String>,
 }
 
-/// Looks up a surface by id, with a message listing the valid ids.
-pub fn parse_surface(id: &str) -> Result<Surface, CliError> {
-    Surface::by_id(id).ok_or_else(|| {
-        let ids: Vec<&str> = surfaces().iter().map(|s| s.id).collect();
-        CliError(format!(
-            "unknown surface '{id}' (known: {})",
-            ids.join(", ")
-        ))
-    })
+/// A surface by id or `formula:f(x, y)`, with a message listing the valid ids.
+pub fn parse_surface(spec: &str) -> Result<Surface, CliError> {
+    Surface::parse(spec).map_err(CliError)
 }
 
-/// A surface by id, on the domain `X0,X1,Y0,Y1` when one is given.
-pub fn parse_surface_on(id: &str, domain: Option<&str>) -> Result<Surface, CliError> {
-    let mut surface = parse_surface(id)?;
+/// A surface with the `--domain X0,X1,Y0,Y1` and `--surface-param NAME=VALUE` given.
+pub fn build_surface(
+    spec: &str,
+    domain: Option<&str>,
+    params: &[String],
+) -> Result<Surface, CliError> {
+    let mut surface = parse_surface(spec)?;
+    apply_surface_options(&mut surface, domain, params)?;
+    Ok(surface)
+}
+
+fn apply_surface_options(
+    surface: &mut Surface,
+    domain: Option<&str>,
+    params: &[String],
+) -> Result<(), CliError> {
     if let Some(text) = domain {
         let v = parse_numbers("--domain", text, 4)?;
         let d = Domain::new(v[0], v[1], v[2], v[3]);
@@ -234,7 +273,23 @@ pub fn parse_surface_on(id: &str, domain: Option<&str>) -> Result<Surface, CliEr
             .map_err(|e| CliError(format!("--domain: {e}")))?;
         surface.domain = d;
     }
-    Ok(surface)
+    for p in params {
+        let Some((name, v)) = p.split_once('=') else {
+            return Err(CliError(format!(
+                "--surface-param expects NAME=VALUE, got '{p}'"
+            )));
+        };
+        let v = parse_numbers("--surface-param", v, 1)?[0];
+        surface
+            .set_param(name.trim(), v)
+            .map_err(|e| CliError(format!("--surface-param: {e}")))?;
+    }
+    Ok(())
+}
+
+/// A scenario file (or shipped scenario name) for `--scenario`.
+pub fn load_scenario(name: &str) -> Result<crate::scenario::Scenario, CliError> {
+    crate::scenario::Scenario::load_or_builtin(name).map_err(CliError)
 }
 
 /// Looks up a method or preset by id, with a message listing the valid ids.
@@ -294,7 +349,7 @@ pub fn list() -> Output {
     let _ = writeln!(s, "SURFACES");
     for info in surfaces() {
         let surface = Surface {
-            kind: info.default_kind,
+            kind: info.default_kind.clone(),
             domain: info.default_domain,
         };
         let min = surface.global_minimum();
@@ -354,7 +409,7 @@ pub fn list() -> Output {
 
 /// `optiscape trace`.
 pub fn trace_command(args: &TraceArgs) -> Result<Output, CliError> {
-    let surface = parse_surface_on(&args.surface, args.domain.as_deref())?;
+    let surface = build_surface(&args.surface, args.domain.as_deref(), &args.surface_param)?;
     let seed = parse_count("--seed", &args.seed, 0)?;
     let mut opt = parse_method(&args.method)?.with_seed(seed);
     apply_settings(&mut opt, &args.set)?;
@@ -407,7 +462,7 @@ pub fn trace_command(args: &TraceArgs) -> Result<Output, CliError> {
                 params.insert(p.spec.name.to_string(), param_json(&p));
             }
             let doc = serde_json::json!({
-                "surface": surface.id(),
+                "surface": surface.spec(),
                 "domain": [d.x0, d.x1, d.y0, d.y1],
                 "method": opt.id,
                 "params": params,
@@ -435,16 +490,68 @@ fn param_json(p: &crate::optim::Param<'_>) -> serde_json::Value {
     }
 }
 
+/// What a lab command runs on: surface, steps, seed, success target, and the scenario if any.
+struct LabSetup {
+    surface: Surface,
+    steps: u64,
+    seed: u64,
+    target: crate::lab::Target,
+    scenario: Option<crate::scenario::Scenario>,
+}
+
+impl LabSetup {
+    /// The scenario's enabled methods with their hyperparameters.
+    fn scenario_methods(&self) -> Vec<Optimizer> {
+        let Some(sc) = &self.scenario else {
+            return Vec::new();
+        };
+        sc.methods()
+            .map(|ms| {
+                ms.into_iter()
+                    .filter(|m| m.enabled)
+                    .map(|m| m.optimizer)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// `--method`, or the scenario's first enabled method.
+    fn method(&self, given: Option<&str>) -> Result<Optimizer, CliError> {
+        match given {
+            Some(id) => parse_method(id),
+            None => {
+                self.scenario_methods().into_iter().next().ok_or_else(|| {
+                    CliError("give --method (the scenario enables no method)".into())
+                })
+            }
+        }
+    }
+}
+
 /// The surface of a lab command, with its domain and success target.
-fn lab_setup(c: &LabCommon) -> Result<(Surface, u64, u64, crate::lab::Target), CliError> {
-    let surface = parse_surface_on(&c.surface, c.domain.as_deref())?;
-    let steps = parse_count("--steps", &c.steps, 1)?;
+fn lab_setup(c: &LabCommon) -> Result<LabSetup, CliError> {
+    let scenario = c.scenario.as_deref().map(load_scenario).transpose()?;
+    let mut surface = match (&c.surface, &scenario) {
+        (Some(spec), _) => parse_surface(spec)?,
+        (None, Some(sc)) => sc.surface().map_err(CliError)?,
+        (None, None) => return Err(CliError("give --surface or --scenario".into())),
+    };
+    apply_surface_options(&mut surface, c.domain.as_deref(), &c.surface_param)?;
+    let steps = match (&c.steps, &scenario) {
+        (Some(t), _) => parse_count("--steps", t, 1)?,
+        (None, Some(sc)) => sc.steps,
+        (None, None) => 300,
+    };
     if steps > 10_000_000 {
         return Err(CliError(format!(
             "--steps must be at most 10000000 (got {steps})"
         )));
     }
-    let seed = parse_count("--seed", &c.seed, 0)?;
+    let seed = match (&c.seed, &scenario) {
+        (Some(t), _) => parse_count("--seed", t, 0)?,
+        (None, Some(sc)) => sc.seed,
+        (None, None) => 0,
+    };
     let mut target = crate::lab::Target::of(&surface);
     if let Some(t) = &c.tol {
         let v = parse_numbers("--tol", t, 1)?[0];
@@ -453,7 +560,13 @@ fn lab_setup(c: &LabCommon) -> Result<(Surface, u64, u64, crate::lab::Target), C
         }
         target.tol = v;
     }
-    Ok((surface, steps, seed, target))
+    Ok(LabSetup {
+        surface,
+        steps,
+        seed,
+        target,
+        scenario,
+    })
 }
 
 fn progress(what: &str) {
@@ -469,24 +582,42 @@ fn fmt_opt(v: Option<f64>) -> String {
 
 /// `optiscape race`.
 pub fn race_command(args: &RaceArgs) -> Result<Output, CliError> {
-    let (surface, steps, seed, target) = lab_setup(&args.common)?;
-    let k = parse_count("--starts", &args.starts, 1)?;
+    let setup = lab_setup(&args.common)?;
+    let (surface, steps, seed, target) = (&setup.surface, setup.steps, setup.seed, setup.target);
+    let scenario_random = match setup.scenario.as_ref().map(|s| &s.starts) {
+        Some(crate::scenario::StartSpec::Random { k, region }) => Some((*k as u64, *region)),
+        _ => None,
+    };
+    let k = match (&args.starts, scenario_random) {
+        (Some(t), _) => parse_count("--starts", t, 1)?,
+        (None, Some((k, _))) => k,
+        (None, None) => 1000,
+    };
     if k > 10_000_000 {
         return Err(CliError(format!(
             "--starts must be at most 10000000 (got {k})"
         )));
     }
-    let ids: Vec<String> = if args.methods.trim() == "all" {
-        methods().iter().map(|m| m.id.to_string()).collect()
-    } else {
-        args.methods
-            .split(',')
-            .map(|s| s.trim().to_string())
-            .collect()
-    };
     let mut opts = Vec::new();
-    for id in &ids {
-        opts.push(parse_method(id)?);
+    match args.methods.as_deref().map(str::trim) {
+        None if setup.scenario.is_some() => {
+            opts = setup.scenario_methods();
+            if opts.is_empty() {
+                return Err(CliError(
+                    "give --methods (the scenario enables no method)".into(),
+                ));
+            }
+        }
+        None | Some("all") => {
+            for m in methods() {
+                opts.push(parse_method(m.id)?);
+            }
+        }
+        Some(list) => {
+            for id in list.split(',') {
+                opts.push(parse_method(id.trim())?);
+            }
+        }
     }
     for s in &args.set {
         let Some((lhs, v)) = s.split_once('=') else {
@@ -518,14 +649,16 @@ pub fn race_command(args: &RaceArgs) -> Result<Output, CliError> {
             }
             r
         }
-        None => surface.domain,
+        None => scenario_random
+            .and_then(|(_, r)| r)
+            .unwrap_or(surface.domain),
     };
     let starts = crate::lab::uniform_starts(region, k as usize, seed);
     let mut rows = Vec::new();
     for (i, opt) in opts.iter().enumerate() {
         progress(&format!("race: {} ({}/{})", opt.id, i + 1, opts.len()));
         rows.extend(crate::lab::race(
-            &surface,
+            surface,
             std::slice::from_ref(opt),
             &starts,
             steps,
@@ -544,7 +677,7 @@ pub fn race_command(args: &RaceArgs) -> Result<Output, CliError> {
     out.stdout = match args.format {
         TableFormat::Json => {
             let doc = serde_json::json!({
-                "surface": surface.id(),
+                "surface": surface.spec(),
                 "starts": starts.len(),
                 "steps": steps,
                 "seed": seed,
@@ -613,20 +746,21 @@ pub fn race_command(args: &RaceArgs) -> Result<Output, CliError> {
 
 /// `optiscape basins`.
 pub fn basins_command(args: &BasinsArgs) -> Result<Output, CliError> {
-    let (surface, steps, seed, target) = lab_setup(&args.common)?;
+    let setup = lab_setup(&args.common)?;
+    let (surface, steps, seed, target) = (&setup.surface, setup.steps, setup.seed, setup.target);
     let r = parse_count("--resolution", &args.resolution, 2)?;
     if r > 4096 {
         return Err(CliError(format!(
             "--resolution must be at most 4096 (got {r})"
         )));
     }
-    let mut opt = parse_method(&args.method)?;
+    let mut opt = setup.method(args.method.as_deref())?;
     apply_settings(&mut opt, &args.set)?;
     for p in [&args.out, &args.csv].into_iter().flatten() {
         check_parent(p)?;
     }
     progress(&format!("basins: {} x {r} runs of {}", r, opt.id));
-    let map = crate::lab::basins::basins(&surface, &opt, r as usize, steps, seed, target);
+    let map = crate::lab::basins::basins(surface, &opt, r as usize, steps, seed, target);
     progress("");
     let mut out = Output::default();
     if let Some(path) = &args.out {
@@ -650,7 +784,7 @@ pub fn basins_command(args: &BasinsArgs) -> Result<Output, CliError> {
     }
     if args.json {
         let doc = serde_json::json!({
-            "surface": surface.id(),
+            "surface": surface.spec(),
             "method": opt.id,
             "resolution": r,
             "steps": steps,
@@ -691,8 +825,9 @@ fn check_parent(p: &std::path::Path) -> Result<(), CliError> {
 
 /// `optiscape sweep`.
 pub fn sweep_command(args: &SweepArgs) -> Result<Output, CliError> {
-    let (surface, steps, seed, target) = lab_setup(&args.common)?;
-    let mut opt = parse_method(&args.method)?;
+    let setup = lab_setup(&args.common)?;
+    let (surface, steps, seed, target) = (&setup.surface, setup.steps, setup.seed, setup.target);
+    let mut opt = setup.method(args.method.as_deref())?;
     apply_settings(&mut opt, &args.set)?;
     let Some((lo, hi)) = args.range.split_once("..") else {
         return Err(CliError(format!(
@@ -741,7 +876,7 @@ pub fn sweep_command(args: &SweepArgs) -> Result<Output, CliError> {
     let starts = crate::lab::uniform_starts(surface.domain, k as usize, seed);
     progress(&format!("sweep: {} values of {}", values.len(), args.param));
     let rows = crate::lab::sweep::sweep(
-        &surface,
+        surface,
         &opt,
         &args.param,
         &values,

@@ -47,8 +47,16 @@ fn main() -> ExitCode {
                 );
                 return ExitCode::from(2);
             }
-            if let Some(id) = &cli.sandbox.surface
-                && let Err(e) = optiscape::cli::parse_surface(id)
+            let sb = &cli.sandbox;
+            if let Some(spec) = &sb.surface
+                && let Err(e) =
+                    optiscape::cli::build_surface(spec, sb.domain.as_deref(), &sb.surface_param)
+            {
+                eprintln!("optiscape: error: {e}");
+                return ExitCode::from(2);
+            }
+            if let Some(name) = &sb.scenario
+                && let Err(e) = optiscape::cli::load_scenario(name)
             {
                 eprintln!("optiscape: error: {e}");
                 return ExitCode::from(2);

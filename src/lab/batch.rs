@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-/// Success: a loss within `tol` of the global minimum `value`.
+/// Success: a loss within `tol` of the global minimum `value` (a diverged run never succeeds).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Target {
     pub value: f64,
@@ -26,8 +26,10 @@ impl Target {
         }
     }
 
+    /// Within `tol` of the minimum value, on either side: a run that has left the domain can
+    /// find lower values than the domain's minimum, and that is not a success.
     pub fn reached(&self, loss: f64) -> bool {
-        loss.is_finite() && loss - self.value <= self.tol
+        loss.is_finite() && (loss - self.value).abs() <= self.tol
     }
 }
 
@@ -46,6 +48,13 @@ pub struct RunEnd {
     /// Distance between the end point and the position 10% of the steps (at least one)
     /// before the end: how far the run still travels at the end.
     pub recent_travel: f64,
+}
+
+impl RunEnd {
+    /// Ended (not diverged) within the target's tolerance of the global minimum.
+    pub fn succeeded(&self, target: Target) -> bool {
+        self.status != RunStatus::Diverged && target.reached(self.loss)
+    }
 }
 
 /// The noise seed of run `index` of a batch seeded `seed`: independent of thread scheduling.

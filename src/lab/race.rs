@@ -71,7 +71,7 @@ pub fn race_with(
                 .map(|e| e.loss)
                 .filter(|l| l.is_finite())
                 .collect();
-            let successes = ends.iter().filter(|e| target.reached(e.loss)).count();
+            let successes = ends.iter().filter(|e| e.succeeded(target)).count();
             let first: Vec<f64> = ends
                 .iter()
                 .filter_map(|e| e.first_success.map(|s| s as f64))

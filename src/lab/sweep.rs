@@ -65,7 +65,7 @@ pub fn sweep(
         let losses: Vec<f64> = ends.iter().map(|e| e.loss).collect();
         out.push(SweepPoint {
             value: v,
-            success_rate: ends.iter().filter(|e| target.reached(e.loss)).count() as f64
+            success_rate: ends.iter().filter(|e| e.succeeded(target)).count() as f64
                 / ends.len().max(1) as f64,
             median_loss: median(&losses),
             diverged: ends

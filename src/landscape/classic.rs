@@ -4,6 +4,7 @@
 
 use super::{Domain, SurfaceInfo, SurfaceKind, SurfaceParam};
 use glam::DVec2;
+use std::borrow::Cow;
 use std::f64::consts::{E, PI, TAU};
 
 pub const RASTRIGIN: SurfaceInfo = SurfaceInfo {
@@ -15,8 +16,8 @@ pub const RASTRIGIN: SurfaceInfo = SurfaceInfo {
     default_domain: Domain::square(-5.12, 5.12),
     default_start: DVec2::new(-4.2, 3.6),
     params: &[SurfaceParam {
-        name: "a",
-        doc: "amplitude of the cosine ripples",
+        name: Cow::Borrowed("a"),
+        doc: Cow::Borrowed("amplitude of the cosine ripples"),
         min: 0.0,
         max: 50.0,
     }],
@@ -57,14 +58,14 @@ pub const ROSENBROCK: SurfaceInfo = SurfaceInfo {
     default_start: DVec2::new(-1.5, 2.0),
     params: &[
         SurfaceParam {
-            name: "a",
-            doc: "the minimum is at (a, a^2)",
+            name: Cow::Borrowed("a"),
+            doc: Cow::Borrowed("the minimum is at (a, a^2)"),
             min: -1.5,
             max: 1.5,
         },
         SurfaceParam {
-            name: "b",
-            doc: "steepness of the valley walls",
+            name: Cow::Borrowed("b"),
+            doc: Cow::Borrowed("steepness of the valley walls"),
             min: 0.0,
             max: 1000.0,
         },
@@ -153,8 +154,8 @@ pub const PLATEAU: SurfaceInfo = SurfaceInfo {
     default_domain: Domain::square(-6.0, 6.0),
     default_start: DVec2::new(-4.5, 3.5),
     params: &[SurfaceParam {
-        name: "sigma",
-        doc: "width of the well",
+        name: Cow::Borrowed("sigma"),
+        doc: Cow::Borrowed("width of the well"),
         min: 0.05,
         max: 5.0,
     }],

@@ -2,16 +2,21 @@
 //! global minima. Plain Rust, no Bevy types: the sandbox and the lab share these.
 
 mod classic;
+pub mod formula;
 mod minimum;
 mod seed;
 
 use glam::DVec2;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+use std::sync::{Arc, Mutex};
 
+pub use formula::{Formula, FormulaError};
 pub use minimum::{MinimumEstimate, estimate_global_minimum};
 
 /// An axis-aligned rectangle of the plane: `x0..=x1` by `y0..=y1`.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Domain {
     pub x0: f64,
     pub x1: f64,
@@ -88,8 +93,8 @@ pub struct GlobalMinimum {
     pub estimated: bool,
 }
 
-/// The kinds of surface optiscape ships, with their parameters.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+/// The kinds of surface optiscape ships, with their parameters, and typed formulas.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum SurfaceKind {
     /// The notebook's surface, exactly as it wrote it (3.14, not pi).
@@ -113,19 +118,21 @@ pub enum SurfaceKind {
         sigma: f64,
     },
     Bowl,
+    /// A typed `f(x, y)` with its parameter values.
+    Formula(FormulaSurface),
 }
 
 /// One surface parameter, for menus, `list` and the sandbox's sliders.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct SurfaceParam {
-    pub name: &'static str,
-    pub doc: &'static str,
+    pub name: Cow<'static, str>,
+    pub doc: Cow<'static, str>,
     pub min: f64,
     pub max: f64,
 }
 
 /// A catalog entry: everything about a built-in surface that does not depend on its parameters.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct SurfaceInfo {
     /// The name used on the command line and in files.
     pub id: &'static str,
@@ -144,7 +151,7 @@ pub struct SurfaceInfo {
 }
 
 /// A surface: a kind with its parameters, on a domain.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Surface {
     pub kind: SurfaceKind,
     pub domain: Domain,
@@ -161,9 +168,49 @@ impl Surface {
     /// The built-in surface with this id, its default parameters and domain.
     pub fn by_id(id: &str) -> Option<Self> {
         catalog().iter().find(|s| s.id == id).map(|s| Self {
-            kind: s.default_kind,
+            kind: s.default_kind.clone(),
             domain: s.default_domain,
         })
+    }
+
+    /// A typed surface `f(x, y)` on `domain` (default `[-5, 5]^2`), its parameters at 1.
+    pub fn formula(source: &str, domain: Option<Domain>) -> Result<Self, FormulaError> {
+        let f = Formula::parse(source)?;
+        let values = vec![1.0; f.param_names().len()];
+        Ok(Self {
+            kind: SurfaceKind::Formula(FormulaSurface::new(f, values)),
+            domain: domain.unwrap_or(FORMULA_INFO.default_domain),
+        })
+    }
+
+    /// A surface from its command-line spelling: a catalog id, or `formula:f(x, y)`.
+    pub fn parse(spec: &str) -> Result<Self, String> {
+        if let Some(src) = spec.strip_prefix("formula:") {
+            return Self::formula(src, None).map_err(|e| format!("formula: {e}"));
+        }
+        Self::by_id(spec).ok_or_else(|| {
+            let ids: Vec<&str> = catalog().iter().map(|s| s.id).collect();
+            format!(
+                "unknown surface '{spec}' (known: {}, or formula:f(x, y))",
+                ids.join(", ")
+            )
+        })
+    }
+
+    /// The command-line spelling of this surface (see [`Surface::parse`]).
+    pub fn spec(&self) -> String {
+        match &self.kind {
+            SurfaceKind::Formula(f) => format!("formula:{}", f.source()),
+            k => k.id().to_string(),
+        }
+    }
+
+    /// The typed formula, when this is one.
+    pub fn as_formula(&self) -> Option<&FormulaSurface> {
+        match &self.kind {
+            SurfaceKind::Formula(f) => Some(f),
+            _ => None,
+        }
     }
 
     /// The notebook's surface.
@@ -172,6 +219,9 @@ impl Surface {
     }
 
     pub fn info(&self) -> &'static SurfaceInfo {
+        if let SurfaceKind::Formula(_) = self.kind {
+            return &FORMULA_INFO;
+        }
         let id = self.kind.id();
         catalog()
             .iter()
@@ -201,6 +251,9 @@ impl Surface {
 
     /// The default start point, moved inside the domain if the domain was changed.
     pub fn default_start(&self) -> DVec2 {
+        if let SurfaceKind::Formula(_) = self.kind {
+            return self.domain.lerp(0.8, 0.8);
+        }
         let p = self.info().default_start;
         let d = self.domain;
         if d.contains(p) { p } else { d.center() }
@@ -213,20 +266,21 @@ impl Surface {
 
     #[inline]
     pub fn height(&self, p: DVec2) -> f64 {
-        match self.kind {
+        match &self.kind {
             SurfaceKind::Seed => seed::height(p),
-            SurfaceKind::Rastrigin { a } => classic::rastrigin(a, p),
+            SurfaceKind::Rastrigin { a } => classic::rastrigin(*a, p),
             SurfaceKind::Ackley => classic::ackley(p),
             SurfaceKind::Himmelblau => classic::himmelblau(p),
-            SurfaceKind::Rosenbrock { a, b } => classic::rosenbrock(a, b, p),
+            SurfaceKind::Rosenbrock { a, b } => classic::rosenbrock(*a, *b, p),
             SurfaceKind::Beale => classic::beale(p),
             SurfaceKind::SixHumpCamel => classic::six_hump_camel(p),
             SurfaceKind::StyblinskiTang => classic::styblinski_tang(p),
             SurfaceKind::Levi13 => classic::levi13(p),
             SurfaceKind::GoldsteinPrice => classic::goldstein_price(p),
             SurfaceKind::Saddle => classic::saddle(p),
-            SurfaceKind::Plateau { sigma } => classic::plateau(sigma, p),
+            SurfaceKind::Plateau { sigma } => classic::plateau(*sigma, p),
             SurfaceKind::Bowl => classic::bowl(p),
+            SurfaceKind::Formula(f) => f.height(p),
         }
     }
 
@@ -234,9 +288,10 @@ impl Surface {
     /// (the runs call this once per step).
     #[inline]
     pub fn height_and_gradient(&self, p: DVec2) -> (f64, DVec2) {
-        match self.kind {
+        match &self.kind {
             SurfaceKind::Seed => seed::height_and_gradient(p),
-            SurfaceKind::Rastrigin { a } => classic::rastrigin_both(a, p),
+            SurfaceKind::Rastrigin { a } => classic::rastrigin_both(*a, p),
+            SurfaceKind::Formula(f) => f.height_and_gradient(p),
             _ => (self.height(p), self.gradient(p)),
         }
     }
@@ -244,20 +299,21 @@ impl Surface {
     /// The exact gradient (analytic; at kinks the subgradient with `sign(0) = 0`).
     #[inline]
     pub fn gradient(&self, p: DVec2) -> DVec2 {
-        match self.kind {
+        match &self.kind {
             SurfaceKind::Seed => seed::gradient(p),
-            SurfaceKind::Rastrigin { a } => classic::rastrigin_grad(a, p),
+            SurfaceKind::Rastrigin { a } => classic::rastrigin_grad(*a, p),
             SurfaceKind::Ackley => classic::ackley_grad(p),
             SurfaceKind::Himmelblau => classic::himmelblau_grad(p),
-            SurfaceKind::Rosenbrock { a, b } => classic::rosenbrock_grad(a, b, p),
+            SurfaceKind::Rosenbrock { a, b } => classic::rosenbrock_grad(*a, *b, p),
             SurfaceKind::Beale => classic::beale_grad(p),
             SurfaceKind::SixHumpCamel => classic::six_hump_camel_grad(p),
             SurfaceKind::StyblinskiTang => classic::styblinski_tang_grad(p),
             SurfaceKind::Levi13 => classic::levi13_grad(p),
             SurfaceKind::GoldsteinPrice => classic::goldstein_price_grad(p),
             SurfaceKind::Saddle => classic::saddle_grad(p),
-            SurfaceKind::Plateau { sigma } => classic::plateau_grad(sigma, p),
+            SurfaceKind::Plateau { sigma } => classic::plateau_grad(*sigma, p),
             SurfaceKind::Bowl => classic::bowl_grad(p),
+            SurfaceKind::Formula(f) => f.height_and_gradient(p).1,
         }
     }
 
@@ -265,6 +321,9 @@ impl Surface {
     /// still holds the stated minima) the stated literature values; otherwise a numerical
     /// estimate, marked as such.
     pub fn global_minimum(&self) -> GlobalMinimum {
+        if let SurfaceKind::Formula(f) = &self.kind {
+            return f.global_minimum(self.domain);
+        }
         let (value, points) = self.kind.stated_minimum();
         let inside: Vec<DVec2> = points
             .iter()
@@ -288,18 +347,24 @@ impl Surface {
 
     /// The named parameters of this surface and their current values.
     pub fn params(&self) -> Vec<(SurfaceParam, f64)> {
+        if let SurfaceKind::Formula(f) = &self.kind {
+            return f.params();
+        }
         let info = self.info();
         info.params
             .iter()
-            .map(|p| (*p, self.kind.param(p.name).unwrap_or(f64::NAN)))
+            .map(|p| (p.clone(), self.kind.param(&p.name).unwrap_or(f64::NAN)))
             .collect()
     }
 
     /// Sets a surface parameter by name, checking its range.
     pub fn set_param(&mut self, name: &str, value: f64) -> Result<(), String> {
+        if let SurfaceKind::Formula(f) = &mut self.kind {
+            return f.set_param(name, value);
+        }
         let info = self.info();
         let Some(spec) = info.params.iter().find(|p| p.name == name) else {
-            let names: Vec<&str> = info.params.iter().map(|p| p.name).collect();
+            let names: Vec<&str> = info.params.iter().map(|p| p.name.as_ref()).collect();
             return Err(if names.is_empty() {
                 format!("surface '{}' has no parameters", info.id)
             } else {
@@ -337,6 +402,7 @@ impl SurfaceKind {
             SurfaceKind::Saddle => "saddle",
             SurfaceKind::Plateau { .. } => "plateau",
             SurfaceKind::Bowl => "bowl",
+            SurfaceKind::Formula(_) => "formula",
         }
     }
 
@@ -363,9 +429,9 @@ impl SurfaceKind {
     /// The literature (or, for `seed`, the numerically proven) global minimum over the catalog's
     /// default domain.
     fn stated_minimum(&self) -> (f64, Vec<DVec2>) {
-        match *self {
+        match self {
             SurfaceKind::Seed => (seed::MIN_VALUE, seed::MIN_POINTS.to_vec()),
-            SurfaceKind::Rosenbrock { a, .. } => (0.0, vec![DVec2::new(a, a * a)]),
+            SurfaceKind::Rosenbrock { a, .. } => (0.0, vec![DVec2::new(*a, a * a)]),
             _ => classic::stated_minimum(self.id()),
         }
     }
@@ -391,6 +457,188 @@ static CATALOG: [SurfaceInfo; 13] = [
     classic::PLATEAU,
     classic::BOWL,
 ];
+
+/// What `info()` says of a typed formula (formulas are not in `catalog()`; `default_kind` is
+/// never used for them).
+static FORMULA_INFO: SurfaceInfo = SurfaceInfo {
+    id: "formula",
+    display_name: "Your formula",
+    formula: "f(x, y) as typed",
+    note: "a typed surface; its global minimum is a numerical estimate",
+    default_kind: SurfaceKind::Bowl,
+    default_domain: Domain::square(-5.0, 5.0),
+    default_start: DVec2::new(3.0, 3.0),
+    params: &[],
+    tol: 1e-3,
+};
+
+/// The range a formula parameter may take (its slider shows a narrower one).
+pub const FORMULA_PARAM_RANGE: (f64, f64) = (-1e6, 1e6);
+
+/// A typed surface: the compiled formula, its parameter values, and its numerically estimated
+/// global minimum (computed once per domain). Cheap to clone (shared).
+#[derive(Clone, Debug)]
+pub struct FormulaSurface(Arc<FormulaInner>);
+
+#[derive(Debug)]
+struct FormulaInner {
+    formula: Formula,
+    values: Vec<f64>,
+    minimum: Mutex<Option<(Domain, GlobalMinimum)>>,
+}
+
+impl FormulaSurface {
+    pub fn new(formula: Formula, values: Vec<f64>) -> Self {
+        Self(Arc::new(FormulaInner {
+            formula,
+            values,
+            minimum: Mutex::new(None),
+        }))
+    }
+
+    pub fn formula(&self) -> &Formula {
+        &self.0.formula
+    }
+
+    pub fn source(&self) -> &str {
+        self.0.formula.source()
+    }
+
+    pub fn values(&self) -> &[f64] {
+        &self.0.values
+    }
+
+    #[inline]
+    pub fn height(&self, p: DVec2) -> f64 {
+        self.0.formula.value(p, &self.0.values)
+    }
+
+    #[inline]
+    pub fn height_and_gradient(&self, p: DVec2) -> (f64, DVec2) {
+        self.0.formula.value_and_gradient(p, &self.0.values)
+    }
+
+    fn params(&self) -> Vec<(SurfaceParam, f64)> {
+        let (min, max) = FORMULA_PARAM_RANGE;
+        self.0
+            .formula
+            .param_names()
+            .iter()
+            .zip(&self.0.values)
+            .map(|(name, v)| {
+                let p = SurfaceParam {
+                    name: Cow::Owned(name.clone()),
+                    doc: Cow::Borrowed("a parameter of your formula"),
+                    min,
+                    max,
+                };
+                (p, *v)
+            })
+            .collect()
+    }
+
+    fn set_param(&mut self, name: &str, value: f64) -> Result<(), String> {
+        let names = self.0.formula.param_names();
+        let Some(i) = names.iter().position(|n| n == name) else {
+            return Err(if names.is_empty() {
+                "this formula has no parameters".to_string()
+            } else {
+                format!(
+                    "this formula has no parameter '{name}' (it has: {})",
+                    names.join(", ")
+                )
+            });
+        };
+        let (min, max) = FORMULA_PARAM_RANGE;
+        if !value.is_finite() || !(min..=max).contains(&value) {
+            return Err(format!(
+                "parameter {name} must be a finite number between {min} and {max} (got {value})"
+            ));
+        }
+        let mut values = self.0.values.clone();
+        values[i] = value;
+        *self = Self::new(self.0.formula.clone(), values);
+        Ok(())
+    }
+
+    /// The numerical estimate over `domain`, cached for the last domain asked.
+    fn global_minimum(&self, domain: Domain) -> GlobalMinimum {
+        let mut cache = match self.0.minimum.lock() {
+            Ok(c) => c,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if let Some((d, m)) = cache.as_ref()
+            && *d == domain
+        {
+            return m.clone();
+        }
+        let est = estimate_global_minimum(|p| self.height(p), domain, 257);
+        let m = GlobalMinimum {
+            value: est.value,
+            points: est.points,
+            estimated: true,
+        };
+        *cache = Some((domain, m.clone()));
+        m
+    }
+}
+
+impl PartialEq for FormulaSurface {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.formula.source() == other.0.formula.source() && self.0.values == other.0.values
+    }
+}
+
+/// How a formula is written in files: its text and its parameter values by name.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FormulaSpec {
+    pub source: String,
+    #[serde(default)]
+    pub params: Vec<(String, f64)>,
+}
+
+impl Serialize for FormulaSurface {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        FormulaSpec::from(self).serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for FormulaSurface {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let spec = FormulaSpec::deserialize(d)?;
+        FormulaSurface::try_from(spec).map_err(serde::de::Error::custom)
+    }
+}
+
+impl From<&FormulaSurface> for FormulaSpec {
+    fn from(f: &FormulaSurface) -> Self {
+        Self {
+            source: f.source().to_string(),
+            params: f
+                .formula()
+                .param_names()
+                .iter()
+                .cloned()
+                .zip(f.values().iter().copied())
+                .collect(),
+        }
+    }
+}
+
+impl TryFrom<FormulaSpec> for FormulaSurface {
+    type Error = String;
+
+    fn try_from(spec: FormulaSpec) -> Result<Self, String> {
+        let formula = Formula::parse(&spec.source).map_err(|e| format!("formula {e}"))?;
+        let values = vec![1.0; formula.param_names().len()];
+        let mut f = FormulaSurface::new(formula, values);
+        for (name, v) in &spec.params {
+            f.set_param(name, *v)?;
+        }
+        Ok(f)
+    }
+}
 
 /// `sign(v)` with `sign(0) = 0`: the subgradient convention at the kinks of `|v|`.
 #[inline]

@@ -94,13 +94,13 @@ pub(super) fn step_balls(
     mut balls: Query<(&mut Ball, &mut BallRun, &mut BallOptimizer, &mut Trail)>,
     mut target: Local<Option<(Surface, Target)>>,
 ) {
-    if target.as_ref().map(|t| t.0) != Some(surface.0) {
-        *target = Some((surface.0, Target::of(&surface.0)));
+    if target.as_ref().map(|t| &t.0) != Some(&surface.0) {
+        *target = Some((surface.0.clone(), Target::of(&surface.0)));
     }
     let Some((_, goal)) = *target else {
         return;
     };
-    let (s, trail_len) = (surface.0, settings.trail_len_for(balls.iter().len()));
+    let (s, trail_len) = (&surface.0, settings.trail_len_for(balls.iter().len()));
     // Balls are independent, so they step in parallel; each ball's result does not depend on
     // the order.
     balls

@@ -7,6 +7,7 @@ use super::{
 };
 use crate::lab::{RunState, RunStatus};
 use crate::landscape::{Domain, Surface};
+use crate::scenario::{Scenario, StartSpec};
 use bevy::prelude::*;
 use glam::DVec2;
 
@@ -52,6 +53,10 @@ pub enum SimCommand {
     SetSpeed(f64),
     /// The frame budget for new and reset balls.
     SetFrames(u64),
+    /// A whole setup: surface, methods (enabled, colors, hyperparameters), step count, speed,
+    /// seed and start points. Display and camera are the view's part of the same message. An
+    /// invalid scenario changes nothing.
+    LoadScenario(Box<Scenario>),
 }
 
 /// Startup: the notebook's scene, one ball per enabled method at the default start.
@@ -241,7 +246,7 @@ pub(super) fn apply_commands(
                 if s.domain.validate().is_err() {
                     continue;
                 }
-                surface.0 = *s;
+                surface.0 = s.clone();
                 let p = surface.0.default_start();
                 replace_balls(&mut commands, &balls, &mut fresh, &mut starts, vec![p]);
                 spawn_at_starts(
@@ -263,6 +268,51 @@ pub(super) fn apply_commands(
                 }
             }
             SimCommand::SetFrames(n) => settings.frames = (*n).max(1),
+            SimCommand::LoadScenario(sc) => {
+                let (Ok(s), Ok(methods)) = (sc.surface(), sc.methods()) else {
+                    continue;
+                };
+                surface.0 = s;
+                let mut next = Roster::default();
+                for entry in &mut next.0 {
+                    entry.enabled = false;
+                }
+                for m in methods {
+                    if let Some(entry) = next.get_mut(&m.optimizer.id) {
+                        entry.enabled = m.enabled;
+                        if let Some([r, g, b]) = m.color {
+                            entry.color = Color::srgb(r, g, b);
+                        }
+                        entry.template = m.optimizer;
+                    }
+                }
+                *roster = next;
+                settings.frames = sc.steps.max(1);
+                settings.speed = sc.speed.clamp(1.0, 1000.0);
+                settings.playing = true;
+                *rng = SimRng::new(sc.seed);
+                let d = surface.0.domain;
+                let points = match &sc.starts {
+                    StartSpec::Default => vec![surface.0.default_start()],
+                    StartSpec::Points(p) => p.iter().map(|&(x, y)| DVec2::new(x, y)).collect(),
+                    StartSpec::Random { k, region } => {
+                        let r = region.filter(|r| r.validate().is_ok()).unwrap_or(d);
+                        rng.points(r, (*k).clamp(1, 100_000))
+                    }
+                };
+                replace_balls(&mut commands, &balls, &mut fresh, &mut starts, points);
+                spawn_at_starts(
+                    &mut commands,
+                    &surface.0,
+                    &settings,
+                    &mut rng,
+                    &roster,
+                    &starts.0,
+                    None,
+                    &mut serial,
+                    &mut fresh,
+                );
+            }
         }
     }
 }

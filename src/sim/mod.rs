@@ -101,6 +101,49 @@ impl SimRng {
 #[reflect(Resource)]
 pub struct StartPoints(pub Vec<DVec2>);
 
+/// The simulation's part of a scenario: surface, methods, starts, steps, speed and seed
+/// (display and camera are left at their defaults for the view to fill in). Methods are listed
+/// when enabled, or when their color or hyperparameters differ from the defaults.
+pub fn scenario_of(
+    surface: &SimSurface,
+    settings: &SimSettings,
+    rng: &SimRng,
+    starts: &StartPoints,
+    roster: &Roster,
+) -> crate::scenario::Scenario {
+    use crate::scenario::{Scenario, StartSpec, VERSION};
+    let defaults = Roster::default();
+    let methods = roster
+        .0
+        .iter()
+        .filter_map(|m| {
+            let srgb = m.color.to_srgba();
+            let own = defaults.get(m.id).map(|d| d.color) == Some(m.color);
+            let color = (!own).then_some([srgb.red, srgb.green, srgb.blue]);
+            let spec = Scenario::method_spec(&m.template, m.enabled, color);
+            (m.enabled || color.is_some() || !spec.params.is_empty()).then_some(spec)
+        })
+        .collect();
+    let s = &surface.0;
+    let starts = if starts.0.len() == 1 && starts.0[0] == s.default_start() {
+        StartSpec::Default
+    } else {
+        StartSpec::Points(starts.0.iter().map(|p| (p.x, p.y)).collect())
+    };
+    Scenario {
+        version: VERSION,
+        description: String::new(),
+        surface: Scenario::surface_spec(s),
+        display: Default::default(),
+        methods,
+        starts,
+        steps: settings.frames,
+        speed: settings.speed,
+        seed: rng.seed,
+        camera: None,
+    }
+}
+
 /// The headless simulation: resources, messages and systems.
 pub struct SimPlugin;
 

@@ -138,7 +138,7 @@ pub(super) fn poll_jobs(
                 overlay.image = Some(images.add(img));
                 overlay.visible = true;
                 let method = lab.method.clone();
-                lab.basin = Some((surface.0, method, map));
+                lab.basin = Some((surface.0.clone(), method, map));
             }
             None => lab.message = Some("basin map cancelled".into()),
         }
@@ -148,7 +148,7 @@ pub(super) fn poll_jobs(
     {
         lab.race_job = None;
         match result {
-            Some(rows) => lab.race = Some((surface.0, rows)),
+            Some(rows) => lab.race = Some((surface.0.clone(), rows)),
             None => lab.message = Some("race cancelled".into()),
         }
     }
@@ -159,7 +159,7 @@ pub(super) fn poll_jobs(
         match result {
             Some(rows) => {
                 let method = lab.method.clone();
-                lab.sweep = Some((surface.0, method, rows));
+                lab.sweep = Some((surface.0.clone(), method, rows));
             }
             None => lab.message = Some("sweep failed".into()),
         }
@@ -229,7 +229,7 @@ pub(super) fn lab_section(
                     .on_hover_text("cells per side");
                 if lab.basin_job.is_none() && ui.button("Compute").clicked() {
                     let (s, o, r, n, seed) =
-                        (*surface, template.clone(), lab.resolution, lab.steps, rng.seed);
+                        ((*surface).clone(), template.clone(), lab.resolution, lab.steps, rng.seed);
                     lab.basin_job = Some(Job::spawn(
                         format!("{r} x {r} runs"),
                         r * r,
@@ -267,7 +267,7 @@ pub(super) fn lab_section(
                         .on_hover_text("every enabled method from the same K random starts")
                         .clicked()
                 {
-                    let (s, k, n, seed) = (*surface, lab.race_starts, lab.steps, rng.seed);
+                    let (s, k, n, seed) = ((*surface).clone(), lab.race_starts, lab.steps, rng.seed);
                     let total = k * enabled.len();
                     lab.race_job = Some(Job::spawn(format!("{total} runs"), total, move |p| {
                         let starts = uniform_starts(s.domain, k, seed);
@@ -306,7 +306,7 @@ pub(super) fn lab_section(
                         .add_enabled(has_lr && lab.sweep_lo < lab.sweep_hi, egui::Button::new("Run"))
                         .clicked()
                 {
-                    let (s, o, n, seed) = (*surface, template.clone(), lab.steps, rng.seed);
+                    let (s, o, n, seed) = ((*surface).clone(), template.clone(), lab.steps, rng.seed);
                     let values = grid(lab.sweep_lo, lab.sweep_hi, lab.sweep_points, true);
                     let k = lab.sweep_starts;
                     lab.sweep_job = Some(Job::spawn(

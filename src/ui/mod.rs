@@ -5,6 +5,7 @@
 mod lab_panel;
 mod panels;
 mod pointer;
+mod scenario_panel;
 mod screenshot;
 
 use bevy::camera::CameraOutputMode;
@@ -15,7 +16,11 @@ use bevy_egui::{EguiGlobalSettings, EguiPrimaryContextPass, PrimaryEguiContext};
 
 pub use lab_panel::LabState;
 pub use pointer::Hover;
+pub use scenario_panel::{LoadScenario, SaveScenario, ScenarioUi};
 pub use screenshot::{TakeScreenshot, save_png};
+
+/// What the formula field holds until the user types their own.
+pub const EXAMPLE_FORMULA: &str = "sin(x)*cos(y) + 0.1*(x^2 + y^2)";
 
 /// UI-only state: what the widgets hold between frames.
 #[derive(Resource, Reflect, Clone, Debug)]
@@ -32,6 +37,9 @@ pub struct UiState {
     pub mean_plot: bool,
     pub domain: [f64; 4],
     pub domain_error: Option<String>,
+    /// The formula field's text (kept while it does not parse) and its parse error.
+    pub formula: String,
+    pub formula_error: Option<String>,
     /// A short message and when it disappears (real time, seconds).
     pub toast: Option<(String, f64)>,
 }
@@ -50,6 +58,8 @@ impl Default for UiState {
             mean_plot: false,
             domain: [0.0; 4],
             domain_error: None,
+            formula: EXAMPLE_FORMULA.to_string(),
+            formula_error: None,
             toast: None,
         }
     }
@@ -83,15 +93,30 @@ impl Plugin for UiPlugin {
         app.init_resource::<UiState>()
             .init_resource::<Hover>()
             .init_resource::<LabState>()
+            .init_resource::<ScenarioUi>()
             .add_message::<TakeScreenshot>()
-            .add_systems(Startup, (panels::init_ui_state, spawn_ui_camera))
+            .add_message::<LoadScenario>()
+            .add_message::<SaveScenario>()
+            .add_systems(
+                Startup,
+                (
+                    panels::init_ui_state,
+                    spawn_ui_camera,
+                    scenario_panel::read_recent,
+                ),
+            )
             .add_systems(
                 EguiPrimaryContextPass,
                 (panels::draw_panels, panels::draw_labels).chain(),
             )
             .add_systems(
                 Update,
-                (pointer::shortcuts, pointer::hover_and_click)
+                (
+                    pointer::shortcuts,
+                    pointer::hover_and_click,
+                    scenario_panel::load_scenarios,
+                    scenario_panel::save_scenarios,
+                )
                     .before(crate::sim::SimSystems::Commands),
             )
             .add_systems(

@@ -58,19 +58,33 @@ pub(super) fn draw_panels(
     mut lab: ResMut<super::LabState>,
     mut overlay: ResMut<crate::view::BasinOverlay>,
     rng: Res<crate::sim::SimRng>,
-    (time, mut shots, mut seen): (
+    (time, mut shots, mut seen, mut scenario_ui, mut loads, mut saves): (
         Res<Time<Real>>,
         MessageWriter<super::TakeScreenshot>,
         Local<Option<Surface>>,
+        ResMut<super::ScenarioUi>,
+        MessageWriter<super::LoadScenario>,
+        MessageWriter<super::SaveScenario>,
     ),
 ) -> Result {
     // The domain fields follow the surface, however it changed (picker, command line, ...).
-    if *seen != Some(surface.0) {
+    if seen.as_ref() != Some(&surface.0) {
         let d = surface.0.domain;
         ui_state.domain = [d.x0, d.x1, d.y0, d.y1];
         ui_state.region = ui_state.domain;
         ui_state.domain_error = None;
-        *seen = Some(surface.0);
+        // The formula field shows a newly arrived formula (command line, scenario); a parameter
+        // change keeps whatever is being typed.
+        let before = seen
+            .as_ref()
+            .and_then(|s| s.as_formula())
+            .map(|f| f.source());
+        if let Some(f) = surface.0.as_formula()
+            && before != Some(f.source())
+        {
+            ui_state.formula = f.source().to_string();
+        }
+        *seen = Some(surface.0.clone());
     }
     let ctx = contexts.ctx_mut()?.clone();
     let mut root = egui::Ui::new(
@@ -82,6 +96,8 @@ pub(super) fn draw_panels(
     );
     let mut out: Vec<SimCommand> = Vec::new();
     let mut shot = false;
+    let mut load: Vec<String> = Vec::new();
+    let mut save: Option<std::path::PathBuf> = None;
     let left = egui::Panel::left("controls")
         .resizable(true)
         .default_size(265.0)
@@ -93,6 +109,7 @@ pub(super) fn draw_panels(
                         .small(),
                 );
                 ui.separator();
+                super::scenario_panel::scenario_section(ui, &mut scenario_ui, &mut load, &mut save);
                 run_section(ui, &mut ui_state, &settings, &balls, &mut out, &mut shot);
                 spawn_section(ui, &mut ui_state, &surface.0, &mut out);
                 surface_section(ui, &mut ui_state, &surface.0, &mut display, &mut out);
@@ -129,6 +146,12 @@ pub(super) fn draw_panels(
     hover_readout(&ctx, &hover, &surface.0, left);
     toast(&ctx, &mut ui_state.toast, time.elapsed_secs_f64());
     help_window(&ctx, &mut ui_state.show_help);
+    for name in load {
+        loads.write(super::LoadScenario(name));
+    }
+    if let Some(path) = save {
+        saves.write(super::SaveScenario(path));
+    }
     for c in out {
         writer.write(c);
     }
@@ -294,6 +317,86 @@ fn domain_fields(ui: &mut egui::Ui, v: &mut [f64; 4], d: Domain) {
     });
 }
 
+/// The formula field: live validation on every edit, applied with Enter or the button; a
+/// formula that does not parse shows where, and the surface stays the last valid one.
+fn formula_field(
+    ui: &mut egui::Ui,
+    state: &mut UiState,
+    surface: &Surface,
+    out: &mut Vec<SimCommand>,
+) {
+    let current = surface.as_formula().map(|f| f.source()).unwrap_or("");
+    ui.label("f(x, y) =");
+    let edit = ui.add(
+        egui::TextEdit::multiline(&mut state.formula)
+            .desired_rows(2)
+            .desired_width(f32::INFINITY)
+            .code_editor()
+            .hint_text("e.g. x^2 + a*sin(3*y)"),
+    );
+    let parsed = crate::landscape::Formula::parse(&state.formula);
+    state.formula_error = parsed.as_ref().err().map(|e| {
+        // A caret under the column, for short single-line formulas.
+        let caret = if state.formula.len() < 60 && !state.formula.contains('\n') {
+            format!(
+                "\n{}\n{}^",
+                state.formula,
+                " ".repeat(e.column.saturating_sub(1))
+            )
+        } else {
+            String::new()
+        };
+        format!("{e}{caret}")
+    });
+    let changed = parsed.is_ok() && state.formula.trim() != current;
+    let enter =
+        edit.has_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter) && i.modifiers.command);
+    ui.horizontal(|ui| {
+        let apply = ui
+            .add_enabled(changed, egui::Button::new("Apply formula"))
+            .on_hover_text("or Ctrl+Enter in the field");
+        if (apply.clicked() || (enter && changed))
+            && let Ok(mut s) = Surface::formula(&state.formula, Some(surface.domain))
+        {
+            // Parameters that keep their names keep their values.
+            for (p, v) in surface.params() {
+                let _ = s.set_param(&p.name, v);
+            }
+            out.push(SimCommand::SetSurface(s));
+        }
+        if ui
+            .add_enabled(state.formula.trim() != current, egui::Button::new("Revert"))
+            .clicked()
+        {
+            state.formula = current.to_string();
+        }
+    });
+    match &state.formula_error {
+        Some(e) => {
+            ui.colored_label(Color32::LIGHT_RED, RichText::new(e).monospace());
+            ui.label(RichText::new("the surface stays the last valid formula").small());
+        }
+        None if changed => {
+            ui.label(
+                RichText::new("valid; not applied yet")
+                    .small()
+                    .color(Color32::YELLOW),
+            );
+        }
+        None => {}
+    }
+    ui.label(
+        RichText::new(format!(
+            "x, y, numbers, + - * / ^, pi, e, and {}; other names are parameters (sliders below)",
+            crate::landscape::formula::function_names()
+                .collect::<Vec<_>>()
+                .join(" ")
+        ))
+        .small()
+        .weak(),
+    );
+}
+
 fn surface_section(
     ui: &mut egui::Ui,
     state: &mut UiState,
@@ -312,21 +415,34 @@ fn surface_section(
                         ui.selectable_value(&mut chosen, info.id, info.display_name)
                             .on_hover_text(info.note);
                     }
+                    ui.selectable_value(&mut chosen, "formula", "Your formula...")
+                        .on_hover_text("type f(x, y) below");
                 });
-            if chosen != surface.id()
-                && let Some(s) = Surface::by_id(chosen)
-            {
-                state.domain = [s.domain.x0, s.domain.x1, s.domain.y0, s.domain.y1];
-                state.region = state.domain;
-                out.push(SimCommand::SetSurface(s));
+            if chosen != surface.id() {
+                let next = if chosen == "formula" {
+                    Surface::formula(&state.formula, None)
+                        .or_else(|_| Surface::formula(super::EXAMPLE_FORMULA, None))
+                        .ok()
+                } else {
+                    Surface::by_id(chosen)
+                };
+                if let Some(s) = next {
+                    state.domain = [s.domain.x0, s.domain.x1, s.domain.y0, s.domain.y1];
+                    state.region = state.domain;
+                    out.push(SimCommand::SetSurface(s));
+                }
             }
-            let info = surface.info();
-            ui.label(RichText::new(info.note).italics());
-            ui.label(
-                RichText::new(format!("f = {}", info.formula))
-                    .small()
-                    .monospace(),
-            );
+            if surface.as_formula().is_some() {
+                formula_field(ui, state, surface, out);
+            } else {
+                let info = surface.info();
+                ui.label(RichText::new(info.note).italics());
+                ui.label(
+                    RichText::new(format!("f = {}", info.formula))
+                        .small()
+                        .monospace(),
+                );
+            }
             let min = surface.global_minimum();
             ui.label(format!(
                 "global minimum {:.6}{} at {} point{}",
@@ -342,10 +458,18 @@ fn surface_section(
             for (p, v) in surface.params() {
                 // The slider's value lives in egui's memory while dragging; the surface (and the
                 // balls on it) changes once, when the drag ends.
-                let id = ui.make_persistent_id(("surface-param", p.name));
+                let id = ui.make_persistent_id(("surface-param", &p.name));
                 let mut x = ui.data(|d| d.get_temp::<f64>(id)).unwrap_or(v);
+                // A formula's parameters may take any value; the slider spans a useful range
+                // around the current one (type a value to go beyond it).
+                let range = if surface.as_formula().is_some() {
+                    let r = 10f64.max(2.0 * v.abs());
+                    -r..=r
+                } else {
+                    p.min..=p.max
+                };
                 let r = ui
-                    .add(egui::Slider::new(&mut x, p.min..=p.max).text(p.name))
+                    .add(egui::Slider::new(&mut x, range).text(p.name.as_ref()))
                     .on_hover_text(format!("{} (applies when you let go)", p.doc));
                 if r.dragged() {
                     ui.data_mut(|d| d.insert_temp(id, x));
@@ -353,8 +477,8 @@ fn surface_section(
                     ui.data_mut(|d| d.remove::<f64>(id));
                 }
                 if (r.drag_stopped() || (r.changed() && !r.dragged())) && x != v {
-                    let mut s = *surface;
-                    if s.set_param(p.name, x).is_ok() {
+                    let mut s = surface.clone();
+                    if s.set_param(&p.name, x).is_ok() {
                         out.push(SimCommand::SetSurface(s));
                     }
                 }
@@ -368,7 +492,7 @@ fn surface_section(
                     match d.validate() {
                         Ok(()) => {
                             state.domain_error = None;
-                            let mut s = *surface;
+                            let mut s = surface.clone();
                             s.domain = d;
                             out.push(SimCommand::SetSurface(s));
                         }
@@ -379,7 +503,7 @@ fn surface_section(
                     let d = surface.info().default_domain;
                     state.domain = [d.x0, d.x1, d.y0, d.y1];
                     state.domain_error = None;
-                    let mut s = *surface;
+                    let mut s = surface.clone();
                     s.domain = d;
                     out.push(SimCommand::SetSurface(s));
                 }

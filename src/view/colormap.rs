@@ -14,6 +14,10 @@ pub enum Colormap {
 impl Colormap {
     pub const ALL: [Colormap; 3] = [Colormap::Coolwarm, Colormap::Viridis, Colormap::Terrain];
 
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.name() == name)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Colormap::Coolwarm => "coolwarm",

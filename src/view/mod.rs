@@ -5,7 +5,8 @@ pub mod colormap;
 pub mod surface_mesh;
 
 use crate::lab::RunStatus;
-use crate::sim::{Ball, BallRun, SimSurface, SimSystems, Trail};
+use crate::scenario::{CameraSpec, DisplaySpec};
+use crate::sim::{Ball, BallRun, SimCommand, SimSurface, SimSystems, Trail};
 use bevy::prelude::*;
 use bevy_panorbit_camera::PanOrbitCamera;
 use colormap::Colormap;
@@ -32,24 +33,48 @@ pub struct DisplaySettings {
 }
 
 impl Default for DisplaySettings {
+    /// The scenario format's defaults (one source for both).
     fn default() -> Self {
-        Self {
-            colormap: Colormap::Coolwarm,
-            resolution: 160,
-            exaggeration: 1.0,
-            contours: true,
-            contour_levels: 18,
-            wireframe: false,
-            trails: true,
-            gradient_arrows: false,
-            update_arrows: false,
-            labels: false,
-            axes: true,
-        }
+        Self::from_spec(&DisplaySpec::default())
     }
 }
 
 impl DisplaySettings {
+    /// From a scenario's display section (an unknown colormap name keeps coolwarm; scenarios
+    /// are validated before they get here).
+    pub fn from_spec(d: &DisplaySpec) -> Self {
+        Self {
+            colormap: Colormap::from_name(&d.colormap).unwrap_or_default(),
+            resolution: d.resolution.clamp(32, 1024),
+            exaggeration: d.exaggeration.clamp(0.1, 5.0),
+            contours: d.contours,
+            contour_levels: d.contour_levels.clamp(1, 100),
+            wireframe: d.wireframe,
+            trails: d.trails,
+            gradient_arrows: d.gradient_arrows,
+            update_arrows: d.update_arrows,
+            labels: d.labels,
+            axes: d.axes,
+        }
+    }
+
+    /// For a scenario file.
+    pub fn to_spec(&self) -> DisplaySpec {
+        DisplaySpec {
+            colormap: self.colormap.name().to_string(),
+            resolution: self.resolution,
+            exaggeration: self.exaggeration,
+            contours: self.contours,
+            contour_levels: self.contour_levels,
+            wireframe: self.wireframe,
+            trails: self.trails,
+            gradient_arrows: self.gradient_arrows,
+            update_arrows: self.update_arrows,
+            labels: self.labels,
+            axes: self.axes,
+        }
+    }
+
     fn mesh_options(&self) -> MeshOptions {
         MeshOptions {
             resolution: self.resolution,
@@ -154,7 +179,13 @@ impl Plugin for ViewPlugin {
                 Update,
                 (place_balls, draw_overlays).in_set(ViewSystems::Sync),
             )
-            .add_systems(Update, software_renderer_settings);
+            .add_systems(Update, software_renderer_settings)
+            .add_systems(
+                Update,
+                apply_scenario_view
+                    .after(SimSystems::Commands)
+                    .before(ViewSystems::Build),
+            );
     }
 }
 
@@ -242,6 +273,51 @@ fn setup_scene(
     ));
 }
 
+/// The view's part of a loaded scenario: display settings and the camera (framed on the
+/// surface when the scenario names none).
+fn apply_scenario_view(
+    mut messages: MessageReader<SimCommand>,
+    mut display: ResMut<DisplaySettings>,
+    surface: Res<SimSurface>,
+    mut cameras: Query<&mut PanOrbitCamera>,
+) {
+    for msg in messages.read() {
+        let SimCommand::LoadScenario(sc) = msg else {
+            continue;
+        };
+        *display = DisplaySettings::from_spec(&sc.display);
+        let (focus, radius, yaw, pitch) = match &sc.camera {
+            Some(c) => (
+                Vec3::new(c.focus.0, c.focus.1, c.focus.2),
+                c.radius,
+                c.yaw,
+                c.pitch,
+            ),
+            None => {
+                let (f, r) = camera_frame(&surface.0);
+                (f, r, 0.35, 0.95)
+            }
+        };
+        for mut cam in &mut cameras {
+            cam.target_focus = focus;
+            cam.target_radius = radius;
+            cam.target_yaw = yaw;
+            cam.target_pitch = pitch;
+            cam.force_update = true;
+        }
+    }
+}
+
+/// The camera as a scenario stores it.
+pub fn camera_spec(cam: &PanOrbitCamera) -> CameraSpec {
+    CameraSpec {
+        yaw: cam.target_yaw,
+        pitch: cam.target_pitch,
+        radius: cam.target_radius,
+        focus: (cam.target_focus.x, cam.target_focus.y, cam.target_focus.z),
+    }
+}
+
 /// "Nice" tick values (1, 2 or 5 times a power of ten apart, about five of them) inside
 /// `lo..=hi`.
 pub fn ticks(lo: f64, hi: f64) -> Vec<f64> {
@@ -316,7 +392,7 @@ fn rebuild_surface(
     mut built: Local<Option<(crate::landscape::Surface, MeshOptions)>>,
     mut overlay_mesh: ResMut<OverlayMeshHandle>,
 ) {
-    let key = (surface.0, display.mesh_options());
+    let key = (surface.0.clone(), display.mesh_options());
     if built.as_ref() != Some(&key) {
         let built_meshes = surface_mesh::build(&surface.0, &key.1);
         *map = built_meshes.map;

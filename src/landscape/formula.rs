@@ -1,0 +1,807 @@
+//! Typed surfaces: `f(x, y)` parsed once into a tree, folded, compiled to a flat stack program,
+//! and evaluated either for the value alone or with forward-mode dual numbers `(v, dv/dx, dv/dy)`
+//! for the exact gradient (automatic differentiation; never finite differences).
+//!
+//! Grammar (usual precedence; `^` binds tighter than unary minus and is right-associative, so
+//! `-x^2 = -(x^2)` and `2^-x` works; `**` is accepted for `^`):
+//!
+//! ```text
+//! expr  := term (('+' | '-') term)*
+//! term  := unary (('*' | '/') unary)*
+//! unary := ('-' | '+') unary | power
+//! power := atom ('^' unary)?
+//! atom  := number | 'x' | 'y' | 'pi' | 'e' | 'tau' | parameter
+//!        | function '(' expr (',' expr)* ')' | '(' expr ')'
+//! ```
+//!
+//! Any other name is a user parameter (default 1). At kinks the subgradient convention of the
+//! built-in surfaces applies: `abs'(0) = 0`, `sign' = 0`, `min`/`max` follow the chosen branch.
+
+use glam::DVec2;
+use std::fmt;
+
+/// Longest formula accepted, in characters.
+pub const MAX_LEN: usize = 2000;
+/// Deepest nesting of parentheses, calls and operators accepted.
+pub const MAX_DEPTH: usize = 40;
+/// Most user parameters in one formula.
+pub const MAX_PARAMS: usize = 8;
+/// Longest parameter name.
+pub const MAX_NAME: usize = 16;
+/// Evaluation stack size: nesting is bounded by `MAX_DEPTH`, so the stack is too.
+const STACK: usize = 64;
+
+/// A parse error, with the 1-based column (in characters) where it was found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FormulaError {
+    pub column: usize,
+    pub message: String,
+}
+
+impl fmt::Display for FormulaError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "column {}: {}", self.column, self.message)
+    }
+}
+
+impl std::error::Error for FormulaError {}
+
+fn err<T>(column: usize, message: impl Into<String>) -> Result<T, FormulaError> {
+    Err(FormulaError {
+        column,
+        message: message.into(),
+    })
+}
+
+/// One-argument functions (and unary operators).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum F1 {
+    Neg,
+    Sin,
+    Cos,
+    Tan,
+    Asin,
+    Acos,
+    Atan,
+    Sinh,
+    Cosh,
+    Tanh,
+    Exp,
+    Ln,
+    Log2,
+    Log10,
+    Sqrt,
+    Cbrt,
+    Abs,
+    Sign,
+    Square,
+    PowI(i32),
+}
+
+/// Two-argument functions and binary operators.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum F2 {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Pow,
+    Min,
+    Max,
+    Atan2,
+    Hypot,
+}
+
+/// The functions a formula may call, with their arity (`None`: two or more, folded left).
+const FUNCTIONS: &[(&str, Option<usize>)] = &[
+    ("sin", Some(1)),
+    ("cos", Some(1)),
+    ("tan", Some(1)),
+    ("asin", Some(1)),
+    ("acos", Some(1)),
+    ("atan", Some(1)),
+    ("sinh", Some(1)),
+    ("cosh", Some(1)),
+    ("tanh", Some(1)),
+    ("exp", Some(1)),
+    ("log", Some(1)),
+    ("ln", Some(1)),
+    ("log2", Some(1)),
+    ("log10", Some(1)),
+    ("sqrt", Some(1)),
+    ("cbrt", Some(1)),
+    ("abs", Some(1)),
+    ("sign", Some(1)),
+    ("pow", Some(2)),
+    ("atan2", Some(2)),
+    ("hypot", Some(2)),
+    ("min", None),
+    ("max", None),
+];
+
+/// The names a formula can use that are not parameters.
+pub const RESERVED: &[&str] = &["x", "y", "pi", "e", "tau"];
+
+/// Every function name, for help texts.
+pub fn function_names() -> impl Iterator<Item = &'static str> {
+    FUNCTIONS.iter().map(|f| f.0)
+}
+
+fn f1_of(name: &str) -> Option<F1> {
+    Some(match name {
+        "sin" => F1::Sin,
+        "cos" => F1::Cos,
+        "tan" => F1::Tan,
+        "asin" => F1::Asin,
+        "acos" => F1::Acos,
+        "atan" => F1::Atan,
+        "sinh" => F1::Sinh,
+        "cosh" => F1::Cosh,
+        "tanh" => F1::Tanh,
+        "exp" => F1::Exp,
+        "log" | "ln" => F1::Ln,
+        "log2" => F1::Log2,
+        "log10" => F1::Log10,
+        "sqrt" => F1::Sqrt,
+        "cbrt" => F1::Cbrt,
+        "abs" => F1::Abs,
+        "sign" => F1::Sign,
+        _ => return None,
+    })
+}
+
+fn f2_of(name: &str) -> Option<F2> {
+    Some(match name {
+        "pow" => F2::Pow,
+        "atan2" => F2::Atan2,
+        "hypot" => F2::Hypot,
+        "min" => F2::Min,
+        "max" => F2::Max,
+        _ => return None,
+    })
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Tok {
+    Num(f64),
+    Name(String),
+    Sym(char),
+    End,
+}
+
+/// Splits the text into tokens with their 1-based columns.
+fn lex(src: &str) -> Result<Vec<(Tok, usize)>, FormulaError> {
+    let chars: Vec<char> = src.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let col = i + 1;
+        if c.is_whitespace() {
+            i += 1;
+        } else if c.is_ascii_digit()
+            || (c == '.' && chars.get(i + 1).is_some_and(char::is_ascii_digit))
+        {
+            let start = i;
+            while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
+                i += 1;
+            }
+            // An exponent only when digits follow: `2e3`, `1.5e-2`; `2e` is `2` then `e`.
+            if i < chars.len() && (chars[i] == 'e' || chars[i] == 'E') {
+                let mut j = i + 1;
+                if j < chars.len() && (chars[j] == '+' || chars[j] == '-') {
+                    j += 1;
+                }
+                if j < chars.len() && chars[j].is_ascii_digit() {
+                    while j < chars.len() && chars[j].is_ascii_digit() {
+                        j += 1;
+                    }
+                    i = j;
+                }
+            }
+            let text: String = chars[start..i].iter().collect();
+            match text.parse::<f64>() {
+                Ok(v) if v.is_finite() => out.push((Tok::Num(v), col)),
+                Ok(_) => return err(col, format!("number '{text}' is too large")),
+                Err(_) => return err(col, format!("'{text}' is not a number")),
+            }
+        } else if c.is_ascii_alphabetic() || c == '_' {
+            let start = i;
+            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '_') {
+                i += 1;
+            }
+            out.push((Tok::Name(chars[start..i].iter().collect()), col));
+        } else if c == '*' && chars.get(i + 1) == Some(&'*') {
+            out.push((Tok::Sym('^'), col));
+            i += 2;
+        } else if "+-*/^(),".contains(c) {
+            out.push((Tok::Sym(c), col));
+            i += 1;
+        } else {
+            return err(col, format!("unexpected character '{c}'"));
+        }
+    }
+    out.push((Tok::End, chars.len() + 1));
+    Ok(out)
+}
+
+/// The parsed, constant-folded expression.
+#[derive(Clone, Debug, PartialEq)]
+enum Node {
+    X,
+    Y,
+    Num(f64),
+    Param(usize),
+    Un(F1, Box<Node>),
+    Bin(F2, Box<Node>, Box<Node>),
+}
+
+fn un(f: F1, a: Node) -> Node {
+    match a {
+        Node::Num(v) => Node::Num(apply1(f, v)),
+        a => Node::Un(f, Box::new(a)),
+    }
+}
+
+fn bin(f: F2, a: Node, b: Node) -> Node {
+    match (a, b) {
+        (Node::Num(u), Node::Num(v)) => Node::Num(apply2(f, u, v)),
+        // Integer powers: exact squares and `powi`, with the simple derivative.
+        (a, Node::Num(n)) if f == F2::Pow && n == n.trunc() && n.abs() <= 64.0 => match n as i32 {
+            1 => a,
+            2 => un(F1::Square, a),
+            k => un(F1::PowI(k), a),
+        },
+        (a, b) => Node::Bin(f, Box::new(a), Box::new(b)),
+    }
+}
+
+struct Parser {
+    toks: Vec<(Tok, usize)>,
+    at: usize,
+    depth: usize,
+    params: Vec<String>,
+}
+
+impl Parser {
+    fn peek(&self) -> &Tok {
+        &self.toks[self.at].0
+    }
+
+    fn col(&self) -> usize {
+        self.toks[self.at].1
+    }
+
+    fn bump(&mut self) -> (Tok, usize) {
+        let t = self.toks[self.at].clone();
+        if self.at + 1 < self.toks.len() {
+            self.at += 1;
+        }
+        t
+    }
+
+    fn enter(&mut self) -> Result<(), FormulaError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return err(
+                self.col(),
+                format!("the formula is nested too deeply (the limit is {MAX_DEPTH} levels)"),
+            );
+        }
+        Ok(())
+    }
+
+    fn expr(&mut self) -> Result<Node, FormulaError> {
+        self.enter()?;
+        let mut a = self.term()?;
+        loop {
+            let f = match self.peek() {
+                Tok::Sym('+') => F2::Add,
+                Tok::Sym('-') => F2::Sub,
+                _ => break,
+            };
+            self.bump();
+            let b = self.term()?;
+            a = bin(f, a, b);
+        }
+        self.depth -= 1;
+        Ok(a)
+    }
+
+    fn term(&mut self) -> Result<Node, FormulaError> {
+        let mut a = self.unary()?;
+        loop {
+            let f = match self.peek() {
+                Tok::Sym('*') => F2::Mul,
+                Tok::Sym('/') => F2::Div,
+                _ => break,
+            };
+            self.bump();
+            let b = self.unary()?;
+            a = bin(f, a, b);
+        }
+        Ok(a)
+    }
+
+    fn unary(&mut self) -> Result<Node, FormulaError> {
+        self.enter()?;
+        let node = match self.peek() {
+            Tok::Sym('-') => {
+                self.bump();
+                un(F1::Neg, self.unary()?)
+            }
+            Tok::Sym('+') => {
+                self.bump();
+                self.unary()?
+            }
+            _ => self.power()?,
+        };
+        self.depth -= 1;
+        Ok(node)
+    }
+
+    fn power(&mut self) -> Result<Node, FormulaError> {
+        let base = self.atom()?;
+        if self.peek() == &Tok::Sym('^') {
+            self.bump();
+            let exp = self.unary()?;
+            return Ok(bin(F2::Pow, base, exp));
+        }
+        Ok(base)
+    }
+
+    fn atom(&mut self) -> Result<Node, FormulaError> {
+        let (tok, col) = self.bump();
+        let node = match tok {
+            Tok::Num(v) => Node::Num(v),
+            Tok::Sym('(') => {
+                let inner = self.expr()?;
+                self.expect(')', col)?;
+                inner
+            }
+            Tok::Name(name) => self.name(name, col)?,
+            Tok::End => return err(col, "the formula ends where a value was expected"),
+            Tok::Sym(c) => return err(col, format!("expected a value, found '{c}'")),
+        };
+        // A value directly followed by another value: `2x`, `x y`, `(x)(y)`.
+        match self.peek() {
+            Tok::Num(_) | Tok::Name(_) | Tok::Sym('(') => err(
+                self.col(),
+                "expected an operator here (write multiplication as '*')",
+            ),
+            _ => Ok(node),
+        }
+    }
+
+    fn expect(&mut self, c: char, open: usize) -> Result<(), FormulaError> {
+        match self.peek() {
+            Tok::Sym(d) if *d == c => {
+                self.bump();
+                Ok(())
+            }
+            Tok::End => err(
+                self.col(),
+                format!("missing '{c}' (to close the one at column {open})"),
+            ),
+            Tok::Sym(d) => err(self.col(), format!("expected '{c}', found '{d}'")),
+            _ => err(self.col(), format!("expected '{c}' or an operator")),
+        }
+    }
+
+    fn name(&mut self, name: String, col: usize) -> Result<Node, FormulaError> {
+        let call = self.peek() == &Tok::Sym('(');
+        if let Some(&(_, arity)) = FUNCTIONS.iter().find(|f| f.0 == name) {
+            if !call {
+                return err(col, format!("'{name}' is a function: write {name}(...)"));
+            }
+            self.enter()?;
+            let (_, open) = self.bump();
+            let mut args = vec![self.expr()?];
+            while self.peek() == &Tok::Sym(',') {
+                self.bump();
+                args.push(self.expr()?);
+            }
+            self.expect(')', open)?;
+            self.depth -= 1;
+            let n = args.len();
+            return match arity {
+                Some(k) if k != n => err(
+                    col,
+                    format!(
+                        "{name}() takes {k} argument{}, got {n}",
+                        if k == 1 { "" } else { "s" }
+                    ),
+                ),
+                Some(1) => Ok(un(f1_of(&name).unwrap_or(F1::Neg), args.remove(0))),
+                _ if n < 2 => err(col, format!("{name}() takes two or more arguments")),
+                _ => {
+                    let f = f2_of(&name).unwrap_or(F2::Add);
+                    let mut it = args.into_iter();
+                    let first = it.next().unwrap_or(Node::Num(f64::NAN));
+                    Ok(it.fold(first, |a, b| bin(f, a, b)))
+                }
+            };
+        }
+        if call {
+            return err(
+                col,
+                format!(
+                    "unknown function '{name}' (known: {})",
+                    function_names().collect::<Vec<_>>().join(", ")
+                ),
+            );
+        }
+        Ok(match name.as_str() {
+            "x" => Node::X,
+            "y" => Node::Y,
+            "pi" => Node::Num(std::f64::consts::PI),
+            "e" => Node::Num(std::f64::consts::E),
+            "tau" => Node::Num(std::f64::consts::TAU),
+            _ => {
+                if name.chars().count() > MAX_NAME {
+                    return err(
+                        col,
+                        format!("parameter names are at most {MAX_NAME} characters"),
+                    );
+                }
+                let i = match self.params.iter().position(|p| *p == name) {
+                    Some(i) => i,
+                    None => {
+                        if self.params.len() == MAX_PARAMS {
+                            return err(
+                                col,
+                                format!("too many parameters (the limit is {MAX_PARAMS})"),
+                            );
+                        }
+                        self.params.push(name);
+                        self.params.len() - 1
+                    }
+                };
+                Node::Param(i)
+            }
+        })
+    }
+}
+
+/// One instruction of the compiled program.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Op {
+    X,
+    Y,
+    Const(f64),
+    Param(u8),
+    Un(F1),
+    Bin(F2),
+}
+
+/// A compiled formula: the source, its parameter names, and a stack program.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Formula {
+    source: String,
+    params: Vec<String>,
+    ops: Vec<Op>,
+}
+
+impl Formula {
+    /// Parses and compiles `f(x, y)`.
+    pub fn parse(source: &str) -> Result<Self, FormulaError> {
+        let n = source.chars().count();
+        if n > MAX_LEN {
+            return err(
+                MAX_LEN + 1,
+                format!("the formula is too long ({n} characters; the limit is {MAX_LEN})"),
+            );
+        }
+        if source.trim().is_empty() {
+            return err(1, "the formula is empty: type f(x, y), e.g. x^2 + y^2");
+        }
+        let mut p = Parser {
+            toks: lex(source)?,
+            at: 0,
+            depth: 0,
+            params: Vec::new(),
+        };
+        let tree = p.expr()?;
+        match p.peek().clone() {
+            Tok::End => {}
+            Tok::Sym(')') => return err(p.col(), "unmatched ')'"),
+            Tok::Sym(c) => return err(p.col(), format!("unexpected '{c}'")),
+            _ => return err(p.col(), "expected an operator"),
+        }
+        let mut ops = Vec::new();
+        let mut depth = 0;
+        let mut max = 0;
+        compile(&tree, &mut ops, &mut depth, &mut max);
+        if max > STACK {
+            return err(1, "the formula is nested too deeply");
+        }
+        Ok(Self {
+            source: source.trim().to_string(),
+            params: p.params,
+            ops,
+        })
+    }
+
+    /// The text it was parsed from (trimmed).
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The user parameters, in order of first appearance.
+    pub fn param_names(&self) -> &[String] {
+        &self.params
+    }
+
+    /// Number of instructions (after constant folding).
+    pub fn len(&self) -> usize {
+        self.ops.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+
+    /// `f(p)` with the parameter values `params` (in `param_names` order).
+    #[inline]
+    pub fn value(&self, p: DVec2, params: &[f64]) -> f64 {
+        let mut st = [0.0f64; STACK];
+        let mut sp = 0usize;
+        for op in &self.ops {
+            match *op {
+                Op::X => {
+                    st[sp] = p.x;
+                    sp += 1;
+                }
+                Op::Y => {
+                    st[sp] = p.y;
+                    sp += 1;
+                }
+                Op::Const(v) => {
+                    st[sp] = v;
+                    sp += 1;
+                }
+                Op::Param(i) => {
+                    st[sp] = params.get(i as usize).copied().unwrap_or(1.0);
+                    sp += 1;
+                }
+                Op::Un(f) => st[sp - 1] = apply1(f, st[sp - 1]),
+                Op::Bin(f) => {
+                    sp -= 1;
+                    st[sp - 1] = apply2(f, st[sp - 1], st[sp]);
+                }
+            }
+        }
+        st[0]
+    }
+
+    /// `(f(p), grad f(p))` by forward-mode automatic differentiation.
+    #[inline]
+    pub fn value_and_gradient(&self, p: DVec2, params: &[f64]) -> (f64, DVec2) {
+        let mut st = [Dual::ZERO; STACK];
+        let mut sp = 0usize;
+        for op in &self.ops {
+            match *op {
+                Op::X => {
+                    st[sp] = Dual::new(p.x, 1.0, 0.0);
+                    sp += 1;
+                }
+                Op::Y => {
+                    st[sp] = Dual::new(p.y, 0.0, 1.0);
+                    sp += 1;
+                }
+                Op::Const(v) => {
+                    st[sp] = Dual::new(v, 0.0, 0.0);
+                    sp += 1;
+                }
+                Op::Param(i) => {
+                    st[sp] = Dual::new(params.get(i as usize).copied().unwrap_or(1.0), 0.0, 0.0);
+                    sp += 1;
+                }
+                Op::Un(f) => st[sp - 1] = dual1(f, st[sp - 1]),
+                Op::Bin(f) => {
+                    sp -= 1;
+                    st[sp - 1] = dual2(f, st[sp - 1], st[sp]);
+                }
+            }
+        }
+        (st[0].v, DVec2::new(st[0].dx, st[0].dy))
+    }
+}
+
+fn compile(node: &Node, ops: &mut Vec<Op>, depth: &mut usize, max: &mut usize) {
+    match node {
+        Node::X | Node::Y | Node::Num(_) | Node::Param(_) => {
+            ops.push(match node {
+                Node::X => Op::X,
+                Node::Y => Op::Y,
+                Node::Num(v) => Op::Const(*v),
+                Node::Param(i) => Op::Param(*i as u8),
+                _ => Op::Const(f64::NAN),
+            });
+            *depth += 1;
+            *max = (*max).max(*depth);
+        }
+        Node::Un(f, a) => {
+            compile(a, ops, depth, max);
+            ops.push(Op::Un(*f));
+        }
+        Node::Bin(f, a, b) => {
+            compile(a, ops, depth, max);
+            compile(b, ops, depth, max);
+            ops.push(Op::Bin(*f));
+            *depth -= 1;
+        }
+    }
+}
+
+#[inline]
+fn apply1(f: F1, v: f64) -> f64 {
+    match f {
+        F1::Neg => -v,
+        F1::Sin => v.sin(),
+        F1::Cos => v.cos(),
+        F1::Tan => v.tan(),
+        F1::Asin => v.asin(),
+        F1::Acos => v.acos(),
+        F1::Atan => v.atan(),
+        F1::Sinh => v.sinh(),
+        F1::Cosh => v.cosh(),
+        F1::Tanh => v.tanh(),
+        F1::Exp => v.exp(),
+        F1::Ln => v.ln(),
+        F1::Log2 => v.log2(),
+        F1::Log10 => v.log10(),
+        F1::Sqrt => v.sqrt(),
+        F1::Cbrt => v.cbrt(),
+        F1::Abs => v.abs(),
+        F1::Sign => super::sign0(v),
+        F1::Square => v * v,
+        F1::PowI(n) => v.powi(n),
+    }
+}
+
+#[inline]
+fn apply2(f: F2, a: f64, b: f64) -> f64 {
+    match f {
+        F2::Add => a + b,
+        F2::Sub => a - b,
+        F2::Mul => a * b,
+        F2::Div => a / b,
+        F2::Pow => a.powf(b),
+        F2::Min => a.min(b),
+        F2::Max => a.max(b),
+        F2::Atan2 => a.atan2(b),
+        F2::Hypot => a.hypot(b),
+    }
+}
+
+/// A value with its partial derivatives in x and y.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Dual {
+    v: f64,
+    dx: f64,
+    dy: f64,
+}
+
+impl Dual {
+    const ZERO: Dual = Dual::new(0.0, 0.0, 0.0);
+
+    const fn new(v: f64, dx: f64, dy: f64) -> Self {
+        Self { v, dx, dy }
+    }
+
+    /// The chain rule `k * d`, where a zero derivative stays zero even when `k` is infinite
+    /// (`sqrt(c)` of a constant at 0, `|x|^0.5` along the other axis...).
+    #[inline]
+    fn chain(self, v: f64, k: f64) -> Dual {
+        Dual::new(v, scale(self.dx, k), scale(self.dy, k))
+    }
+}
+
+#[inline]
+fn scale(d: f64, k: f64) -> f64 {
+    if d == 0.0 { 0.0 } else { d * k }
+}
+
+#[inline]
+fn dual1(f: F1, a: Dual) -> Dual {
+    let v = a.v;
+    match f {
+        F1::Neg => Dual::new(-v, -a.dx, -a.dy),
+        F1::Sin => {
+            let (s, c) = v.sin_cos();
+            a.chain(s, c)
+        }
+        F1::Cos => {
+            let (s, c) = v.sin_cos();
+            a.chain(c, -s)
+        }
+        F1::Tan => {
+            let t = v.tan();
+            a.chain(t, 1.0 + t * t)
+        }
+        F1::Asin => a.chain(v.asin(), 1.0 / (1.0 - v * v).sqrt()),
+        F1::Acos => a.chain(v.acos(), -1.0 / (1.0 - v * v).sqrt()),
+        F1::Atan => a.chain(v.atan(), 1.0 / (1.0 + v * v)),
+        F1::Sinh => a.chain(v.sinh(), v.cosh()),
+        F1::Cosh => a.chain(v.cosh(), v.sinh()),
+        F1::Tanh => {
+            let t = v.tanh();
+            a.chain(t, 1.0 - t * t)
+        }
+        F1::Exp => {
+            let e = v.exp();
+            a.chain(e, e)
+        }
+        F1::Ln => a.chain(v.ln(), 1.0 / v),
+        F1::Log2 => a.chain(v.log2(), 1.0 / (v * std::f64::consts::LN_2)),
+        F1::Log10 => a.chain(v.log10(), 1.0 / (v * std::f64::consts::LN_10)),
+        F1::Sqrt => {
+            let s = v.sqrt();
+            a.chain(s, 0.5 / s)
+        }
+        F1::Cbrt => {
+            let c = v.cbrt();
+            a.chain(c, 1.0 / (3.0 * c * c))
+        }
+        F1::Abs => a.chain(v.abs(), super::sign0(v)),
+        F1::Sign => Dual::new(super::sign0(v), 0.0, 0.0),
+        F1::Square => a.chain(v * v, 2.0 * v),
+        F1::PowI(n) => a.chain(v.powi(n), n as f64 * v.powi(n - 1)),
+    }
+}
+
+#[inline]
+fn dual2(f: F2, a: Dual, b: Dual) -> Dual {
+    match f {
+        F2::Add => Dual::new(a.v + b.v, a.dx + b.dx, a.dy + b.dy),
+        F2::Sub => Dual::new(a.v - b.v, a.dx - b.dx, a.dy - b.dy),
+        F2::Mul => Dual::new(a.v * b.v, a.dx * b.v + a.v * b.dx, a.dy * b.v + a.v * b.dy),
+        F2::Div => {
+            let q = a.v / b.v;
+            Dual::new(q, (a.dx - q * b.dx) / b.v, (a.dy - q * b.dy) / b.v)
+        }
+        F2::Pow => {
+            let r = a.v.powf(b.v);
+            // d(a^b) = b a^(b-1) da + a^b ln(a) db, each term only where its derivative is
+            // non-zero (so a negative base with a constant exponent has no ln).
+            let k1 = b.v * a.v.powf(b.v - 1.0);
+            let k2 = r * a.v.ln();
+            Dual::new(
+                r,
+                scale(a.dx, k1) + scale(b.dx, k2),
+                scale(a.dy, k1) + scale(b.dy, k2),
+            )
+        }
+        F2::Min => {
+            if a.v <= b.v || b.v.is_nan() {
+                Dual::new(a.v.min(b.v), a.dx, a.dy)
+            } else {
+                b
+            }
+        }
+        F2::Max => {
+            if a.v >= b.v || b.v.is_nan() {
+                Dual::new(a.v.max(b.v), a.dx, a.dy)
+            } else {
+                b
+            }
+        }
+        F2::Atan2 => {
+            let r2 = a.v * a.v + b.v * b.v;
+            Dual::new(
+                a.v.atan2(b.v),
+                (b.v * a.dx - a.v * b.dx) / r2,
+                (b.v * a.dy - a.v * b.dy) / r2,
+            )
+        }
+        F2::Hypot => {
+            let h = a.v.hypot(b.v);
+            Dual::new(
+                h,
+                scale(a.dx, a.v / h) + scale(b.dx, b.v / h),
+                scale(a.dy, a.v / h) + scale(b.dy, b.v / h),
+            )
+        }
+    }
+}
