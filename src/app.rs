@@ -71,6 +71,19 @@ pub fn run_sandbox(args: &SandboxArgs) -> AppExit {
             });
         }
     });
+    // The scenario menu names what opened: a shipped scenario, or the notebook's (which is the
+    // opening scene) when nothing else was asked for.
+    let opened = match &args.scenario {
+        Some(name) => (!std::path::Path::new(name).exists()
+            && crate::scenario::builtin().iter().any(|b| b.name == name))
+        .then(|| name.clone()),
+        None if args.surface.is_none() && args.starts.is_none() => Some("notebook".to_string()),
+        None => None,
+    };
+    app.insert_resource(crate::ui::ScenarioUi {
+        current: opened,
+        ..default()
+    });
     if let Some(path) = &args.screenshot {
         // Deterministic: one simulation frame per rendered frame, whatever the renderer's speed.
         let hz = app.world().resource::<SimSettings>().speed;

@@ -713,3 +713,218 @@ fn lab_commands_refuse_bad_input_with_one_line() {
         assert!(err.contains(needle), "{args:?}: {err} lacks {needle}");
     }
 }
+
+#[test]
+fn formulas_work_in_every_command() {
+    let f = "formula:a*sin(x)*cos(y) + 0.1*(x^2 + y^2)";
+    let o = run(&[
+        "trace",
+        "--surface",
+        f,
+        "--surface-param",
+        "a=2",
+        "--method",
+        "adam",
+        "--steps",
+        "20",
+        "--domain",
+        "-4,4,-4,4",
+        "--start",
+        "1,1",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o).lines().count(), 22);
+    // The same formula with a = 2 written in: the same trace.
+    let o2 = run(&[
+        "trace",
+        "--surface",
+        "formula:2*sin(x)*cos(y) + 0.1*(x^2 + y^2)",
+        "--method",
+        "adam",
+        "--steps",
+        "20",
+        "--domain",
+        "-4,4,-4,4",
+        "--start",
+        "1,1",
+    ]);
+    assert_eq!(stdout(&o), stdout(&o2));
+    let o = run(&[
+        "race",
+        "--surface",
+        f,
+        "--methods",
+        "sgd,adam",
+        "--starts",
+        "40",
+        "--steps",
+        "100",
+        "--format",
+        "csv",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o).lines().count(), 3);
+    let o = run(&[
+        "basins",
+        "--surface",
+        f,
+        "--method",
+        "adam",
+        "--set",
+        "lr=0.1",
+        "--resolution",
+        "24",
+        "--steps",
+        "300",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(doc["global_fraction"].as_f64().unwrap() > 0.0);
+    assert_eq!(doc["surface"], f);
+    let o = run(&[
+        "sweep",
+        "--surface",
+        f,
+        "--method",
+        "sgd",
+        "--points",
+        "3",
+        "--starts",
+        "20",
+        "--steps",
+        "50",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for (args, want) in [
+        (
+            vec!["trace", "--surface", "formula:sin(x", "--method", "sgd"],
+            "column 6: missing ')'",
+        ),
+        (
+            vec![
+                "trace",
+                "--surface",
+                "formula:x*y",
+                "--surface-param",
+                "a=1",
+                "--method",
+                "sgd",
+            ],
+            "has no parameters",
+        ),
+        (
+            vec![
+                "trace",
+                "--surface",
+                "formula:a*x",
+                "--surface-param",
+                "a",
+                "--method",
+                "sgd",
+            ],
+            "NAME=VALUE",
+        ),
+        (
+            vec!["race", "--surface", "formula:", "--starts", "3"],
+            "empty",
+        ),
+    ] {
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let e = stderr(&o);
+        assert!(e.contains(want) && e.lines().count() == 1, "{args:?}: {e}");
+    }
+}
+
+#[test]
+fn lab_commands_take_a_scenario() {
+    // egg-crate: Random(k: 20), 500 steps, seed 7, four methods with their own lr.
+    let o = run(&["race", "--scenario", "egg-crate", "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(doc["starts"], 20);
+    assert_eq!(doc["steps"], 500);
+    assert_eq!(doc["seed"], 7);
+    let methods: Vec<&str> = doc["methods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["method"].as_str().unwrap())
+        .collect();
+    assert_eq!(methods, ["sgd", "heavy-ball", "adam", "langevin"]);
+    // Options override the scenario.
+    let o = run(&[
+        "race",
+        "--scenario",
+        "egg-crate",
+        "--starts",
+        "5",
+        "--methods",
+        "adam",
+        "--steps",
+        "10",
+        "--format",
+        "json",
+    ]);
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        (doc["starts"].as_u64(), doc["steps"].as_u64()),
+        (Some(5), Some(10))
+    );
+    // A file on disk; basins and sweep take its first method.
+    let dir = std::env::temp_dir().join(format!("optiscape-scn-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("mine.ron");
+    std::fs::write(
+        &file,
+        "(version: 1, surface: (name: \"bowl\"), methods: [(id: \"heavy-ball\", params: {\"lr\": 0.02})], steps: 400)",
+    )
+    .unwrap();
+    let o = run(&[
+        "basins",
+        "--scenario",
+        file.to_str().unwrap(),
+        "--resolution",
+        "16",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(doc["method"], "heavy-ball");
+    assert_eq!(doc["steps"], 400);
+    assert_eq!(doc["global_fraction"], 1.0);
+    let o = run(&[
+        "sweep",
+        "--scenario",
+        file.to_str().unwrap(),
+        "--points",
+        "2",
+        "--starts",
+        "10",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Bad files: file, line, column and what was expected; exit 2.
+    std::fs::write(
+        &file,
+        "(version: 1,\n surface: (name: \"bowl\"),\n methods: [(id: \"sgd\", speed: 3)])",
+    )
+    .unwrap();
+    let o = run(&["race", "--scenario", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(e.contains("mine.ron:3:") && e.contains("`speed`"), "{e}");
+    let o = run(&["race", "--scenario", "nonexistent-thing"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no shipped scenario"));
+    let o = run(&["race"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--surface"), "{}", stderr(&o));
+    // The sandbox refuses a bad scenario before opening a window.
+    let o = run(&["--scenario", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("mine.ron:3:"));
+    let o = run(&["--surface", "formula:(x", "--screenshot", "x.png"]);
+    assert_eq!(o.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
+}

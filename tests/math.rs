@@ -1000,3 +1000,511 @@ mod lab {
         assert_eq!(ends[0].status, RunStatus::Diverged);
     }
 }
+
+// ---------------------------------------------------------------- typed formulas
+
+mod formulas {
+    use super::close;
+    use glam::DVec2;
+    use optiscape::lab::{RunState, RunStatus, trace};
+    use optiscape::landscape::{Domain, Formula, Surface};
+    use optiscape::optim::{Optimizer, Rng};
+    use proptest::prelude::*;
+
+    fn formula(src: &str) -> Surface {
+        Surface::formula(src, None).unwrap_or_else(|e| panic!("{src}: {e}"))
+    }
+
+    #[test]
+    fn gradients_match_central_differences_for_every_function() {
+        let cases = [
+            "x^2 + 3*x*y - y^3",
+            "sin(x)*cos(2*y) + tan(0.3*x)",
+            "asin(0.4*x) + acos(0.3*y) + atan(x*y)",
+            "sinh(0.5*x) + cosh(0.5*y) + tanh(x - y)",
+            "exp(-(x^2 + y^2)) + log(2 + x^2) + ln(3 + y^2)",
+            "log2(5 + x) + log10(5 + y) + sqrt(4 + x^2*y^2) + cbrt(x + 9)",
+            "abs(x - 0.25) + sign(y) * y",
+            "pow(2 + x^2, 1.5) + (3 + y^2)^(0.5*x)",
+            "2^x + x^-2 + 1/(4 + y^2) - x/(2 + cos(y))",
+            "min(x^2, y^2 + 1) + max(x*y, 0.5*x) + min(x, y, 0.1)",
+            "atan2(y, x + 5) + hypot(x, y + 3)",
+            "-x^2 + e^x - pi*tau*y",
+        ];
+        let mut rng = Rng::new(7);
+        for src in cases {
+            let s = formula(src);
+            for _ in 0..300 {
+                let p = DVec2::new(-2.0 + 4.0 * rng.uniform(), -2.0 + 4.0 * rng.uniform());
+                // Kinks of abs/sign/min/max: central differences are meaningless there.
+                if (p.x - 0.25).abs() < 1e-3 || p.y.abs() < 1e-3 || (p.x - p.y).abs() < 1e-3 {
+                    continue;
+                }
+                let (h, g) = s.height_and_gradient(p);
+                assert!(h.is_finite(), "{src} at {p}");
+                let e = 1e-6;
+                let fd = DVec2::new(
+                    (s.height(p + DVec2::X * e) - s.height(p - DVec2::X * e)) / (2.0 * e),
+                    (s.height(p + DVec2::Y * e) - s.height(p - DVec2::Y * e)) / (2.0 * e),
+                );
+                let branch = |a: f64, b: f64| (a - b).abs() < 1e-4;
+                // min/max switch branches across ties: skip points right at a tie.
+                if src.starts_with("min")
+                    && (branch(p.x * p.x, p.y * p.y + 1.0)
+                        || branch(p.x * p.y, 0.5 * p.x)
+                        || branch(p.x, p.y)
+                        || branch(p.y, 0.1)
+                        || branch(p.x, 0.1))
+                {
+                    continue;
+                }
+                assert!(
+                    close(g.x, fd.x, 1e-5) && close(g.y, fd.y, 1e-5),
+                    "{src} at {p}: exact {g} vs differences {fd}"
+                );
+                assert_eq!(h, s.height(p), "value pass and dual pass agree");
+            }
+        }
+    }
+
+    /// The built-ins typed out as formulas.
+    const TYPED: &[(&str, &str)] = &[
+        (
+            "rastrigin",
+            "20 + x^2 - 10*cos(2*pi*x) + y^2 - 10*cos(2*pi*y)",
+        ),
+        ("himmelblau", "(x^2 + y - 11)^2 + (x + y^2 - 7)^2"),
+        ("rosenbrock", "(1 - x)^2 + 100*(y - x^2)^2"),
+        (
+            "ackley",
+            "-20*exp(-0.2*sqrt(0.5*(x^2 + y^2))) - exp(0.5*(cos(2*pi*x) + cos(2*pi*y))) + e + 20",
+        ),
+        ("bowl", "(x^2 + 4*y^2)/2"),
+        (
+            "six-hump-camel",
+            "(4 - 2.1*x^2 + x^4/3)*x^2 + x*y + (-4 + 4*y^2)*y^2",
+        ),
+        ("saddle", "x^2 - y^2"),
+    ];
+
+    #[test]
+    fn typed_built_ins_give_the_built_in_heights_gradients_and_trajectories() {
+        let mut rng = Rng::new(11);
+        for (id, src) in TYPED {
+            let built_in = Surface::by_id(id).unwrap();
+            let mut typed = formula(src);
+            typed.domain = built_in.domain;
+            for _ in 0..500 {
+                let p = built_in.domain.lerp(rng.uniform(), rng.uniform());
+                if *id == "ackley" && p.length() < 1e-3 {
+                    continue;
+                }
+                let (h0, g0) = built_in.height_and_gradient(p);
+                let (h1, g1) = typed.height_and_gradient(p);
+                assert!(close(h0, h1, 1e-12), "{id} height at {p}: {h0} vs {h1}");
+                assert!(
+                    (g0 - g1).length() <= 1e-10 * g0.length().max(1.0),
+                    "{id} gradient at {p}: {g0} vs {g1}"
+                );
+            }
+            for method in ["sgd", "heavy-ball", "adam"] {
+                let mut opt = Optimizer::by_id(method).unwrap();
+                opt.set("lr", "0.001").unwrap();
+                let start = built_in.default_start();
+                let a = trace(&built_in, &opt, start, 300);
+                let b = trace(&typed, &opt, start, 300);
+                assert_eq!(a.status, b.status, "{id} {method}");
+                assert_eq!(a.points.len(), b.points.len());
+                for (pa, pb) in a.points.iter().zip(&b.points) {
+                    let d = DVec2::new(pa.x - pb.x, pa.y - pb.y).length();
+                    assert!(
+                        d <= 1e-9 * built_in.domain.extent(),
+                        "{id} {method} step {}: trajectories apart by {d}",
+                        pa.step
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn parse_errors_name_the_column() {
+        let cases: &[(&str, usize, &str)] = &[
+            ("sin(x", 6, "missing ')'"),
+            ("x +", 4, "ends where a value"),
+            ("2x", 2, "write multiplication as '*'"),
+            ("x $ y", 3, "unexpected character '$'"),
+            ("foo(x)", 1, "unknown function 'foo'"),
+            ("sin x", 1, "'sin' is a function"),
+            ("pow(x)", 1, "pow() takes 2 arguments"),
+            ("(x))", 4, "unmatched ')'"),
+            ("x * * y", 5, "expected a value"),
+            ("", 1, "empty"),
+            ("1e999", 1, "too large"),
+        ];
+        for (src, col, text) in cases {
+            let e = Formula::parse(src).expect_err(src);
+            assert_eq!(e.column, *col, "{src}: {e}");
+            assert!(e.message.contains(text), "{src}: {e}");
+        }
+    }
+
+    #[test]
+    fn absurd_input_is_refused_with_a_message() {
+        let long = "x+".repeat(1500) + "x";
+        assert!(
+            Formula::parse(&long)
+                .unwrap_err()
+                .message
+                .contains("too long")
+        );
+        let deep = "(".repeat(200) + "x" + &")".repeat(200);
+        assert!(
+            Formula::parse(&deep)
+                .unwrap_err()
+                .message
+                .contains("nested too deeply")
+        );
+        let many = (0..12)
+            .map(|i| format!("p{i}"))
+            .collect::<Vec<_>>()
+            .join("+");
+        assert!(
+            Formula::parse(&many)
+                .unwrap_err()
+                .message
+                .contains("too many parameters")
+        );
+        let name = "a".repeat(40);
+        assert!(Formula::parse(&name).is_err());
+        // Deep but legal: 30 nested calls.
+        let ok = "sin(".repeat(15) + "x" + &")".repeat(15);
+        assert!(Formula::parse(&ok).is_ok());
+    }
+
+    #[test]
+    fn parameters_have_values_ranges_and_clear_errors() {
+        let mut s = formula("a*x^2 + b*y^2");
+        let names: Vec<String> = s.params().iter().map(|(p, _)| p.name.to_string()).collect();
+        assert_eq!(names, ["a", "b"]);
+        assert_eq!(
+            s.height(DVec2::new(1.0, 2.0)),
+            5.0,
+            "parameters default to 1"
+        );
+        s.set_param("a", 3.0).unwrap();
+        assert_eq!(s.height(DVec2::new(1.0, 2.0)), 7.0);
+        assert_eq!(s.gradient(DVec2::new(1.0, 2.0)), DVec2::new(6.0, 4.0));
+        assert!(
+            s.set_param("c", 1.0)
+                .unwrap_err()
+                .contains("(it has: a, b)")
+        );
+        assert!(s.set_param("a", f64::NAN).is_err());
+        assert!(s.set_param("a", 1e300).is_err());
+        let m = s.global_minimum();
+        assert!(m.estimated, "a formula's minimum is always an estimate");
+        assert!(m.value.abs() < 1e-9 && m.points[0].length() < 1e-4, "{m:?}");
+        assert_eq!(s.spec(), "formula:a*x^2 + b*y^2");
+        assert_eq!(
+            Surface::parse(&s.spec())
+                .unwrap()
+                .as_formula()
+                .unwrap()
+                .source(),
+            "a*x^2 + b*y^2"
+        );
+    }
+
+    #[test]
+    fn where_a_formula_is_not_finite_runs_diverge_and_the_mesh_marks_it() {
+        let mut s = formula("log(x) + y^2");
+        s.domain = Domain::new(-1.0, 1.0, -1.0, 1.0);
+        let start = RunState::start(&s, DVec2::new(-0.5, 0.2));
+        assert_eq!(start.status, RunStatus::Diverged);
+        let ok = RunState::start(&s, DVec2::new(0.5, 0.2));
+        assert_eq!(ok.status, RunStatus::Running);
+        // A run that walks into the undefined half stops as diverged, without panicking.
+        let mut sgd = Optimizer::by_id("sgd").unwrap();
+        sgd.set("lr", "0.5").unwrap();
+        let t = trace(&s, &sgd, DVec2::new(0.9, 0.0), 50);
+        assert!(t.status == RunStatus::Diverged || t.points.iter().all(|p| p.x > 0.0));
+        use optiscape::view::surface_mesh::{HeightGrid, world_map};
+        let grid = HeightGrid::sample(&s, 101);
+        let map = world_map(&grid, 1.0);
+        assert!(
+            (0.45..=0.55).contains(&map.nonfinite),
+            "about half the grid is x <= 0: {}",
+            map.nonfinite
+        );
+        assert!(map.lo.is_finite() && map.hi.is_finite());
+    }
+
+    #[test]
+    fn a_formula_compiles_once_and_folds_constants() {
+        let f = Formula::parse("2*pi*3 + x").unwrap();
+        assert_eq!(f.len(), 3, "constant part folded to one instruction");
+        assert_eq!(
+            f.value(DVec2::new(1.0, 0.0), &[]),
+            6.0 * std::f64::consts::PI + 1.0
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Any text: an error or a formula, never a panic; a formula evaluates anywhere.
+        #[test]
+        fn any_text_parses_or_fails_cleanly(src in ".{0,80}") {
+            if let Ok(f) = Formula::parse(&src) {
+                let _ = f.value_and_gradient(DVec2::new(0.3, -1.7), &[2.0; 8]);
+            }
+        }
+
+        /// Text made of the formula alphabet, so that many inputs get deep into the parser.
+        #[test]
+        fn formula_like_text_never_panics(
+            src in proptest::collection::vec(
+                prop_oneof![
+                    Just("x"), Just("y"), Just("a"), Just("1.5"), Just("2"), Just("e"),
+                    Just("pi"), Just("+"), Just("-"), Just("*"), Just("/"), Just("^"),
+                    Just("**"), Just("("), Just(")"), Just(","), Just("sin("), Just("min("),
+                    Just("pow("), Just("log("), Just("abs("), Just("sqrt("), Just(" "),
+                ],
+                0..60,
+            ).prop_map(|v| v.concat()),
+            x in -1e3f64..1e3,
+            y in -1e3f64..1e3,
+        ) {
+            if let Ok(f) = Formula::parse(&src) {
+                let (v, g) = f.value_and_gradient(DVec2::new(x, y), &[0.5]);
+                let w = f.value(DVec2::new(x, y), &[0.5]);
+                prop_assert!(v.to_bits() == w.to_bits() || (v.is_nan() && w.is_nan()));
+                let _ = g;
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------- scenario files
+
+mod scenarios {
+    use optiscape::scenario::{
+        CameraSpec, MethodSpec, ParamValue, Scenario, StartSpec, SurfaceSpec, builtin,
+    };
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn every_shipped_scenario_loads_and_matches_its_file() {
+        let names: Vec<&str> = builtin().iter().map(|b| b.name).collect();
+        assert_eq!(
+            names,
+            [
+                "notebook",
+                "saddle",
+                "long-valley",
+                "egg-crate",
+                "four-minima",
+                "narrow-well",
+                "formula-ripples"
+            ]
+        );
+        for b in builtin() {
+            let sc = Scenario::parse(b.text, b.name).unwrap_or_else(|e| panic!("{e}"));
+            assert!(!sc.description.is_empty(), "{}", b.name);
+            assert!(sc.methods().unwrap().iter().any(|m| m.enabled));
+            let path = format!(
+                "{}/assets/scenarios/{}.ron",
+                env!("CARGO_MANIFEST_DIR"),
+                b.name
+            );
+            assert_eq!(Scenario::load(std::path::Path::new(&path)).unwrap(), sc);
+            assert_eq!(Scenario::load_or_builtin(b.name).unwrap(), sc);
+        }
+        let formula = Scenario::load_or_builtin("formula-ripples").unwrap();
+        assert!(formula.surface().unwrap().as_formula().is_some());
+    }
+
+    fn rich() -> Scenario {
+        let mut params = BTreeMap::new();
+        params.insert("lr".to_string(), ParamValue::Num(0.0123));
+        params.insert("betas".to_string(), ParamValue::Pair(0.8, 0.95));
+        params.insert("steps_per_frame".to_string(), ParamValue::Num(3.0));
+        let mut sp = BTreeMap::new();
+        sp.insert("a".to_string(), 2.5);
+        Scenario {
+            version: 1,
+            description: "everything at once".into(),
+            surface: SurfaceSpec {
+                name: None,
+                formula: Some("a*sin(x) + 0.1*(x^2 + y^2)".into()),
+                params: sp,
+                domain: Some(optiscape::landscape::Domain::new(-4.0, 4.0, -3.0, 5.0)),
+            },
+            display: Default::default(),
+            methods: vec![
+                MethodSpec {
+                    id: "adam".into(),
+                    enabled: true,
+                    color: Some("#ff8000".into()),
+                    params,
+                },
+                MethodSpec {
+                    id: "sgd".into(),
+                    enabled: false,
+                    color: None,
+                    params: BTreeMap::new(),
+                },
+            ],
+            starts: StartSpec::Points(vec![(0.1, 0.2), (-1.0 / 3.0, 4.9)]),
+            steps: 1234,
+            speed: 77.5,
+            seed: 99,
+            camera: Some(CameraSpec {
+                yaw: 0.1,
+                pitch: 0.7,
+                radius: 12.5,
+                focus: (0.0, 1.0, -0.5),
+            }),
+        }
+    }
+
+    #[test]
+    fn written_and_read_back_is_identical() {
+        let sc = rich();
+        sc.validate().unwrap();
+        let text = sc.to_ron().unwrap();
+        assert_eq!(Scenario::parse(&text, "rich").unwrap(), sc, "{text}");
+        let dir = std::env::temp_dir().join(format!("optiscape-sc-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("rich.ron");
+        sc.save(&path).unwrap();
+        assert_eq!(Scenario::load(&path).unwrap(), sc);
+        let _ = std::fs::remove_dir_all(&dir);
+        for b in builtin() {
+            let sc = Scenario::parse(b.text, b.name).unwrap();
+            assert_eq!(Scenario::parse(&sc.to_ron().unwrap(), "again").unwrap(), sc);
+        }
+        let built = sc.methods().unwrap();
+        let mut adam = built[0].optimizer.clone();
+        assert_eq!(adam.get("betas").unwrap(), "0.8,0.95");
+        assert_eq!(adam.get("steps_per_frame").unwrap(), "3");
+        assert_eq!(built[0].color, Some([1.0, 128.0 / 255.0, 0.0]));
+    }
+
+    #[test]
+    fn bad_files_say_where_and_what() {
+        let cases: &[(&str, &str)] = &[
+            (
+                "(version: 1, surface: (name: \"seed\"), methods: [], colour: 1)",
+                "f.ron:1:",
+            ),
+            (
+                "(version: 1,\n surface: (name: \"seed\"),\n methods: [(id: \"adam\", lrr: 1)])",
+                "f.ron:3:",
+            ),
+            (
+                "(version: 1, surface: (name: \"seed\"), methods: [(id: \"adam\", params: {\"lr\": \"x\"})])",
+                "a number, true or false",
+            ),
+            (
+                "(version: 2, surface: (name: \"seed\"), methods: [])",
+                "version 2 is not supported",
+            ),
+            (
+                "(version: 1, surface: (name: \"moon\"), methods: [])",
+                "surface.name: unknown surface 'moon'",
+            ),
+            (
+                "(version: 1, surface: (formula: \"sin(x\"), methods: [])",
+                "surface.formula: column 6",
+            ),
+            (
+                "(version: 1, surface: (name: \"seed\", formula: \"x\"), methods: [])",
+                "exactly one of name or formula",
+            ),
+            (
+                "(version: 1, surface: (name: \"seed\"), methods: [(id: \"adamx\")])",
+                "methods[0] (adamx): unknown method",
+            ),
+            (
+                "(version: 1, surface: (name: \"seed\"), methods: [(id: \"adam\", params: {\"lr\": -1})])",
+                "methods[0] (adam)",
+            ),
+            (
+                "(version: 1, surface: (name: \"seed\"), methods: [(id: \"adam\", color: \"red\")])",
+                "expected #rrggbb",
+            ),
+            (
+                "(version: 1, surface: (name: \"seed\"), methods: [(id: \"adam\"), (id: \"adam\")])",
+                "listed twice",
+            ),
+            (
+                "(version: 1, surface: (name: \"bowl\"), methods: [], starts: Points([(9.0, 0.0)]))",
+                "outside the domain",
+            ),
+            (
+                "(version: 1, surface: (name: \"seed\"), methods: [], speed: 0)",
+                "speed must be",
+            ),
+            (
+                "(version: 1, surface: (name: \"seed\"), methods: [], display: (colormap: \"jet\"))",
+                "unknown colormap 'jet'",
+            ),
+            (
+                "(version: 1, surface: (name: \"seed\"), methods: [], display: (resolution: 5000))",
+                "display.resolution",
+            ),
+            (
+                "(version: 1, surface: (name: \"seed\", domain: (x0: 1, x1: 0, y0: 0, y1: 1)), methods: [])",
+                "surface.domain",
+            ),
+            (
+                "(version: 1, surface: (name: \"seed\"), methods: [], camera: (yaw: 0, pitch: 0, radius: -1, focus: (0, 0, 0)))",
+                "camera",
+            ),
+            (
+                "(version: 1, surface: (name: \"seed\"), methods: [(id: \"adam\"",
+                "f.ron:1:",
+            ),
+            ("", "f.ron:"),
+        ];
+        for (text, want) in cases {
+            let e = Scenario::parse(text, "f.ron").expect_err(text);
+            assert!(e.starts_with("f.ron"), "{e}");
+            assert!(e.contains(want), "{text}\n  gave: {e}\n  want: {want}");
+        }
+        let missing = Scenario::load_or_builtin("no-such-scenario").unwrap_err();
+        assert!(missing.contains("shipped: notebook"), "{missing}");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1500))]
+
+        #[test]
+        fn any_text_loads_or_fails_cleanly(text in ".{0,200}") {
+            let _ = Scenario::parse(&text, "p.ron");
+        }
+
+        /// Shipped files with bytes cut out or replaced: a message, never a panic.
+        #[test]
+        fn damaged_scenarios_fail_cleanly(
+            which in 0usize..7,
+            cut in 0usize..2000,
+            len in 0usize..40,
+            junk in "[(){}\\[\\],:\"a-z0-9.# -]{0,12}",
+        ) {
+            let text = builtin()[which].text;
+            let mut bytes: Vec<char> = text.chars().collect();
+            let at = cut % (bytes.len() + 1);
+            let end = (at + len).min(bytes.len());
+            bytes.splice(at..end, junk.chars());
+            let damaged: String = bytes.into_iter().collect();
+            match Scenario::parse(&damaged, "d.ron") {
+                Ok(sc) => prop_assert!(sc.validate().is_ok()),
+                Err(e) => prop_assert!(e.starts_with("d.ron")),
+            }
+        }
+    }
+}

@@ -96,7 +96,7 @@ fn opens_with_the_notebooks_five_runs_at_the_notebook_start() {
 fn ecs_trajectories_equal_trace_bit_for_bit_and_stop_at_n_frames() {
     let mut app = app();
     run_until_settled(&mut app, 400);
-    let surface = app.world().resource::<SimSurface>().0;
+    let surface = app.world().resource::<SimSurface>().0.clone();
     for b in balls(&mut app) {
         assert_ne!(b.status, RunStatus::Running, "{}", b.method);
         let opt = Optimizer::by_id(&b.method).unwrap();
@@ -178,7 +178,7 @@ fn reset_returns_every_ball_to_its_start_with_fresh_state() {
     // After a reset the trajectory is the same again.
     send(&mut app, SimCommand::Play);
     run_until_settled(&mut app, 400);
-    let surface = app.world().resource::<SimSurface>().0;
+    let surface = app.world().resource::<SimSurface>().0.clone();
     for b in balls(&mut app) {
         let t = trace(
             &surface,
@@ -416,4 +416,170 @@ fn several_commands_in_one_frame_apply_in_order() {
     app.world_mut().write_message(SimCommand::Clear);
     app.update();
     assert!(balls(&mut app).is_empty());
+}
+
+// ---------------------------------------------------------------- scenarios
+
+fn current_scenario(app: &mut App) -> optiscape::scenario::Scenario {
+    let w = app.world();
+    optiscape::sim::scenario_of(
+        w.resource::<SimSurface>(),
+        w.resource::<SimSettings>(),
+        w.resource::<optiscape::sim::SimRng>(),
+        w.resource::<StartPoints>(),
+        w.resource::<Roster>(),
+    )
+}
+
+fn load(app: &mut App, name: &str) -> optiscape::scenario::Scenario {
+    let sc = optiscape::scenario::Scenario::load_or_builtin(name).unwrap();
+    send(app, SimCommand::LoadScenario(Box::new(sc.clone())));
+    sc
+}
+
+#[test]
+fn the_notebook_scenario_is_the_opening_scene() {
+    let mut opening = app();
+    let before: Vec<(String, DVec2)> = balls(&mut opening)
+        .into_iter()
+        .map(|b| (b.method, b.start))
+        .collect();
+    let mut loaded = app();
+    load(&mut loaded, "notebook");
+    let after: Vec<(String, DVec2)> = balls(&mut loaded)
+        .into_iter()
+        .map(|b| (b.method, b.start))
+        .collect();
+    assert_eq!(before, after);
+    assert_eq!(
+        current_scenario(&mut opening),
+        current_scenario(&mut loaded)
+    );
+    assert_eq!(
+        current_scenario(&mut opening).starts,
+        optiscape::scenario::StartSpec::Default
+    );
+}
+
+#[test]
+fn a_scenario_sets_surface_methods_starts_and_settings() {
+    let mut app = app();
+    let sc = load(&mut app, "egg-crate");
+    let w = app.world();
+    assert_eq!(w.resource::<SimSurface>().0.id(), "rastrigin");
+    assert_eq!(w.resource::<SimSettings>().frames, 500);
+    assert_eq!(w.resource::<SimSettings>().speed, 60.0);
+    assert_eq!(w.resource::<optiscape::sim::SimRng>().seed, 7);
+    let enabled: Vec<&str> = w.resource::<Roster>().enabled().map(|m| m.id).collect();
+    assert_eq!(enabled, ["sgd", "heavy-ball", "adam", "langevin"]);
+    let mut lr = w.resource::<Roster>().get("sgd").unwrap().template.clone();
+    assert_eq!(lr.get("lr").unwrap(), "0.01");
+    let b = balls(&mut app);
+    assert_eq!(b.len(), 80, "20 random starts x 4 methods");
+    let starts = |m: &str| -> Vec<DVec2> {
+        let mut v: Vec<DVec2> = b
+            .iter()
+            .filter(|x| x.method == m)
+            .map(|x| x.start)
+            .collect();
+        v.sort_by(|a, b| a.x.total_cmp(&b.x));
+        v
+    };
+    assert_eq!(
+        starts("sgd"),
+        starts("adam"),
+        "the same points for every method"
+    );
+    // Loading again gives the same points (the seed is the scenario's).
+    send(&mut app, SimCommand::LoadScenario(Box::new(sc)));
+    let again = balls(&mut app);
+    let s2: Vec<DVec2> = again.iter().map(|x| x.start).collect();
+    let s1: Vec<DVec2> = b.iter().map(|x| x.start).collect();
+    assert_eq!(s1, s2);
+}
+
+#[test]
+fn saved_and_loaded_gives_the_identical_setup() {
+    let mut app = app();
+    load(&mut app, "formula-ripples");
+    // Change things the way the panels do: a hyperparameter, a color, a method, a drop.
+    {
+        let mut roster = app.world_mut().resource_mut::<Roster>();
+        let adam = roster.get_mut("adam").unwrap();
+        adam.template.set("betas", "0.85,0.995").unwrap();
+        adam.color = Color::srgb(1.0, 0.0, 0.0);
+        roster
+            .get_mut("rmsprop")
+            .unwrap()
+            .template
+            .set("lr", "0.003")
+            .unwrap();
+    }
+    send(
+        &mut app,
+        SimCommand::SetMethodEnabled {
+            method: "nesterov".into(),
+            enabled: true,
+        },
+    );
+    send(
+        &mut app,
+        SimCommand::Drop {
+            at: DVec2::new(1.25, -2.5),
+        },
+    );
+    send(&mut app, SimCommand::SetFrames(777));
+    let saved = current_scenario(&mut app);
+    let text = saved.to_ron().unwrap();
+    let parsed = optiscape::scenario::Scenario::parse(&text, "saved.ron").unwrap();
+    assert_eq!(parsed, saved);
+    assert!(text.contains("formula"), "{text}");
+
+    let mut other = app_with_defaults();
+    send(&mut other, SimCommand::LoadScenario(Box::new(parsed)));
+    assert_eq!(current_scenario(&mut other), saved);
+    let key = |v: Vec<View>| -> Vec<(String, DVec2)> {
+        v.into_iter().map(|b| (b.method, b.start)).collect()
+    };
+    let mut a = key(balls(&mut app));
+    let mut b = key(balls(&mut other));
+    a.sort_by(|x, y| {
+        x.0.cmp(&y.0)
+            .then(x.1.x.total_cmp(&y.1.x))
+            .then(x.1.y.total_cmp(&y.1.y))
+    });
+    b.sort_by(|x, y| {
+        x.0.cmp(&y.0)
+            .then(x.1.x.total_cmp(&y.1.x))
+            .then(x.1.y.total_cmp(&y.1.y))
+    });
+    assert_eq!(a, b, "the same balls at the same starts");
+    let w = other.world();
+    assert_eq!(
+        w.resource::<SimSurface>().0,
+        app.world().resource::<SimSurface>().0
+    );
+    let roster = w.resource::<Roster>();
+    assert_eq!(
+        roster.get("adam").unwrap().color,
+        Color::srgb(1.0, 0.0, 0.0)
+    );
+    let mut rms = roster.get("rmsprop").unwrap().template.clone();
+    assert_eq!(rms.get("lr").unwrap(), "0.003");
+    assert!(!roster.get("rmsprop").unwrap().enabled);
+}
+
+fn app_with_defaults() -> App {
+    app()
+}
+
+#[test]
+fn an_invalid_scenario_changes_nothing() {
+    let mut app = app();
+    let before = current_scenario(&mut app);
+    let mut bad = optiscape::scenario::Scenario::load_or_builtin("saddle").unwrap();
+    bad.methods[0].id = "no-such-method".into();
+    send(&mut app, SimCommand::LoadScenario(Box::new(bad)));
+    assert_eq!(current_scenario(&mut app), before);
+    assert_eq!(balls(&mut app).len(), 5);
 }

@@ -28,8 +28,9 @@ pub const MAX_DEPTH: usize = 40;
 pub const MAX_PARAMS: usize = 8;
 /// Longest parameter name.
 pub const MAX_NAME: usize = 16;
-/// Evaluation stack size: nesting is bounded by `MAX_DEPTH`, so the stack is too.
-const STACK: usize = 64;
+/// Evaluation stack size: nesting is bounded by `MAX_DEPTH`, so the stack is too (a formula
+/// that would need more is refused).
+const STACK: usize = 96;
 
 /// A parse error, with the 1-based column (in characters) where it was found.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -280,6 +281,7 @@ impl Parser {
         t
     }
 
+    /// Every recursion of the parser passes through `unary`, which counts the nesting here.
     fn enter(&mut self) -> Result<(), FormulaError> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
@@ -292,7 +294,6 @@ impl Parser {
     }
 
     fn expr(&mut self) -> Result<Node, FormulaError> {
-        self.enter()?;
         let mut a = self.term()?;
         loop {
             let f = match self.peek() {
@@ -304,7 +305,6 @@ impl Parser {
             let b = self.term()?;
             a = bin(f, a, b);
         }
-        self.depth -= 1;
         Ok(a)
     }
 
@@ -394,7 +394,6 @@ impl Parser {
             if !call {
                 return err(col, format!("'{name}' is a function: write {name}(...)"));
             }
-            self.enter()?;
             let (_, open) = self.bump();
             let mut args = vec![self.expr()?];
             while self.peek() == &Tok::Sym(',') {
@@ -402,7 +401,6 @@ impl Parser {
                 args.push(self.expr()?);
             }
             self.expect(')', open)?;
-            self.depth -= 1;
             let n = args.len();
             return match arity {
                 Some(k) if k != n => err(

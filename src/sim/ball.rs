@@ -108,7 +108,7 @@ pub(super) fn step_balls(
         .for_each(|(mut ball, mut run, mut opt, mut trail)| {
             if run.0.status == RunStatus::Running {
                 advance_ball(
-                    &s, goal, &mut ball, &mut run, &mut opt, &mut trail, trail_len,
+                    s, goal, &mut ball, &mut run, &mut opt, &mut trail, trail_len,
                 );
             }
         });

@@ -123,6 +123,7 @@ impl Plugin for UiPlugin {
                 Update,
                 (
                     lab_panel::poll_jobs.after(crate::sim::SimSystems::Commands),
+                    panels::follow_sim_settings.after(crate::sim::SimSystems::Commands),
                     screenshot::take_screenshots,
                 ),
             );

@@ -20,23 +20,43 @@ use egui_plot::{Legend, Line, Plot, PlotPoints};
 
 const SPEED_RANGE: std::ops::RangeInclusive<f64> = 1.0..=1000.0;
 
-pub(super) fn init_ui_state(
-    mut ui: ResMut<UiState>,
-    surface: Res<SimSurface>,
-    settings: Res<SimSettings>,
-    rng: Res<SimRng>,
-) {
+pub(super) fn init_ui_state(mut ui: ResMut<UiState>, surface: Res<SimSurface>) {
     let d = surface.0.domain;
     ui.domain = [d.x0, d.x1, d.y0, d.y1];
     ui.region = ui.domain;
-    ui.frames = settings.frames;
-    ui.speed = settings.speed;
-    ui.seed = rng.seed;
+}
+
+/// The frame budget, speed and seed fields follow the simulation whenever it changes them
+/// (a loaded scenario, the command line), and only then, so typing in them is not undone.
+pub(super) fn follow_sim_settings(
+    mut ui: ResMut<UiState>,
+    settings: Res<SimSettings>,
+    rng: Res<SimRng>,
+    mut last: Local<Option<(u64, f64, u64)>>,
+) {
+    let now = (settings.frames, settings.speed, rng.seed);
+    if *last != Some(now) {
+        (ui.frames, ui.speed, ui.seed) = now;
+        *last = Some(now);
+    }
 }
 
 pub(super) fn color32(c: Color) -> Color32 {
     let [r, g, b] = c.to_srgba().to_u8_array_no_alpha();
     Color32::from_rgb(r, g, b)
+}
+
+/// The panels' remaining parameters (a system takes at most 16).
+#[derive(bevy::ecs::system::SystemParam)]
+pub(super) struct PanelExtras<'w, 's> {
+    time: Res<'w, Time<Real>>,
+    shots: MessageWriter<'w, super::TakeScreenshot>,
+    /// The surface the domain and formula fields were last filled from.
+    seen: Local<'s, Option<Surface>>,
+    scenario_ui: ResMut<'w, super::ScenarioUi>,
+    loads: MessageWriter<'w, super::LoadScenario>,
+    saves: MessageWriter<'w, super::SaveScenario>,
+    world: Res<'w, crate::view::surface_mesh::WorldMap>,
 }
 
 type BallData<'a> = (Entity, &'a Ball, &'a BallRun, &'a Trail, &'a BallOptimizer);
@@ -58,24 +78,18 @@ pub(super) fn draw_panels(
     mut lab: ResMut<super::LabState>,
     mut overlay: ResMut<crate::view::BasinOverlay>,
     rng: Res<crate::sim::SimRng>,
-    (time, mut shots, mut seen, mut scenario_ui, mut loads, mut saves): (
-        Res<Time<Real>>,
-        MessageWriter<super::TakeScreenshot>,
-        Local<Option<Surface>>,
-        ResMut<super::ScenarioUi>,
-        MessageWriter<super::LoadScenario>,
-        MessageWriter<super::SaveScenario>,
-    ),
+    mut extra: PanelExtras,
 ) -> Result {
     // The domain fields follow the surface, however it changed (picker, command line, ...).
-    if seen.as_ref() != Some(&surface.0) {
+    if extra.seen.as_ref() != Some(&surface.0) {
         let d = surface.0.domain;
         ui_state.domain = [d.x0, d.x1, d.y0, d.y1];
         ui_state.region = ui_state.domain;
         ui_state.domain_error = None;
         // The formula field shows a newly arrived formula (command line, scenario); a parameter
         // change keeps whatever is being typed.
-        let before = seen
+        let before = extra
+            .seen
             .as_ref()
             .and_then(|s| s.as_formula())
             .map(|f| f.source());
@@ -84,7 +98,7 @@ pub(super) fn draw_panels(
         {
             ui_state.formula = f.source().to_string();
         }
-        *seen = Some(surface.0.clone());
+        *extra.seen = Some(surface.0.clone());
     }
     let ctx = contexts.ctx_mut()?.clone();
     let mut root = egui::Ui::new(
@@ -109,10 +123,22 @@ pub(super) fn draw_panels(
                         .small(),
                 );
                 ui.separator();
-                super::scenario_panel::scenario_section(ui, &mut scenario_ui, &mut load, &mut save);
+                super::scenario_panel::scenario_section(
+                    ui,
+                    &mut extra.scenario_ui,
+                    &mut load,
+                    &mut save,
+                );
                 run_section(ui, &mut ui_state, &settings, &balls, &mut out, &mut shot);
                 spawn_section(ui, &mut ui_state, &surface.0, &mut out);
-                surface_section(ui, &mut ui_state, &surface.0, &mut display, &mut out);
+                surface_section(
+                    ui,
+                    &mut ui_state,
+                    &surface.0,
+                    extra.world.nonfinite,
+                    &mut display,
+                    &mut out,
+                );
                 methods_section(ui, &mut roster, &mut out);
             });
         })
@@ -144,19 +170,19 @@ pub(super) fn draw_panels(
         .rect
         .width();
     hover_readout(&ctx, &hover, &surface.0, left);
-    toast(&ctx, &mut ui_state.toast, time.elapsed_secs_f64());
+    toast(&ctx, &mut ui_state.toast, extra.time.elapsed_secs_f64());
     help_window(&ctx, &mut ui_state.show_help);
     for name in load {
-        loads.write(super::LoadScenario(name));
+        extra.loads.write(super::LoadScenario(name));
     }
     if let Some(path) = save {
-        saves.write(super::SaveScenario(path));
+        extra.saves.write(super::SaveScenario(path));
     }
     for c in out {
         writer.write(c);
     }
     if shot {
-        shots.write(super::TakeScreenshot);
+        extra.shots.write(super::TakeScreenshot);
     }
     // The 3D view fills the space between the panels.
     let scale = window.scale_factor();
@@ -401,6 +427,7 @@ fn surface_section(
     ui: &mut egui::Ui,
     state: &mut UiState,
     surface: &Surface,
+    nonfinite: f64,
     display: &mut DisplaySettings,
     out: &mut Vec<SimCommand>,
 ) {
@@ -434,6 +461,15 @@ fn surface_section(
             }
             if surface.as_formula().is_some() {
                 formula_field(ui, state, surface, out);
+                if nonfinite > 0.0 {
+                    ui.colored_label(
+                        Color32::from_rgb(230, 90, 200),
+                        format!(
+                            "f is not finite on {:.1}% of the domain (magenta, flat at the top); balls there are diverged",
+                            100.0 * nonfinite
+                        ),
+                    );
+                }
             } else {
                 let info = surface.info();
                 ui.label(RichText::new(info.note).italics());

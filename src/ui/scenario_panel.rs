@@ -170,9 +170,6 @@ pub(super) fn load_scenarios(
                     remember(&mut state, name);
                 }
                 state.error = None;
-                ui.frames = sc.steps;
-                ui.speed = sc.speed;
-                ui.seed = sc.seed;
                 ui.toast = Some((format!("Loaded {name}"), time.elapsed_secs_f64() + 3.0));
                 writer.write(SimCommand::LoadScenario(Box::new(sc)));
             }
@@ -188,19 +185,22 @@ pub(super) fn load_scenarios(
     }
 }
 
+/// The simulation's resources a saved scenario is made of.
+#[derive(bevy::ecs::system::SystemParam)]
+pub(super) struct SimState<'w> {
+    surface: Res<'w, SimSurface>,
+    settings: Res<'w, SimSettings>,
+    rng: Res<'w, SimRng>,
+    starts: Res<'w, StartPoints>,
+    roster: Res<'w, Roster>,
+}
+
 /// Carries out save requests with the whole current setup.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn save_scenarios(
     mut requests: MessageReader<SaveScenario>,
     mut state: ResMut<ScenarioUi>,
     mut ui: ResMut<UiState>,
-    sim: (
-        Res<SimSurface>,
-        Res<SimSettings>,
-        Res<SimRng>,
-        Res<StartPoints>,
-        Res<Roster>,
-    ),
+    sim: SimState,
     display: Res<DisplaySettings>,
     camera: Query<&PanOrbitCamera>,
     time: Res<Time<Real>>,
@@ -210,11 +210,16 @@ pub(super) fn save_scenarios(
         if path.extension().is_none() {
             path.set_extension("ron");
         }
-        let (surface, settings, rng, starts, roster) = &sim;
-        let mut sc = crate::sim::scenario_of(surface, settings, rng, starts, roster);
+        let mut sc = crate::sim::scenario_of(
+            &sim.surface,
+            &sim.settings,
+            &sim.rng,
+            &sim.starts,
+            &sim.roster,
+        );
         sc.display = display.to_spec();
         sc.camera = camera.iter().next().map(crate::view::camera_spec);
-        sc.description = format!("saved from the sandbox ({})", surface.0.display_name());
+        sc.description = format!("saved from the sandbox ({})", sim.surface.0.display_name());
         let shown = path.display().to_string();
         match sc.save(&path) {
             Ok(()) => {

@@ -28,7 +28,13 @@ pub struct WorldMap {
     pub hi: f64,
     /// World units per height unit.
     pub height_scale: f64,
+    /// Share of the grid where the surface is not finite (a typed formula's `log` of a negative
+    /// number...); those vertices are drawn flat at the top in `NONFINITE_COLOR`.
+    pub nonfinite: f64,
 }
+
+/// The color that marks where a surface is not finite (magenta, in no colormap).
+pub const NONFINITE_COLOR: [f32; 4] = [0.75, 0.0, 0.6, 1.0];
 
 impl Default for WorldMap {
     fn default() -> Self {
@@ -39,6 +45,7 @@ impl Default for WorldMap {
             lo: 0.0,
             hi: 1.0,
             height_scale: 1.0,
+            nonfinite: 0.0,
         }
     }
 }
@@ -171,6 +178,8 @@ pub fn world_map(grid: &HeightGrid, exaggeration: f32) -> WorldMap {
         lo,
         hi,
         height_scale: WORLD_HEIGHT * exaggeration.max(0.01) as f64 / (hi - lo),
+        nonfinite: grid.heights.iter().filter(|h| !h.is_finite()).count() as f64
+            / grid.heights.len().max(1) as f64,
     }
 }
 
@@ -194,7 +203,7 @@ pub fn surface_mesh(surface: &Surface, grid: &HeightGrid, map: &WorldMap, cmap: 
             colors.push(if h.is_finite() {
                 cmap.linear(map.unit_height(h))
             } else {
-                [0.05, 0.05, 0.05, 1.0]
+                NONFINITE_COLOR
             });
         }
     }
