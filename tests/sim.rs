@@ -473,7 +473,7 @@ fn a_scenario_sets_surface_methods_starts_and_settings() {
     let enabled: Vec<&str> = w.resource::<Roster>().enabled().map(|m| m.id).collect();
     assert_eq!(enabled, ["sgd", "heavy-ball", "adam", "langevin"]);
     let mut lr = w.resource::<Roster>().get("sgd").unwrap().template.clone();
-    assert_eq!(lr.get("lr").unwrap(), "0.01");
+    assert_eq!(lr.get("lr").unwrap(), "0.002");
     let b = balls(&mut app);
     assert_eq!(b.len(), 80, "20 random starts x 4 methods");
     let starts = |m: &str| -> Vec<DVec2> {

@@ -89,7 +89,7 @@ fn compass_search(
         ] {
             let q = clamp(p + d);
             let w = f(q);
-            if w < v {
+            if w.is_finite() && w < v {
                 p = q;
                 v = w;
                 moved = true;

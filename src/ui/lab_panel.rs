@@ -370,6 +370,7 @@ fn race_results(ui: &mut egui::Ui, rows: &[RaceRow], roster: &Roster, target: Ta
                 .iter()
                 .filter(|l| l.is_finite())
                 .map(|l| (l - target.value).max(1e-16).log10())
+                .filter(|g| g.is_finite())
                 .collect()
         })
         .collect();

@@ -358,6 +358,8 @@ fn formula_field(
             .desired_rows(2)
             .desired_width(f32::INFINITY)
             .code_editor()
+            // One line, wrapped: Enter applies instead of starting a new line.
+            .return_key(None)
             .hint_text("e.g. x^2 + a*sin(3*y)"),
     );
     let parsed = crate::landscape::Formula::parse(&state.formula);
@@ -375,12 +377,11 @@ fn formula_field(
         format!("{e}{caret}")
     });
     let changed = parsed.is_ok() && state.formula.trim() != current;
-    let enter =
-        edit.has_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter) && i.modifiers.command);
+    let enter = edit.has_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
     ui.horizontal(|ui| {
         let apply = ui
             .add_enabled(changed, egui::Button::new("Apply formula"))
-            .on_hover_text("or Ctrl+Enter in the field");
+            .on_hover_text("or Enter in the field");
         if (apply.clicked() || (enter && changed))
             && let Ok(mut s) = Surface::formula(&state.formula, Some(surface.domain))
         {
@@ -680,64 +681,73 @@ fn leaderboard(ui: &mut egui::Ui, surface: &Surface, roster: &Roster, balls: &Qu
         ))
         .small(),
     );
-    egui::Grid::new("leaderboard").striped(true).show(ui, |ui| {
-        for h in ["method", "balls", "at min", "best", "mean", "div.", "steps"] {
-            ui.label(RichText::new(h).strong());
-        }
-        ui.end_row();
-        let mut rows: Vec<(f64, Vec<String>, Color32)> = Vec::new();
-        for entry in &roster.0 {
-            let mine: Vec<BallData> = balls.iter().filter(|b| b.1.method == entry.id).collect();
-            if mine.is_empty() {
-                continue;
-            }
-            let n = mine.len();
-            let losses: Vec<f64> = mine
-                .iter()
-                .map(|b| b.2.0.loss)
-                .filter(|l| l.is_finite())
-                .collect();
-            let at_min = mine.iter().filter(|b| target.reached(b.2.0.loss)).count();
-            let diverged = mine
-                .iter()
-                .filter(|b| b.2.0.status == RunStatus::Diverged)
-                .count();
-            let best = losses.iter().copied().fold(f64::INFINITY, f64::min);
-            let mean = losses.iter().sum::<f64>() / losses.len().max(1) as f64;
-            let mut reached: Vec<u64> = mine.iter().filter_map(|b| b.1.reached).collect();
-            reached.sort_unstable();
-            let med = if reached.is_empty() {
-                "–".to_string()
-            } else {
-                reached[reached.len() / 2].to_string()
-            };
-            let share = at_min as f64 / n as f64;
-            rows.push((
-                share,
-                vec![
-                    entry.label.to_string(),
-                    n.to_string(),
-                    format!("{:.0}%", 100.0 * share),
-                    fmt_loss(best),
-                    fmt_loss(mean),
-                    diverged.to_string(),
-                    med,
-                ],
-                color32(entry.color),
-            ));
-        }
-        rows.sort_by(|a, b| b.0.total_cmp(&a.0));
-        for (_, cells, color) in rows {
-            for (i, c) in cells.into_iter().enumerate() {
-                if i == 0 {
-                    ui.colored_label(color, c);
-                } else {
-                    ui.label(c);
-                }
+    egui::Grid::new("leaderboard")
+        .striped(true)
+        .spacing([10.0, 3.0])
+        .show(ui, |ui| {
+            for h in ["method", "balls", "at min", "best", "mean", "div.", "steps"] {
+                ui.label(RichText::new(h).strong());
             }
             ui.end_row();
-        }
-    });
+            let mut rows: Vec<(f64, Vec<String>, Color32)> = Vec::new();
+            for entry in &roster.0 {
+                let mine: Vec<BallData> = balls.iter().filter(|b| b.1.method == entry.id).collect();
+                if mine.is_empty() {
+                    continue;
+                }
+                let n = mine.len();
+                // Diverged balls count in their own column only (a ball far outside the domain can
+                // show a loss below the domain's minimum).
+                let alive = || mine.iter().filter(|b| b.2.0.status != RunStatus::Diverged);
+                let losses: Vec<f64> = alive()
+                    .map(|b| b.2.0.loss)
+                    .filter(|l| l.is_finite())
+                    .collect();
+                let at_min = alive().filter(|b| target.reached(b.2.0.loss)).count();
+                let diverged = mine
+                    .iter()
+                    .filter(|b| b.2.0.status == RunStatus::Diverged)
+                    .count();
+                let best = losses.iter().copied().fold(f64::INFINITY, f64::min);
+                let mean = if losses.is_empty() {
+                    f64::NAN
+                } else {
+                    losses.iter().sum::<f64>() / losses.len() as f64
+                };
+                let mut reached: Vec<u64> = mine.iter().filter_map(|b| b.1.reached).collect();
+                reached.sort_unstable();
+                let med = if reached.is_empty() {
+                    "–".to_string()
+                } else {
+                    reached[reached.len() / 2].to_string()
+                };
+                let share = at_min as f64 / n as f64;
+                rows.push((
+                    share,
+                    vec![
+                        entry.label.to_string(),
+                        n.to_string(),
+                        format!("{:.0}%", 100.0 * share),
+                        fmt_loss(best),
+                        fmt_loss(mean),
+                        diverged.to_string(),
+                        med,
+                    ],
+                    color32(entry.color),
+                ));
+            }
+            rows.sort_by(|a, b| b.0.total_cmp(&a.0));
+            for (_, cells, color) in rows {
+                for (i, c) in cells.into_iter().enumerate() {
+                    if i == 0 {
+                        ui.colored_label(color, c);
+                    } else {
+                        ui.label(c);
+                    }
+                }
+                ui.end_row();
+            }
+        });
 }
 
 fn fmt_loss(v: f64) -> String {
@@ -745,6 +755,10 @@ fn fmt_loss(v: f64) -> String {
         "–".into()
     } else if v != 0.0 && (v.abs() < 1e-3 || v.abs() >= 1e5) {
         format!("{v:.2e}")
+    } else if v.abs() >= 100.0 {
+        format!("{v:.1}")
+    } else if v.abs() >= 10.0 {
+        format!("{v:.2}")
     } else {
         format!("{v:.4}")
     }
@@ -763,8 +777,11 @@ fn loss_plot(
         ui.checkbox(&mut state.mean_plot, "mean per method");
     });
     let min = surface.global_minimum().value;
+    // egui_plot needs finite bounds: non-finite values are left out, and without a finite
+    // minimum there is no gap to take the log of.
+    let log = state.log_plot && min.is_finite();
     let y = |loss: f64| {
-        if state.log_plot {
+        if log {
             (loss - min).max(1e-16).log10()
         } else {
             loss
@@ -780,17 +797,14 @@ fn loss_plot(
             .enumerate()
             .step_by(step)
             .map(|(i, p)| [i as f64, y(surface.height(*p))])
+            .filter(|p| p[1].is_finite() && p[1].abs() < 1e300)
             .collect()
     };
     Plot::new("loss-plot")
         .height(200.0)
         .legend(Legend::default())
         .x_axis_label("update")
-        .y_axis_label(if state.log_plot {
-            "log10(loss - min)"
-        } else {
-            "loss"
-        })
+        .y_axis_label(if log { "log10(loss - min)" } else { "loss" })
         .show(ui, |plot| {
             for entry in roster.0.iter().filter(|e| e.enabled) {
                 let mine: Vec<_> = balls.iter().filter(|b| b.1.method == entry.id).collect();
@@ -813,6 +827,7 @@ fn loss_plot(
                             (!v.is_empty())
                                 .then(|| [i as f64, y(v.iter().sum::<f64>() / v.len() as f64)])
                         })
+                        .filter(|p| p[1].is_finite() && p[1].abs() < 1e300)
                         .collect();
                     plot.line(Line::new(entry.label, PlotPoints::from(pts)).color(color));
                 } else {

@@ -91,6 +91,7 @@ pub(super) fn scenario_section(
             egui::ComboBox::from_id_salt("scenario-menu")
                 .selected_text(label)
                 .width(ui.available_width() - 8.0)
+                .height(480.0)
                 .show_ui(ui, |ui| {
                     for b in builtin() {
                         let description = Scenario::parse(b.text, b.name)

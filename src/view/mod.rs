@@ -299,6 +299,12 @@ fn apply_scenario_view(
             }
         };
         for mut cam in &mut cameras {
+            // Both the current values (read when the camera initializes, on its first frame)
+            // and the targets (followed afterwards).
+            cam.focus = focus;
+            cam.radius = Some(radius);
+            cam.yaw = Some(yaw);
+            cam.pitch = Some(pitch);
             cam.target_focus = focus;
             cam.target_radius = radius;
             cam.target_yaw = yaw;
@@ -372,7 +378,9 @@ pub fn camera_frame(surface: &crate::landscape::Surface) -> (Vec3, f32) {
         0.6,
         (-(c.y - center.y) * scale) as f32,
     );
-    let radius = (v.extent() * scale) as f32 * 3.0;
+    // Three view widths away, but no farther than the distance at which the whole (10-unit)
+    // surface fills the window.
+    let radius = ((v.extent() * scale) as f32 * 3.0).min(18.0);
     (focus, radius)
 }
 
