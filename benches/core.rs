@@ -120,5 +120,57 @@ fn lab(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, rule_kernels, trace_300, mesh_build, ecs_tick, lab);
+/// Typed formulas: one evaluation against the built-in, a 512 x 512 mesh and a 256 x 256 basin
+/// map (the "stays interactive" sizes).
+fn formulas(c: &mut Criterion) {
+    let typed = Surface::formula(
+        "20 + x^2 - 10*cos(2*pi*x) + y^2 - 10*cos(2*pi*y)",
+        Some(optiscape::landscape::Domain::square(-5.12, 5.12)),
+    )
+    .unwrap();
+    let built_in = Surface::by_id("rastrigin").unwrap();
+    let mut g = c.benchmark_group("formula");
+    let p = DVec2::new(0.7, -1.3);
+    g.bench_function("height_and_gradient typed rastrigin", |b| {
+        b.iter(|| black_box(typed.height_and_gradient(black_box(p))))
+    });
+    g.bench_function("height_and_gradient built-in rastrigin", |b| {
+        b.iter(|| black_box(built_in.height_and_gradient(black_box(p))))
+    });
+    g.bench_function("parse and compile", |b| {
+        b.iter(|| {
+            black_box(optiscape::landscape::Formula::parse(black_box(
+                "a*sin(x)*cos(y) + 0.1*(x^2 + y^2)",
+            )))
+        })
+    });
+    g.sample_size(10);
+    let opts = MeshOptions {
+        resolution: 512,
+        exaggeration: 1.0,
+        colormap: Colormap::Coolwarm,
+        contours: true,
+        contour_levels: 18,
+        wireframe: false,
+    };
+    g.bench_function("mesh 512 typed rastrigin", |b| {
+        b.iter(|| black_box(build(&typed, &opts)))
+    });
+    let mut adam = Optimizer::by_id("adam").unwrap();
+    adam.set("lr", "0.05").unwrap();
+    g.bench_function("basins 256 x 256 x 300 steps typed rastrigin", |b| {
+        b.iter(|| black_box(basins(&typed, &adam, 256, 300, 0, Target::of(&typed))))
+    });
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    rule_kernels,
+    trace_300,
+    mesh_build,
+    ecs_tick,
+    lab,
+    formulas
+);
 criterion_main!(benches);
