@@ -12,6 +12,7 @@ pub mod cli;
 pub mod lab;
 pub mod landscape;
 pub mod optim;
+pub mod record;
 pub mod scenario;
 pub mod sim;
 pub mod ui;

@@ -36,6 +36,7 @@ fn main() -> ExitCode {
         Some(Command::Race(args)) => race_command(args),
         Some(Command::Basins(args)) => basins_command(args),
         Some(Command::Sweep(args)) => sweep_command(args),
+        Some(Command::Record(args)) => optiscape::cli::record_command(args),
         None => {
             if let Some(path) = &cli.sandbox.screenshot
                 && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())

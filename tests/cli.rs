@@ -928,3 +928,130 @@ fn lab_commands_take_a_scenario() {
     assert_eq!(o.status.code(), Some(2));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The offscreen recorder: no window and no X server, but a graphics adapter (the software one
+/// will do). Same skip rule as the sandbox's rendered check.
+#[test]
+fn record_writes_gif_png_frames_and_mp4_offscreen() {
+    let require = std::env::var("OPTISCAPE_REQUIRE_RENDER").as_deref() == Ok("1");
+    let dir = std::env::temp_dir().join(format!("optiscape-record-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let record = |extra: &[&str], out: &std::path::Path| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_optiscape"));
+        c.args(["record", "--frames", "6", "--size", "320x240"])
+            .args(extra)
+            .arg("--out")
+            .arg(out)
+            // Prove that no display is needed.
+            .env_remove("DISPLAY")
+            .env_remove("WAYLAND_DISPLAY");
+        c.output().unwrap()
+    };
+    let gif = dir.join("clip.gif");
+    let o = record(&[], &gif);
+    if !o.status.success() {
+        let e = stderr(&o);
+        if e.to_lowercase().contains("adapter") && !require {
+            eprintln!(
+                "SKIPPED record_writes_gif_png_frames_and_mp4_offscreen: no graphics adapter: {e}"
+            );
+            return;
+        }
+        panic!("record failed: {e}");
+    }
+    assert!(stderr(&o).contains("wrote 6 frames"), "{}", stderr(&o));
+    // The GIF: 320x240, six frames, looping, not blank.
+    let file = std::fs::File::open(&gif).unwrap();
+    let mut opts = gif::DecodeOptions::new();
+    opts.set_color_output(gif::ColorOutput::RGBA);
+    let mut dec = opts.read_info(file).unwrap();
+    assert_eq!((dec.width(), dec.height()), (320, 240));
+    let mut frames = 0;
+    while let Some(f) = dec.read_next_frame().unwrap() {
+        let colors: std::collections::HashSet<&[u8]> = f.buffer.chunks_exact(4).collect();
+        assert!(colors.len() > 50, "frame {frames} is nearly blank");
+        frames += 1;
+    }
+    assert_eq!(frames, 6);
+    // PNG frames, deterministic: the same scenario and seed give the same pictures.
+    let pngs = |name: &str, extra: &[&str]| -> Vec<Vec<u8>> {
+        let d = dir.join(name);
+        let o = record(extra, &d);
+        assert!(o.status.success(), "{}", stderr(&o));
+        (0..6)
+            .map(|i| {
+                let img = image::open(d.join(format!("frame-{i:05}.png")))
+                    .unwrap()
+                    .to_rgb8();
+                assert_eq!((img.width(), img.height()), (320, 240));
+                img.into_raw()
+            })
+            .collect()
+    };
+    let a = pngs("a", &["--scenario", "egg-crate"]);
+    let b = pngs("b", &["--scenario", "egg-crate"]);
+    assert!(
+        a == b,
+        "the same scenario and seed must give the same frames"
+    );
+    assert!(
+        a[0] != a[5],
+        "the balls move between the first and the last frame"
+    );
+    let c = pngs("c", &["--scenario", "egg-crate", "--seed", "8"]);
+    assert!(a[5] != c[5], "another seed, other start points");
+    // MP4 through ffmpeg; without ffmpeg, a clear error and exit 2.
+    let mp4 = dir.join("clip.mp4");
+    let mut c = Command::new(env!("CARGO_BIN_EXE_optiscape"));
+    c.args(["record", "--frames", "2", "--out"])
+        .arg(&mp4)
+        .env("OPTISCAPE_FFMPEG", "/nonexistent/ffmpeg");
+    let o = c.output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("needs ffmpeg"), "{}", stderr(&o));
+    if optiscape::record::ffmpeg_available() {
+        let o = record(&[], &mp4);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let probe = Command::new("ffprobe")
+            .args(["-v", "error", "-count_frames", "-select_streams", "v:0"])
+            .args([
+                "-show_entries",
+                "stream=width,height,nb_read_frames,codec_name",
+            ])
+            .args(["-of", "csv=p=0"])
+            .arg(&mp4)
+            .output()
+            .unwrap();
+        assert_eq!(stdout(&probe).trim(), "h264,320,240,6");
+    } else if require {
+        panic!("ffmpeg is required in CI (OPTISCAPE_REQUIRE_RENDER=1) but is not on PATH");
+    } else {
+        eprintln!("SKIPPED the .mp4 part: no ffmpeg on PATH");
+    }
+    // Bad input: one line, exit 2.
+    for (args, want) in [
+        (
+            vec!["record", "--out", "x.gif", "--size", "big"],
+            "--size expects WxH",
+        ),
+        (
+            vec!["record", "--out", "x.mp4", "--size", "321x240"],
+            "even width",
+        ),
+        (
+            vec!["record", "--out", "/no/such/dir/x.gif"],
+            "does not exist",
+        ),
+        (
+            vec!["record", "--out", "x.gif", "--methods", "nope"],
+            "unknown method",
+        ),
+        (vec!["record", "--out", "x.gif", "--fps", "0"], "--fps"),
+        (vec!["record"], "--out"),
+    ] {
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&o).contains(want), "{args:?}: {}", stderr(&o));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

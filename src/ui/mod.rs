@@ -5,6 +5,7 @@
 mod lab_panel;
 mod panels;
 mod pointer;
+mod recording;
 mod scenario_panel;
 mod screenshot;
 
@@ -16,6 +17,7 @@ use bevy_egui::{EguiGlobalSettings, EguiPrimaryContextPass, PrimaryEguiContext};
 
 pub use lab_panel::LabState;
 pub use pointer::Hover;
+pub use recording::{SandboxRecording, StartRecording, StopRecording};
 pub use scenario_panel::{LoadScenario, SaveScenario, ScenarioUi};
 pub use screenshot::{TakeScreenshot, save_png};
 
@@ -40,6 +42,8 @@ pub struct UiState {
     /// The formula field's text (kept while it does not parse) and its parse error.
     pub formula: String,
     pub formula_error: Option<String>,
+    /// Frames for "Record GIF".
+    pub record_frames: u32,
     /// A short message and when it disappears (real time, seconds).
     pub toast: Option<(String, f64)>,
 }
@@ -60,6 +64,7 @@ impl Default for UiState {
             domain_error: None,
             formula: EXAMPLE_FORMULA.to_string(),
             formula_error: None,
+            record_frames: 150,
             toast: None,
         }
     }
@@ -94,6 +99,9 @@ impl Plugin for UiPlugin {
             .init_resource::<Hover>()
             .init_resource::<LabState>()
             .init_resource::<ScenarioUi>()
+            .init_resource::<SandboxRecording>()
+            .add_message::<StartRecording>()
+            .add_message::<StopRecording>()
             .add_message::<TakeScreenshot>()
             .add_message::<LoadScenario>()
             .add_message::<SaveScenario>()
@@ -125,6 +133,7 @@ impl Plugin for UiPlugin {
                     lab_panel::poll_jobs.after(crate::sim::SimSystems::Commands),
                     panels::follow_sim_settings.after(crate::sim::SimSystems::Commands),
                     screenshot::take_screenshots,
+                    recording::drive_recording,
                 ),
             );
     }

@@ -57,6 +57,9 @@ pub(super) struct PanelExtras<'w, 's> {
     loads: MessageWriter<'w, super::LoadScenario>,
     saves: MessageWriter<'w, super::SaveScenario>,
     world: Res<'w, crate::view::surface_mesh::WorldMap>,
+    recording: Res<'w, super::SandboxRecording>,
+    start_recording: MessageWriter<'w, super::StartRecording>,
+    stop_recording: MessageWriter<'w, super::StopRecording>,
 }
 
 type BallData<'a> = (Entity, &'a Ball, &'a BallRun, &'a Trail, &'a BallOptimizer);
@@ -110,6 +113,7 @@ pub(super) fn draw_panels(
     );
     let mut out: Vec<SimCommand> = Vec::new();
     let mut shot = false;
+    let mut rec = RecordRequest::None;
     let mut load: Vec<String> = Vec::new();
     let mut save: Option<std::path::PathBuf> = None;
     let left = egui::Panel::left("controls")
@@ -129,7 +133,15 @@ pub(super) fn draw_panels(
                     &mut load,
                     &mut save,
                 );
-                run_section(ui, &mut ui_state, &settings, &balls, &mut out, &mut shot);
+                run_section(
+                    ui,
+                    &mut ui_state,
+                    &settings,
+                    &balls,
+                    &mut out,
+                    &mut shot,
+                    (extra.recording.progress(), &mut rec),
+                );
                 spawn_section(ui, &mut ui_state, &surface.0, &mut out);
                 surface_section(
                     ui,
@@ -184,6 +196,17 @@ pub(super) fn draw_panels(
     if shot {
         extra.shots.write(super::TakeScreenshot);
     }
+    match rec {
+        RecordRequest::Start(frames) => {
+            extra
+                .start_recording
+                .write(super::StartRecording { frames });
+        }
+        RecordRequest::Stop => {
+            extra.stop_recording.write(super::StopRecording);
+        }
+        RecordRequest::None => {}
+    }
     // The 3D view fills the space between the panels.
     let scale = window.scale_factor();
     let (l, r) = ((left * scale) as u32, (right * scale) as u32);
@@ -198,6 +221,13 @@ pub(super) fn draw_panels(
     Ok(())
 }
 
+/// What the Run section asks of the GIF recorder.
+enum RecordRequest {
+    None,
+    Start(u32),
+    Stop,
+}
+
 fn run_section(
     ui: &mut egui::Ui,
     state: &mut UiState,
@@ -205,6 +235,7 @@ fn run_section(
     balls: &Query<BallData>,
     out: &mut Vec<SimCommand>,
     screenshot: &mut bool,
+    (recording, request): (Option<(u32, u32)>, &mut RecordRequest),
 ) {
     egui::CollapsingHeader::new("Run")
         .default_open(true)
@@ -266,6 +297,31 @@ fn run_section(
                     .clicked()
                 {
                     *screenshot = true;
+                }
+            });
+            ui.horizontal(|ui| match recording {
+                Some((done, total)) => {
+                    ui.add(
+                        egui::ProgressBar::new(done as f32 / total.max(1) as f32)
+                            .desired_width(150.0)
+                            .text(format!("recording {done}/{total}")),
+                    );
+                    if ui.small_button("Stop").clicked() {
+                        *request = RecordRequest::Stop;
+                    }
+                }
+                None => {
+                    ui.label("Record");
+                    ui.add(egui::DragValue::new(&mut state.record_frames).range(1..=3000));
+                    if ui
+                        .small_button("frames to GIF")
+                        .on_hover_text(
+                            "the next frames of the 3D view, one simulation frame each, as optiscape-<time>.gif in the working directory",
+                        )
+                        .clicked()
+                    {
+                        *request = RecordRequest::Start(state.record_frames);
+                    }
                 }
             });
         });

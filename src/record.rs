@@ -1,0 +1,641 @@
+//! Recording: the sandbox's scene (the same `SimPlugin` and `ViewPlugin`) rendered offscreen to
+//! an image, one simulation frame per picture, and written as a looping GIF, an H.264 MP4 (through
+//! `ffmpeg`) or a folder of numbered PNGs. No window and no X server: any Vulkan or GL adapter,
+//! the software one included.
+//!
+//! The picture is captured with Bevy's `Screenshot` of the camera's target image. Before the
+//! first frame the simulation is held still and frames are rendered until two in a row are the
+//! same (every pipeline compiled), so the first recorded frame is complete.
+
+use crate::scenario::Scenario;
+use crate::sim::{Roster, SimCommand, SimPlugin, SimSettings};
+use crate::view::ViewPlugin;
+use bevy::app::ScheduleRunnerPlugin;
+use bevy::camera::RenderTarget;
+use bevy::prelude::*;
+use bevy::render::render_resource::{TextureFormat, TextureUsages};
+use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
+use bevy::time::TimeUpdateStrategy;
+use bevy::window::ExitCondition;
+use bevy::winit::WinitPlugin;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Where the frames go.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Sink {
+    /// A looping GIF.
+    Gif(PathBuf),
+    /// H.264 in MP4, encoded by `ffmpeg` from raw frames on its stdin.
+    Mp4(PathBuf),
+    /// `frame-00000.png`, `frame-00001.png`, ... in this folder.
+    Pngs(PathBuf),
+}
+
+impl Sink {
+    /// `.gif`, `.mp4`, or anything else: a folder of PNGs.
+    pub fn for_path(path: &Path) -> Self {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            Some("gif") => Sink::Gif(path.to_path_buf()),
+            Some("mp4") => Sink::Mp4(path.to_path_buf()),
+            _ => Sink::Pngs(path.to_path_buf()),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        match self {
+            Sink::Gif(p) | Sink::Mp4(p) | Sink::Pngs(p) => p,
+        }
+    }
+}
+
+/// Camera motion.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum CameraMode {
+    /// The scenario's camera (or the sandbox's framing of the surface).
+    Preset,
+    /// The same, turning slowly around the focus (one turn per 20 s of video).
+    Orbit,
+}
+
+/// Everything a recording needs.
+#[derive(Clone, Debug)]
+pub struct RecordPlan {
+    pub scenario: Scenario,
+    pub frames: u32,
+    pub fps: u32,
+    pub size: (u32, u32),
+    pub camera: CameraMode,
+    pub sink: Sink,
+    /// Shown top left over the picture.
+    pub title: String,
+    /// Write progress to stderr.
+    pub progress: bool,
+}
+
+/// What a finished recording measured.
+#[derive(Clone, Debug)]
+pub struct RecordStats {
+    pub frames: u32,
+    /// Wall time from the first recorded frame to the last written one.
+    pub seconds: f64,
+    /// Frames rendered before recording (pipeline compilation).
+    pub warm_up_frames: u32,
+}
+
+/// Whether `ffmpeg` can be run.
+pub fn ffmpeg_available() -> bool {
+    std::process::Command::new(ffmpeg_program())
+        .arg("-version")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// `ffmpeg`, or the program named by `OPTISCAPE_FFMPEG` (for tests).
+fn ffmpeg_program() -> String {
+    std::env::var("OPTISCAPE_FFMPEG").unwrap_or_else(|_| "ffmpeg".into())
+}
+
+/// Checks what can be checked before any rendering: the output's folder, ffmpeg for `.mp4`.
+pub fn check_plan(plan: &RecordPlan) -> Result<(), String> {
+    let (w, h) = plan.size;
+    if !(16..=4096).contains(&w) || !(16..=4096).contains(&h) {
+        return Err(format!(
+            "--size must be 16..=4096 on each side (got {w}x{h})"
+        ));
+    }
+    if matches!(plan.sink, Sink::Mp4(_)) && (w % 2 == 1 || h % 2 == 1) {
+        return Err(format!(
+            "--size for .mp4 needs even width and height (H.264 4:2:0; got {w}x{h})"
+        ));
+    }
+    if !(1..=100_000).contains(&plan.frames) {
+        return Err(format!("--frames must be 1..=100000 (got {})", plan.frames));
+    }
+    if !(1..=120).contains(&plan.fps) {
+        return Err(format!("--fps must be 1..=120 (got {})", plan.fps));
+    }
+    let path = plan.sink.path();
+    let parent = match &plan.sink {
+        Sink::Pngs(dir) => dir.parent(),
+        _ => path.parent(),
+    };
+    if let Some(d) = parent.filter(|d| !d.as_os_str().is_empty())
+        && !d.is_dir()
+    {
+        return Err(format!(
+            "cannot write {}: the folder {} does not exist",
+            path.display(),
+            d.display()
+        ));
+    }
+    if matches!(plan.sink, Sink::Mp4(_)) && !ffmpeg_available() {
+        return Err(format!(
+            "writing {} needs ffmpeg on PATH (e.g. `apt-get install ffmpeg`); or record to a .gif or a folder of PNGs",
+            path.display()
+        ));
+    }
+    Ok(())
+}
+
+/// A frame's pixels, RGBA, row by row.
+type Pixels = Vec<u8>;
+
+/// Writes frames in order as they come; returns when the channel closes.
+fn encoder(
+    sink: Sink,
+    (w, h): (u32, u32),
+    fps: u32,
+    frames: Receiver<Pixels>,
+) -> Result<u32, String> {
+    let shown = sink.path().display().to_string();
+    let mut count = 0u32;
+    match sink {
+        Sink::Gif(path) => {
+            let file = std::fs::File::create(&path).map_err(|e| format!("{shown}: {e}"))?;
+            let (gw, gh) = (
+                u16::try_from(w).map_err(|_| format!("{shown}: too wide for a GIF"))?,
+                u16::try_from(h).map_err(|_| format!("{shown}: too tall for a GIF"))?,
+            );
+            let mut enc = gif::Encoder::new(std::io::BufWriter::new(file), gw, gh, &[])
+                .map_err(|e| format!("{shown}: {e}"))?;
+            enc.set_repeat(gif::Repeat::Infinite)
+                .map_err(|e| format!("{shown}: {e}"))?;
+            // GIF delays are in hundredths of a second.
+            let delay = (100.0 / fps as f64).round().max(1.0) as u16;
+            for mut px in frames {
+                if px.len() != (w * h * 4) as usize {
+                    return Err(format!("{shown}: a frame had the wrong size"));
+                }
+                // A palette of 256 colors per frame (NeuQuant, speed 10 of 1..30).
+                let mut frame = gif::Frame::from_rgba_speed(gw, gh, &mut px, 10);
+                frame.delay = delay;
+                enc.write_frame(&frame)
+                    .map_err(|e| format!("{shown}: {e}"))?;
+                count += 1;
+            }
+        }
+        Sink::Mp4(path) => {
+            let mut child = std::process::Command::new(ffmpeg_program())
+                .args(["-hide_banner", "-loglevel", "error", "-y", "-f", "rawvideo"])
+                .args(["-pix_fmt", "rgba", "-s", &format!("{w}x{h}")])
+                .args(["-r", &fps.to_string(), "-i", "-"])
+                .args([
+                    "-c:v",
+                    "libx264",
+                    "-pix_fmt",
+                    "yuv420p",
+                    "-movflags",
+                    "+faststart",
+                ])
+                .arg(&path)
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .map_err(|e| format!("{shown}: could not start ffmpeg: {e}"))?;
+            let mut stdin = child
+                .stdin
+                .take()
+                .ok_or_else(|| format!("{shown}: ffmpeg has no stdin"))?;
+            let mut broken = None;
+            for px in frames {
+                if let Err(e) = stdin.write_all(&px) {
+                    broken = Some(e);
+                    break;
+                }
+                count += 1;
+            }
+            drop(stdin);
+            let out = child
+                .wait_with_output()
+                .map_err(|e| format!("{shown}: ffmpeg: {e}"))?;
+            if !out.status.success() || broken.is_some() {
+                let why = String::from_utf8_lossy(&out.stderr);
+                return Err(format!(
+                    "{shown}: ffmpeg failed ({}): {}",
+                    out.status,
+                    why.lines().last().unwrap_or("no message")
+                ));
+            }
+        }
+        Sink::Pngs(dir) => {
+            std::fs::create_dir_all(&dir).map_err(|e| format!("{shown}: {e}"))?;
+            for px in frames {
+                let img = image::RgbaImage::from_raw(w, h, px)
+                    .ok_or_else(|| format!("{shown}: a frame had the wrong size"))?;
+                let file = dir.join(format!("frame-{count:05}.png"));
+                image::DynamicImage::ImageRgba8(img)
+                    .to_rgb8()
+                    .save(&file)
+                    .map_err(|e| format!("{}: {e}", file.display()))?;
+                count += 1;
+            }
+        }
+    }
+    Ok(count)
+}
+
+/// Pictures captured by the GPU, tagged with the frame they belong to (`None`: warm-up).
+#[derive(Resource, Clone, Default)]
+struct Captures(Arc<Mutex<Vec<(Option<u32>, Pixels)>>>);
+
+#[derive(Debug)]
+enum Phase {
+    /// Rendering with the simulation held still until two pictures in a row are equal.
+    WarmUp {
+        in_flight: bool,
+        last: Option<Pixels>,
+        frames: u32,
+    },
+    /// Frame `next` is captured this update.
+    Recording { next: u32 },
+    /// Every frame asked for; waiting for the last pictures.
+    Draining,
+}
+
+#[derive(Resource)]
+struct Recorder {
+    plan: RecordPlan,
+    target: Handle<Image>,
+    phase: Phase,
+    /// Captured but not yet sent (pictures can come back out of order).
+    pending: BTreeMap<u32, Pixels>,
+    sent: u32,
+    out: Option<SyncSender<Pixels>>,
+    started: Option<Instant>,
+    /// Set when something fails; the app exits and `record` returns it.
+    error: Arc<Mutex<Option<String>>>,
+    stats: Arc<Mutex<Option<RecordStats>>>,
+    warm_up_frames: u32,
+    /// The camera at frame 0: yaw, pitch, radius, focus.
+    camera: (f32, f32, f32, Vec3),
+}
+
+/// The frame counter text.
+#[derive(Component)]
+struct FrameCounter;
+
+/// Renders `plan` and writes it. Blocks until done.
+pub fn record(plan: RecordPlan) -> Result<RecordStats, String> {
+    check_plan(&plan)?;
+    let (tx, rx) = sync_channel::<Pixels>(8);
+    let enc = {
+        let (sink, size, fps) = (plan.sink.clone(), plan.size, plan.fps);
+        std::thread::spawn(move || encoder(sink, size, fps, rx))
+    };
+    let error = Arc::new(Mutex::new(None));
+    let stats = Arc::new(Mutex::new(None));
+    let mut app = App::new();
+    app.add_plugins(
+        DefaultPlugins
+            .set(WindowPlugin {
+                primary_window: None,
+                exit_condition: ExitCondition::DontExit,
+                ..default()
+            })
+            .disable::<WinitPlugin>(),
+    )
+    .add_plugins(ScheduleRunnerPlugin::run_loop(Duration::ZERO))
+    .add_plugins((SimPlugin, ViewPlugin));
+    let speed = plan.scenario.speed.clamp(1.0, 1000.0);
+    app.insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_secs_f64(
+        1.0 / speed,
+    )));
+    // The camera's framing: the scenario's, or the sandbox's for the surface.
+    let surface = plan.scenario.surface()?;
+    let camera = match &plan.scenario.camera {
+        Some(c) => (
+            c.yaw,
+            c.pitch,
+            c.radius,
+            Vec3::new(c.focus.0, c.focus.1, c.focus.2),
+        ),
+        None => {
+            let (focus, radius) = crate::view::camera_frame(&surface);
+            (0.35, 0.95, radius, focus)
+        }
+    };
+    let target = {
+        let mut images = app.world_mut().resource_mut::<Assets<Image>>();
+        let mut image = Image::new_target_texture(
+            plan.size.0,
+            plan.size.1,
+            TextureFormat::Rgba8UnormSrgb,
+            None,
+        );
+        image.texture_descriptor.usage |= TextureUsages::COPY_SRC;
+        images.add(image)
+    };
+    let scenario = plan.scenario.clone();
+    app.insert_resource(Captures::default())
+        .insert_resource(Recorder {
+            plan,
+            target,
+            phase: Phase::WarmUp {
+                in_flight: false,
+                last: None,
+                frames: 0,
+            },
+            pending: BTreeMap::new(),
+            sent: 0,
+            out: Some(tx),
+            started: None,
+            error: error.clone(),
+            stats: stats.clone(),
+            warm_up_frames: 0,
+            camera,
+        })
+        .add_systems(PostStartup, move |mut writer: MessageWriter<SimCommand>| {
+            writer.write(SimCommand::LoadScenario(Box::new(scenario.clone())));
+        })
+        .add_systems(PostStartup, (aim_at_image, overlay))
+        .add_systems(
+            Update,
+            drive
+                .after(crate::sim::SimSystems::Commands)
+                .before(crate::view::ViewSystems::Build),
+        );
+    app.run();
+    // The app has exited: the recorder (and its sender) is gone with it.
+    drop(app);
+    let written = enc
+        .join()
+        .map_err(|_| "the encoder thread panicked".to_string())?;
+    if let Some(e) = error.lock().ok().and_then(|mut e| e.take()) {
+        return Err(e);
+    }
+    written?;
+    stats
+        .lock()
+        .ok()
+        .and_then(|mut s| s.take())
+        .ok_or_else(|| "the recording ended before its last frame".to_string())
+}
+
+/// Points the sandbox's camera at the offscreen image.
+fn aim_at_image(
+    mut commands: Commands,
+    rec: Res<Recorder>,
+    cameras: Query<Entity, With<Camera3d>>,
+) {
+    for cam in &cameras {
+        commands
+            .entity(cam)
+            .insert(RenderTarget::Image(rec.target.clone().into()));
+    }
+}
+
+/// The legend (method names in their colors), the title and the frame counter, drawn by
+/// bevy_ui into the same image.
+fn overlay(mut commands: Commands, rec: Res<Recorder>, cameras: Query<Entity, With<Camera3d>>) {
+    let Some(cam) = cameras.iter().next() else {
+        return;
+    };
+    let scale = (rec.plan.size.1 as f32 / 600.0).clamp(0.5, 3.0);
+    let font = |size: f32| TextFont {
+        font_size: FontSize::Px(size * scale),
+        ..default()
+    };
+    let defaults = Roster::default();
+    let methods: Vec<(String, Color)> = rec
+        .plan
+        .scenario
+        .methods()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|m| m.enabled)
+        .map(|m| {
+            let entry = defaults.get(&m.optimizer.id);
+            let color = match m.color {
+                Some([r, g, b]) => Color::srgb(r, g, b),
+                None => entry.map(|e| e.color).unwrap_or(Color::WHITE),
+            };
+            let label = entry.map(|e| e.label).unwrap_or(m.optimizer.id.as_str());
+            (label.to_string(), color)
+        })
+        .collect();
+    let title = rec.plan.title.clone();
+    commands
+        .spawn((
+            Node {
+                position_type: PositionType::Absolute,
+                left: px(10.0 * scale),
+                top: px(10.0 * scale),
+                flex_direction: FlexDirection::Column,
+                padding: UiRect::all(px(8.0 * scale)),
+                row_gap: px(2.0 * scale),
+                ..default()
+            },
+            BackgroundColor(Color::srgba(0.05, 0.06, 0.08, 0.72)),
+            UiTargetCamera(cam),
+        ))
+        .with_children(|p| {
+            p.spawn((Text::new(title), font(15.0), TextColor(Color::WHITE)));
+            // A color swatch and the name (the default font has no bullet glyph).
+            for (label, color) in methods {
+                p.spawn(Node {
+                    flex_direction: FlexDirection::Row,
+                    align_items: AlignItems::Center,
+                    column_gap: px(6.0 * scale),
+                    ..default()
+                })
+                .with_children(|row| {
+                    row.spawn((
+                        Node {
+                            width: px(10.0 * scale),
+                            height: px(10.0 * scale),
+                            ..default()
+                        },
+                        BackgroundColor(color),
+                    ));
+                    row.spawn((Text::new(label), font(14.0), TextColor(color)));
+                });
+            }
+        });
+    commands.spawn((
+        Node {
+            position_type: PositionType::Absolute,
+            right: px(10.0 * scale),
+            bottom: px(8.0 * scale),
+            padding: UiRect::axes(px(8.0 * scale), px(4.0 * scale)),
+            ..default()
+        },
+        BackgroundColor(Color::srgba(0.05, 0.06, 0.08, 0.72)),
+        UiTargetCamera(cam),
+        Text::new("frame 0"),
+        font(14.0),
+        TextColor(Color::WHITE),
+        FrameCounter,
+    ));
+}
+
+/// Runs the warm-up, asks for one picture per frame, hands pictures to the encoder in order,
+/// moves the camera, and ends the app.
+#[allow(clippy::too_many_arguments)]
+fn drive(
+    mut commands: Commands,
+    mut rec: ResMut<Recorder>,
+    captures: Res<Captures>,
+    mut settings: ResMut<SimSettings>,
+    mut cameras: Query<&mut Transform, With<Camera3d>>,
+    mut counter: Query<&mut Text, With<FrameCounter>>,
+    mut exit: MessageWriter<AppExit>,
+) {
+    let got: Vec<(Option<u32>, Pixels)> = match captures.0.lock() {
+        Ok(mut v) => std::mem::take(&mut *v),
+        Err(_) => Vec::new(),
+    };
+    let total = rec.plan.frames;
+    let shoot = |commands: &mut Commands, target: &Handle<Image>, tag: Option<u32>| {
+        let sink = captures.0.clone();
+        commands.spawn(Screenshot::image(target.clone())).observe(
+            move |captured: On<ScreenshotCaptured>| {
+                let px = captured
+                    .image
+                    .clone()
+                    .try_into_dynamic()
+                    .map(|d| d.to_rgba8().into_raw())
+                    .unwrap_or_default();
+                if let Ok(mut v) = sink.lock() {
+                    v.push((tag, px));
+                }
+            },
+        );
+    };
+    let fail = |rec: &mut Recorder, exit: &mut MessageWriter<AppExit>, msg: String| {
+        if let Ok(mut e) = rec.error.lock() {
+            e.get_or_insert(msg);
+        }
+        rec.out = None;
+        exit.write(AppExit::from_code(2));
+    };
+    // Warm-up: hold the simulation, compare consecutive pictures.
+    let mut warm_done = false;
+    if let Phase::WarmUp {
+        in_flight,
+        last,
+        frames,
+    } = &mut rec.phase
+    {
+        settings.playing = false;
+        *frames += 1;
+        for (tag, px) in &got {
+            if tag.is_none() {
+                *in_flight = false;
+                let distinct = px
+                    .chunks_exact(4)
+                    .step_by(97)
+                    .map(|c| [c[0], c[1], c[2]])
+                    .collect::<std::collections::HashSet<_>>()
+                    .len();
+                if *frames > 20 && last.as_ref() == Some(px) && distinct > 20 {
+                    warm_done = true;
+                }
+                *last = Some(px.clone());
+            }
+        }
+        let timed_out = *frames > 2000;
+        let (fly, n) = (*in_flight, *frames);
+        if timed_out {
+            fail(
+                &mut rec,
+                &mut exit,
+                "the renderer never produced a stable picture (2000 frames)".into(),
+            );
+            return;
+        }
+        if warm_done {
+            rec.warm_up_frames = n;
+            rec.phase = Phase::Recording { next: 0 };
+            rec.started = Some(Instant::now());
+        } else if !fly {
+            let target = rec.target.clone();
+            shoot(&mut commands, &target, None);
+            if let Phase::WarmUp { in_flight, .. } = &mut rec.phase {
+                *in_flight = true;
+            }
+        }
+    }
+    // Recording: one picture per update; the simulation advances one frame between them.
+    if let Phase::Recording { next } = rec.phase {
+        let (yaw0, pitch, radius, focus) = rec.camera;
+        let yaw = match rec.plan.camera {
+            CameraMode::Preset => yaw0,
+            CameraMode::Orbit => {
+                yaw0 + std::f32::consts::TAU * next as f32 / (20.0 * rec.plan.fps as f32)
+            }
+        };
+        for mut t in &mut cameras {
+            let rotation = Quat::from_rotation_y(yaw) * Quat::from_rotation_x(-pitch);
+            *t = Transform {
+                translation: focus + rotation * Vec3::new(0.0, 0.0, radius),
+                rotation,
+                ..default()
+            };
+        }
+        for mut text in &mut counter {
+            text.0 = format!("frame {next}");
+        }
+        let target = rec.target.clone();
+        shoot(&mut commands, &target, Some(next));
+        if next + 1 >= total {
+            settings.playing = false;
+            rec.phase = Phase::Draining;
+        } else {
+            settings.playing = true;
+            rec.phase = Phase::Recording { next: next + 1 };
+        }
+    }
+    for (tag, px) in got {
+        if let Some(k) = tag {
+            rec.pending.insert(k, px);
+        }
+    }
+    loop {
+        let k = rec.sent;
+        let Some(px) = rec.pending.remove(&k) else {
+            break;
+        };
+        let ok = rec.out.as_ref().is_some_and(|tx| tx.send(px).is_ok());
+        if !ok {
+            // The encoder stopped (its error is reported by `record`).
+            rec.out = None;
+            exit.write(AppExit::from_code(2));
+            return;
+        }
+        rec.sent += 1;
+        if rec.plan.progress {
+            eprint!("\r\x1b[2Krecord: frame {}/{total}", rec.sent);
+        }
+    }
+    if rec.sent >= total && rec.out.is_some() {
+        rec.out = None;
+        let seconds = rec
+            .started
+            .map(|t| t.elapsed().as_secs_f64())
+            .unwrap_or(0.0);
+        if rec.plan.progress {
+            eprintln!();
+        }
+        if let Ok(mut s) = rec.stats.lock() {
+            *s = Some(RecordStats {
+                frames: total,
+                seconds,
+                warm_up_frames: rec.warm_up_frames,
+            });
+        }
+        exit.write(AppExit::Success);
+    }
+}

@@ -1,0 +1,203 @@
+//! "Record the next N frames" in the sandbox: while recording, time advances by exactly one
+//! simulation frame per rendered frame (as in `optiscape record`), each frame's 3D view is
+//! captured, and a background thread crops and encodes the GIF, so the UI keeps drawing. A toast
+//! names the file when it is written.
+
+use super::UiState;
+use bevy::prelude::*;
+use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
+use bevy::time::TimeUpdateStrategy;
+use std::path::PathBuf;
+use std::sync::mpsc::{Sender, channel};
+use std::thread::JoinHandle;
+
+/// Start recording `frames` frames.
+#[derive(Message, Clone, Copy, Debug)]
+pub struct StartRecording {
+    pub frames: u32,
+}
+
+/// Stop early (what was captured so far is written).
+#[derive(Message, Clone, Copy, Debug)]
+pub struct StopRecording;
+
+/// A captured window and the part of it to keep (physical pixels: x, y, width, height).
+type Shot = (Image, [u32; 4]);
+
+/// The recording in progress, if any.
+#[derive(Resource, Default)]
+pub struct SandboxRecording {
+    active: Option<Active>,
+}
+
+struct Active {
+    path: PathBuf,
+    total: u32,
+    asked: u32,
+    tx: Option<Sender<Shot>>,
+    encoder: Option<JoinHandle<Result<u32, String>>>,
+    /// Pictures handed to the encoder (shared with the screenshot observers).
+    captured: std::sync::Arc<std::sync::atomic::AtomicU32>,
+}
+
+impl SandboxRecording {
+    /// `(frames captured, frames asked for)` while recording.
+    pub fn progress(&self) -> Option<(u32, u32)> {
+        self.active.as_ref().map(|a| {
+            (
+                a.captured.load(std::sync::atomic::Ordering::Relaxed),
+                a.total,
+            )
+        })
+    }
+}
+
+/// A free `optiscape-<unix seconds>.gif` in the working directory.
+fn next_gif_path() -> PathBuf {
+    let png = super::screenshot::next_screenshot_path();
+    let mut p = png.with_extension("gif");
+    let mut n = 1;
+    while p.exists() {
+        p = PathBuf::from(format!("{}-{n}.gif", png.with_extension("").display()));
+        n += 1;
+    }
+    p
+}
+
+/// Crops each picture to the 3D view, halves it when it is wider than 720 pixels, and writes
+/// the GIF at the simulation's frame rate.
+fn encode(path: PathBuf, fps: f64, shots: std::sync::mpsc::Receiver<Shot>) -> Result<u32, String> {
+    let shown = path.display().to_string();
+    let mut enc: Option<gif::Encoder<std::io::BufWriter<std::fs::File>>> = None;
+    let mut size = (0u16, 0u16);
+    let delay = (100.0 / fps).round().clamp(2.0, 1000.0) as u16;
+    let mut count = 0;
+    for (image, [x, y, w, h]) in shots {
+        let rgba = image
+            .try_into_dynamic()
+            .map_err(|e| format!("{shown}: {e}"))?
+            .to_rgba8();
+        let (iw, ih) = rgba.dimensions();
+        let (x, y) = (x.min(iw.saturating_sub(1)), y.min(ih.saturating_sub(1)));
+        let (w, h) = (w.min(iw - x).max(1), h.min(ih - y).max(1));
+        let mut view = image::imageops::crop_imm(&rgba, x, y, w, h).to_image();
+        if w > 720 {
+            view =
+                image::imageops::resize(&view, w / 2, h / 2, image::imageops::FilterType::Triangle);
+        }
+        let (vw, vh) = view.dimensions();
+        let (gw, gh) = (
+            vw.min(u16::MAX as u32) as u16,
+            vh.min(u16::MAX as u32) as u16,
+        );
+        if enc.is_none() {
+            let file = std::fs::File::create(&path).map_err(|e| format!("{shown}: {e}"))?;
+            let mut e = gif::Encoder::new(std::io::BufWriter::new(file), gw, gh, &[])
+                .map_err(|e| format!("{shown}: {e}"))?;
+            e.set_repeat(gif::Repeat::Infinite)
+                .map_err(|e| format!("{shown}: {e}"))?;
+            enc = Some(e);
+            size = (gw, gh);
+        }
+        // The window may have been resized: every frame takes the first frame's size.
+        if (gw, gh) != size {
+            view = image::imageops::resize(
+                &view,
+                size.0 as u32,
+                size.1 as u32,
+                image::imageops::FilterType::Triangle,
+            );
+        }
+        let mut px = view.into_raw();
+        let mut frame = gif::Frame::from_rgba_speed(size.0, size.1, &mut px, 10);
+        frame.delay = delay;
+        if let Some(e) = enc.as_mut() {
+            e.write_frame(&frame).map_err(|e| format!("{shown}: {e}"))?;
+        }
+        count += 1;
+    }
+    Ok(count)
+}
+
+/// Starts, feeds and finishes recordings.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn drive_recording(
+    mut commands: Commands,
+    mut starts: MessageReader<StartRecording>,
+    mut stops: MessageReader<StopRecording>,
+    mut rec: ResMut<SandboxRecording>,
+    mut time_strategy: ResMut<TimeUpdateStrategy>,
+    settings: Res<crate::sim::SimSettings>,
+    camera: Query<&Camera, With<Camera3d>>,
+    mut ui: ResMut<UiState>,
+    time: Res<Time<Real>>,
+) {
+    let now = time.elapsed_secs_f64();
+    if rec.active.is_none()
+        && let Some(start) = starts.read().last()
+    {
+        let path = next_gif_path();
+        let (tx, rx) = channel::<Shot>();
+        let fps = settings.speed;
+        let enc_path = path.clone();
+        rec.active = Some(Active {
+            path,
+            total: start.frames.clamp(1, 3000),
+            asked: 0,
+            tx: Some(tx),
+            encoder: Some(std::thread::spawn(move || encode(enc_path, fps, rx))),
+            captured: Default::default(),
+        });
+        // Lockstep: one simulation frame per rendered frame while recording.
+        *time_strategy =
+            TimeUpdateStrategy::ManualDuration(std::time::Duration::from_secs_f64(1.0 / fps));
+    }
+    starts.clear();
+    let stop = stops.read().count() > 0;
+    let Some(active) = rec.active.as_mut() else {
+        return;
+    };
+    if stop {
+        active.total = active.asked;
+    }
+    if active.asked < active.total
+        && let (Some(tx), Ok(cam)) = (active.tx.clone(), camera.single())
+    {
+        let crop = match cam.physical_viewport_rect() {
+            Some(r) => [r.min.x, r.min.y, r.width().max(1), r.height().max(1)],
+            None => [0, 0, u32::MAX, u32::MAX],
+        };
+        let counter = active.captured.clone();
+        commands.spawn(Screenshot::primary_window()).observe(
+            move |captured: On<ScreenshotCaptured>| {
+                if tx.send((captured.image.clone(), crop)).is_ok() {
+                    counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            },
+        );
+        active.asked += 1;
+        return;
+    }
+    // Everything asked for: once every picture has arrived, close the channel and wait for the
+    // encoder (without blocking the frame).
+    let arrived = active.captured.load(std::sync::atomic::Ordering::Relaxed);
+    if arrived >= active.asked || stop {
+        active.tx = None;
+        *time_strategy = TimeUpdateStrategy::Automatic;
+    }
+    if active.tx.is_none() && active.encoder.as_ref().is_some_and(|h| h.is_finished()) {
+        let path = active.path.clone();
+        let result = active.encoder.take().map(|h| {
+            h.join()
+                .unwrap_or_else(|_| Err("the encoder panicked".into()))
+        });
+        let text = match result {
+            Some(Ok(n)) => format!("Saved {} ({n} frames)", path.display()),
+            Some(Err(e)) => format!("Could not save the recording: {e}"),
+            None => String::new(),
+        };
+        info!("{text}");
+        ui.toast = Some((text, now + 5.0));
+        rec.active = None;
+    }
+}
