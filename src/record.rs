@@ -163,28 +163,12 @@ fn encoder(
     let mut count = 0u32;
     match sink {
         Sink::Gif(path) => {
-            let file = std::fs::File::create(&path).map_err(|e| format!("{shown}: {e}"))?;
-            let (gw, gh) = (
-                u16::try_from(w).map_err(|_| format!("{shown}: too wide for a GIF"))?,
-                u16::try_from(h).map_err(|_| format!("{shown}: too tall for a GIF"))?,
-            );
-            let mut enc = gif::Encoder::new(std::io::BufWriter::new(file), gw, gh, &[])
-                .map_err(|e| format!("{shown}: {e}"))?;
-            enc.set_repeat(gif::Repeat::Infinite)
-                .map_err(|e| format!("{shown}: {e}"))?;
-            // GIF delays are in hundredths of a second.
-            let delay = (100.0 / fps as f64).round().max(1.0) as u16;
-            for mut px in frames {
-                if px.len() != (w * h * 4) as usize {
-                    return Err(format!("{shown}: a frame had the wrong size"));
-                }
-                // A palette of 256 colors per frame (NeuQuant, speed 10 of 1..30).
-                let mut frame = gif::Frame::from_rgba_speed(gw, gh, &mut px, 10);
-                frame.delay = delay;
-                enc.write_frame(&frame)
-                    .map_err(|e| format!("{shown}: {e}"))?;
+            let mut gif = GifWriter::create(&path, w, h, fps as f64)?;
+            for px in frames {
+                gif.push(&px)?;
                 count += 1;
             }
+            gif.finish()?;
         }
         Sink::Mp4(path) => {
             let mut child = std::process::Command::new(ffmpeg_program())
@@ -247,9 +231,130 @@ fn encoder(
     Ok(count)
 }
 
+/// The learned colors and a last (never drawn) entry for the transparent index.
+fn palette(quant: &color_quant::NeuQuant) -> Vec<u8> {
+    let mut p = quant.color_map_rgb();
+    p.resize(256 * 3, 0);
+    p
+}
+
+/// The palette index that means "unchanged" (NeuQuant learns 255 colors, 0..=254).
+const TRANSPARENT: u8 = 255;
+
+/// A looping GIF written frame by frame: one 255-color palette (NeuQuant, learned from the
+/// first frame, which already shows the surface and every ball) for the whole clip, no
+/// dithering, and after the first frame only the rectangle that changed. With a still camera
+/// that is a few balls and trails per frame, so clips stay small.
+pub struct GifWriter {
+    enc: gif::Encoder<std::io::BufWriter<std::fs::File>>,
+    shown: String,
+    size: (u16, u16),
+    delay: u16,
+    quant: Option<color_quant::NeuQuant>,
+    /// The picture so far, as palette indices.
+    last: Vec<u8>,
+}
+
+impl GifWriter {
+    pub fn create(path: &Path, w: u32, h: u32, fps: f64) -> Result<Self, String> {
+        let shown = path.display().to_string();
+        let size = (
+            u16::try_from(w).map_err(|_| format!("{shown}: too wide for a GIF"))?,
+            u16::try_from(h).map_err(|_| format!("{shown}: too tall for a GIF"))?,
+        );
+        let file = std::fs::File::create(path).map_err(|e| format!("{shown}: {e}"))?;
+        let mut enc = gif::Encoder::new(std::io::BufWriter::new(file), size.0, size.1, &[])
+            .map_err(|e| format!("{shown}: {e}"))?;
+        enc.set_repeat(gif::Repeat::Infinite)
+            .map_err(|e| format!("{shown}: {e}"))?;
+        Ok(Self {
+            enc,
+            shown,
+            size,
+            // GIF delays are in hundredths of a second.
+            delay: (100.0 / fps.max(0.1)).round().clamp(2.0, 6000.0) as u16,
+            quant: None,
+            last: Vec::new(),
+        })
+    }
+
+    /// Appends one RGBA frame of the writer's size.
+    pub fn push(&mut self, rgba: &[u8]) -> Result<(), String> {
+        let (w, h) = (self.size.0 as usize, self.size.1 as usize);
+        if rgba.len() != w * h * 4 {
+            return Err(format!("{}: a frame had the wrong size", self.shown));
+        }
+        let quant = self
+            .quant
+            .get_or_insert_with(|| color_quant::NeuQuant::new(10, 255, rgba));
+        let idx: Vec<u8> = rgba
+            .chunks_exact(4)
+            .map(|p| quant.index_of(p) as u8)
+            .collect();
+        let mut frame = if self.last.is_empty() {
+            let mut f =
+                gif::Frame::from_indexed_pixels(self.size.0, self.size.1, idx.clone(), None);
+            f.palette = Some(palette(quant));
+            f
+        } else {
+            // The bounding box of the pixels that changed (at least one pixel).
+            let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0, 0);
+            for (i, (a, b)) in idx.iter().zip(&self.last).enumerate() {
+                if a != b {
+                    let (x, y) = (i % w, i / w);
+                    x0 = x0.min(x);
+                    y0 = y0.min(y);
+                    x1 = x1.max(x);
+                    y1 = y1.max(y);
+                }
+            }
+            if x0 > x1 {
+                (x0, y0, x1, y1) = (0, 0, 0, 0);
+            }
+            let (fw, fh) = (x1 - x0 + 1, y1 - y0 + 1);
+            // Inside the box, unchanged pixels are transparent: long runs of one index, which
+            // LZW packs into almost nothing.
+            let mut sub = Vec::with_capacity(fw * fh);
+            for y in y0..=y1 {
+                for x in x0..=x1 {
+                    let i = y * w + x;
+                    sub.push(if idx[i] == self.last[i] {
+                        TRANSPARENT
+                    } else {
+                        idx[i]
+                    });
+                }
+            }
+            let mut f =
+                gif::Frame::from_indexed_pixels(fw as u16, fh as u16, sub, Some(TRANSPARENT));
+            f.left = x0 as u16;
+            f.top = y0 as u16;
+            f.palette = Some(palette(quant));
+            f
+        };
+        frame.delay = self.delay;
+        frame.dispose = gif::DisposalMethod::Keep;
+        self.enc
+            .write_frame(&frame)
+            .map_err(|e| format!("{}: {e}", self.shown))?;
+        self.last = idx;
+        Ok(())
+    }
+
+    /// Writes the trailer and flushes the file.
+    pub fn finish(self) -> Result<(), String> {
+        let shown = self.shown;
+        let mut w = self.enc.into_inner().map_err(|e| format!("{shown}: {e}"))?;
+        w.flush().map_err(|e| format!("{shown}: {e}"))
+    }
+}
+
 /// Pictures captured by the GPU, tagged with the frame they belong to (`None`: warm-up).
 #[derive(Resource, Clone, Default)]
-struct Captures(Arc<Mutex<Vec<(Option<u32>, Pixels)>>>);
+struct Captures(Arc<Mutex<Vec<Tagged>>>);
+
+/// A captured picture and its frame number (`None`: a warm-up picture).
+type Tagged = (Option<u32>, Pixels);
 
 #[derive(Debug)]
 enum Phase {
@@ -493,7 +598,7 @@ fn drive(
     mut counter: Query<&mut Text, With<FrameCounter>>,
     mut exit: MessageWriter<AppExit>,
 ) {
-    let got: Vec<(Option<u32>, Pixels)> = match captures.0.lock() {
+    let got: Vec<Tagged> = match captures.0.lock() {
         Ok(mut v) => std::mem::take(&mut *v),
         Err(_) => Vec::new(),
     };

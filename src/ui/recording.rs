@@ -68,9 +68,8 @@ fn next_gif_path() -> PathBuf {
 /// the GIF at the simulation's frame rate.
 fn encode(path: PathBuf, fps: f64, shots: std::sync::mpsc::Receiver<Shot>) -> Result<u32, String> {
     let shown = path.display().to_string();
-    let mut enc: Option<gif::Encoder<std::io::BufWriter<std::fs::File>>> = None;
-    let mut size = (0u16, 0u16);
-    let delay = (100.0 / fps).round().clamp(2.0, 1000.0) as u16;
+    let mut gif: Option<crate::record::GifWriter> = None;
+    let mut size = (0u32, 0u32);
     let mut count = 0;
     for (image, [x, y, w, h]) in shots {
         let rgba = image
@@ -85,36 +84,28 @@ fn encode(path: PathBuf, fps: f64, shots: std::sync::mpsc::Receiver<Shot>) -> Re
             view =
                 image::imageops::resize(&view, w / 2, h / 2, image::imageops::FilterType::Triangle);
         }
-        let (vw, vh) = view.dimensions();
-        let (gw, gh) = (
-            vw.min(u16::MAX as u32) as u16,
-            vh.min(u16::MAX as u32) as u16,
-        );
-        if enc.is_none() {
-            let file = std::fs::File::create(&path).map_err(|e| format!("{shown}: {e}"))?;
-            let mut e = gif::Encoder::new(std::io::BufWriter::new(file), gw, gh, &[])
-                .map_err(|e| format!("{shown}: {e}"))?;
-            e.set_repeat(gif::Repeat::Infinite)
-                .map_err(|e| format!("{shown}: {e}"))?;
-            enc = Some(e);
-            size = (gw, gh);
+        if gif.is_none() {
+            size = view.dimensions();
+            gif = Some(crate::record::GifWriter::create(
+                &path, size.0, size.1, fps,
+            )?);
         }
         // The window may have been resized: every frame takes the first frame's size.
-        if (gw, gh) != size {
+        if view.dimensions() != size {
             view = image::imageops::resize(
                 &view,
-                size.0 as u32,
-                size.1 as u32,
+                size.0,
+                size.1,
                 image::imageops::FilterType::Triangle,
             );
         }
-        let mut px = view.into_raw();
-        let mut frame = gif::Frame::from_rgba_speed(size.0, size.1, &mut px, 10);
-        frame.delay = delay;
-        if let Some(e) = enc.as_mut() {
-            e.write_frame(&frame).map_err(|e| format!("{shown}: {e}"))?;
+        if let Some(g) = gif.as_mut() {
+            g.push(view.as_raw())?;
         }
         count += 1;
+    }
+    if let Some(g) = gif {
+        g.finish()?;
     }
     Ok(count)
 }
