@@ -1060,3 +1060,44 @@ fn record_writes_gif_png_frames_and_mp4_offscreen() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn record_notebook_writes_the_six_clips() {
+    let require = std::env::var("OPTISCAPE_REQUIRE_RENDER").as_deref() == Ok("1");
+    let dir = std::env::temp_dir().join(format!("optiscape-nb-{}", std::process::id()));
+    let o = Command::new(env!("CARGO_BIN_EXE_optiscape"))
+        .args([
+            "record",
+            "--frames",
+            "2",
+            "--size",
+            "160x120",
+            "--format",
+            "png",
+            "--notebook",
+        ])
+        .arg(&dir)
+        .env_remove("DISPLAY")
+        .output()
+        .unwrap();
+    if !o.status.success() && !require && stderr(&o).to_lowercase().contains("adapter") {
+        eprintln!("SKIPPED record_notebook_writes_the_six_clips: no graphics adapter");
+        return;
+    }
+    assert!(o.status.success(), "{}", stderr(&o));
+    for clip in [
+        "sgd",
+        "momentum",
+        "adagrad",
+        "adagrad-finetune",
+        "adadelta",
+        "race",
+    ] {
+        for i in 0..2 {
+            let f = dir.join(clip).join(format!("frame-{i:05}.png"));
+            let img = image::open(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+            assert_eq!((img.width(), img.height()), (160, 120));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
