@@ -1018,6 +1018,12 @@ fn help_window(ctx: &egui::Context, open: &mut bool) {
                     ui.end_row();
                 }
             });
+            ui.separator();
+            ui.label(
+                "Scenario (top left): open a shipped setup, or load and save your own .ron \
+                 file. Surface > Your formula...: type f(x, y); Enter applies it. Run > Record: \
+                 the next N frames of the 3D view as a GIF.",
+            );
         });
 }
 

@@ -182,7 +182,8 @@ impl Plugin for ViewPlugin {
             .add_systems(Update, software_renderer_settings)
             .add_systems(
                 Update,
-                apply_scenario_view
+                (reframe_on_new_surface, apply_scenario_view)
+                    .chain()
                     .after(SimSystems::Commands)
                     .before(ViewSystems::Build),
             );
@@ -311,6 +312,27 @@ fn apply_scenario_view(
             cam.target_pitch = pitch;
             cam.force_update = true;
         }
+    }
+}
+
+/// A different surface or domain (the picker, Apply domain) frames the camera on it; a
+/// parameter change keeps the camera where the user put it.
+fn reframe_on_new_surface(
+    surface: Res<SimSurface>,
+    mut last: Local<Option<(String, crate::landscape::Domain)>>,
+    mut cameras: Query<&mut PanOrbitCamera>,
+) {
+    let key = (surface.0.id().to_string(), surface.0.domain);
+    let Some(prev) = last.replace(key.clone()) else {
+        return;
+    };
+    if prev == key {
+        return;
+    }
+    let (focus, radius) = camera_frame(&surface.0);
+    for mut cam in &mut cameras {
+        cam.target_focus = focus;
+        cam.target_radius = radius;
     }
 }
 
