@@ -97,10 +97,19 @@ pub struct RecordArgs {
     #[arg(long)]
     pub surface: Option<String>,
     /// With --surface: its domain `X0,X1,Y0,Y1`.
-    #[arg(long, value_name = "X0,X1,Y0,Y1", allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "X0,X1,Y0,Y1",
+        allow_hyphen_values = true,
+        requires = "surface"
+    )]
     pub domain: Option<String>,
     /// With --surface: set a surface parameter (repeatable).
-    #[arg(long = "surface-param", value_name = "NAME=VALUE")]
+    #[arg(
+        long = "surface-param",
+        value_name = "NAME=VALUE",
+        requires = "surface"
+    )]
     pub surface_param: Vec<String>,
     /// Comma-separated methods to show (default: the scenario's; with --surface:
     /// sgd,heavy-ball,adam).
