@@ -688,22 +688,13 @@ pub fn race_command(args: &RaceArgs) -> Result<Output, CliError> {
         }
     }
     for s in &args.set {
-        let Some((lhs, v)) = s.split_once('=') else {
-            return Err(CliError(format!(
-                "--set expects METHOD.NAME=VALUE, got '{s}'"
-            )));
-        };
-        let Some((m, k)) = lhs.rsplit_once('.') else {
-            return Err(CliError(format!(
-                "--set in a race names the method: METHOD.NAME=VALUE (e.g. adam.lr=0.05), got '{s}'"
-            )));
-        };
-        let Some(opt) = opts.iter_mut().find(|o| o.id == m.trim()) else {
+        let (m, k, v) = split_method_setting(s)?;
+        let Some(opt) = opts.iter_mut().find(|o| o.id == m) else {
             return Err(CliError(format!(
                 "--set {s}: method '{m}' is not in the race"
             )));
         };
-        opt.set(k.trim(), v.trim()).map_err(CliError)?;
+        opt.set(k, v).map_err(CliError)?;
     }
     let region = match &args.region {
         Some(text) => {
@@ -891,6 +882,21 @@ fn check_parent(p: &std::path::Path) -> Result<(), CliError> {
     }
 }
 
+/// `METHOD.NAME=VALUE` (as `race` and `record` take `--set`) into its three trimmed parts.
+fn split_method_setting(s: &str) -> Result<(&str, &str, &str), CliError> {
+    let Some((lhs, v)) = s.split_once('=') else {
+        return Err(CliError(format!(
+            "--set expects METHOD.NAME=VALUE, got '{s}'"
+        )));
+    };
+    let Some((m, k)) = lhs.rsplit_once('.') else {
+        return Err(CliError(format!(
+            "--set names the method here: METHOD.NAME=VALUE (e.g. adam.lr=0.05), got '{s}'"
+        )));
+    };
+    Ok((m.trim(), k.trim(), v.trim()))
+}
+
 /// The scenario a recording shows: `--scenario` (or the notebook's) with the options applied.
 pub fn record_scenario(args: &RecordArgs) -> Result<crate::scenario::Scenario, CliError> {
     use crate::scenario::{MethodSpec, Scenario, StartSpec};
@@ -935,23 +941,14 @@ pub fn record_scenario(args: &RecordArgs) -> Result<crate::scenario::Scenario, C
     }
     // `--set METHOD.NAME=VALUE`, checked against the method.
     for s in &args.set {
-        let (Some((lhs, v)), true) = (s.split_once('='), true) else {
-            return Err(CliError(format!(
-                "--set expects METHOD.NAME=VALUE, got '{s}'"
-            )));
-        };
-        let Some((m, k)) = lhs.rsplit_once('.') else {
-            return Err(CliError(format!(
-                "--set names the method: METHOD.NAME=VALUE (e.g. adam.lr=0.05), got '{s}'"
-            )));
-        };
-        let Some(spec) = sc.methods.iter_mut().find(|x| x.id == m.trim()) else {
+        let (m, k, v) = split_method_setting(s)?;
+        let Some(spec) = sc.methods.iter_mut().find(|x| x.id == m) else {
             return Err(CliError(format!(
                 "--set {s}: method '{m}' is not in the recording"
             )));
         };
-        let mut probe = parse_method(m.trim())?;
-        probe.set(k.trim(), v.trim()).map_err(CliError)?;
+        let mut probe = parse_method(m)?;
+        probe.set(k, v).map_err(CliError)?;
         let built = Scenario::method_spec(&probe, true, None);
         spec.params.extend(built.params);
     }

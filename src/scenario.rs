@@ -512,6 +512,29 @@ pub fn format_color(c: [f32; 3]) -> String {
     format!("#{:02x}{:02x}{:02x}", b(c[0]), b(c[1]), b(c[2]))
 }
 
+impl Builtin {
+    /// The scenario's one-line description (parsed once, for menus).
+    pub fn description(&self) -> &'static str {
+        static DESCRIPTIONS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+        let all = DESCRIPTIONS.get_or_init(|| {
+            BUILTIN
+                .iter()
+                .map(|b| {
+                    Scenario::parse(b.text, b.name)
+                        .map(|s| s.description)
+                        .unwrap_or_default()
+                })
+                .collect()
+        });
+        BUILTIN
+            .iter()
+            .position(|b| b.name == self.name)
+            .and_then(|i| all.get(i))
+            .map(String::as_str)
+            .unwrap_or("")
+    }
+}
+
 /// A scenario shipped in `assets/scenarios/` (compiled in, so it works from any folder).
 #[derive(Clone, Copy, Debug)]
 pub struct Builtin {

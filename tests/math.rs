@@ -1313,6 +1313,7 @@ mod scenarios {
         for b in builtin() {
             let sc = Scenario::parse(b.text, b.name).unwrap_or_else(|e| panic!("{e}"));
             assert!(!sc.description.is_empty(), "{}", b.name);
+            assert_eq!(b.description(), sc.description);
             assert!(sc.methods().unwrap().iter().any(|m| m.enabled));
             let path = format!(
                 "{}/assets/scenarios/{}.ron",

@@ -94,14 +94,11 @@ pub(super) fn scenario_section(
                 .height(480.0)
                 .show_ui(ui, |ui| {
                     for b in builtin() {
-                        let description = Scenario::parse(b.text, b.name)
-                            .map(|s| s.description)
-                            .unwrap_or_default();
                         let r = ui.add(egui::Button::selectable(
                             state.current.as_deref() == Some(b.name),
                             RichText::new(b.name).strong(),
                         ));
-                        ui.label(RichText::new(description).small().weak());
+                        ui.label(RichText::new(b.description()).small().weak());
                         if r.clicked() {
                             load.push(b.name.to_string());
                         }
