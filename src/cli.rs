@@ -172,6 +172,16 @@ pub struct LabCommon {
     /// Success tolerance on loss above the global minimum (default: the surface's).
     #[arg(long, allow_hyphen_values = true)]
     pub tol: Option<String>,
+    /// Arithmetic precision of the runs: f64 (every run equals `trace`) or f32 (faster; for
+    /// the surfaces and methods that run in lanes, see `docs/guide.md`).
+    #[arg(long, value_enum, default_value_t = PrecisionArg::F64)]
+    pub precision: PrecisionArg,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PrecisionArg {
+    F64,
+    F32,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -564,10 +574,26 @@ struct LabSetup {
     steps: u64,
     seed: u64,
     target: crate::lab::Target,
+    precision: crate::lab::Precision,
     scenario: Option<crate::scenario::Scenario>,
 }
 
 impl LabSetup {
+    /// `--precision f32` needs every method to run in lanes on this surface.
+    fn check_precision<'a>(
+        &self,
+        methods: impl IntoIterator<Item = &'a Optimizer>,
+    ) -> Result<(), CliError> {
+        if self.precision == crate::lab::Precision::F64 {
+            return Ok(());
+        }
+        for m in methods {
+            crate::lab::lanes_supported(&self.surface, m)
+                .map_err(|e| CliError(format!("--precision f32 is not available: {e}")))?;
+        }
+        Ok(())
+    }
+
     /// The scenario's enabled methods with their hyperparameters.
     fn scenario_methods(&self) -> Vec<Optimizer> {
         let Some(sc) = &self.scenario else {
@@ -628,11 +654,16 @@ fn lab_setup(c: &LabCommon) -> Result<LabSetup, CliError> {
         }
         target.tol = v;
     }
+    let precision = match c.precision {
+        PrecisionArg::F64 => crate::lab::Precision::F64,
+        PrecisionArg::F32 => crate::lab::Precision::F32,
+    };
     Ok(LabSetup {
         surface,
         steps,
         seed,
         target,
+        precision,
         scenario,
     })
 }
@@ -712,18 +743,24 @@ pub fn race_command(args: &RaceArgs) -> Result<Output, CliError> {
             .and_then(|(_, r)| r)
             .unwrap_or(surface.domain),
     };
+    setup.check_precision(&opts)?;
     let starts = crate::lab::uniform_starts(region, k as usize, seed);
     let mut rows = Vec::new();
     for (i, opt) in opts.iter().enumerate() {
         progress(&format!("race: {} ({}/{})", opt.id, i + 1, opts.len()));
-        rows.extend(crate::lab::race(
-            surface,
-            std::slice::from_ref(opt),
-            &starts,
-            steps,
-            seed,
-            target,
-        ));
+        rows.extend(
+            crate::lab::race_with(
+                surface,
+                std::slice::from_ref(opt),
+                &starts,
+                steps,
+                seed,
+                target,
+                setup.precision,
+                &crate::lab::Progress::default(),
+            )
+            .unwrap_or_default(),
+        );
     }
     progress("");
     let mut out = Output::default();
@@ -818,8 +855,19 @@ pub fn basins_command(args: &BasinsArgs) -> Result<Output, CliError> {
     for p in [&args.out, &args.csv].into_iter().flatten() {
         check_parent(p)?;
     }
+    setup.check_precision([&opt])?;
     progress(&format!("basins: {} x {r} runs of {}", r, opt.id));
-    let map = crate::lab::basins::basins(surface, &opt, r as usize, steps, seed, target);
+    let map = crate::lab::basins::basins_with(
+        surface,
+        &opt,
+        r as usize,
+        steps,
+        seed,
+        target,
+        setup.precision,
+        &crate::lab::Progress::default(),
+    )
+    .unwrap_or_else(|| crate::lab::basins::label(surface, r as usize, Vec::new(), target));
     progress("");
     let mut out = Output::default();
     if let Some(path) = &args.out {
@@ -1136,6 +1184,7 @@ pub fn sweep_command(args: &SweepArgs) -> Result<Output, CliError> {
     if let Some(p) = &args.out {
         check_parent(p)?;
     }
+    setup.check_precision([&opt])?;
     let values = crate::lab::sweep::grid(lo, hi, points, log);
     let starts = crate::lab::uniform_starts(surface.domain, k as usize, seed);
     progress(&format!("sweep: {} values of {}", values.len(), args.param));
@@ -1148,6 +1197,7 @@ pub fn sweep_command(args: &SweepArgs) -> Result<Output, CliError> {
         steps,
         seed,
         target,
+        setup.precision,
     )
     .map_err(CliError)?;
     progress("");

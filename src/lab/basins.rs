@@ -2,7 +2,7 @@
 //! end and labelled by the minimum it ends in. End points are clustered into distinct minima;
 //! global minima share one label colour, diverged and still-moving runs are set apart.
 
-use super::batch::{Progress, RunEnd, Target, run_batch, run_batch_with};
+use super::batch::{Precision, Progress, RunEnd, Target, run_batch, run_batch_with};
 use super::run::RunStatus;
 use crate::landscape::Surface;
 use crate::optim::Optimizer;
@@ -70,7 +70,9 @@ pub fn basins(
     label(surface, r, ends, target)
 }
 
-/// `basins` with progress and cancellation (for the sandbox's background job).
+/// `basins` in the given precision, with progress and cancellation (the sandbox's background
+/// job; the command line).
+#[allow(clippy::too_many_arguments)]
 pub fn basins_with(
     surface: &Surface,
     optimizer: &Optimizer,
@@ -78,10 +80,13 @@ pub fn basins_with(
     steps: u64,
     seed: u64,
     target: Target,
+    precision: Precision,
     progress: &Progress,
 ) -> Option<BasinMap> {
     let starts = grid_starts(surface, r);
-    let ends = run_batch_with(surface, optimizer, &starts, steps, seed, target, progress)?;
+    let ends = run_batch_with(
+        surface, optimizer, &starts, steps, seed, target, precision, progress,
+    )?;
     Some(label(surface, r, ends, target))
 }
 

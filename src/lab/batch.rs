@@ -1,10 +1,18 @@
 //! Many runs at once: one optimizer from many start points, spread over every core (rayon).
-//! Each run is the shared `step_once`, so its end point equals `trace`'s from the same start,
-//! bit for bit, whatever the number of threads.
+//!
+//! Two engines, same results. Where the surface and the rule are written for lanes
+//! ([`crate::landscape::LaneSurface`], [`crate::optim::LaneRule`]) and no gradient noise is
+//! asked for, runs go in lockstep groups of four (f64) or eight (f32) in structure-of-arrays
+//! form, vectorized (AVX when the CPU has it), allocating nothing per step; in f64 every run
+//! equals `trace` from the same start bit for bit. Otherwise each run is the shared
+//! `step_once`, which equals `trace` by construction. Either way the result does not depend on
+//! the number of threads.
 
 use super::run::{RunState, RunStatus, step_once};
-use crate::landscape::Surface;
-use crate::optim::{Optimizer, Rng};
+use crate::landscape::{Domain, LaneEval, LaneSurface, LaneSurfaceVisitor, Surface};
+use crate::lanes::{F32x8, F64x4, Mask, Real, V2};
+use crate::optim::transforms::clip_by_norm_lanes;
+use crate::optim::{LaneRule, LaneVisitor, Optimizer, Rng};
 use glam::DVec2;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -78,6 +86,57 @@ impl Progress {
     }
 }
 
+/// The floating-point precision of a batch's arithmetic.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    /// Double precision: every run equals `trace` bit for bit.
+    #[default]
+    F64,
+    /// Single precision (the state, the surface and the arithmetic; results are widened back
+    /// to f64): faster, and as precise as a float32 ML framework.
+    F32,
+}
+
+impl Precision {
+    pub fn name(self) -> &'static str {
+        match self {
+            Precision::F64 => "f64",
+            Precision::F32 => "f32",
+        }
+    }
+}
+
+/// Whether `optimizer` on `surface` runs in lockstep lanes (the fast engine; required for
+/// `Precision::F32`), and if not, why.
+pub fn lanes_supported(surface: &Surface, optimizer: &Optimizer) -> Result<(), String> {
+    struct Probe;
+    impl LaneVisitor for Probe {
+        type Out = ();
+        fn visit<U: LaneRule + Sync>(self, _rule: &U) {}
+    }
+    if surface.lanes().is_none() {
+        return Err(format!(
+            "the surface '{}' is evaluated one run at a time (lanes: seed, rastrigin, bowl)",
+            surface.info().id
+        ));
+    }
+    if optimizer.rule.visit_lanes(Probe).is_none() {
+        return Err(format!(
+            "the method '{}' runs one run at a time (lanes: sgd, heavy-ball, nesterov, adagrad, \
+             adadelta, rmsprop, adam, adamw, amsgrad and the notebook's presets)",
+            optimizer.id
+        ));
+    }
+    if optimizer.noise > 0.0 {
+        return Err(format!(
+            "the method '{}' has gradient noise, which runs one run at a time",
+            optimizer.id
+        ));
+    }
+    Ok(())
+}
+
 /// Runs `steps` updates of `optimizer` from each start (in parallel) and reports how each
 /// ended. A run stops early only when it diverges.
 pub fn run_batch(
@@ -95,13 +154,48 @@ pub fn run_batch(
         steps,
         seed,
         target,
+        Precision::F64,
         &Progress::default(),
     )
     .unwrap_or_default()
 }
 
-/// `run_batch`, counting finished runs in `progress`; `None` when it was cancelled.
+/// `run_batch` in the given precision, counting finished runs in `progress`; `None` when it was
+/// cancelled. `Precision::F32` needs [`lanes_supported`]; without it the runs are f64.
+#[allow(clippy::too_many_arguments)]
 pub fn run_batch_with(
+    surface: &Surface,
+    optimizer: &Optimizer,
+    starts: &[DVec2],
+    steps: u64,
+    seed: u64,
+    target: Target,
+    precision: Precision,
+    progress: &Progress,
+) -> Option<Vec<RunEnd>> {
+    if lanes_supported(surface, optimizer).is_ok()
+        && let Some(lanes) = surface.lanes()
+    {
+        let job = LaneJob {
+            surface: lanes,
+            domain: surface.domain,
+            clip: optimizer.clip,
+            starts,
+            steps,
+            target,
+            precision,
+            progress,
+        };
+        if let Some(ends) = optimizer.rule.visit_lanes(job) {
+            return ends;
+        }
+    }
+    run_batch_scalar(surface, optimizer, starts, steps, seed, target, progress)
+}
+
+/// The general engine: each run on its own, through `step_once` (also the reference the
+/// lockstep engine is tested against).
+pub fn run_batch_scalar(
     surface: &Surface,
     optimizer: &Optimizer,
     starts: &[DVec2],
@@ -157,6 +251,240 @@ pub fn run_batch_with(
         return None;
     }
     ends.into_iter().collect()
+}
+
+/// A batch for the lockstep engine.
+struct LaneJob<'a> {
+    surface: LaneSurface,
+    domain: Domain,
+    clip: f64,
+    starts: &'a [DVec2],
+    steps: u64,
+    target: Target,
+    precision: Precision,
+    progress: &'a Progress,
+}
+
+impl LaneVisitor for LaneJob<'_> {
+    type Out = Option<Vec<RunEnd>>;
+    fn visit<U: LaneRule + Sync>(self, rule: &U) -> Option<Vec<RunEnd>> {
+        self.surface.visit(WithRule { job: &self, rule })
+    }
+}
+
+/// A lockstep batch with its rule, to be given its surface's own type.
+struct WithRule<'a, U> {
+    job: &'a LaneJob<'a>,
+    rule: &'a U,
+}
+
+impl<U: LaneRule + Sync> LaneSurfaceVisitor for WithRule<'_, U> {
+    type Out = Option<Vec<RunEnd>>;
+    fn visit<S: LaneEval>(self, surface: S) -> Option<Vec<RunEnd>> {
+        // Step counts are kept in the lanes' own type: f32 counts exactly up to 2^24.
+        match self.job.precision {
+            Precision::F32 if self.job.steps <= 1 << 24 => {
+                self.job.run::<F32x8, U, S>(self.rule, surface)
+            }
+            _ => self.job.run::<F64x4, U, S>(self.rule, surface),
+        }
+    }
+}
+
+/// Steps whose shared values (bias corrections...) are tabulated before a lockstep batch.
+const SHARED_TABLE: u64 = 1 << 16;
+
+/// A run's end before the lockstep engine fills it in.
+const UNSET: RunEnd = RunEnd {
+    start: DVec2::ZERO,
+    end: DVec2::ZERO,
+    loss: f64::NAN,
+    status: RunStatus::Done,
+    steps: 0,
+    first_success: None,
+    recent_travel: 0.0,
+};
+
+/// Lane groups advanced together, one step at a time: independent work for the CPU to overlap
+/// (one group alone is a chain of dependent operations that waits on every square root).
+const GROUPS_PER_BLOCK: usize = 16;
+
+/// One lockstep group: `R::LANES` runs.
+#[derive(Clone, Copy)]
+struct Group<R: Real, St> {
+    p: V2<R>,
+    loss: R,
+    grad: V2<R>,
+    /// The position 10% of the steps before the end (see `RunEnd::recent_travel`).
+    before: V2<R>,
+    alive: R::Mask,
+    success: R::Mask,
+    /// Update count of the first success (-1: none yet) and of the divergence.
+    first: R,
+    taken: R,
+    state: St,
+}
+
+impl LaneJob<'_> {
+    fn run<R: Real, U: LaneRule + Sync, S: LaneEval>(
+        &self,
+        rule: &U,
+        surface: S,
+    ) -> Option<Vec<RunEnd>> {
+        let avx = has_avx();
+        // What every run shares at each step, computed once (up to a bound on memory).
+        let shared: Vec<U::Shared> = (1..=self.steps.min(SHARED_TABLE))
+            .map(|t| rule.shared(t))
+            .collect();
+        let shared = &shared[..];
+        let block = R::LANES * GROUPS_PER_BLOCK;
+        let mut ends = vec![UNSET; self.starts.len()];
+        self.starts
+            .par_chunks(block)
+            .zip(ends.par_chunks_mut(block))
+            .for_each(|(starts, out)| {
+                if self.progress.cancelled() {
+                    return;
+                }
+                #[cfg(target_arch = "x86_64")]
+                if avx {
+                    // SAFETY: `has_avx` checked that this CPU runs AVX instructions.
+                    unsafe { self.block_avx::<R, U, S>(rule, surface, shared, starts, out) };
+                    self.progress
+                        .done
+                        .fetch_add(starts.len(), Ordering::Relaxed);
+                    return;
+                }
+                let _ = avx;
+                self.block::<R, U, S>(rule, surface, shared, starts, out);
+                self.progress
+                    .done
+                    .fetch_add(starts.len(), Ordering::Relaxed);
+            });
+        (!self.progress.cancelled()).then_some(ends)
+    }
+
+    /// [`Self::block`] compiled for AVX (eight f32 or four f64 lanes per instruction).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx")]
+    fn block_avx<R: Real, U: LaneRule, S: LaneEval>(
+        &self,
+        rule: &U,
+        surface: S,
+        shared: &[U::Shared],
+        starts: &[DVec2],
+        out: &mut [RunEnd],
+    ) {
+        self.block::<R, U, S>(rule, surface, shared, starts, out)
+    }
+
+    /// Up to `GROUPS_PER_BLOCK` groups of `R::LANES` runs in lockstep. Each lane follows
+    /// `run_batch_scalar`'s run exactly: a lane that diverges keeps its last position, loss and
+    /// step count (selects, not branches) while the others go on.
+    #[inline(always)]
+    fn block<R: Real, U: LaneRule, S: LaneEval>(
+        &self,
+        rule: &U,
+        surface: S,
+        shared: &[U::Shared],
+        starts: &[DVec2],
+        out: &mut [RunEnd],
+    ) {
+        let c = R::splat;
+        // A local copy: its fields are then known not to change, and stay in registers.
+        let rule = rule.clone();
+        let (tv, tol) = (c(self.target.value), c(self.target.tol));
+        let reached = |l: R| l.is_finite() & (l - tv).abs().le(tol);
+        let d = self.domain;
+        let (w, h) = (d.width(), d.height());
+        let (x_lo, x_hi, y_lo, y_hi) = (c(d.x0 - w), c(d.x1 + w), c(d.y0 - h), c(d.y1 + h));
+        let mut groups: Vec<Group<R, U::State<R>>> = starts
+            .chunks(R::LANES)
+            .map(|starts| {
+                // Spare lanes repeat the last start; their results are dropped.
+                let lane = |i: usize| starts[i.min(starts.len() - 1)];
+                let p = V2::new(R::from_fn(|i| lane(i).x), R::from_fn(|i| lane(i).y));
+                let (loss, grad) = surface.eval(p);
+                let success = reached(loss);
+                Group {
+                    p,
+                    loss,
+                    grad,
+                    before: p,
+                    alive: p.x.is_finite() & p.y.is_finite() & loss.is_finite(),
+                    success,
+                    first: R::select(success, c(0.0), c(-1.0)),
+                    taken: c(0.0),
+                    state: rule.fresh::<R>(),
+                }
+            })
+            .collect();
+        let window = (self.steps / 10).max(1);
+        for s in 0..self.steps {
+            if s + window == self.steps {
+                for g in groups.iter_mut() {
+                    g.before = V2::select(g.alive, g.p, g.before);
+                }
+            }
+            let k = match shared.get(s as usize) {
+                Some(k) => *k,
+                None => rule.shared(s + 1),
+            };
+            let done = c((s + 1) as f64);
+            for g in groups.iter_mut() {
+                let grad = clip_by_norm_lanes(g.grad, self.clip);
+                let delta = rule.update(k, &mut g.state, g.p, grad);
+                let np = g.p + delta;
+                let alive = g.alive;
+                // Finished lanes are evaluated at the origin, harmlessly.
+                let (nl, ng) = surface.eval(V2::select(alive, np, V2::splat(0.0)));
+                let far = np.x.lt(x_lo) | np.x.gt(x_hi) | np.y.lt(y_lo) | np.y.gt(y_hi);
+                let bad = !(np.x.is_finite() & np.y.is_finite() & nl.is_finite()) | far;
+                g.p = V2::select(alive, np, g.p);
+                g.loss = R::select(alive, nl, g.loss);
+                g.grad = V2::select(alive, ng, g.grad);
+                g.taken = R::select(alive, done, g.taken);
+                let newly = alive & !g.success & reached(nl);
+                g.first = R::select(newly, done, g.first);
+                g.success = g.success | newly;
+                g.alive = alive & !bad;
+            }
+        }
+        for (g, out) in groups.iter().zip(out.chunks_mut(R::LANES)) {
+            for (i, o) in out.iter_mut().enumerate() {
+                let end = g.p.lane(i);
+                let first = g.first.lane(i);
+                *o = RunEnd {
+                    start: starts[0],
+                    end,
+                    loss: g.loss.lane(i),
+                    status: if g.alive.test(i) {
+                        RunStatus::Done
+                    } else {
+                        RunStatus::Diverged
+                    },
+                    steps: g.taken.lane(i) as u64,
+                    first_success: (first >= 0.0).then_some(first as u64),
+                    recent_travel: end.distance(g.before.lane(i)),
+                };
+            }
+        }
+        for (o, start) in out.iter_mut().zip(starts) {
+            o.start = *start;
+        }
+    }
+}
+
+/// Whether this CPU runs AVX (checked once; the answer is cached by the standard library).
+fn has_avx() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
 }
 
 /// `k` start points uniform over `region`, from the seeded source.

@@ -10,7 +10,8 @@ pub mod sweep;
 mod trace;
 
 pub use batch::{
-    Progress, RunEnd, Target, median, run_batch, run_batch_with, run_seed, uniform_starts,
+    Precision, Progress, RunEnd, Target, lanes_supported, median, run_batch, run_batch_scalar,
+    run_batch_with, run_seed, uniform_starts,
 };
 pub use race::{RaceRow, race, race_with};
 pub use run::{RunState, RunStatus, step_once};

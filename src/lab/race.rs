@@ -1,7 +1,7 @@
 //! Random-restart races: K start points, the same for every method; per method, how often it
 //! reaches the global minimum and how good its final losses are.
 
-use super::batch::{Progress, Target, median, run_batch_with};
+use super::batch::{Precision, Progress, Target, median, run_batch_with};
 use super::run::RunStatus;
 use crate::landscape::Surface;
 use crate::optim::Optimizer;
@@ -45,12 +45,15 @@ pub fn race(
         steps,
         seed,
         target,
+        Precision::F64,
         &Progress::default(),
     )
     .unwrap_or_default()
 }
 
-/// `race` with progress (runs finished, over all methods) and cancellation.
+/// `race` in the given precision, with progress (runs finished, over all methods) and
+/// cancellation.
+#[allow(clippy::too_many_arguments)]
 pub fn race_with(
     surface: &Surface,
     methods: &[Optimizer],
@@ -58,13 +61,16 @@ pub fn race_with(
     steps: u64,
     seed: u64,
     target: Target,
+    precision: Precision,
     progress: &Progress,
 ) -> Option<Vec<RaceRow>> {
     methods
         .iter()
         .map(|opt| {
             let t0 = Instant::now();
-            let ends = run_batch_with(surface, opt, starts, steps, seed, target, progress)?;
+            let ends = run_batch_with(
+                surface, opt, starts, steps, seed, target, precision, progress,
+            )?;
             let seconds = t0.elapsed().as_secs_f64();
             let finite: Vec<f64> = ends
                 .iter()

@@ -1,7 +1,7 @@
 //! Hyperparameter sweeps: success rate and median final loss against one parameter, from the
 //! same K starts at every value.
 
-use super::batch::{Target, median, run_batch};
+use super::batch::{Precision, Progress, Target, median, run_batch_with};
 use crate::landscape::Surface;
 use crate::optim::{Optimizer, ParamMut};
 use glam::DVec2;
@@ -43,6 +43,7 @@ pub fn sweep(
     steps: u64,
     seed: u64,
     target: Target,
+    precision: Precision,
 ) -> Result<Vec<SweepPoint>, String> {
     let mut out = Vec::with_capacity(values.len());
     for &v in values {
@@ -61,7 +62,17 @@ pub fn sweep(
                 _ => return Err(format!("--param {param} is not a single number")),
             }
         }
-        let ends = run_batch(surface, &opt, starts, steps, seed, target);
+        let ends = run_batch_with(
+            surface,
+            &opt,
+            starts,
+            steps,
+            seed,
+            target,
+            precision,
+            &Progress::default(),
+        )
+        .unwrap_or_default();
         let losses: Vec<f64> = ends.iter().map(|e| e.loss).collect();
         out.push(SweepPoint {
             value: v,

@@ -3,6 +3,7 @@
 //! Library of Simulation Experiments (Surjanovic & Bingham, sfu.ca/~ssurjano) unless noted.
 
 use super::{Domain, SurfaceInfo, SurfaceKind, SurfaceParam};
+use crate::lanes::{Real, V2};
 use glam::DVec2;
 use std::borrow::Cow;
 use std::f64::consts::{E, PI, TAU};
@@ -219,11 +220,22 @@ pub fn rastrigin_grad(a: f64, p: DVec2) -> DVec2 {
 /// Height and gradient sharing two `sin_cos` evaluations.
 #[inline]
 pub fn rastrigin_both(a: f64, p: DVec2) -> (f64, DVec2) {
-    let (sx, cx) = (TAU * p.x).sin_cos();
-    let (sy, cy) = (TAU * p.y).sin_cos();
+    let (h, g) = rastrigin_eval(a, V2::from(p));
+    (h, g.into())
+}
+
+/// [`rastrigin_both`] for any lane type.
+#[inline(always)]
+pub fn rastrigin_eval<R: Real>(a: f64, p: V2<R>) -> (R, V2<R>) {
+    let c = R::splat;
+    let (sx, cx) = (c(TAU) * p.x).sin_cos();
+    let (sy, cy) = (c(TAU) * p.y).sin_cos();
     (
-        2.0 * a + p.x * p.x - a * cx + p.y * p.y - a * cy,
-        DVec2::new(2.0 * p.x + a * TAU * sx, 2.0 * p.y + a * TAU * sy),
+        c(2.0 * a) + p.x * p.x - c(a) * cx + p.y * p.y - c(a) * cy,
+        V2::new(
+            c(2.0) * p.x + c(a * TAU) * sx,
+            c(2.0) * p.y + c(a * TAU) * sy,
+        ),
     )
 }
 
@@ -403,10 +415,20 @@ pub fn plateau_grad(sigma: f64, p: DVec2) -> DVec2 {
 
 #[inline]
 pub fn bowl(p: DVec2) -> f64 {
-    0.5 * (p.x * p.x + 4.0 * p.y * p.y)
+    bowl_eval(V2::from(p)).0
 }
 
 #[inline]
 pub fn bowl_grad(p: DVec2) -> DVec2 {
-    DVec2::new(p.x, 4.0 * p.y)
+    bowl_eval(V2::from(p)).1.into()
+}
+
+/// The bowl's height and gradient for any lane type.
+#[inline(always)]
+pub fn bowl_eval<R: Real>(p: V2<R>) -> (R, V2<R>) {
+    let c = R::splat;
+    (
+        c(0.5) * (p.x * p.x + c(4.0) * p.y * p.y),
+        V2::new(p.x, c(4.0) * p.y),
+    )
 }

@@ -291,8 +291,23 @@ impl Surface {
         match &self.kind {
             SurfaceKind::Seed => seed::height_and_gradient(p),
             SurfaceKind::Rastrigin { a } => classic::rastrigin_both(*a, p),
+            SurfaceKind::Bowl => {
+                let (h, g) = classic::bowl_eval(p.into());
+                (h, g.into())
+            }
             SurfaceKind::Formula(f) => f.height_and_gradient(p),
             _ => (self.height(p), self.gradient(p)),
+        }
+    }
+
+    /// This surface as a [`LaneSurface`], when its formula is written for lanes (the lab's
+    /// lockstep batches run those; others run one start at a time).
+    pub fn lanes(&self) -> Option<LaneSurface> {
+        match &self.kind {
+            SurfaceKind::Seed => Some(LaneSurface::Seed),
+            SurfaceKind::Rastrigin { a } => Some(LaneSurface::Rastrigin { a: *a }),
+            SurfaceKind::Bowl => Some(LaneSurface::Bowl),
+            _ => None,
         }
     }
 
@@ -643,11 +658,72 @@ impl TryFrom<FormulaSpec> for FormulaSurface {
 /// `sign(v)` with `sign(0) = 0`: the subgradient convention at the kinks of `|v|`.
 #[inline]
 pub(crate) fn sign0(v: f64) -> f64 {
-    if v > 0.0 {
-        1.0
-    } else if v < 0.0 {
-        -1.0
-    } else {
-        0.0
+    crate::lanes::Real::sign0(v)
+}
+
+/// The surfaces whose height and gradient are written once for any lane type
+/// ([`crate::lanes::Real`]): the same code for a ball, `trace`, and the lab's batches.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum LaneSurface {
+    Seed,
+    Rastrigin { a: f64 },
+    Bowl,
+}
+
+/// One lane surface as its own type, so that a batch's loop is compiled for it alone.
+pub trait LaneEval: Copy + Send + Sync {
+    /// Height and gradient at `p`, lane by lane.
+    fn eval<R: crate::lanes::Real>(self, p: crate::lanes::V2<R>) -> (R, crate::lanes::V2<R>);
+}
+
+/// Something done with a [`LaneEval`] ([`LaneSurface::visit`]).
+pub trait LaneSurfaceVisitor {
+    type Out;
+    fn visit<S: LaneEval>(self, surface: S) -> Self::Out;
+}
+
+/// The notebook's surface as a [`LaneEval`].
+#[derive(Clone, Copy, Debug)]
+pub struct SeedLanes;
+
+impl LaneEval for SeedLanes {
+    #[inline(always)]
+    fn eval<R: crate::lanes::Real>(self, p: crate::lanes::V2<R>) -> (R, crate::lanes::V2<R>) {
+        seed::eval(p)
+    }
+}
+
+/// Rastrigin as a [`LaneEval`].
+#[derive(Clone, Copy, Debug)]
+pub struct RastriginLanes {
+    pub a: f64,
+}
+
+impl LaneEval for RastriginLanes {
+    #[inline(always)]
+    fn eval<R: crate::lanes::Real>(self, p: crate::lanes::V2<R>) -> (R, crate::lanes::V2<R>) {
+        classic::rastrigin_eval(self.a, p)
+    }
+}
+
+/// The bowl as a [`LaneEval`].
+#[derive(Clone, Copy, Debug)]
+pub struct BowlLanes;
+
+impl LaneEval for BowlLanes {
+    #[inline(always)]
+    fn eval<R: crate::lanes::Real>(self, p: crate::lanes::V2<R>) -> (R, crate::lanes::V2<R>) {
+        classic::bowl_eval(p)
+    }
+}
+
+impl LaneSurface {
+    /// Calls `v` with this surface's own type.
+    pub fn visit<V: LaneSurfaceVisitor>(self, v: V) -> V::Out {
+        match self {
+            LaneSurface::Seed => v.visit(SeedLanes),
+            LaneSurface::Rastrigin { a } => v.visit(RastriginLanes { a }),
+            LaneSurface::Bowl => v.visit(BowlLanes),
+        }
     }
 }

@@ -10,7 +10,8 @@
 // The notebook wrote 3.14, not pi; so do we, on purpose.
 #![allow(clippy::approx_constant)]
 
-use super::{Domain, SurfaceInfo, SurfaceKind, sign0};
+use super::{Domain, SurfaceInfo, SurfaceKind};
+use crate::lanes::{Real, V2};
 use glam::DVec2;
 
 /// `alpha` in the notebook.
@@ -58,14 +59,23 @@ pub fn height(p: DVec2) -> f64 {
 /// `gradient` call this, so all three agree to the bit).
 #[inline]
 pub fn height_and_gradient(p: DVec2) -> (f64, DVec2) {
-    let DVec2 { x, y } = p;
+    let (h, g) = eval(V2::from(p));
+    (h, g.into())
+}
+
+/// [`height_and_gradient`] for any lane type (one implementation for balls and batches).
+#[inline(always)]
+pub fn eval<R: Real>(p: V2<R>) -> (R, V2<R>) {
+    let c = R::splat;
+    let V2 { x, y } = p;
     let (sx, cx) = x.sin_cos();
     let (sy, cy) = y.sin_cos();
-    let (sp, cp) = (PHI - 2.0 * x).sin_cos();
-    let h = 2.0 + A - 2.0 * cx * cy - 3.0 + (x - C).abs() * (y - C).abs() * 0.1 - A * cp;
-    let dx = 2.0 * sx * cy + 0.1 * sign0(x - C) * (y - C).abs() - 2.0 * A * sp;
-    let dy = 2.0 * cx * sy + 0.1 * (x - C).abs() * sign0(y - C);
-    (h, DVec2::new(dx, dy))
+    let (sp, cp) = (c(PHI) - c(2.0) * x).sin_cos();
+    let (ax, ay) = ((x - c(C)).abs(), (y - c(C)).abs());
+    let h = c(2.0) + c(A) - c(2.0) * cx * cy - c(3.0) + ax * ay * c(0.1) - c(A) * cp;
+    let dx = c(2.0) * sx * cy + c(0.1) * (x - c(C)).sign0() * ay - c(2.0) * c(A) * sp;
+    let dy = c(2.0) * cx * sy + c(0.1) * ax * (y - c(C)).sign0();
+    (h, V2::new(dx, dy))
 }
 
 #[inline]

@@ -3,13 +3,14 @@
 //! define it). Arithmetic follows the reference implementations' order of operations, so that
 //! results agree to the last bit where possible.
 
-use super::adaptive::lerp;
+use super::adaptive::{lerp, lerp_lanes};
 use super::params::{Param, ParamSpec, common};
 use super::powers::pow_t;
 use super::rng::Rng;
-use super::sgd::with_weight_decay;
-use super::{StateValue, UpdateRule};
+use super::sgd::{weight_decay_lanes, with_weight_decay};
+use super::{LaneRule, StateValue, UpdateRule};
 use crate::landscape::sign0;
+use crate::lanes::{Real, V2};
 use glam::DVec2;
 use serde::{Deserialize, Serialize};
 
@@ -53,33 +54,61 @@ impl Adam {
     }
 }
 
-impl UpdateRule for Adam {
-    fn step(&mut self, pos: DVec2, grad: DVec2, _rng: &mut Rng) -> DVec2 {
-        self.t += 1;
+impl LaneRule for Adam {
+    /// `(exp_avg, exp_avg_sq, max_exp_avg_sq)`.
+    type State<R: Real> = [V2<R>; 3];
+    /// `(step_size, sqrt(bias_correction2))`.
+    type Shared = (f64, f64);
+    fn fresh<R: Real>(&self) -> [V2<R>; 3] {
+        [V2::splat(0.0); 3]
+    }
+    fn shared(&self, t: u64) -> (f64, f64) {
         let [b1, b2] = self.betas;
-        let mut shrink = DVec2::ZERO;
+        let bias_correction1 = 1.0 - pow_t(b1, t);
+        let bias_correction2 = 1.0 - pow_t(b2, t);
+        (self.lr / bias_correction1, bias_correction2.sqrt())
+    }
+    #[inline(always)]
+    fn update<R: Real>(
+        &self,
+        (step_size, bc2_sqrt): (f64, f64),
+        [m, v, v_max]: &mut [V2<R>; 3],
+        pos: V2<R>,
+        grad: V2<R>,
+    ) -> V2<R> {
+        let c = R::splat;
+        let [b1, b2] = self.betas;
+        let mut shrink = V2::splat(0.0);
         let g = if self.decoupled {
             if self.weight_decay != 0.0 {
-                shrink = pos * (1.0 - self.lr * self.weight_decay) - pos;
+                shrink = pos.scale(c(1.0 - self.lr * self.weight_decay)) - pos;
             }
             grad
         } else {
-            with_weight_decay(grad, pos, self.weight_decay)
+            weight_decay_lanes(grad, pos, self.weight_decay)
         };
-        self.m = lerp(self.m, g, 1.0 - b1);
-        self.v = self.v * b2 + (1.0 - b2) * g * g;
-        let bias_correction1 = 1.0 - pow_t(b1, self.t);
-        let bias_correction2 = 1.0 - pow_t(b2, self.t);
-        let step_size = self.lr / bias_correction1;
-        let bc2_sqrt = bias_correction2.sqrt();
+        *m = lerp_lanes(*m, g, 1.0 - b1);
+        *v = v.scale(c(b2)) + g.scale(c(1.0 - b2)) * g;
+        // Values, not references, on both arms: the lanes stay in vector registers.
         let second = if self.amsgrad {
-            self.v_max = self.v_max.max(self.v);
-            self.v_max
+            let most = v_max.max(*v);
+            *v_max = most;
+            most
         } else {
-            self.v
+            *v
         };
-        let denom = second.map(f64::sqrt) / bc2_sqrt + self.eps;
-        shrink + -step_size * self.m / denom
+        let denom = second.sqrt().div_by(c(bc2_sqrt)).add_scalar(c(self.eps));
+        shrink + m.scale(c(-step_size)) / denom
+    }
+}
+
+impl UpdateRule for Adam {
+    fn step(&mut self, pos: DVec2, grad: DVec2, _rng: &mut Rng) -> DVec2 {
+        self.t += 1;
+        let mut s = [self.m, self.v, self.v_max].map(V2::of);
+        let d = self.update(self.shared(self.t), &mut s, V2::of(pos), V2::of(grad));
+        [self.m, self.v, self.v_max] = s.map(DVec2::from);
+        d.into()
     }
 
     fn reset(&mut self) {

@@ -3,8 +3,9 @@
 
 use super::params::{Param, ParamSpec, common};
 use super::rng::Rng;
-use super::sgd::with_weight_decay;
-use super::{StateValue, UpdateRule};
+use super::sgd::weight_decay_lanes;
+use super::{LaneRule, StateValue, UpdateRule};
+use crate::lanes::{Real, V2};
 use glam::DVec2;
 use serde::{Deserialize, Serialize};
 
@@ -44,14 +45,32 @@ impl Default for Adagrad {
     }
 }
 
+impl LaneRule for Adagrad {
+    type State<R: Real> = V2<R>;
+    /// The decayed learning rate `clr`.
+    type Shared = f64;
+    fn fresh<R: Real>(&self) -> V2<R> {
+        V2::splat(self.initial_accumulator_value)
+    }
+    fn shared(&self, t: u64) -> f64 {
+        self.lr / (1.0 + (t - 1) as f64 * self.lr_decay)
+    }
+    #[inline(always)]
+    fn update<R: Real>(&self, clr: f64, sum: &mut V2<R>, pos: V2<R>, grad: V2<R>) -> V2<R> {
+        let g = weight_decay_lanes(grad, pos, self.weight_decay);
+        *sum = *sum + g * g;
+        let std = sum.sqrt().add_scalar(R::splat(self.eps));
+        g.scale(R::splat(-clr)) / std
+    }
+}
+
 impl UpdateRule for Adagrad {
     fn step(&mut self, pos: DVec2, grad: DVec2, _rng: &mut Rng) -> DVec2 {
         self.t += 1;
-        let g = with_weight_decay(grad, pos, self.weight_decay);
-        let clr = self.lr / (1.0 + (self.t - 1) as f64 * self.lr_decay);
-        self.sum += g * g;
-        let std = self.sum.map(f64::sqrt) + self.eps;
-        -clr * g / std
+        let mut sum = V2::of(self.sum);
+        let d = self.update(self.shared(self.t), &mut sum, V2::of(pos), V2::of(grad));
+        self.sum = sum.into();
+        d.into()
     }
 
     fn reset(&mut self) {
@@ -106,15 +125,39 @@ impl Default for Adadelta {
     }
 }
 
+impl LaneRule for Adadelta {
+    /// `(square_avg, acc_delta)`.
+    type State<R: Real> = (V2<R>, V2<R>);
+    type Shared = ();
+    fn fresh<R: Real>(&self) -> (V2<R>, V2<R>) {
+        (V2::splat(0.0), V2::splat(0.0))
+    }
+    fn shared(&self, _t: u64) {}
+    #[inline(always)]
+    fn update<R: Real>(
+        &self,
+        _k: (),
+        (square_avg, acc_delta): &mut (V2<R>, V2<R>),
+        pos: V2<R>,
+        grad: V2<R>,
+    ) -> V2<R> {
+        let c = R::splat;
+        let g = weight_decay_lanes(grad, pos, self.weight_decay);
+        let (rho, eps) = (c(self.rho), c(self.eps));
+        *square_avg = square_avg.scale(rho) + g.scale(c(1.0 - self.rho)) * g;
+        let std = square_avg.add_scalar(eps).sqrt();
+        let delta = acc_delta.add_scalar(eps).sqrt() / std * g;
+        *acc_delta = acc_delta.scale(rho) + delta.scale(c(1.0 - self.rho)) * delta;
+        delta.scale(c(-self.lr))
+    }
+}
+
 impl UpdateRule for Adadelta {
     fn step(&mut self, pos: DVec2, grad: DVec2, _rng: &mut Rng) -> DVec2 {
-        let g = with_weight_decay(grad, pos, self.weight_decay);
-        let rho = self.rho;
-        self.square_avg = self.square_avg * rho + (1.0 - rho) * g * g;
-        let std = (self.square_avg + self.eps).map(f64::sqrt);
-        let delta = (self.acc_delta + self.eps).map(f64::sqrt) / std * g;
-        self.acc_delta = self.acc_delta * rho + (1.0 - rho) * delta * delta;
-        -self.lr * delta
+        let mut s = (V2::of(self.square_avg), V2::of(self.acc_delta));
+        let d = self.update((), &mut s, V2::of(pos), V2::of(grad));
+        (self.square_avg, self.acc_delta) = (s.0.into(), s.1.into());
+        d.into()
     }
 
     fn reset(&mut self) {
@@ -179,26 +222,50 @@ impl Default for Rmsprop {
     }
 }
 
+impl LaneRule for Rmsprop {
+    /// `(square_avg, grad_avg, momentum_buffer)`.
+    type State<R: Real> = [V2<R>; 3];
+    type Shared = ();
+    fn fresh<R: Real>(&self) -> [V2<R>; 3] {
+        [V2::splat(0.0); 3]
+    }
+    fn shared(&self, _t: u64) {}
+    #[inline(always)]
+    fn update<R: Real>(
+        &self,
+        _k: (),
+        [square_avg, grad_avg, buf]: &mut [V2<R>; 3],
+        pos: V2<R>,
+        grad: V2<R>,
+    ) -> V2<R> {
+        let c = R::splat;
+        let g = weight_decay_lanes(grad, pos, self.weight_decay);
+        *square_avg = square_avg.scale(c(self.alpha)) + g.scale(c(1.0 - self.alpha)) * g;
+        let avg = if self.centered {
+            *grad_avg = lerp_lanes(*grad_avg, g, 1.0 - self.alpha);
+            // Never below 0: rounding could make it so, where torch would produce NaN.
+            (*square_avg + grad_avg.scale(c(-1.0)) * *grad_avg)
+                .max(V2::splat(0.0))
+                .sqrt()
+        } else {
+            square_avg.sqrt()
+        }
+        .add_scalar(c(self.eps));
+        if self.momentum > 0.0 {
+            *buf = buf.scale(c(self.momentum)) + g / avg;
+            buf.scale(c(-self.lr))
+        } else {
+            g.scale(c(-self.lr)) / avg
+        }
+    }
+}
+
 impl UpdateRule for Rmsprop {
     fn step(&mut self, pos: DVec2, grad: DVec2, _rng: &mut Rng) -> DVec2 {
-        let g = with_weight_decay(grad, pos, self.weight_decay);
-        let alpha = self.alpha;
-        self.square_avg = self.square_avg * alpha + (1.0 - alpha) * g * g;
-        let avg = if self.centered {
-            self.grad_avg = lerp(self.grad_avg, g, 1.0 - alpha);
-            // Never below 0: rounding could make it so, where torch would produce NaN.
-            (self.square_avg + -1.0 * self.grad_avg * self.grad_avg)
-                .max(DVec2::ZERO)
-                .map(f64::sqrt)
-        } else {
-            self.square_avg.map(f64::sqrt)
-        } + self.eps;
-        if self.momentum > 0.0 {
-            self.buf = self.buf * self.momentum + g / avg;
-            -self.lr * self.buf
-        } else {
-            -self.lr * g / avg
-        }
+        let mut s = [self.square_avg, self.grad_avg, self.buf].map(V2::of);
+        let d = self.update((), &mut s, V2::of(pos), V2::of(grad));
+        [self.square_avg, self.grad_avg, self.buf] = s.map(DVec2::from);
+        d.into()
     }
 
     fn reset(&mut self) {
@@ -263,10 +330,27 @@ impl Default for SeedAdagrad {
     }
 }
 
+impl LaneRule for SeedAdagrad {
+    type State<R: Real> = V2<R>;
+    type Shared = ();
+    fn fresh<R: Real>(&self) -> V2<R> {
+        V2::splat(1.0)
+    }
+    fn shared(&self, _t: u64) {}
+    #[inline(always)]
+    fn update<R: Real>(&self, _k: (), gsum: &mut V2<R>, _pos: V2<R>, grad: V2<R>) -> V2<R> {
+        let c = R::splat;
+        *gsum = *gsum + grad * grad - gsum.scale(c(self.decay));
+        (grad / gsum.add_scalar(c(self.eps)).sqrt()).scale(c(-self.lr))
+    }
+}
+
 impl UpdateRule for SeedAdagrad {
-    fn step(&mut self, _pos: DVec2, grad: DVec2, _rng: &mut Rng) -> DVec2 {
-        self.gsum = self.gsum + grad * grad - self.decay * self.gsum;
-        -self.lr * (grad / (self.gsum + self.eps).map(f64::sqrt))
+    fn step(&mut self, pos: DVec2, grad: DVec2, _rng: &mut Rng) -> DVec2 {
+        let mut gsum = V2::of(self.gsum);
+        let d = self.update((), &mut gsum, V2::of(pos), V2::of(grad));
+        self.gsum = gsum.into();
+        d.into()
     }
 
     fn reset(&mut self) {
@@ -289,9 +373,15 @@ impl UpdateRule for SeedAdagrad {
 /// torch's `lerp`: `a + w (b - a)` for `|w| < 0.5`, else `b - (b - a)(1 - w)`.
 #[inline]
 pub(super) fn lerp(a: DVec2, b: DVec2, w: f64) -> DVec2 {
+    lerp_lanes(V2::of(a), V2::of(b), w).into()
+}
+
+/// [`lerp`] for any lane type (the weight is shared by all lanes).
+#[inline(always)]
+pub(super) fn lerp_lanes<R: Real>(a: V2<R>, b: V2<R>, w: f64) -> V2<R> {
     if w.abs() < 0.5 {
-        a + (b - a) * w
+        a + (b - a).scale(R::splat(w))
     } else {
-        b - (b - a) * (1.0 - w)
+        b - (b - a).scale(R::splat(1.0 - w))
     }
 }

@@ -16,6 +16,7 @@ pub use params::{Param, ParamKind, ParamMut, ParamSpec};
 pub use rng::Rng;
 pub use sgd::{Langevin, MomentumSgd, NotebookMomentum, Sgd};
 
+use crate::lanes::{Real, V2};
 use glam::DVec2;
 use serde::{Deserialize, Serialize};
 
@@ -30,6 +31,35 @@ pub trait UpdateRule {
     fn params(&mut self) -> Vec<Param<'_>>;
     /// The state, named as torch names it, for the inspector.
     fn state(&self) -> Vec<(&'static str, StateValue)>;
+}
+
+/// An update rule written once for any lane type ([`crate::lanes::Real`]): `f64` for a ball
+/// or `trace` (its [`UpdateRule::step`] calls `update`), four or eight runs side by side for the
+/// lab's lockstep batches. Runs of a batch start together, so what depends only on the step
+/// number (bias corrections, decayed learning rates) is computed once per step for all lanes.
+pub trait LaneRule: Clone {
+    /// Per-run state, one field per torch state tensor.
+    type State<R: Real>: Copy;
+    /// What all runs share at one step.
+    type Shared: Copy + Send + Sync;
+    /// The state before the first step.
+    fn fresh<R: Real>(&self) -> Self::State<R>;
+    /// The shared values for update number `t` (from 1).
+    fn shared(&self, t: u64) -> Self::Shared;
+    /// One update of every lane: returns the displacement.
+    fn update<R: Real>(
+        &self,
+        k: Self::Shared,
+        state: &mut Self::State<R>,
+        pos: V2<R>,
+        grad: V2<R>,
+    ) -> V2<R>;
+}
+
+/// Something done with a rule that has a [`LaneRule`] form ([`Rule::visit_lanes`]).
+pub trait LaneVisitor {
+    type Out;
+    fn visit<U: LaneRule + Sync>(self, rule: &U) -> Self::Out;
 }
 
 /// One entry of a rule's state.
@@ -130,6 +160,29 @@ impl Rule {
             Rule::Momentum(_) => "momentum",
             Rule::SeedAdagrad(_) => "seed-adagrad",
         }
+    }
+}
+
+impl Rule {
+    /// Calls `v` with this rule's [`LaneRule`] form; `None` for the rules written for one run
+    /// only (noisy Langevin, and Adamax, NAdam, RAdam, Lion, AdaBelief so far).
+    pub fn visit_lanes<V: LaneVisitor>(&self, v: V) -> Option<V::Out> {
+        Some(match self {
+            Rule::Sgd(r) => v.visit(r),
+            Rule::HeavyBall(r) | Rule::Nesterov(r) => v.visit(r),
+            Rule::Adagrad(r) => v.visit(r),
+            Rule::Adadelta(r) => v.visit(r),
+            Rule::Rmsprop(r) => v.visit(r),
+            Rule::Adam(r) | Rule::Adamw(r) | Rule::Amsgrad(r) => v.visit(r),
+            Rule::Momentum(r) => v.visit(r),
+            Rule::SeedAdagrad(r) => v.visit(r),
+            Rule::Adamax(_)
+            | Rule::Nadam(_)
+            | Rule::Radam(_)
+            | Rule::Lion(_)
+            | Rule::Adabelief(_)
+            | Rule::Langevin(_) => return None,
+        })
     }
 }
 

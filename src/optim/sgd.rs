@@ -3,7 +3,8 @@
 
 use super::params::{Param, ParamSpec, common};
 use super::rng::Rng;
-use super::{StateValue, UpdateRule};
+use super::{LaneRule, StateValue, UpdateRule};
+use crate::lanes::{Real, V2};
 use glam::DVec2;
 use serde::{Deserialize, Serialize};
 
@@ -24,10 +25,21 @@ impl Default for Sgd {
     }
 }
 
+impl LaneRule for Sgd {
+    type State<R: Real> = ();
+    type Shared = ();
+    fn fresh<R: Real>(&self) {}
+    fn shared(&self, _t: u64) {}
+    #[inline(always)]
+    fn update<R: Real>(&self, _k: (), _s: &mut (), pos: V2<R>, grad: V2<R>) -> V2<R> {
+        let g = weight_decay_lanes(grad, pos, self.weight_decay);
+        g.scale(R::splat(-self.lr))
+    }
+}
+
 impl UpdateRule for Sgd {
     fn step(&mut self, pos: DVec2, grad: DVec2, _rng: &mut Rng) -> DVec2 {
-        let g = with_weight_decay(grad, pos, self.weight_decay);
-        -self.lr * g
+        self.update((), &mut (), V2::of(pos), V2::of(grad)).into()
     }
 
     fn reset(&mut self) {}
@@ -71,20 +83,34 @@ impl MomentumSgd {
     }
 }
 
+impl LaneRule for MomentumSgd {
+    type State<R: Real> = V2<R>;
+    /// The first step (the buffer starts as the gradient).
+    type Shared = bool;
+    fn fresh<R: Real>(&self) -> V2<R> {
+        V2::splat(0.0)
+    }
+    fn shared(&self, t: u64) -> bool {
+        t == 1
+    }
+    #[inline(always)]
+    fn update<R: Real>(&self, first: bool, buf: &mut V2<R>, pos: V2<R>, grad: V2<R>) -> V2<R> {
+        let g = weight_decay_lanes(grad, pos, self.weight_decay);
+        let m = R::splat(self.momentum);
+        let b = if first { g } else { buf.scale(m) + g };
+        *buf = b;
+        let d = if self.nesterov { g + b.scale(m) } else { b };
+        d.scale(R::splat(-self.lr))
+    }
+}
+
 impl UpdateRule for MomentumSgd {
     fn step(&mut self, pos: DVec2, grad: DVec2, _rng: &mut Rng) -> DVec2 {
-        let g = with_weight_decay(grad, pos, self.weight_decay);
-        let b = match self.buf {
-            None => g,
-            Some(b) => b * self.momentum + g,
-        };
-        self.buf = Some(b);
-        let d = if self.nesterov {
-            g + b * self.momentum
-        } else {
-            b
-        };
-        -self.lr * d
+        let first = self.buf.is_none();
+        let mut buf = V2::of(self.buf.unwrap_or(DVec2::ZERO));
+        let d = self.update(first, &mut buf, V2::of(pos), V2::of(grad));
+        self.buf = Some(buf.into());
+        d.into()
     }
 
     fn reset(&mut self) {
@@ -128,11 +154,27 @@ impl Default for NotebookMomentum {
     }
 }
 
-impl UpdateRule for NotebookMomentum {
-    fn step(&mut self, _pos: DVec2, grad: DVec2, _rng: &mut Rng) -> DVec2 {
-        let d = -(self.lr * self.v);
-        self.v = self.momentum * self.v + (1.0 - self.momentum) * grad;
+impl LaneRule for NotebookMomentum {
+    type State<R: Real> = V2<R>;
+    type Shared = ();
+    fn fresh<R: Real>(&self) -> V2<R> {
+        V2::splat(0.0)
+    }
+    fn shared(&self, _t: u64) {}
+    #[inline(always)]
+    fn update<R: Real>(&self, _k: (), v: &mut V2<R>, _pos: V2<R>, grad: V2<R>) -> V2<R> {
+        let d = -v.scale(R::splat(self.lr));
+        *v = v.scale(R::splat(self.momentum)) + grad.scale(R::splat(1.0 - self.momentum));
         d
+    }
+}
+
+impl UpdateRule for NotebookMomentum {
+    fn step(&mut self, pos: DVec2, grad: DVec2, _rng: &mut Rng) -> DVec2 {
+        let mut v = V2::of(self.v);
+        let d = self.update((), &mut v, V2::of(pos), V2::of(grad));
+        self.v = v.into();
+        d.into()
     }
 
     fn reset(&mut self) {
@@ -213,8 +255,14 @@ impl UpdateRule for Langevin {
 /// torch's coupled weight decay: `g + weight_decay * theta` (skipped when 0, as torch does).
 #[inline]
 pub(super) fn with_weight_decay(grad: DVec2, pos: DVec2, weight_decay: f64) -> DVec2 {
+    weight_decay_lanes(grad.into(), pos.into(), weight_decay).into()
+}
+
+/// [`with_weight_decay`] for any lane type.
+#[inline(always)]
+pub(super) fn weight_decay_lanes<R: Real>(grad: V2<R>, pos: V2<R>, weight_decay: f64) -> V2<R> {
     if weight_decay != 0.0 {
-        grad + pos * weight_decay
+        grad + pos.scale(R::splat(weight_decay))
     } else {
         grad
     }

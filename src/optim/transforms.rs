@@ -2,6 +2,7 @@
 //! then Gaussian noise (the optax way: a chain of transforms, then the rule).
 
 use super::rng::Rng;
+use crate::lanes::{Real, V2};
 use glam::DVec2;
 
 /// Clips `g` to Euclidean norm `max_norm`, exactly as the notebook does:
@@ -9,14 +10,19 @@ use glam::DVec2;
 /// notebook's formula would divide 0 by 0 there). `max_norm <= 0` means off.
 #[inline]
 pub fn clip_by_norm(g: DVec2, max_norm: f64) -> DVec2 {
+    clip_by_norm_lanes(V2::from(g), max_norm).into()
+}
+
+/// [`clip_by_norm`] for any lane type.
+#[inline(always)]
+pub fn clip_by_norm_lanes<R: Real>(g: V2<R>, max_norm: f64) -> V2<R> {
     if max_norm <= 0.0 {
         return g;
     }
     let norm = (g.x * g.x + g.y * g.y).sqrt();
-    if norm == 0.0 || !norm.is_finite() {
-        return g;
-    }
-    g * (max_norm.min(norm) / norm)
+    let keep = norm.eq(R::splat(0.0)) | !norm.is_finite();
+    let clipped = g.scale(R::splat(max_norm).min(norm) / norm);
+    V2::select(keep, g, clipped)
 }
 
 /// Adds independent Gaussian noise of standard deviation `std` to each component. `std <= 0`

@@ -4,7 +4,7 @@
 
 use crate::lab::basins::{BasinMap, basins_with, image as basin_image};
 use crate::lab::sweep::{SweepPoint, grid, sweep};
-use crate::lab::{Progress, RaceRow, Target, race_with, uniform_starts};
+use crate::lab::{Precision, Progress, RaceRow, Target, race_with, uniform_starts};
 use crate::landscape::Surface;
 use crate::optim::Optimizer;
 use crate::sim::{Roster, SimRng, SimSurface};
@@ -233,7 +233,7 @@ pub(super) fn lab_section(
                     lab.basin_job = Some(Job::spawn(
                         format!("{r} x {r} runs"),
                         r * r,
-                        move |p| basins_with(&s, &o, r, n, seed, target, p),
+                        move |p| basins_with(&s, &o, r, n, seed, target, Precision::F64, p),
                     ));
                 }
             });
@@ -271,7 +271,7 @@ pub(super) fn lab_section(
                     let total = k * enabled.len();
                     lab.race_job = Some(Job::spawn(format!("{total} runs"), total, move |p| {
                         let starts = uniform_starts(s.domain, k, seed);
-                        race_with(&s, &enabled, &starts, n, seed, target, p)
+                        race_with(&s, &enabled, &starts, n, seed, target, Precision::F64, p)
                     }));
                 }
             });
@@ -319,7 +319,7 @@ pub(super) fn lab_section(
                                 if p.cancelled() {
                                     return None;
                                 }
-                                rows.extend(sweep(&s, &o, "lr", &[v], &starts, n, seed, target).ok()?);
+                                rows.extend(sweep(&s, &o, "lr", &[v], &starts, n, seed, target, Precision::F64).ok()?);
                                 p.done.fetch_add(k, Ordering::Relaxed);
                             }
                             Some(rows)

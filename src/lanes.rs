@@ -1,0 +1,698 @@
+//! Lanes: the same arithmetic on one number or on several at once, written once.
+//!
+//! Surfaces and update rules that the lab runs in lockstep batches are written generically over
+//! [`Real`]: the sandbox and `trace` instantiate them with `f64` (one ball), the lab's batch
+//! runner with [`F64x4`] or [`F32x8`] (four or eight runs side by side, structure-of-arrays).
+//! Every lane operation is the scalar IEEE operation applied per lane, in the same order (Rust
+//! never fuses a multiply and an add on its own), so a lane of a batch equals the scalar run bit
+//! for bit. The compiler turns the per-lane loops into vector instructions (AVX where the CPU has
+//! it; see `lab::batch`).
+//!
+//! Trigonometry is our own ([`Real::sin_cos`]): libm's `sin`/`cos` are opaque calls that no
+//! compiler vectorizes. Range reduction by pi/2 in three parts (Cody-Waite) and the FreeBSD/musl
+//! kernel polynomials (`k_sin.c`, `k_cos.c`) in double precision, or Cephes' `sinf`/`cosf`
+//! polynomials in single precision: within about one unit in the last place of libm for
+//! `|x| < 2^19` (f64) or `|x| < 8192` (f32); beyond that the value is libm's.
+
+use glam::DVec2;
+use std::ops::{Add, BitAnd, BitOr, Div, Mul, Neg, Not, Sub};
+
+/// A per-lane boolean.
+pub trait Mask: Copy + BitAnd<Output = Self> + BitOr<Output = Self> + Not<Output = Self> {
+    fn any(self) -> bool;
+    /// Lane `i`.
+    fn test(self, i: usize) -> bool;
+}
+
+impl Mask for bool {
+    #[inline(always)]
+    fn any(self) -> bool {
+        self
+    }
+    #[inline(always)]
+    fn test(self, _i: usize) -> bool {
+        self
+    }
+}
+
+/// A number, or a fixed group of numbers operated on lane by lane.
+pub trait Real:
+    Copy
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Div<Output = Self>
+    + Neg<Output = Self>
+{
+    type Mask: Mask;
+    /// Numbers per value.
+    const LANES: usize;
+    /// Every lane `v` (rounded to the lane's precision).
+    fn splat(v: f64) -> Self;
+    /// Lane `i`, widened to f64.
+    fn lane(self, i: usize) -> f64;
+    /// Lanes from `f(0), f(1), ...` (rounded to the lane's precision).
+    fn from_fn(f: impl FnMut(usize) -> f64) -> Self;
+    fn sqrt(self) -> Self;
+    fn abs(self) -> Self;
+    /// `f64::max` per lane (a NaN lane takes the other value).
+    fn max(self, o: Self) -> Self;
+    fn min(self, o: Self) -> Self;
+    /// Rounds half to even.
+    fn round(self) -> Self;
+    fn floor(self) -> Self;
+    fn lt(self, o: Self) -> Self::Mask;
+    fn le(self, o: Self) -> Self::Mask;
+    fn gt(self, o: Self) -> Self::Mask;
+    fn eq(self, o: Self) -> Self::Mask;
+    fn is_finite(self) -> Self::Mask;
+    /// `a` where `m`, else `b`.
+    fn select(m: Self::Mask, a: Self, b: Self) -> Self;
+    /// Sine and cosine (see the module's notes on accuracy).
+    fn sin_cos(self) -> (Self, Self);
+
+    /// `sign(v)` with `sign(0) = 0` (and 0 for NaN): the subgradient convention at kinks.
+    #[inline(always)]
+    fn sign0(self) -> Self {
+        let zero = Self::splat(0.0);
+        Self::select(
+            self.gt(zero),
+            Self::splat(1.0),
+            Self::select(self.lt(zero), Self::splat(-1.0), zero),
+        )
+    }
+}
+
+/// Below this magnitude the double-precision reduction by pi/2 is exact enough (the quadrant
+/// count times the first part of pi/2 is exact for counts below 2^20).
+pub const SIN_COS_LIMIT_F64: f64 = 524_288.0;
+/// The same for single precision (Cephes' limit).
+pub const SIN_COS_LIMIT_F32: f32 = 8192.0;
+
+/// Double-precision sine and cosine for any lane type whose lanes are f64. The constants are
+/// the reference sources', digit for digit.
+#[allow(clippy::excessive_precision)]
+#[inline(always)]
+fn sin_cos_f64<R: Real>(x: R) -> (R, R) {
+    // pi/2 in three parts of 33 bits each (FreeBSD e_rem_pio2.c).
+    const INV_PIO2: f64 = std::f64::consts::FRAC_2_PI;
+    const PIO2_1: f64 = 1.570_796_326_734_125_614_17;
+    const PIO2_2: f64 = 6.077_100_506_303_965_976_6e-11;
+    const PIO2_3: f64 = 2.022_266_248_711_166_455_8e-21;
+    // k_sin.c
+    const S1: f64 = -1.666_666_666_666_663_243_48e-1;
+    const S2: f64 = 8.333_333_333_322_489_461_24e-3;
+    const S3: f64 = -1.984_126_982_985_794_931_34e-4;
+    const S4: f64 = 2.755_731_370_707_006_767_89e-6;
+    const S5: f64 = -2.505_076_025_340_686_341_95e-8;
+    const S6: f64 = 1.589_690_995_211_550_102_21e-10;
+    // k_cos.c
+    const C1: f64 = 4.166_666_666_666_660_190_37e-2;
+    const C2: f64 = -1.388_888_888_887_410_957_49e-3;
+    const C3: f64 = 2.480_158_728_947_672_941_78e-5;
+    const C4: f64 = -2.755_731_435_139_066_330_35e-7;
+    const C5: f64 = 2.087_572_321_298_174_827_9e-9;
+    const C6: f64 = -1.135_964_755_778_819_482_65e-11;
+    let c = R::splat;
+    let q = (x * c(INV_PIO2)).round();
+    let r = ((x - q * c(PIO2_1)) - q * c(PIO2_2)) - q * c(PIO2_3);
+    let z = r * r;
+    let w = z * z;
+    let rs = c(S2) + z * (c(S3) + z * c(S4)) + z * w * (c(S5) + z * c(S6));
+    let sin = r + z * r * (c(S1) + z * rs);
+    let rc = z * (c(C1) + z * (c(C2) + z * c(C3))) + w * w * (c(C4) + z * (c(C5) + z * c(C6)));
+    let hz = c(0.5) * z;
+    let one_minus = c(1.0) - hz;
+    let cos = one_minus + (((c(1.0) - one_minus) - hz) + z * rc);
+    quadrant(q, sin, cos)
+}
+
+/// Single-precision sine and cosine (Cephes `sinf`/`cosf` polynomials) for f32 lanes.
+#[allow(clippy::excessive_precision)]
+#[inline(always)]
+fn sin_cos_f32<R: Real>(x: R) -> (R, R) {
+    // pi/2 in three parts (Cephes' DP1..DP3, doubled).
+    const INV_PIO2: f64 = std::f64::consts::FRAC_2_PI;
+    const PIO2_1: f64 = 1.570_312_5;
+    const PIO2_2: f64 = 4.837_512_969_970_703_125e-4;
+    const PIO2_3: f64 = 7.549_789_954_891_882_16e-8;
+    let c = R::splat;
+    let q = (x * c(INV_PIO2)).round();
+    let r = ((x - q * c(PIO2_1)) - q * c(PIO2_2)) - q * c(PIO2_3);
+    let z = r * r;
+    let sin =
+        ((c(-1.951_529_589_1e-4) * z + c(8.332_160_873_6e-3)) * z - c(1.666_665_461_1e-1)) * z * r
+            + r;
+    let cos = ((c(2.443_315_711_809_948e-5) * z - c(1.388_731_625_493_765e-3)) * z
+        + c(4.166_664_568_298_827e-2))
+        * z
+        * z
+        - c(0.5) * z
+        + c(1.0);
+    quadrant(q, sin, cos)
+}
+
+/// Maps the kernels' sine and cosine of the reduced argument back to quadrant `q`.
+#[inline(always)]
+fn quadrant<R: Real>(q: R, sin: R, cos: R) -> (R, R) {
+    let c = R::splat;
+    // q mod 4, exactly (q is an integer well inside the exact range).
+    let k = q - c(4.0) * (q * c(0.25)).floor();
+    let odd = k.eq(c(1.0)) | k.eq(c(3.0));
+    let s = R::select(odd, cos, sin);
+    let co = R::select(odd, sin, cos);
+    let s = R::select(k.gt(c(1.5)), -s, s);
+    let co = R::select(k.eq(c(1.0)) | k.eq(c(2.0)), -co, co);
+    (s, co)
+}
+
+impl Real for f64 {
+    type Mask = bool;
+    const LANES: usize = 1;
+    #[inline(always)]
+    fn splat(v: f64) -> Self {
+        v
+    }
+    #[inline(always)]
+    fn lane(self, _i: usize) -> f64 {
+        self
+    }
+    #[inline(always)]
+    fn from_fn(mut f: impl FnMut(usize) -> f64) -> Self {
+        f(0)
+    }
+    #[inline(always)]
+    fn sqrt(self) -> Self {
+        f64::sqrt(self)
+    }
+    #[inline(always)]
+    fn abs(self) -> Self {
+        f64::abs(self)
+    }
+    #[inline(always)]
+    fn max(self, o: Self) -> Self {
+        f64::max(self, o)
+    }
+    #[inline(always)]
+    fn min(self, o: Self) -> Self {
+        f64::min(self, o)
+    }
+    #[inline(always)]
+    fn round(self) -> Self {
+        self.round_ties_even()
+    }
+    #[inline(always)]
+    fn floor(self) -> Self {
+        f64::floor(self)
+    }
+    #[inline(always)]
+    fn lt(self, o: Self) -> bool {
+        self < o
+    }
+    #[inline(always)]
+    fn le(self, o: Self) -> bool {
+        self <= o
+    }
+    #[inline(always)]
+    fn gt(self, o: Self) -> bool {
+        self > o
+    }
+    #[inline(always)]
+    fn eq(self, o: Self) -> bool {
+        self == o
+    }
+    #[inline(always)]
+    fn is_finite(self) -> bool {
+        f64::is_finite(self)
+    }
+    #[inline(always)]
+    fn select(m: bool, a: Self, b: Self) -> Self {
+        if m { a } else { b }
+    }
+    #[inline]
+    fn sin_cos(self) -> (Self, Self) {
+        if self.abs() < SIN_COS_LIMIT_F64 {
+            sin_cos_f64(self)
+        } else {
+            f64::sin_cos(self)
+        }
+    }
+}
+
+impl Real for f32 {
+    type Mask = bool;
+    const LANES: usize = 1;
+    #[inline(always)]
+    fn splat(v: f64) -> Self {
+        v as f32
+    }
+    #[inline(always)]
+    fn lane(self, _i: usize) -> f64 {
+        self as f64
+    }
+    #[inline(always)]
+    fn from_fn(mut f: impl FnMut(usize) -> f64) -> Self {
+        f(0) as f32
+    }
+    #[inline(always)]
+    fn sqrt(self) -> Self {
+        f32::sqrt(self)
+    }
+    #[inline(always)]
+    fn abs(self) -> Self {
+        f32::abs(self)
+    }
+    #[inline(always)]
+    fn max(self, o: Self) -> Self {
+        f32::max(self, o)
+    }
+    #[inline(always)]
+    fn min(self, o: Self) -> Self {
+        f32::min(self, o)
+    }
+    #[inline(always)]
+    fn round(self) -> Self {
+        self.round_ties_even()
+    }
+    #[inline(always)]
+    fn floor(self) -> Self {
+        f32::floor(self)
+    }
+    #[inline(always)]
+    fn lt(self, o: Self) -> bool {
+        self < o
+    }
+    #[inline(always)]
+    fn le(self, o: Self) -> bool {
+        self <= o
+    }
+    #[inline(always)]
+    fn gt(self, o: Self) -> bool {
+        self > o
+    }
+    #[inline(always)]
+    fn eq(self, o: Self) -> bool {
+        self == o
+    }
+    #[inline(always)]
+    fn is_finite(self) -> bool {
+        f32::is_finite(self)
+    }
+    #[inline(always)]
+    fn select(m: bool, a: Self, b: Self) -> Self {
+        if m { a } else { b }
+    }
+    #[inline]
+    fn sin_cos(self) -> (Self, Self) {
+        if self.abs() < SIN_COS_LIMIT_F32 {
+            sin_cos_f32(self)
+        } else {
+            let (s, c) = (self as f64).sin_cos();
+            (s as f32, c as f32)
+        }
+    }
+}
+
+macro_rules! mask {
+    ($name:ident, $bits:ident, $n:literal) => {
+        #[doc = concat!("A mask of ", stringify!($n), " lanes: all bits set or none, so that it has the")]
+        /// lanes' width and selects compile to vector blends.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub struct $name(pub [$bits; $n]);
+
+        impl $name {
+            #[inline(always)]
+            fn from_bools(f: impl Fn(usize) -> bool) -> Self {
+                Self(std::array::from_fn(|i| if f(i) { $bits::MAX } else { 0 }))
+            }
+        }
+
+        impl BitAnd for $name {
+            type Output = Self;
+            #[inline(always)]
+            fn bitand(self, o: Self) -> Self {
+                Self(std::array::from_fn(|i| self.0[i] & o.0[i]))
+            }
+        }
+
+        impl BitOr for $name {
+            type Output = Self;
+            #[inline(always)]
+            fn bitor(self, o: Self) -> Self {
+                Self(std::array::from_fn(|i| self.0[i] | o.0[i]))
+            }
+        }
+
+        impl Not for $name {
+            type Output = Self;
+            #[inline(always)]
+            fn not(self) -> Self {
+                Self(std::array::from_fn(|i| !self.0[i]))
+            }
+        }
+
+        impl Mask for $name {
+            #[inline(always)]
+            fn any(self) -> bool {
+                self.0.iter().fold(0, |a, &b| a | b) != 0
+            }
+            #[inline(always)]
+            fn test(self, i: usize) -> bool {
+                self.0[i] != 0
+            }
+        }
+    };
+}
+
+mask!(M64x4, u64, 4);
+mask!(M32x8, u32, 8);
+
+macro_rules! lanes {
+    ($name:ident, $t:ident, $n:literal, $mask:ident, $sin_cos:ident, $limit:ident) => {
+        #[doc = concat!(stringify!($n), " `", stringify!($t), "` lanes.")]
+        #[derive(Clone, Copy, Debug, PartialEq)]
+        pub struct $name(pub [$t; $n]);
+
+        impl $name {
+            #[inline(always)]
+            fn map(self, f: impl Fn($t) -> $t) -> Self {
+                Self(std::array::from_fn(|i| f(self.0[i])))
+            }
+            #[inline(always)]
+            fn zip(self, o: Self, f: impl Fn($t, $t) -> $t) -> Self {
+                Self(std::array::from_fn(|i| f(self.0[i], o.0[i])))
+            }
+            #[inline(always)]
+            fn cmp(self, o: Self, f: impl Fn($t, $t) -> bool) -> $mask {
+                $mask::from_bools(|i| f(self.0[i], o.0[i]))
+            }
+        }
+
+        impl Add for $name {
+            type Output = Self;
+            #[inline(always)]
+            fn add(self, o: Self) -> Self {
+                self.zip(o, |a, b| a + b)
+            }
+        }
+        impl Sub for $name {
+            type Output = Self;
+            #[inline(always)]
+            fn sub(self, o: Self) -> Self {
+                self.zip(o, |a, b| a - b)
+            }
+        }
+        impl Mul for $name {
+            type Output = Self;
+            #[inline(always)]
+            fn mul(self, o: Self) -> Self {
+                self.zip(o, |a, b| a * b)
+            }
+        }
+        impl Div for $name {
+            type Output = Self;
+            #[inline(always)]
+            fn div(self, o: Self) -> Self {
+                self.zip(o, |a, b| a / b)
+            }
+        }
+        impl Neg for $name {
+            type Output = Self;
+            #[inline(always)]
+            fn neg(self) -> Self {
+                self.map(|a| -a)
+            }
+        }
+
+        impl Real for $name {
+            type Mask = $mask;
+            const LANES: usize = $n;
+            #[inline(always)]
+            fn splat(v: f64) -> Self {
+                Self([v as $t; $n])
+            }
+            #[inline(always)]
+            fn lane(self, i: usize) -> f64 {
+                self.0[i] as f64
+            }
+            #[inline(always)]
+            fn from_fn(mut f: impl FnMut(usize) -> f64) -> Self {
+                Self(std::array::from_fn(|i| f(i) as $t))
+            }
+            #[inline(always)]
+            fn sqrt(self) -> Self {
+                self.map($t::sqrt)
+            }
+            #[inline(always)]
+            fn abs(self) -> Self {
+                self.map($t::abs)
+            }
+            #[inline(always)]
+            fn max(self, o: Self) -> Self {
+                self.zip(o, $t::max)
+            }
+            #[inline(always)]
+            fn min(self, o: Self) -> Self {
+                self.zip(o, $t::min)
+            }
+            #[inline(always)]
+            fn round(self) -> Self {
+                self.map($t::round_ties_even)
+            }
+            #[inline(always)]
+            fn floor(self) -> Self {
+                self.map($t::floor)
+            }
+            #[inline(always)]
+            fn lt(self, o: Self) -> $mask {
+                self.cmp(o, |a, b| a < b)
+            }
+            #[inline(always)]
+            fn le(self, o: Self) -> $mask {
+                self.cmp(o, |a, b| a <= b)
+            }
+            #[inline(always)]
+            fn gt(self, o: Self) -> $mask {
+                self.cmp(o, |a, b| a > b)
+            }
+            #[inline(always)]
+            fn eq(self, o: Self) -> $mask {
+                self.cmp(o, |a, b| a == b)
+            }
+            #[inline(always)]
+            fn is_finite(self) -> $mask {
+                $mask::from_bools(|i| self.0[i].abs() < $t::INFINITY)
+            }
+            #[inline(always)]
+            fn select(m: $mask, a: Self, b: Self) -> Self {
+                Self(std::array::from_fn(|i| {
+                    $t::from_bits((a.0[i].to_bits() & m.0[i]) | (b.0[i].to_bits() & !m.0[i]))
+                }))
+            }
+            #[inline(always)]
+            fn sin_cos(self) -> (Self, Self) {
+                let (mut s, mut c) = $sin_cos(self);
+                // Lanes beyond the reduction's range (rare: far outside any domain) take the
+                // scalar path, which hands them to libm.
+                // (NaN too: the scalar path hands it to libm as well.)
+                let inside = self.abs().lt(Self::splat($limit as f64));
+                if (!inside).any() {
+                    for i in 0..$n {
+                        let (si, ci) = Real::sin_cos(self.0[i]);
+                        s.0[i] = si;
+                        c.0[i] = ci;
+                    }
+                }
+                (s, c)
+            }
+        }
+    };
+}
+
+lanes!(F64x4, f64, 4, M64x4, sin_cos_f64, SIN_COS_LIMIT_F64);
+lanes!(F32x8, f32, 8, M32x8, sin_cos_f32, SIN_COS_LIMIT_F32);
+
+/// A point or vector of the plane, in any lane type: `x` and `y` each hold one coordinate of
+/// every lane (structure of arrays).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct V2<R> {
+    pub x: R,
+    pub y: R,
+}
+
+impl<R: Real> V2<R> {
+    #[inline(always)]
+    pub fn new(x: R, y: R) -> Self {
+        Self { x, y }
+    }
+    #[inline(always)]
+    pub fn splat(v: f64) -> Self {
+        Self::new(R::splat(v), R::splat(v))
+    }
+    #[inline(always)]
+    pub fn map(self, f: impl Fn(R) -> R) -> Self {
+        Self::new(f(self.x), f(self.y))
+    }
+    /// Both components times one factor.
+    #[inline(always)]
+    pub fn scale(self, k: R) -> Self {
+        Self::new(self.x * k, self.y * k)
+    }
+    /// `k * v`, with the factor on the left (the operand order of `f64 * DVec2`).
+    #[inline(always)]
+    pub fn scaled_by(k: R, v: Self) -> Self {
+        Self::new(k * v.x, k * v.y)
+    }
+    #[inline(always)]
+    pub fn div_by(self, k: R) -> Self {
+        Self::new(self.x / k, self.y / k)
+    }
+    #[inline(always)]
+    pub fn add_scalar(self, k: R) -> Self {
+        Self::new(self.x + k, self.y + k)
+    }
+    #[inline(always)]
+    pub fn sqrt(self) -> Self {
+        self.map(R::sqrt)
+    }
+    #[inline(always)]
+    pub fn max(self, o: Self) -> Self {
+        Self::new(self.x.max(o.x), self.y.max(o.y))
+    }
+    /// Where `m`, `a`; else `b`.
+    #[inline(always)]
+    pub fn select(m: R::Mask, a: Self, b: Self) -> Self {
+        Self::new(R::select(m, a.x, b.x), R::select(m, a.y, b.y))
+    }
+    /// `f64` lanes: lane `i` as a `DVec2`.
+    #[inline(always)]
+    pub fn lane(self, i: usize) -> DVec2 {
+        DVec2::new(self.x.lane(i), self.y.lane(i))
+    }
+}
+
+impl<R: Real> Add for V2<R> {
+    type Output = Self;
+    #[inline(always)]
+    fn add(self, o: Self) -> Self {
+        Self::new(self.x + o.x, self.y + o.y)
+    }
+}
+impl<R: Real> Sub for V2<R> {
+    type Output = Self;
+    #[inline(always)]
+    fn sub(self, o: Self) -> Self {
+        Self::new(self.x - o.x, self.y - o.y)
+    }
+}
+impl<R: Real> Mul for V2<R> {
+    type Output = Self;
+    #[inline(always)]
+    fn mul(self, o: Self) -> Self {
+        Self::new(self.x * o.x, self.y * o.y)
+    }
+}
+impl<R: Real> Div for V2<R> {
+    type Output = Self;
+    #[inline(always)]
+    fn div(self, o: Self) -> Self {
+        Self::new(self.x / o.x, self.y / o.y)
+    }
+}
+impl<R: Real> Neg for V2<R> {
+    type Output = Self;
+    #[inline(always)]
+    fn neg(self) -> Self {
+        Self::new(-self.x, -self.y)
+    }
+}
+
+impl V2<f64> {
+    /// A `DVec2` as one f64 lane.
+    #[inline(always)]
+    pub fn of(v: DVec2) -> Self {
+        Self::new(v.x, v.y)
+    }
+}
+
+impl From<DVec2> for V2<f64> {
+    #[inline(always)]
+    fn from(v: DVec2) -> Self {
+        Self::new(v.x, v.y)
+    }
+}
+
+impl From<V2<f64>> for DVec2 {
+    #[inline(always)]
+    fn from(v: V2<f64>) -> Self {
+        DVec2::new(v.x, v.y)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sin_cos_close_to_libm() {
+        let mut worst = 0.0f64;
+        let mut x = -2000.0;
+        while x < 2000.0 {
+            let (s, c) = Real::sin_cos(x);
+            let (ls, lc) = f64::sin_cos(x);
+            worst = worst.max((s - ls).abs()).max((c - lc).abs());
+            x += 0.001_234_567;
+        }
+        assert!(worst < 4.0 * f64::EPSILON, "worst {worst:e}");
+        let mut worst32 = 0.0f64;
+        let mut x = -100.0f32;
+        while x < 100.0 {
+            let (s, c) = Real::sin_cos(x);
+            let (ls, lc) = (x as f64).sin_cos();
+            worst32 = worst32
+                .max((s as f64 - ls).abs())
+                .max((c as f64 - lc).abs());
+            x += 0.000_987_6;
+        }
+        assert!(worst32 < 4.0 * f32::EPSILON as f64, "worst {worst32:e}");
+    }
+
+    #[test]
+    fn lanes_equal_scalars_bit_for_bit() {
+        let xs = [
+            0.3,
+            -1e-300,
+            7.5e5,
+            f64::NAN,
+            1.0e6,
+            -3.9,
+            f64::INFINITY,
+            123.456,
+        ];
+        for chunk in xs.chunks(4) {
+            let v = F64x4(std::array::from_fn(|i| chunk[i]));
+            let (s, c) = v.sin_cos();
+            for (i, x) in chunk.iter().enumerate() {
+                let (ss, sc) = Real::sin_cos(*x);
+                assert_eq!(s.0[i].to_bits(), ss.to_bits(), "sin {x}");
+                assert_eq!(c.0[i].to_bits(), sc.to_bits(), "cos {x}");
+            }
+        }
+        let v = F32x8([
+            0.3,
+            -1e-30,
+            9000.0,
+            f32::NAN,
+            1.0e6,
+            -3.9,
+            f32::INFINITY,
+            12.5,
+        ]);
+        let (s, c) = v.sin_cos();
+        for i in 0..8 {
+            let (ss, sc) = Real::sin_cos(v.0[i]);
+            assert_eq!(s.0[i].to_bits(), ss.to_bits());
+            assert_eq!(c.0[i].to_bits(), sc.to_bits());
+        }
+    }
+}
