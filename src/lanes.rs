@@ -15,10 +15,12 @@
 //! `|x| < 2^19` (f64) or `|x| < 8192` (f32); beyond that the value is libm's.
 
 use glam::DVec2;
-use std::ops::{Add, BitAnd, BitOr, Div, Mul, Neg, Not, Sub};
+use std::ops::{Add, BitAnd, BitOr, BitXor, Div, Mul, Neg, Not, Sub};
 
 /// A per-lane boolean.
-pub trait Mask: Copy + BitAnd<Output = Self> + BitOr<Output = Self> + Not<Output = Self> {
+pub trait Mask:
+    Copy + BitAnd<Output = Self> + BitOr<Output = Self> + BitXor<Output = Self> + Not<Output = Self>
+{
     fn any(self) -> bool;
     /// Lane `i`.
     fn test(self, i: usize) -> bool;
@@ -63,6 +65,7 @@ pub trait Real:
     fn floor(self) -> Self;
     fn lt(self, o: Self) -> Self::Mask;
     fn le(self, o: Self) -> Self::Mask;
+    fn ge(self, o: Self) -> Self::Mask;
     fn gt(self, o: Self) -> Self::Mask;
     fn eq(self, o: Self) -> Self::Mask;
     fn is_finite(self) -> Self::Mask;
@@ -156,14 +159,18 @@ fn sin_cos_f32<R: Real>(x: R) -> (R, R) {
 #[inline(always)]
 fn quadrant<R: Real>(q: R, sin: R, cos: R) -> (R, R) {
     let c = R::splat;
-    // q mod 4, exactly (q is an integer well inside the exact range).
-    let k = q - c(4.0) * (q * c(0.25)).floor();
-    let odd = k.eq(c(1.0)) | k.eq(c(3.0));
+    // With k = q mod 4 (q is an integer well inside the exact range): sine and cosine swap for
+    // odd k, the sine is negated for k = 2, 3 (q / 2 rounded down is odd), the cosine for
+    // k = 1, 2 (exactly one of the two conditions). Halving and flooring are exact.
+    let half = q * c(0.5);
+    let h = half.floor();
+    let odd = !half.eq(h);
+    let quarter = h * c(0.5);
+    let neg_sin = !quarter.eq(quarter.floor());
+    let neg_cos = odd ^ neg_sin;
     let s = R::select(odd, cos, sin);
     let co = R::select(odd, sin, cos);
-    let s = R::select(k.gt(c(1.5)), -s, s);
-    let co = R::select(k.eq(c(1.0)) | k.eq(c(2.0)), -co, co);
-    (s, co)
+    (R::select(neg_sin, -s, s), R::select(neg_cos, -co, co))
 }
 
 impl Real for f64 {
@@ -216,6 +223,10 @@ impl Real for f64 {
     #[inline(always)]
     fn gt(self, o: Self) -> bool {
         self > o
+    }
+    #[inline(always)]
+    fn ge(self, o: Self) -> bool {
+        self >= o
     }
     #[inline(always)]
     fn eq(self, o: Self) -> bool {
@@ -291,6 +302,10 @@ impl Real for f32 {
         self > o
     }
     #[inline(always)]
+    fn ge(self, o: Self) -> bool {
+        self >= o
+    }
+    #[inline(always)]
     fn eq(self, o: Self) -> bool {
         self == o
     }
@@ -340,6 +355,14 @@ macro_rules! mask {
             #[inline(always)]
             fn bitor(self, o: Self) -> Self {
                 Self(std::array::from_fn(|i| self.0[i] | o.0[i]))
+            }
+        }
+
+        impl BitXor for $name {
+            type Output = Self;
+            #[inline(always)]
+            fn bitxor(self, o: Self) -> Self {
+                Self(std::array::from_fn(|i| self.0[i] ^ o.0[i]))
             }
         }
 
@@ -474,6 +497,10 @@ macro_rules! lanes {
             #[inline(always)]
             fn gt(self, o: Self) -> $mask {
                 self.cmp(o, |a, b| a > b)
+            }
+            #[inline(always)]
+            fn ge(self, o: Self) -> $mask {
+                self.cmp(o, |a, b| a >= b)
             }
             #[inline(always)]
             fn eq(self, o: Self) -> $mask {

@@ -7,6 +7,7 @@ use super::run::RunStatus;
 use crate::landscape::Surface;
 use crate::optim::Optimizer;
 use glam::DVec2;
+use rayon::slice::ParallelSliceMut;
 use serde::Serialize;
 
 /// Label of a run that diverged.
@@ -95,28 +96,32 @@ pub fn label(surface: &Surface, r: usize, ends: Vec<RunEnd>, target: Target) -> 
     let extent = surface.domain.extent();
     let n = ends.len().max(1) as f64;
     let mut labels = vec![UNSETTLED; ends.len()];
-    // Settled runs, lowest loss first, greedily joined to the first minimum within reach.
-    let mut order: Vec<usize> = (0..ends.len())
-        .filter(|&i| {
-            let e = &ends[i];
+    // Settled runs, lowest loss first, greedily joined to the first minimum within reach. The
+    // loss and end point travel with the index, so the loop reads memory in order.
+    let mut order: Vec<(f64, usize, DVec2)> = ends
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| {
             if e.status == RunStatus::Diverged || !e.end.is_finite() || !e.loss.is_finite() {
                 labels[i] = DIVERGED;
-                return false;
+                return None;
             }
-            e.recent_travel <= SAME_MINIMUM * extent
+            (e.recent_travel <= SAME_MINIMUM * extent).then_some((e.loss, i, e.end))
         })
         .collect();
-    order.sort_by(|&a, &b| ends[a].loss.total_cmp(&ends[b].loss).then(a.cmp(&b)));
+    // The key is unique (ties broken by index), so an unstable sort gives the one order.
+    order.par_sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    let reach = SAME_MINIMUM * extent;
     let mut reps: Vec<(DVec2, f64, usize)> = Vec::new();
-    for i in order {
-        let e = &ends[i];
-        let found = reps
-            .iter()
-            .position(|(p, _, _)| p.distance(e.end) <= SAME_MINIMUM * extent);
+    let mut grid = CellGrid::new(surface.domain, reach);
+    for (loss, i, end) in order {
+        // The first minimum (in order of discovery) within reach of this end point.
+        let found = grid.first_within(end, |k| reps[k].0.distance(end) <= reach);
         let k = match found {
             Some(k) => k,
             None => {
-                reps.push((e.end, e.loss, 0));
+                reps.push((end, loss, 0));
+                grid.insert(end, reps.len() - 1);
                 reps.len() - 1
             }
         };
@@ -201,4 +206,86 @@ pub fn image(map: &BasinMap, min_size: u32) -> image::RgbImage {
         let l = map.labels[(j * r + i) as usize];
         image::Rgb(cell_color(map, l))
     })
+}
+
+/// Minima found so far, by square cell of side `reach` over the region where settled runs can
+/// end (the domain and one domain size around it): a minimum within reach of a point lies in
+/// the point's cell or a neighbouring one.
+struct CellGrid {
+    x0: f64,
+    y0: f64,
+    reach: f64,
+    nx: usize,
+    ny: usize,
+    /// First minimum of each cell, and the next one in the same cell (`NONE` ends a list).
+    head: Vec<u32>,
+    next: Vec<u32>,
+    /// Minima outside the grid (never expected; kept for correctness).
+    outside: Vec<usize>,
+}
+
+const NONE: u32 = u32::MAX;
+
+impl CellGrid {
+    fn new(d: crate::landscape::Domain, reach: f64) -> Self {
+        let (w, h) = (d.width(), d.height());
+        let cells = |len: f64| ((3.0 * len / reach).ceil() as usize).clamp(1, 4096);
+        let (nx, ny) = (cells(w), cells(h));
+        Self {
+            x0: d.x0 - w,
+            y0: d.y0 - h,
+            reach,
+            nx,
+            ny,
+            head: vec![NONE; nx * ny],
+            next: Vec::new(),
+            outside: Vec::new(),
+        }
+    }
+
+    fn cell(&self, p: DVec2) -> Option<(usize, usize)> {
+        let cx = ((p.x - self.x0) / self.reach).floor();
+        let cy = ((p.y - self.y0) / self.reach).floor();
+        let inside = cx >= 0.0 && cy >= 0.0 && cx < self.nx as f64 && cy < self.ny as f64;
+        inside.then_some((cx as usize, cy as usize))
+    }
+
+    fn insert(&mut self, p: DVec2, k: usize) {
+        self.next.resize(k + 1, NONE);
+        match self.cell(p) {
+            Some((cx, cy)) => {
+                let c = cy * self.nx + cx;
+                self.next[k] = self.head[c];
+                self.head[c] = k as u32;
+            }
+            None => self.outside.push(k),
+        }
+    }
+
+    /// The smallest index `k` near `p` with `close(k)`.
+    fn first_within(&self, p: DVec2, close: impl Fn(usize) -> bool) -> Option<usize> {
+        let mut best: Option<usize> = None;
+        let mut consider = |k: usize| {
+            if best.is_none_or(|b| k < b) && close(k) {
+                best = Some(k);
+            }
+        };
+        match self.cell(p) {
+            Some((cx, cy)) => {
+                for y in cy.saturating_sub(1)..=(cy + 1).min(self.ny - 1) {
+                    for x in cx.saturating_sub(1)..=(cx + 1).min(self.nx - 1) {
+                        let mut k = self.head[y * self.nx + x];
+                        while k != NONE {
+                            consider(k as usize);
+                            k = self.next[k as usize];
+                        }
+                    }
+                }
+            }
+            // A point off the grid: every minimum is a candidate.
+            None => (0..self.next.len()).for_each(&mut consider),
+        }
+        self.outside.iter().for_each(|&k| consider(k));
+        best
+    }
 }

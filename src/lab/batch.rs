@@ -307,7 +307,7 @@ const UNSET: RunEnd = RunEnd {
 
 /// Lane groups advanced together, one step at a time: independent work for the CPU to overlap
 /// (one group alone is a chain of dependent operations that waits on every square root).
-const GROUPS_PER_BLOCK: usize = 16;
+const GROUPS_PER_BLOCK: usize = 8;
 
 /// One lockstep group: `R::LANES` runs.
 #[derive(Clone, Copy)]
@@ -338,7 +338,12 @@ impl LaneJob<'_> {
             .collect();
         let shared = &shared[..];
         let block = R::LANES * GROUPS_PER_BLOCK;
-        let mut ends = vec![UNSET; self.starts.len()];
+        // Filled in parallel: the pages of a large result are touched by both cores.
+        let mut ends = Vec::new();
+        (0..self.starts.len())
+            .into_par_iter()
+            .map(|_| UNSET)
+            .collect_into_vec(&mut ends);
         self.starts
             .par_chunks(block)
             .zip(ends.par_chunks_mut(block))
@@ -438,11 +443,14 @@ impl LaneJob<'_> {
                 let alive = g.alive;
                 // Finished lanes are evaluated at the origin, harmlessly.
                 let (nl, ng) = surface.eval(V2::select(alive, np, V2::splat(0.0)));
-                let far = np.x.lt(x_lo) | np.x.gt(x_hi) | np.y.lt(y_lo) | np.y.gt(y_hi);
-                let bad = !(np.x.is_finite() & np.y.is_finite() & nl.is_finite()) | far;
+                // Not finite, or far outside the domain (`Domain::far_outside`): a NaN
+                // coordinate fails every comparison, so it is never "near".
+                let near = np.x.ge(x_lo) & np.x.le(x_hi) & np.y.ge(y_lo) & np.y.le(y_hi);
+                let bad = !(near & nl.is_finite());
                 g.p = V2::select(alive, np, g.p);
                 g.loss = R::select(alive, nl, g.loss);
-                g.grad = V2::select(alive, ng, g.grad);
+                // A finished lane's gradient is never used again: no select needed.
+                g.grad = ng;
                 g.taken = R::select(alive, done, g.taken);
                 let newly = alive & !g.success & reached(nl);
                 g.first = R::select(newly, done, g.first);
