@@ -4,8 +4,10 @@
 use bevy::prelude::*;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use glam::DVec2;
-use optiscape::lab::basins::basins;
-use optiscape::lab::{Target, race, trace, uniform_starts};
+use optiscape::lab::basins::{basins, basins_with};
+use optiscape::lab::{
+    Precision, Progress, Target, race, run_batch_scalar, run_batch_with, trace, uniform_starts,
+};
 use optiscape::landscape::Surface;
 use optiscape::optim::{Optimizer, catalog};
 use optiscape::sim::{Roster, SimCommand, SimPlugin};
@@ -116,6 +118,58 @@ fn lab(c: &mut Criterion) {
             BenchmarkId::new("race starts x steps = 1e6", format!("{k}x{n}")),
             |b| b.iter(|| black_box(race(&s, std::slice::from_ref(&adam), &starts, n, 0, t))),
         );
+    }
+    // The two engines on the same 10,000 runs of 300 steps: one run at a time (`step_once`)
+    // against the lockstep lanes, in f64 and f32.
+    let starts = uniform_starts(s.domain, 10_000, 1);
+    g.bench_function("runs 10000 x 300, one at a time, f64", |b| {
+        b.iter(|| {
+            black_box(run_batch_scalar(
+                &s,
+                &adam,
+                &starts,
+                300,
+                0,
+                t,
+                &Progress::default(),
+            ))
+        })
+    });
+    for p in [Precision::F64, Precision::F32] {
+        g.bench_function(
+            format!("runs 10000 x 300, lockstep lanes, {}", p.name()),
+            |b| {
+                b.iter(|| {
+                    black_box(run_batch_with(
+                        &s,
+                        &adam,
+                        &starts,
+                        300,
+                        0,
+                        t,
+                        p,
+                        &Progress::default(),
+                    ))
+                })
+            },
+        );
+    }
+    // The reference workload against JAX: a 512 x 512 map, Adam, 300 steps.
+    for p in [Precision::F64, Precision::F32] {
+        g.bench_function(format!("basins 512 adam 300 steps {}", p.name()), |b| {
+            b.iter(|| {
+                black_box(basins_with(
+                    &s,
+                    &adam,
+                    512,
+                    300,
+                    0,
+                    t,
+                    p,
+                    &Progress::default(),
+                ))
+            })
+        });
     }
     g.finish();
 }

@@ -597,6 +597,53 @@ fn sweep_prints_one_row_per_value() {
     assert!(lines[4].starts_with("1.0,"));
 }
 
+/// `--precision f32` runs, reports the same kind of answer as f64, and is deterministic.
+#[test]
+fn lab_commands_run_in_single_precision() {
+    let args = |p: &'static str| {
+        [
+            "basins",
+            "--surface",
+            "rastrigin",
+            "--method",
+            "adam",
+            "--set",
+            "lr=0.05",
+            "--resolution",
+            "48",
+            "--steps",
+            "200",
+            "--json",
+            "--precision",
+            p,
+        ]
+    };
+    let f32_out = run(&args("f32"));
+    assert!(f32_out.status.success(), "{}", stderr(&f32_out));
+    assert_eq!(stdout(&f32_out), stdout(&run(&args("f32"))));
+    let share = |o: &Output| {
+        let v: serde_json::Value = serde_json::from_str(&stdout(o)).unwrap();
+        v["global_fraction"].as_f64().unwrap()
+    };
+    let f64_out = run(&args("f64"));
+    assert!((share(&f32_out) - share(&f64_out)).abs() < 0.02);
+    let race = run(&[
+        "race",
+        "--surface",
+        "seed",
+        "--methods",
+        "seed:sgd,adam",
+        "--starts",
+        "50",
+        "--precision",
+        "f32",
+        "--format",
+        "csv",
+    ]);
+    assert!(race.status.success(), "{}", stderr(&race));
+    assert_eq!(stdout(&race).lines().count(), 3);
+}
+
 #[test]
 fn lab_commands_refuse_bad_input_with_one_line() {
     let cases: &[(&[&str], &str)] = &[
@@ -632,6 +679,23 @@ fn lab_commands_refuse_bad_input_with_one_line() {
             &["race", "--surface", "seed", "--tol", "-1"],
             "--tol must be >= 0",
         ),
+        (
+            &["race", "--surface", "ackley", "--precision", "f32"],
+            "--precision f32 is not available: the surface 'ackley'",
+        ),
+        (
+            &[
+                "basins",
+                "--surface",
+                "seed",
+                "--method",
+                "lion",
+                "--precision",
+                "f32",
+            ],
+            "the method 'lion' runs one run at a time",
+        ),
+        (&["race", "--surface", "seed", "--precision", "f16"], "f16"),
         (
             &[
                 "basins",

@@ -228,8 +228,9 @@ pub fn rastrigin_both(a: f64, p: DVec2) -> (f64, DVec2) {
 #[inline(always)]
 pub fn rastrigin_eval<R: Real>(a: f64, p: V2<R>) -> (R, V2<R>) {
     let c = R::splat;
-    let (sx, cx) = (c(TAU) * p.x).sin_cos();
-    let (sy, cy) = (c(TAU) * p.y).sin_cos();
+    // sin and cos of 2 pi x, reduced exactly in turns.
+    let (sx, cx) = p.x.sin_cos_turns();
+    let (sy, cy) = p.y.sin_cos_turns();
     (
         c(2.0 * a) + p.x * p.x - c(a) * cx + p.y * p.y - c(a) * cy,
         V2::new(
