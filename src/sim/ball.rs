@@ -47,6 +47,11 @@ pub struct Trail(pub VecDeque<DVec2>);
 
 impl Trail {
     pub fn push(&mut self, p: DVec2, max: usize) {
+        // One allocation of the final size, instead of a copy at every doubling.
+        let want = max.max(2) + 1;
+        if self.0.capacity() < want {
+            self.0.reserve_exact(want - self.0.len());
+        }
         self.0.push_back(p);
         while self.0.len() > max.max(2) {
             self.0.pop_front();
