@@ -237,13 +237,21 @@ impl Real for f64 {
     fn min(self, o: Self) -> Self {
         f64::min(self, o)
     }
+    /// Without SSE4.1 (the baseline x86-64 target) `round_ties_even` is a libm call; adding and
+    /// subtracting 2^52 rounds to an integer (ties to even) in two exact operations.
     #[inline(always)]
     fn round(self) -> Self {
-        self.round_ties_even()
+        const BIG: f64 = 4_503_599_627_370_496.0; // 2^52
+        if self.abs() < BIG {
+            ((self.abs() + BIG) - BIG).copysign(self)
+        } else {
+            self
+        }
     }
     #[inline(always)]
     fn floor(self) -> Self {
-        f64::floor(self)
+        let r = Real::round(self);
+        if r > self { r - 1.0 } else { r }
     }
     #[inline(always)]
     fn lt(self, o: Self) -> bool {
@@ -318,13 +326,20 @@ impl Real for f32 {
     fn min(self, o: Self) -> Self {
         f32::min(self, o)
     }
+    /// As for f64, with 2^23.
     #[inline(always)]
     fn round(self) -> Self {
-        self.round_ties_even()
+        const BIG: f32 = 8_388_608.0; // 2^23
+        if self.abs() < BIG {
+            ((self.abs() + BIG) - BIG).copysign(self)
+        } else {
+            self
+        }
     }
     #[inline(always)]
     fn floor(self) -> Self {
-        f32::floor(self)
+        let r = Real::round(self);
+        if r > self { r - 1.0 } else { r }
     }
     #[inline(always)]
     fn lt(self, o: Self) -> bool {
@@ -773,6 +788,46 @@ mod tests {
                 (s.0[i].to_bits(), c.0[i].to_bits()),
                 (ss.to_bits(), sc.to_bits())
             );
+        }
+    }
+
+    #[test]
+    fn scalar_round_and_floor_are_the_standard_ones() {
+        let xs = [
+            0.0,
+            -0.0,
+            0.5,
+            1.5,
+            2.5,
+            -0.5,
+            -1.5,
+            -2.5,
+            0.3,
+            -0.3,
+            7.999,
+            -7.999,
+            1e15 + 0.5,
+            4.5e15,
+            -4.5e15,
+            1e300,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+        ];
+        for x in xs {
+            assert_eq!(
+                Real::round(x).to_bits(),
+                x.round_ties_even().to_bits(),
+                "{x}"
+            );
+            assert_eq!(Real::floor(x).to_bits(), x.floor().to_bits(), "{x}");
+            let y = x as f32;
+            assert_eq!(
+                Real::round(y).to_bits(),
+                y.round_ties_even().to_bits(),
+                "{y}"
+            );
+            assert_eq!(Real::floor(y).to_bits(), y.floor().to_bits(), "{y}");
         }
     }
 

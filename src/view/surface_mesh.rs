@@ -9,6 +9,7 @@ use bevy::asset::RenderAssetUsages;
 use bevy::mesh::{Indices, PrimitiveTopology};
 use bevy::prelude::*;
 use glam::DVec2;
+use rayon::prelude::*;
 
 /// Side length of the surface in world units (the longer domain side maps to this).
 pub const WORLD_SIZE: f64 = 10.0;
@@ -97,27 +98,36 @@ pub struct MeshOptions {
     pub wireframe: bool,
 }
 
-/// The sampled surface: heights on an `n x n` grid of the domain (edges included).
+/// The sampled surface: heights and exact gradients on an `n x n` grid of the domain (edges
+/// included).
 pub struct HeightGrid {
     pub n: usize,
     pub domain: Domain,
     pub heights: Vec<f64>,
+    pub gradients: Vec<DVec2>,
 }
 
 impl HeightGrid {
+    /// One `height_and_gradient` per vertex, rows in parallel.
     pub fn sample(surface: &Surface, n: usize) -> Self {
         let n = n.clamp(2, 1025);
         let d = surface.domain;
-        let mut heights = Vec::with_capacity(n * n);
-        for j in 0..n {
-            for i in 0..n {
-                heights.push(surface.height(Self::point_of(d, n, i, j)));
-            }
-        }
+        let mut heights = vec![0.0; n * n];
+        let mut gradients = vec![DVec2::ZERO; n * n];
+        heights
+            .par_chunks_mut(n)
+            .zip(gradients.par_chunks_mut(n))
+            .enumerate()
+            .for_each(|(j, (hs, gs))| {
+                for (i, (h, g)) in hs.iter_mut().zip(gs).enumerate() {
+                    (*h, *g) = surface.height_and_gradient(Self::point_of(d, n, i, j));
+                }
+            });
         Self {
             n,
             domain: d,
             heights,
+            gradients,
         }
     }
 
@@ -185,28 +195,35 @@ pub fn world_map(grid: &HeightGrid, exaggeration: f32) -> WorldMap {
 
 /// The surface mesh: positions, exact normals, colormap vertex colors, two triangles per cell
 /// (counter-clockwise seen from above).
-pub fn surface_mesh(surface: &Surface, grid: &HeightGrid, map: &WorldMap, cmap: Colormap) -> Mesh {
+pub fn surface_mesh(grid: &HeightGrid, map: &WorldMap, cmap: Colormap) -> Mesh {
     let n = grid.n;
-    let mut positions = Vec::with_capacity(n * n);
-    let mut normals = Vec::with_capacity(n * n);
-    let mut colors = Vec::with_capacity(n * n);
-    let mut uvs = Vec::with_capacity(n * n);
     let last = (n - 1) as f32;
-    for j in 0..n {
-        for i in 0..n {
-            // Texture row 0 is the top of the domain (y1).
-            uvs.push([i as f32 / last, 1.0 - j as f32 / last]);
-            let p = grid.point(i, j);
-            let h = grid.at(i, j);
-            positions.push(map.to_world(p, h).to_array());
-            normals.push(map.normal(surface.gradient(p), h).to_array());
-            colors.push(if h.is_finite() {
-                cmap.linear(map.unit_height(h))
-            } else {
-                NONFINITE_COLOR
-            });
-        }
-    }
+    let mut positions = vec![[0.0f32; 3]; n * n];
+    let mut normals = vec![[0.0f32; 3]; n * n];
+    let mut colors = vec![[0.0f32; 4]; n * n];
+    let mut uvs = vec![[0.0f32; 2]; n * n];
+    // Rows in parallel, written in place.
+    positions
+        .par_chunks_mut(n)
+        .zip(normals.par_chunks_mut(n))
+        .zip(colors.par_chunks_mut(n))
+        .zip(uvs.par_chunks_mut(n))
+        .enumerate()
+        .for_each(|(j, (((pos, nor), col), uv))| {
+            for i in 0..n {
+                let p = grid.point(i, j);
+                let h = grid.at(i, j);
+                pos[i] = map.to_world(p, h).to_array();
+                nor[i] = map.normal(grid.gradients[j * n + i], h).to_array();
+                col[i] = if h.is_finite() {
+                    cmap.linear(map.unit_height(h))
+                } else {
+                    NONFINITE_COLOR
+                };
+                // Texture row 0 is the top of the domain (y1).
+                uv[i] = [i as f32 / last, 1.0 - j as f32 / last];
+            }
+        });
     let mut indices = Vec::with_capacity((n - 1) * (n - 1) * 6);
     for j in 0..n - 1 {
         for i in 0..n - 1 {
@@ -243,42 +260,47 @@ pub fn contour_mesh(grid: &HeightGrid, map: &WorldMap, levels: u32) -> Mesh {
     let levels = levels.clamp(1, 200) as usize;
     let spacing = (map.hi - map.lo) / (levels + 1) as f64;
     let level_of = |l: usize| map.lo + spacing * l as f64;
-    let mut pts: Vec<[f32; 3]> = Vec::new();
-    for j in 0..n - 1 {
-        for i in 0..n - 1 {
-            let corners = [(i, j), (i + 1, j), (i + 1, j + 1), (i, j + 1)];
-            let hs = corners.map(|(a, b)| grid.at(a, b));
-            if hs.iter().any(|h| !h.is_finite()) {
-                continue;
-            }
-            let lo = hs.iter().copied().fold(f64::INFINITY, f64::min);
-            let hi = hs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let first = (((lo - map.lo) / spacing).ceil().max(1.0)) as usize;
-            let last = (((hi - map.lo) / spacing).floor() as usize).min(levels);
-            for l in first..=last {
-                let level = level_of(l);
-                let y = map.to_world(DVec2::ZERO, level).y + LIFT;
-                let mut crossings = [DVec2::ZERO; 4];
-                let mut count = 0;
-                for e in 0..4 {
-                    let (h0, h1) = (hs[e], hs[(e + 1) % 4]);
-                    if (h0 < level) != (h1 < level) {
-                        let t = (level - h0) / (h1 - h0);
-                        let (a, b) = (corners[e], corners[(e + 1) % 4]);
-                        let p0 = grid.point(a.0, a.1);
-                        let p1 = grid.point(b.0, b.1);
-                        crossings[count] = p0 + (p1 - p0) * t;
-                        count += 1;
+    // Rows in parallel, joined in order (the same mesh whatever the number of threads).
+    let rows: Vec<Vec<[f32; 3]>> = (0..n - 1)
+        .into_par_iter()
+        .map(|j| {
+            let mut pts: Vec<[f32; 3]> = Vec::new();
+            for i in 0..n - 1 {
+                let corners = [(i, j), (i + 1, j), (i + 1, j + 1), (i, j + 1)];
+                let hs = corners.map(|(a, b)| grid.at(a, b));
+                if hs.iter().any(|h| !h.is_finite()) {
+                    continue;
+                }
+                let lo = hs.iter().copied().fold(f64::INFINITY, f64::min);
+                let hi = hs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                let first = (((lo - map.lo) / spacing).ceil().max(1.0)) as usize;
+                let last = (((hi - map.lo) / spacing).floor() as usize).min(levels);
+                for l in first..=last {
+                    let level = level_of(l);
+                    let y = map.to_world(DVec2::ZERO, level).y + LIFT;
+                    let mut crossings = [DVec2::ZERO; 4];
+                    let mut count = 0;
+                    for e in 0..4 {
+                        let (h0, h1) = (hs[e], hs[(e + 1) % 4]);
+                        if (h0 < level) != (h1 < level) {
+                            let t = (level - h0) / (h1 - h0);
+                            let (a, b) = (corners[e], corners[(e + 1) % 4]);
+                            let p0 = grid.point(a.0, a.1);
+                            let p1 = grid.point(b.0, b.1);
+                            crossings[count] = p0 + (p1 - p0) * t;
+                            count += 1;
+                        }
+                    }
+                    for p in &crossings[..count - count % 2] {
+                        let w = map.to_world(*p, level);
+                        pts.push([w.x, y, w.z]);
                     }
                 }
-                for p in &crossings[..count - count % 2] {
-                    let w = map.to_world(*p, level);
-                    pts.push([w.x, y, w.z]);
-                }
             }
-        }
-    }
-    line_mesh(pts)
+            pts
+        })
+        .collect();
+    line_mesh(rows.concat())
 }
 
 /// Grid lines every few samples (about 40 per side) following the surface.
@@ -318,7 +340,7 @@ pub fn build(surface: &Surface, opts: &MeshOptions) -> SurfaceMeshes {
     let grid = HeightGrid::sample(surface, opts.resolution.clamp(32, 1024) as usize);
     let map = world_map(&grid, opts.exaggeration);
     SurfaceMeshes {
-        surface: surface_mesh(surface, &grid, &map, opts.colormap),
+        surface: surface_mesh(&grid, &map, opts.colormap),
         contours: opts
             .contours
             .then(|| contour_mesh(&grid, &map, opts.contour_levels)),
