@@ -1215,7 +1215,13 @@ pub fn sweep_command(args: &SweepArgs) -> Result<Output, CliError> {
     }
     out.stdout = s;
     if let Some(path) = &args.out {
-        crate::lab::sweep::chart(&rows, log, target.value)
+        let title = format!(
+            "{} on {}: {} starts x {steps} steps",
+            opt.id,
+            surface.spec(),
+            starts.len()
+        );
+        crate::lab::sweep::chart(&rows, log, target.value, &args.param, &title)
             .save(path)
             .map_err(|e| CliError(format!("could not write {}: {e}", path.display())))?;
         out.notes.push(format!("wrote {}", path.display()));

@@ -4,6 +4,7 @@
 
 pub mod basins;
 mod batch;
+mod glyphs;
 mod race;
 mod run;
 pub mod sweep;

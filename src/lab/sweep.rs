@@ -88,34 +88,113 @@ pub fn sweep(
     Ok(out)
 }
 
-/// A chart of a sweep: success rate (blue, 0 at the bottom to 1 at the top) and the median
-/// final loss's gap to the minimum on a log scale (orange, normalised to the plotted range)
-/// against the parameter (log scale when `log`). Grid lines mark every tenth of the height.
-pub fn chart(rows: &[SweepPoint], log: bool, min_value: f64) -> image::RgbImage {
-    let (w, h, m) = (640u32, 360u32, 24i64);
-    let mut img = image::RgbImage::from_pixel(w, h, image::Rgb([250, 250, 250]));
+/// A chart of a sweep: success rate (blue, left axis, 0-100%) and the median final loss's gap
+/// to the minimum on a log scale (orange, right axis) against the parameter `param` (log scale
+/// when `log`), with `title` above, tick labels and a legend.
+pub fn chart(
+    rows: &[SweepPoint],
+    log: bool,
+    min_value: f64,
+    param: &str,
+    title: &str,
+) -> image::RgbImage {
+    use super::glyphs::{draw_text, text_width};
+    const BLUE: [u8; 3] = [30, 90, 200];
+    const ORANGE: [u8; 3] = [220, 110, 10];
+    const INK: [u8; 3] = [40, 40, 40];
+    let (w, h) = (760i64, 420i64);
+    let (left, right, top, bottom) = (64i64, 76i64, 44i64, 52i64);
+    let mut img = image::RgbImage::from_pixel(w as u32, h as u32, image::Rgb([250, 250, 250]));
     let xs: Vec<f64> = rows
         .iter()
-        .map(|r| if log { r.value.ln() } else { r.value })
+        .map(|r| if log { r.value.log10() } else { r.value })
         .collect();
     let (x0, x1) = (
         xs.iter().copied().fold(f64::INFINITY, f64::min),
         xs.iter().copied().fold(f64::NEG_INFINITY, f64::max),
     );
     let span = if x1 > x0 { x1 - x0 } else { 1.0 };
-    let px = |x: f64| m + ((x - x0) / span * (w as i64 - 2 * m) as f64) as i64;
-    let py = |t: f64| h as i64 - m - (t.clamp(0.0, 1.0) * (h as i64 - 2 * m) as f64) as i64;
+    let px = |x: f64| left + ((x - x0) / span * (w - left - right) as f64).round() as i64;
+    let py = |t: f64| h - bottom - (t.clamp(0.0, 1.0) * (h - top - bottom) as f64).round() as i64;
+    // The title in large type if it fits, else small, else cut.
+    let room = w - left - 8;
+    let scale = if text_width(title, 2) <= room { 2 } else { 1 };
+    let fits = (room / (6 * scale)) as usize;
+    let title: String = if title.chars().count() > fits {
+        title
+            .chars()
+            .take(fits.saturating_sub(3))
+            .chain("...".chars())
+            .collect()
+    } else {
+        title.to_string()
+    };
+    draw_text(&mut img, (left, 12), &title, scale, INK);
+    // Grid and the left axis: success rate.
     for k in 0..=10 {
         let y = py(k as f64 / 10.0);
-        draw_line(&mut img, (m, y), (w as i64 - m, y), [220, 220, 220]);
+        draw_line(&mut img, (left, y), (w - right, y), [222, 222, 222]);
+        if k % 2 == 0 {
+            let label = format!("{}%", k * 10);
+            draw_text(
+                &mut img,
+                (left - 8 - text_width(&label, 1), y - 3),
+                &label,
+                1,
+                BLUE,
+            );
+        }
     }
     draw_line(
         &mut img,
-        (m, py(0.0)),
-        (w as i64 - m, py(0.0)),
+        (left, py(0.0)),
+        (w - right, py(0.0)),
         [60, 60, 60],
     );
-    draw_line(&mut img, (m, py(0.0)), (m, py(1.0)), [60, 60, 60]);
+    draw_line(&mut img, (left, py(0.0)), (left, py(1.0)), [60, 60, 60]);
+    draw_line(
+        &mut img,
+        (w - right, py(0.0)),
+        (w - right, py(1.0)),
+        [60, 60, 60],
+    );
+    // The x axis: decades on a log scale, five values on a linear one.
+    let ticks: Vec<(f64, String)> = if log {
+        (x0.ceil() as i64..=x1.floor() as i64)
+            .map(|e| (e as f64, format!("1e{e}")))
+            .collect()
+    } else {
+        (0..=4)
+            .map(|k| {
+                let v = x0 + span * k as f64 / 4.0;
+                (v, format!("{}", (v * 1e4).round() / 1e4))
+            })
+            .collect()
+    };
+    for (v, label) in &ticks {
+        let x = px(*v);
+        draw_line(&mut img, (x, py(0.0)), (x, py(0.0) + 4), [60, 60, 60]);
+        draw_text(
+            &mut img,
+            (x - text_width(label, 1) / 2, py(0.0) + 9),
+            label,
+            1,
+            INK,
+        );
+    }
+    let axis = if log {
+        format!("{param} (log scale)")
+    } else {
+        param.to_string()
+    };
+    draw_text(
+        &mut img,
+        ((left + w - right - text_width(&axis, 2)) / 2, h - 22),
+        &axis,
+        2,
+        INK,
+    );
+    // The right axis: log10 of the median gap to the minimum.
     let gaps: Vec<Option<f64>> = rows
         .iter()
         .map(|r| r.median_loss.map(|l| (l - min_value).max(1e-16).log10()))
@@ -127,22 +206,41 @@ pub fn chart(rows: &[SweepPoint], log: bool, min_value: f64) -> image::RgbImage 
             (a.0.min(*g), a.1.max(*g))
         });
     let gspan = if g1 > g0 { g1 - g0 } else { 1.0 };
+    if g0.is_finite() {
+        for k in 0..=4 {
+            let t = k as f64 / 4.0;
+            let label = format!("{:.1e}", 10f64.powf(g0 + t * gspan));
+            draw_text(&mut img, (w - right + 8, py(t) - 3), &label, 1, ORANGE);
+        }
+    }
+    // Legend.
+    let (lx, ly) = (left + 12, top + 8);
+    draw_line(&mut img, (lx, ly + 3), (lx + 18, ly + 3), BLUE);
+    draw_text(&mut img, (lx + 24, ly), "success rate (left)", 1, BLUE);
+    draw_line(&mut img, (lx, ly + 15), (lx + 18, ly + 15), ORANGE);
+    draw_text(
+        &mut img,
+        (lx + 24, ly + 12),
+        "median loss - minimum (right, log scale)",
+        1,
+        ORANGE,
+    );
     let mut prev_s: Option<(i64, i64)> = None;
     let mut prev_g: Option<(i64, i64)> = None;
     for (i, r) in rows.iter().enumerate() {
         let s = (px(xs[i]), py(r.success_rate));
         if let Some(p) = prev_s {
-            draw_line(&mut img, p, s, [30, 90, 200]);
+            draw_line(&mut img, p, s, BLUE);
         }
-        draw_dot(&mut img, s, [30, 90, 200]);
+        draw_dot(&mut img, s, BLUE);
         prev_s = Some(s);
         match gaps[i] {
             Some(g) => {
                 let q = (px(xs[i]), py((g - g0) / gspan));
                 if let Some(p) = prev_g {
-                    draw_line(&mut img, p, q, [230, 120, 20]);
+                    draw_line(&mut img, p, q, ORANGE);
                 }
-                draw_dot(&mut img, q, [230, 120, 20]);
+                draw_dot(&mut img, q, ORANGE);
                 prev_g = Some(q);
             }
             None => prev_g = None,
