@@ -901,7 +901,14 @@ mod lab {
             opt("seed:adadelta", &[]),
             opt("sgd", &[("lr", "3")]), // diverges
         ];
-        for id in ["seed", "rastrigin", "bowl"] {
+        for id in [
+            "seed",
+            "rastrigin",
+            "bowl",
+            "himmelblau",
+            "rosenbrock",
+            "saddle",
+        ] {
             let s = Surface::by_id(id).unwrap();
             let target = Target::of(&s);
             let mut starts = uniform_starts(s.domain, 37, 5);

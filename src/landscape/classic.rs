@@ -265,29 +265,46 @@ pub fn ackley_grad(p: DVec2) -> DVec2 {
 
 #[inline]
 pub fn himmelblau(p: DVec2) -> f64 {
-    let u = p.x * p.x + p.y - 11.0;
-    let v = p.x + p.y * p.y - 7.0;
-    u * u + v * v
+    himmelblau_eval(V2::of(p)).0
 }
 
 #[inline]
 pub fn himmelblau_grad(p: DVec2) -> DVec2 {
-    let u = p.x * p.x + p.y - 11.0;
-    let v = p.x + p.y * p.y - 7.0;
-    DVec2::new(4.0 * p.x * u + 2.0 * v, 2.0 * u + 4.0 * p.y * v)
+    himmelblau_eval(V2::of(p)).1.into()
+}
+
+/// Himmelblau's height and gradient for any lane type.
+#[inline(always)]
+pub fn himmelblau_eval<R: Real>(p: V2<R>) -> (R, V2<R>) {
+    let c = R::splat;
+    let u = p.x * p.x + p.y - c(11.0);
+    let v = p.x + p.y * p.y - c(7.0);
+    (
+        u * u + v * v,
+        V2::new(c(4.0) * p.x * u + c(2.0) * v, c(2.0) * u + c(4.0) * p.y * v),
+    )
 }
 
 #[inline]
 pub fn rosenbrock(a: f64, b: f64, p: DVec2) -> f64 {
-    let u = a - p.x;
-    let v = p.y - p.x * p.x;
-    u * u + b * v * v
+    rosenbrock_eval(a, b, V2::of(p)).0
 }
 
 #[inline]
 pub fn rosenbrock_grad(a: f64, b: f64, p: DVec2) -> DVec2 {
+    rosenbrock_eval(a, b, V2::of(p)).1.into()
+}
+
+/// Rosenbrock's height and gradient for any lane type.
+#[inline(always)]
+pub fn rosenbrock_eval<R: Real>(a: f64, b: f64, p: V2<R>) -> (R, V2<R>) {
+    let c = R::splat;
+    let u = c(a) - p.x;
     let v = p.y - p.x * p.x;
-    DVec2::new(-2.0 * (a - p.x) - 4.0 * b * p.x * v, 2.0 * b * v)
+    (
+        u * u + c(b) * v * v,
+        V2::new(c(-2.0) * u - c(4.0 * b) * p.x * v, c(2.0 * b) * v),
+    )
 }
 
 #[inline]
@@ -394,12 +411,19 @@ pub fn goldstein_price_grad(p: DVec2) -> DVec2 {
 
 #[inline]
 pub fn saddle(p: DVec2) -> f64 {
-    p.x * p.x - p.y * p.y
+    saddle_eval(V2::of(p)).0
 }
 
 #[inline]
 pub fn saddle_grad(p: DVec2) -> DVec2 {
-    DVec2::new(2.0 * p.x, -2.0 * p.y)
+    saddle_eval(V2::of(p)).1.into()
+}
+
+/// The saddle's height and gradient for any lane type.
+#[inline(always)]
+pub fn saddle_eval<R: Real>(p: V2<R>) -> (R, V2<R>) {
+    let c = R::splat;
+    (p.x * p.x - p.y * p.y, V2::new(c(2.0) * p.x, c(-2.0) * p.y))
 }
 
 #[inline]

@@ -307,6 +307,9 @@ impl Surface {
             SurfaceKind::Seed => Some(LaneSurface::Seed),
             SurfaceKind::Rastrigin { a } => Some(LaneSurface::Rastrigin { a: *a }),
             SurfaceKind::Bowl => Some(LaneSurface::Bowl),
+            SurfaceKind::Himmelblau => Some(LaneSurface::Himmelblau),
+            SurfaceKind::Rosenbrock { a, b } => Some(LaneSurface::Rosenbrock { a: *a, b: *b }),
+            SurfaceKind::Saddle => Some(LaneSurface::Saddle),
             _ => None,
         }
     }
@@ -668,6 +671,9 @@ pub enum LaneSurface {
     Seed,
     Rastrigin { a: f64 },
     Bowl,
+    Himmelblau,
+    Rosenbrock { a: f64, b: f64 },
+    Saddle,
 }
 
 /// One lane surface as its own type, so that a batch's loop is compiled for it alone.
@@ -706,6 +712,42 @@ impl LaneEval for RastriginLanes {
     }
 }
 
+/// Himmelblau's function as a [`LaneEval`].
+#[derive(Clone, Copy, Debug)]
+pub struct HimmelblauLanes;
+
+impl LaneEval for HimmelblauLanes {
+    #[inline(always)]
+    fn eval<R: crate::lanes::Real>(self, p: crate::lanes::V2<R>) -> (R, crate::lanes::V2<R>) {
+        classic::himmelblau_eval(p)
+    }
+}
+
+/// Rosenbrock's function as a [`LaneEval`].
+#[derive(Clone, Copy, Debug)]
+pub struct RosenbrockLanes {
+    pub a: f64,
+    pub b: f64,
+}
+
+impl LaneEval for RosenbrockLanes {
+    #[inline(always)]
+    fn eval<R: crate::lanes::Real>(self, p: crate::lanes::V2<R>) -> (R, crate::lanes::V2<R>) {
+        classic::rosenbrock_eval(self.a, self.b, p)
+    }
+}
+
+/// The saddle as a [`LaneEval`].
+#[derive(Clone, Copy, Debug)]
+pub struct SaddleLanes;
+
+impl LaneEval for SaddleLanes {
+    #[inline(always)]
+    fn eval<R: crate::lanes::Real>(self, p: crate::lanes::V2<R>) -> (R, crate::lanes::V2<R>) {
+        classic::saddle_eval(p)
+    }
+}
+
 /// The bowl as a [`LaneEval`].
 #[derive(Clone, Copy, Debug)]
 pub struct BowlLanes;
@@ -724,6 +766,9 @@ impl LaneSurface {
             LaneSurface::Seed => v.visit(SeedLanes),
             LaneSurface::Rastrigin { a } => v.visit(RastriginLanes { a }),
             LaneSurface::Bowl => v.visit(BowlLanes),
+            LaneSurface::Himmelblau => v.visit(HimmelblauLanes),
+            LaneSurface::Rosenbrock { a, b } => v.visit(RosenbrockLanes { a, b }),
+            LaneSurface::Saddle => v.visit(SaddleLanes),
         }
     }
 }
