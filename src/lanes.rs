@@ -206,183 +206,117 @@ fn quadrant<R: Real>(q: R, sin: R, cos: R) -> (R, R) {
     (R::select(neg_sin, -s, s), R::select(neg_cos, -co, co))
 }
 
-impl Real for f64 {
-    type Mask = bool;
-    const LANES: usize = 1;
-    #[inline(always)]
-    fn splat(v: f64) -> Self {
-        v
-    }
-    #[inline(always)]
-    fn lane(self, _i: usize) -> f64 {
-        self
-    }
-    #[inline(always)]
-    fn from_fn(mut f: impl FnMut(usize) -> f64) -> Self {
-        f(0)
-    }
-    #[inline(always)]
-    fn sqrt(self) -> Self {
-        f64::sqrt(self)
-    }
-    #[inline(always)]
-    fn abs(self) -> Self {
-        f64::abs(self)
-    }
-    #[inline(always)]
-    fn max(self, o: Self) -> Self {
-        f64::max(self, o)
-    }
-    #[inline(always)]
-    fn min(self, o: Self) -> Self {
-        f64::min(self, o)
-    }
-    /// Without SSE4.1 (the baseline x86-64 target) `round_ties_even` is a libm call; adding and
-    /// subtracting 2^52 rounds to an integer (ties to even) in two exact operations.
-    #[inline(always)]
-    fn round(self) -> Self {
-        const BIG: f64 = 4_503_599_627_370_496.0; // 2^52
-        if self.abs() < BIG {
-            ((self.abs() + BIG) - BIG).copysign(self)
-        } else {
-            self
+/// The scalar impls, `f64` and `f32`: one value, IEEE operations, `bool` masks.
+macro_rules! scalar {
+    ($t:ident, $big:literal, $sin_cos:ident, $kernels:ident, $limit:ident) => {
+        impl Real for $t {
+            type Mask = bool;
+            const LANES: usize = 1;
+            #[inline(always)]
+            fn splat(v: f64) -> Self {
+                v as $t
+            }
+            #[inline(always)]
+            fn lane(self, _i: usize) -> f64 {
+                self as f64
+            }
+            #[inline(always)]
+            fn from_fn(mut f: impl FnMut(usize) -> f64) -> Self {
+                f(0) as $t
+            }
+            #[inline(always)]
+            fn sqrt(self) -> Self {
+                $t::sqrt(self)
+            }
+            #[inline(always)]
+            fn abs(self) -> Self {
+                $t::abs(self)
+            }
+            #[inline(always)]
+            fn max(self, o: Self) -> Self {
+                $t::max(self, o)
+            }
+            #[inline(always)]
+            fn min(self, o: Self) -> Self {
+                $t::min(self, o)
+            }
+            /// Without SSE4.1 (the baseline x86-64 target) `round_ties_even` is a libm call;
+            /// adding and subtracting 2^52 (f64) or 2^23 (f32) rounds to an integer, ties to
+            /// even, in two exact operations.
+            #[inline(always)]
+            fn round(self) -> Self {
+                const BIG: $t = $big;
+                if self.abs() < BIG {
+                    ((self.abs() + BIG) - BIG).copysign(self)
+                } else {
+                    self
+                }
+            }
+            #[inline(always)]
+            fn floor(self) -> Self {
+                let r = Real::round(self);
+                if r > self { r - 1.0 } else { r }
+            }
+            #[inline(always)]
+            fn lt(self, o: Self) -> bool {
+                self < o
+            }
+            #[inline(always)]
+            fn le(self, o: Self) -> bool {
+                self <= o
+            }
+            #[inline(always)]
+            fn gt(self, o: Self) -> bool {
+                self > o
+            }
+            #[inline(always)]
+            fn ge(self, o: Self) -> bool {
+                self >= o
+            }
+            #[inline(always)]
+            fn eq(self, o: Self) -> bool {
+                self == o
+            }
+            #[inline(always)]
+            fn is_finite(self) -> bool {
+                $t::is_finite(self)
+            }
+            #[inline(always)]
+            fn select(m: bool, a: Self, b: Self) -> Self {
+                if m { a } else { b }
+            }
+            #[inline(always)]
+            fn sin_cos_turns(self) -> (Self, Self) {
+                sin_cos_turns(self, $kernels)
+            }
+            /// Our kernels inside the reduction's range; libm (in f64) beyond it.
+            #[inline]
+            fn sin_cos(self) -> (Self, Self) {
+                if self.abs() < $limit {
+                    $sin_cos(self)
+                } else {
+                    let (s, c) = (self as f64).sin_cos();
+                    (s as $t, c as $t)
+                }
+            }
         }
-    }
-    #[inline(always)]
-    fn floor(self) -> Self {
-        let r = Real::round(self);
-        if r > self { r - 1.0 } else { r }
-    }
-    #[inline(always)]
-    fn lt(self, o: Self) -> bool {
-        self < o
-    }
-    #[inline(always)]
-    fn le(self, o: Self) -> bool {
-        self <= o
-    }
-    #[inline(always)]
-    fn gt(self, o: Self) -> bool {
-        self > o
-    }
-    #[inline(always)]
-    fn ge(self, o: Self) -> bool {
-        self >= o
-    }
-    #[inline(always)]
-    fn eq(self, o: Self) -> bool {
-        self == o
-    }
-    #[inline(always)]
-    fn is_finite(self) -> bool {
-        f64::is_finite(self)
-    }
-    #[inline(always)]
-    fn select(m: bool, a: Self, b: Self) -> Self {
-        if m { a } else { b }
-    }
-    #[inline(always)]
-    fn sin_cos_turns(self) -> (Self, Self) {
-        sin_cos_turns(self, kernels_f64)
-    }
-    #[inline]
-    fn sin_cos(self) -> (Self, Self) {
-        if self.abs() < SIN_COS_LIMIT_F64 {
-            sin_cos_f64(self)
-        } else {
-            f64::sin_cos(self)
-        }
-    }
+    };
 }
 
-impl Real for f32 {
-    type Mask = bool;
-    const LANES: usize = 1;
-    #[inline(always)]
-    fn splat(v: f64) -> Self {
-        v as f32
-    }
-    #[inline(always)]
-    fn lane(self, _i: usize) -> f64 {
-        self as f64
-    }
-    #[inline(always)]
-    fn from_fn(mut f: impl FnMut(usize) -> f64) -> Self {
-        f(0) as f32
-    }
-    #[inline(always)]
-    fn sqrt(self) -> Self {
-        f32::sqrt(self)
-    }
-    #[inline(always)]
-    fn abs(self) -> Self {
-        f32::abs(self)
-    }
-    #[inline(always)]
-    fn max(self, o: Self) -> Self {
-        f32::max(self, o)
-    }
-    #[inline(always)]
-    fn min(self, o: Self) -> Self {
-        f32::min(self, o)
-    }
-    /// As for f64, with 2^23.
-    #[inline(always)]
-    fn round(self) -> Self {
-        const BIG: f32 = 8_388_608.0; // 2^23
-        if self.abs() < BIG {
-            ((self.abs() + BIG) - BIG).copysign(self)
-        } else {
-            self
-        }
-    }
-    #[inline(always)]
-    fn floor(self) -> Self {
-        let r = Real::round(self);
-        if r > self { r - 1.0 } else { r }
-    }
-    #[inline(always)]
-    fn lt(self, o: Self) -> bool {
-        self < o
-    }
-    #[inline(always)]
-    fn le(self, o: Self) -> bool {
-        self <= o
-    }
-    #[inline(always)]
-    fn gt(self, o: Self) -> bool {
-        self > o
-    }
-    #[inline(always)]
-    fn ge(self, o: Self) -> bool {
-        self >= o
-    }
-    #[inline(always)]
-    fn eq(self, o: Self) -> bool {
-        self == o
-    }
-    #[inline(always)]
-    fn is_finite(self) -> bool {
-        f32::is_finite(self)
-    }
-    #[inline(always)]
-    fn select(m: bool, a: Self, b: Self) -> Self {
-        if m { a } else { b }
-    }
-    #[inline(always)]
-    fn sin_cos_turns(self) -> (Self, Self) {
-        sin_cos_turns(self, kernels_f32)
-    }
-    #[inline]
-    fn sin_cos(self) -> (Self, Self) {
-        if self.abs() < SIN_COS_LIMIT_F32 {
-            sin_cos_f32(self)
-        } else {
-            let (s, c) = (self as f64).sin_cos();
-            (s as f32, c as f32)
-        }
-    }
-}
+scalar!(
+    f64,
+    4_503_599_627_370_496.0,
+    sin_cos_f64,
+    kernels_f64,
+    SIN_COS_LIMIT_F64
+);
+scalar!(
+    f32,
+    8_388_608.0,
+    sin_cos_f32,
+    kernels_f32,
+    SIN_COS_LIMIT_F32
+);
 
 macro_rules! mask {
     ($name:ident, $bits:ident, $n:literal) => {
