@@ -117,7 +117,8 @@ pub fn lanes_supported(surface: &Surface, optimizer: &Optimizer) -> Result<(), S
     }
     if surface.lanes().is_none() {
         return Err(format!(
-            "the surface '{}' is evaluated one run at a time (lanes: seed, rastrigin, bowl, himmelblau, rosenbrock, saddle)",
+            "the surface '{}' is evaluated one run at a time (lanes: seed, rastrigin, bowl, \
+             himmelblau, rosenbrock, saddle)",
             surface.info().id
         ));
     }
