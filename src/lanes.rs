@@ -95,21 +95,28 @@ pub const SIN_COS_LIMIT_F64: f64 = 524_288.0;
 /// The same for single precision (Cephes' limit).
 pub const SIN_COS_LIMIT_F32: f32 = 8192.0;
 
-/// Double-precision sine and cosine for any lane type whose lanes are f64. The constants are
-/// the reference sources', digit for digit.
+/// Sine and cosine: `x = q pi/2 + r` with pi/2 given in three parts (Cody-Waite: the first
+/// products are exact inside the range limit), the kernels on `r`, then the quadrant.
+#[inline(always)]
+fn sin_cos_reduced<R: Real>(x: R, pio2: [f64; 3], kernels: impl Fn(R) -> (R, R)) -> (R, R) {
+    let c = R::splat;
+    let q = (x * c(std::f64::consts::FRAC_2_PI)).round();
+    let r = ((x - q * c(pio2[0])) - q * c(pio2[1])) - q * c(pio2[2]);
+    let (sin, cos) = kernels(r);
+    quadrant(q, sin, cos)
+}
+
+/// Double-precision sine and cosine for any lane type whose lanes are f64: pi/2 in three parts
+/// of 33 bits each (FreeBSD e_rem_pio2.c, digit for digit).
 #[allow(clippy::excessive_precision)]
 #[inline(always)]
 fn sin_cos_f64<R: Real>(x: R) -> (R, R) {
-    // pi/2 in three parts of 33 bits each (FreeBSD e_rem_pio2.c).
-    const INV_PIO2: f64 = std::f64::consts::FRAC_2_PI;
-    const PIO2_1: f64 = 1.570_796_326_734_125_614_17;
-    const PIO2_2: f64 = 6.077_100_506_303_965_976_6e-11;
-    const PIO2_3: f64 = 2.022_266_248_711_166_455_8e-21;
-    let c = R::splat;
-    let q = (x * c(INV_PIO2)).round();
-    let r = ((x - q * c(PIO2_1)) - q * c(PIO2_2)) - q * c(PIO2_3);
-    let (sin, cos) = kernels_f64(r);
-    quadrant(q, sin, cos)
+    const PIO2: [f64; 3] = [
+        1.570_796_326_734_125_614_17,
+        6.077_100_506_303_965_976_6e-11,
+        2.022_266_248_711_166_455_8e-21,
+    ];
+    sin_cos_reduced(x, PIO2, kernels_f64)
 }
 
 /// The FreeBSD/musl kernels: sine and cosine of `|r| <= pi/4` (plus rounding), f64 lanes.
@@ -142,20 +149,17 @@ fn kernels_f64<R: Real>(r: R) -> (R, R) {
     (sin, cos)
 }
 
-/// Single-precision sine and cosine (Cephes `sinf`/`cosf` polynomials) for f32 lanes.
+/// Single-precision sine and cosine (Cephes `sinf`/`cosf`) for f32 lanes: pi/2 in three parts
+/// (Cephes' DP1..DP3, doubled).
 #[allow(clippy::excessive_precision)]
 #[inline(always)]
 fn sin_cos_f32<R: Real>(x: R) -> (R, R) {
-    // pi/2 in three parts (Cephes' DP1..DP3, doubled).
-    const INV_PIO2: f64 = std::f64::consts::FRAC_2_PI;
-    const PIO2_1: f64 = 1.570_312_5;
-    const PIO2_2: f64 = 4.837_512_969_970_703_125e-4;
-    const PIO2_3: f64 = 7.549_789_954_891_882_16e-8;
-    let c = R::splat;
-    let q = (x * c(INV_PIO2)).round();
-    let r = ((x - q * c(PIO2_1)) - q * c(PIO2_2)) - q * c(PIO2_3);
-    let (sin, cos) = kernels_f32(r);
-    quadrant(q, sin, cos)
+    const PIO2: [f64; 3] = [
+        1.570_312_5,
+        4.837_512_969_970_703_125e-4,
+        7.549_789_954_891_882_16e-8,
+    ];
+    sin_cos_reduced(x, PIO2, kernels_f32)
 }
 
 /// Cephes' `sinf`/`cosf` polynomials for `|r| <= pi/4`, f32 lanes.

@@ -174,7 +174,8 @@ pub fn run_batch_with(
     precision: Precision,
     progress: &Progress,
 ) -> Option<Vec<RunEnd>> {
-    if lanes_supported(surface, optimizer).is_ok()
+    // The conditions of `lanes_supported`, without building its messages.
+    if optimizer.noise <= 0.0
         && let Some(lanes) = surface.lanes()
     {
         let job = LaneJob {
@@ -352,17 +353,14 @@ impl LaneJob<'_> {
                 if self.progress.cancelled() {
                     return;
                 }
-                #[cfg(target_arch = "x86_64")]
-                if avx {
+                match avx {
+                    #[cfg(target_arch = "x86_64")]
                     // SAFETY: `has_avx` checked that this CPU runs AVX instructions.
-                    unsafe { self.block_avx::<R, U, S>(rule, surface, shared, starts, out) };
-                    self.progress
-                        .done
-                        .fetch_add(starts.len(), Ordering::Relaxed);
-                    return;
+                    true => unsafe {
+                        self.block_avx::<R, U, S>(rule, surface, shared, starts, out)
+                    },
+                    _ => self.block::<R, U, S>(rule, surface, shared, starts, out),
                 }
-                let _ = avx;
-                self.block::<R, U, S>(rule, surface, shared, starts, out);
                 self.progress
                     .done
                     .fetch_add(starts.len(), Ordering::Relaxed);
