@@ -231,28 +231,108 @@ fn encoder(
     Ok(count)
 }
 
-/// The learned colors and a last (never drawn) entry for the transparent index.
-fn palette(quant: &color_quant::NeuQuant) -> Vec<u8> {
-    let mut p = quant.color_map_rgb();
-    p.resize(256 * 3, 0);
-    p
+/// Colors NeuQuant learns; the rest of the 255 are kept for colors it represents badly.
+const LEARNED: usize = 240;
+
+/// A GIF palette: NeuQuant's colors learned from the first frame, plus up to
+/// `255 - LEARNED` exact colors of that frame that the learned ones miss by most (weighted by
+/// how many pixels have them): small, saturated things such as balls and the legend's method
+/// colors, which NeuQuant's sampling can skip.
+struct Palette {
+    quant: color_quant::NeuQuant,
+    /// RGB triples: the learned colors, then the exact ones.
+    rgb: Vec<[u8; 3]>,
 }
 
-/// The palette index that means "unchanged" (NeuQuant learns 255 colors, 0..=254).
+impl Palette {
+    fn learn(rgba: &[u8]) -> Self {
+        let quant = color_quant::NeuQuant::new(10, LEARNED, rgba);
+        let mut rgb: Vec<[u8; 3]> = quant
+            .color_map_rgb()
+            .chunks_exact(3)
+            .map(|c| [c[0], c[1], c[2]])
+            .collect();
+        let mut counts: std::collections::HashMap<[u8; 3], u32> = Default::default();
+        for p in rgba.chunks_exact(4) {
+            *counts.entry([p[0], p[1], p[2]]).or_default() += 1;
+        }
+        let mut missed: Vec<(u64, [u8; 3])> = counts
+            .into_iter()
+            .filter_map(|(c, n)| {
+                let k = quant.index_of(&[c[0], c[1], c[2], 255]);
+                let e = distance(c, rgb[k]);
+                // Off by more than about 10 levels per channel.
+                (e > 300).then_some((n as u64 * e as u64, c))
+            })
+            .collect();
+        missed.sort_unstable_by(|a, b| b.cmp(a));
+        for (_, c) in missed {
+            if rgb.len() >= 255 {
+                break;
+            }
+            // Not next to an exact color already kept.
+            if rgb[LEARNED..].iter().all(|k| distance(*k, c) > 300) {
+                rgb.push(c);
+            }
+        }
+        Self { quant, rgb }
+    }
+
+    /// The index of the nearest palette color.
+    fn index_of(&self, p: &[u8]) -> u8 {
+        let c = [p[0], p[1], p[2]];
+        let mut best = self.quant.index_of(&[c[0], c[1], c[2], 255]);
+        let mut d = distance(c, self.rgb[best]);
+        for (j, k) in self.rgb.iter().enumerate().skip(LEARNED) {
+            let e = distance(c, *k);
+            if e < d {
+                (best, d) = (j, e);
+            }
+        }
+        best as u8
+    }
+
+    /// 256 RGB entries (the last ones, including the transparent index, unused).
+    fn bytes(&self) -> Vec<u8> {
+        let mut b: Vec<u8> = self.rgb.iter().flatten().copied().collect();
+        b.resize(256 * 3, 0);
+        b
+    }
+}
+
+/// Squared distance between two colors.
+fn distance(a: [u8; 3], b: [u8; 3]) -> u32 {
+    (0..3)
+        .map(|i| (a[i] as i32 - b[i] as i32).pow(2) as u32)
+        .sum()
+}
+
+/// The palette index that means "unchanged" (the palette has at most 255 colors, 0..=254).
 const TRANSPARENT: u8 = 255;
 
-/// A looping GIF written frame by frame: one 255-color palette (NeuQuant, learned from the
+/// A looping GIF written frame by frame: one 255-color palette (`Palette`: learned from the
 /// first frame, which already shows the surface and every ball) for the whole clip, no
 /// dithering, and after the first frame only the rectangle that changed. With a still camera
 /// that is a few balls and trails per frame, so clips stay small.
+///
+/// Each distinct color is looked up in the palette once (a table over all 2^24 colors), and a
+/// pixel whose color did not change since the last frame keeps its index without a lookup.
 pub struct GifWriter {
-    enc: gif::Encoder<std::io::BufWriter<std::fs::File>>,
+    /// The file until the first frame (whose palette becomes the GIF's global one).
+    file: Option<std::io::BufWriter<std::fs::File>>,
+    enc: Option<gif::Encoder<std::io::BufWriter<std::fs::File>>>,
     shown: String,
     size: (u16, u16),
     delay: u16,
-    quant: Option<color_quant::NeuQuant>,
+    palette: Option<Palette>,
+    /// Palette index of each RGB color seen so far (`TRANSPARENT`: not looked up yet).
+    lookup: Vec<u8>,
+    /// The last frame, as RGBA words.
+    last_rgba: Vec<u32>,
     /// The picture so far, as palette indices.
     last: Vec<u8>,
+    /// A buffer for the next frame's indices.
+    scratch: Vec<u8>,
 }
 
 impl GifWriter {
@@ -263,18 +343,18 @@ impl GifWriter {
             u16::try_from(h).map_err(|_| format!("{shown}: too tall for a GIF"))?,
         );
         let file = std::fs::File::create(path).map_err(|e| format!("{shown}: {e}"))?;
-        let mut enc = gif::Encoder::new(std::io::BufWriter::new(file), size.0, size.1, &[])
-            .map_err(|e| format!("{shown}: {e}"))?;
-        enc.set_repeat(gif::Repeat::Infinite)
-            .map_err(|e| format!("{shown}: {e}"))?;
         Ok(Self {
-            enc,
+            file: Some(std::io::BufWriter::new(file)),
+            enc: None,
             shown,
             size,
             // GIF delays are in hundredths of a second.
             delay: (100.0 / fps.max(0.1)).round().clamp(2.0, 6000.0) as u16,
-            quant: None,
+            palette: None,
+            lookup: Vec::new(),
+            last_rgba: Vec::new(),
             last: Vec::new(),
+            scratch: Vec::new(),
         })
     }
 
@@ -284,31 +364,54 @@ impl GifWriter {
         if rgba.len() != w * h * 4 {
             return Err(format!("{}: a frame had the wrong size", self.shown));
         }
-        let quant = self
-            .quant
-            .get_or_insert_with(|| color_quant::NeuQuant::new(10, 255, rgba));
-        let idx: Vec<u8> = rgba
-            .chunks_exact(4)
-            .map(|p| quant.index_of(p) as u8)
-            .collect();
-        let mut frame = if self.last.is_empty() {
-            let mut f =
-                gif::Frame::from_indexed_pixels(self.size.0, self.size.1, idx.clone(), None);
-            f.palette = Some(palette(quant));
-            f
-        } else {
-            // The bounding box of the pixels that changed (at least one pixel).
-            let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0, 0);
-            for (i, (a, b)) in idx.iter().zip(&self.last).enumerate() {
-                if a != b {
-                    let (x, y) = (i % w, i / w);
-                    x0 = x0.min(x);
-                    y0 = y0.min(y);
-                    x1 = x1.max(x);
-                    y1 = y1.max(y);
-                }
+        let quant = self.palette.get_or_insert_with(|| Palette::learn(rgba));
+        if self.lookup.is_empty() {
+            self.lookup = vec![TRANSPARENT; 1 << 24];
+        }
+        let first = self.last.is_empty();
+        if first {
+            self.last_rgba = vec![0; w * h];
+        }
+        // Palette indices of this frame, and the bounding box of the pixels that changed.
+        let mut idx = std::mem::take(&mut self.scratch);
+        idx.clear();
+        let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0, 0);
+        for (y, row) in rgba.chunks_exact(w * 4).enumerate() {
+            let (mut rx0, mut rx1) = (w, 0);
+            for (x, p) in row.chunks_exact(4).enumerate() {
+                let word = u32::from_le_bytes([p[0], p[1], p[2], p[3]]);
+                let i = y * w + x;
+                let same = !first && self.last_rgba[i] == word;
+                self.last_rgba[i] = word;
+                let k = if same {
+                    self.last[i]
+                } else {
+                    let rgb = (word & 0x00ff_ffff) as usize;
+                    let mut k = self.lookup[rgb];
+                    if k == TRANSPARENT {
+                        k = quant.index_of(p);
+                        self.lookup[rgb] = k;
+                    }
+                    if !first && k != self.last[i] {
+                        rx0 = rx0.min(x);
+                        rx1 = x;
+                    }
+                    k
+                };
+                idx.push(k);
             }
+            if rx0 <= rx1 {
+                x0 = x0.min(rx0);
+                x1 = x1.max(rx1);
+                y0 = y0.min(y);
+                y1 = y;
+            }
+        }
+        let mut frame = if first {
+            gif::Frame::from_indexed_pixels(self.size.0, self.size.1, idx.clone(), None)
+        } else {
             if x0 > x1 {
+                // Nothing changed: one transparent pixel.
                 (x0, y0, x1, y1) = (0, 0, 0, 0);
             }
             let (fw, fh) = (x1 - x0 + 1, y1 - y0 + 1);
@@ -316,35 +419,51 @@ impl GifWriter {
             // LZW packs into almost nothing.
             let mut sub = Vec::with_capacity(fw * fh);
             for y in y0..=y1 {
-                for x in x0..=x1 {
-                    let i = y * w + x;
-                    sub.push(if idx[i] == self.last[i] {
-                        TRANSPARENT
-                    } else {
-                        idx[i]
-                    });
-                }
+                let row = y * w + x0..y * w + x1 + 1;
+                sub.extend(
+                    idx[row.clone()]
+                        .iter()
+                        .zip(&self.last[row])
+                        .map(|(a, b)| if a == b { TRANSPARENT } else { *a }),
+                );
             }
             let mut f =
                 gif::Frame::from_indexed_pixels(fw as u16, fh as u16, sub, Some(TRANSPARENT));
             f.left = x0 as u16;
             f.top = y0 as u16;
-            f.palette = Some(palette(quant));
             f
         };
         frame.delay = self.delay;
         frame.dispose = gif::DisposalMethod::Keep;
+        let shown = &self.shown;
+        if let Some(file) = self.file.take() {
+            let mut enc = gif::Encoder::new(file, self.size.0, self.size.1, &quant.bytes())
+                .map_err(|e| format!("{shown}: {e}"))?;
+            enc.set_repeat(gif::Repeat::Infinite)
+                .map_err(|e| format!("{shown}: {e}"))?;
+            self.enc = Some(enc);
+        }
         self.enc
+            .as_mut()
+            .ok_or_else(|| format!("{shown}: the GIF was already finished"))?
             .write_frame(&frame)
-            .map_err(|e| format!("{}: {e}", self.shown))?;
-        self.last = idx;
+            .map_err(|e| format!("{shown}: {e}"))?;
+        // The old indices become the next frame's buffer.
+        self.scratch = std::mem::replace(&mut self.last, idx);
         Ok(())
     }
 
     /// Writes the trailer and flushes the file.
     pub fn finish(self) -> Result<(), String> {
         let shown = self.shown;
-        let mut w = self.enc.into_inner().map_err(|e| format!("{shown}: {e}"))?;
+        let enc = match (self.enc, self.file) {
+            (Some(enc), _) => enc,
+            // No frame came: a valid, empty GIF.
+            (None, Some(file)) => gif::Encoder::new(file, self.size.0, self.size.1, &[])
+                .map_err(|e| format!("{shown}: {e}"))?,
+            (None, None) => return Err(format!("{shown}: the GIF was already finished")),
+        };
+        let mut w = enc.into_inner().map_err(|e| format!("{shown}: {e}"))?;
         w.flush().map_err(|e| format!("{shown}: {e}"))
     }
 }
@@ -395,15 +514,12 @@ struct FrameCounter;
 /// Renders `plan` and writes it. Blocks until done.
 pub fn record(plan: RecordPlan) -> Result<RecordStats, String> {
     check_plan(&plan)?;
-    let (tx, rx) = sync_channel::<Pixels>(8);
-    let enc = {
-        let (sink, size, fps) = (plan.sink.clone(), plan.size, plan.fps);
-        std::thread::spawn(move || encoder(sink, size, fps, rx))
-    };
+    let surface = plan.scenario.surface()?;
     let error = Arc::new(Mutex::new(None));
     let stats = Arc::new(Mutex::new(None));
     let mut app = App::new();
-    app.add_plugins(
+    crate::app::add_render_plugins(
+        &mut app,
         DefaultPlugins
             .set(WindowPlugin {
                 primary_window: None,
@@ -411,15 +527,20 @@ pub fn record(plan: RecordPlan) -> Result<RecordStats, String> {
                 ..default()
             })
             .disable::<WinitPlugin>(),
-    )
-    .add_plugins(ScheduleRunnerPlugin::run_loop(Duration::ZERO))
-    .add_plugins((SimPlugin, ViewPlugin));
+    )?;
+    app.add_plugins(ScheduleRunnerPlugin::run_loop(Duration::ZERO))
+        .add_plugins((SimPlugin, ViewPlugin));
     let speed = plan.scenario.speed.clamp(1.0, 1000.0);
     app.insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_secs_f64(
         1.0 / speed,
     )));
+    // The output file is created only once rendering can start.
+    let (tx, rx) = sync_channel::<Pixels>(8);
+    let enc = {
+        let (sink, size, fps) = (plan.sink.clone(), plan.size, plan.fps);
+        std::thread::spawn(move || encoder(sink, size, fps, rx))
+    };
     // The camera's framing: the scenario's, or the sandbox's for the surface.
-    let surface = plan.scenario.surface()?;
     let camera = match &plan.scenario.camera {
         Some(c) => (
             c.yaw,
@@ -607,12 +728,18 @@ fn drive(
         let sink = captures.0.clone();
         commands.spawn(Screenshot::image(target.clone())).observe(
             move |captured: On<ScreenshotCaptured>| {
-                let px = captured
-                    .image
-                    .clone()
-                    .try_into_dynamic()
-                    .map(|d| d.to_rgba8().into_raw())
-                    .unwrap_or_default();
+                let img = &captured.image;
+                let px = match (img.texture_descriptor.format, &img.data) {
+                    // The target's own format: the bytes as they are (one copy).
+                    (TextureFormat::Rgba8UnormSrgb | TextureFormat::Rgba8Unorm, Some(data)) => {
+                        data.clone()
+                    }
+                    _ => img
+                        .clone()
+                        .try_into_dynamic()
+                        .map(|d| d.to_rgba8().into_raw())
+                        .unwrap_or_default(),
+                };
                 if let Ok(mut v) = sink.lock() {
                     v.push((tag, px));
                 }
@@ -742,5 +869,116 @@ fn drive(
             });
         }
         exit.write(AppExit::Success);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::GifWriter;
+
+    /// Decodes a GIF and composites its frames (each drawn over the last, transparent pixels
+    /// keeping what was there), as a viewer shows them.
+    fn decode(path: &std::path::Path) -> Vec<Vec<u8>> {
+        let mut opts = gif::DecodeOptions::new();
+        opts.set_color_output(gif::ColorOutput::RGBA);
+        let mut dec = opts
+            .read_info(std::fs::File::open(path).expect("gif file"))
+            .expect("gif header");
+        let (w, h) = (dec.width() as usize, dec.height() as usize);
+        let mut canvas = vec![0u8; w * h * 4];
+        let mut out = Vec::new();
+        while let Some(f) = dec.read_next_frame().expect("gif frame") {
+            for y in 0..f.height as usize {
+                for x in 0..f.width as usize {
+                    let s = (y * f.width as usize + x) * 4;
+                    if f.buffer[s + 3] == 0 {
+                        continue;
+                    }
+                    let d = ((y + f.top as usize) * w + x + f.left as usize) * 4;
+                    canvas[d..d + 4].copy_from_slice(&f.buffer[s..s + 4]);
+                }
+            }
+            out.push(canvas.clone());
+        }
+        out
+    }
+
+    const W: usize = 160;
+    const H: usize = 120;
+
+    /// A 160x120 picture: a background of four bands and a 4x4 red square at `(x, y)`.
+    fn picture(x: usize, y: usize) -> Vec<u8> {
+        let bands = [
+            [30, 60, 200],
+            [90, 140, 230],
+            [220, 220, 225],
+            [200, 90, 70],
+        ];
+        let mut px = Vec::new();
+        for j in 0..H {
+            for i in 0..W {
+                let on = (x..x + 4).contains(&i) && (y..y + 4).contains(&j);
+                let [r, g, b] = if on { [250, 20, 30] } else { bands[i / 40] };
+                px.extend([r, g, b, 255]);
+            }
+        }
+        px
+    }
+
+    #[test]
+    fn gif_frames_decode_to_what_was_pushed() {
+        let dir = std::env::temp_dir().join(format!("optiscape-gif-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("square.gif");
+        // Moving, still (nothing changed), moving back over where it was.
+        let frames = [
+            picture(2, 3),
+            picture(20, 10),
+            picture(20, 10),
+            picture(5, 3),
+        ];
+        let mut gif = GifWriter::create(&path, W as u32, H as u32, 30.0).unwrap();
+        for f in &frames {
+            gif.push(f).unwrap();
+        }
+        assert!(gif.push(&[0; 12]).is_err(), "a frame of the wrong size");
+        gif.finish().unwrap();
+        let shown = decode(&path);
+        assert_eq!(shown.len(), frames.len());
+        for (k, (want, got)) in frames.iter().zip(&shown).enumerate() {
+            let worst = want
+                .iter()
+                .zip(got)
+                .map(|(a, b)| a.abs_diff(*b))
+                .max()
+                .unwrap();
+            // Five colors: the square's red (16 pixels of 19,200, which NeuQuant alone maps
+            // to the nearest band) is kept exactly.
+            assert!(worst <= 6, "frame {k}: a channel off by {worst}");
+            // The square is where it was drawn, in red.
+            let (x, y) = [(2, 3), (20, 10), (20, 10), (5, 3)][k];
+            let s = ((y + 1) * W + x + 1) * 4;
+            assert!(got[s] > 200 && got[s + 1] < 60, "frame {k}: no square");
+        }
+        // Where the square was in frame 1 is background again in frame 3.
+        let s = ((10 + 1) * W + 20 + 1) * 4;
+        assert!(shown[3][s] < 200, "the old square was not erased");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn a_gif_without_frames_is_still_a_gif() {
+        let dir = std::env::temp_dir().join(format!("optiscape-gif0-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("empty.gif");
+        GifWriter::create(&path, 16, 16, 10.0)
+            .unwrap()
+            .finish()
+            .unwrap();
+        // The header, the screen descriptor and the trailer.
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(bytes.starts_with(b"GIF89a"), "{bytes:?}");
+        assert_eq!(bytes.last(), Some(&b';'));
+        std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -1165,3 +1165,43 @@ fn record_notebook_writes_the_six_clips() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Without a graphics adapter (no Vulkan driver found) or without a display, the renderer's
+/// panic becomes one clear line and exit 2, and `record` creates no output file.
+#[test]
+fn no_adapter_or_no_display_is_a_clear_error() {
+    let dir = std::env::temp_dir().join(format!("optiscape-noad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let gif = dir.join("never.gif");
+    let o = Command::new(env!("CARGO_BIN_EXE_optiscape"))
+        .args(["record", "--frames", "2", "--size", "64x48", "--out"])
+        .arg(&gif)
+        .env("VK_ICD_FILENAMES", dir.join("no-such-driver.json"))
+        .env("VK_DRIVER_FILES", dir.join("no-such-driver.json"))
+        .env("WGPU_BACKEND", "vulkan")
+        .output()
+        .unwrap();
+    if o.status.success() {
+        eprintln!("SKIPPED the no-adapter part: an adapter was found anyway");
+    } else {
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains("no usable graphics adapter"), "{err}");
+        assert!(err.contains("mesa-vulkan-drivers"), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(!gif.exists(), "an output file was created");
+    }
+    let o = Command::new(env!("CARGO_BIN_EXE_optiscape"))
+        .args(["--screenshot"])
+        .arg(dir.join("never.png"))
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("WAYLAND_SOCKET")
+        .output()
+        .unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("cannot open a window"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -2,6 +2,7 @@
 //! changes), ball spheres, trails, arrows, minimum markers, axes, lights and the orbit camera.
 
 pub mod colormap;
+pub mod material;
 pub mod surface_mesh;
 
 use crate::lab::RunStatus;
@@ -10,6 +11,7 @@ use crate::sim::{Ball, BallRun, SimCommand, SimSurface, SimSystems, Trail};
 use bevy::prelude::*;
 use bevy_panorbit_camera::PanOrbitCamera;
 use colormap::Colormap;
+use material::{SceneMaterial, SceneMaterialPlugin};
 use std::collections::HashMap;
 use surface_mesh::{MeshOptions, WorldMap};
 
@@ -140,7 +142,7 @@ pub const BALL_RADIUS: f32 = 0.11;
 #[derive(Resource, Default)]
 struct BallAssets {
     mesh: Handle<Mesh>,
-    materials: HashMap<[u8; 3], Handle<StandardMaterial>>,
+    materials: HashMap<[u8; 3], Handle<SceneMaterial>>,
 }
 
 #[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
@@ -155,7 +157,8 @@ pub struct ViewPlugin;
 
 impl Plugin for ViewPlugin {
     fn build(&self, app: &mut App) {
-        app.init_resource::<DisplaySettings>()
+        app.add_plugins(SceneMaterialPlugin)
+            .init_resource::<DisplaySettings>()
             .init_resource::<WorldMap>()
             .init_resource::<Selected>()
             .init_resource::<BasinOverlay>()
@@ -193,7 +196,7 @@ impl Plugin for ViewPlugin {
 fn setup_scene(
     mut commands: Commands,
     mut meshes: ResMut<Assets<Mesh>>,
-    mut materials: ResMut<Assets<StandardMaterial>>,
+    mut materials: ResMut<Assets<SceneMaterial>>,
     mut assets: ResMut<BallAssets>,
     surface: Res<SimSurface>,
 ) {
@@ -207,22 +210,11 @@ fn setup_scene(
         Name::new("Surface"),
         SurfaceMesh,
         Mesh3d::default(),
-        MeshMaterial3d(materials.add(StandardMaterial {
-            base_color: Color::WHITE,
-            perceptual_roughness: 0.85,
-            reflectance: 0.2,
-            double_sided: true,
-            cull_mode: None,
-            ..default()
-        })),
+        // Matte: the colormap lit from the side facing the camera.
+        MeshMaterial3d(materials.add(SceneMaterial::lit(Color::WHITE).with_double_sided())),
         Transform::default(),
     ));
-    let line = |c: Color| StandardMaterial {
-        base_color: c,
-        unlit: true,
-        alpha_mode: AlphaMode::Blend,
-        ..default()
-    };
+    let line = SceneMaterial::flat;
     commands.spawn((
         Name::new("Basin map"),
         OverlayMesh,
@@ -454,7 +446,7 @@ fn rebuild_surface(
 
 type OverlayParts = (
     &'static mut Mesh3d,
-    &'static mut MeshMaterial3d<StandardMaterial>,
+    &'static mut MeshMaterial3d<SceneMaterial>,
     &'static mut Visibility,
 );
 
@@ -463,7 +455,7 @@ fn update_overlay(
     overlay: Res<BasinOverlay>,
     overlay_mesh: Res<OverlayMeshHandle>,
     mut layer: Single<OverlayParts, (With<OverlayMesh>, Without<SurfaceMesh>)>,
-    mut materials: ResMut<Assets<StandardMaterial>>,
+    mut materials: ResMut<Assets<SceneMaterial>>,
     mut shown: Local<Option<(Handle<Image>, u32)>>,
 ) {
     let (mesh, material, visibility) = &mut *layer;
@@ -487,26 +479,22 @@ fn update_overlay(
 }
 
 /// The basin map's material: unlit, blended over the surface and pulled in front of it.
-fn overlay_material(texture: Option<Handle<Image>>, alpha: f32) -> StandardMaterial {
-    StandardMaterial {
-        base_color: Color::srgba(1.0, 1.0, 1.0, alpha),
-        base_color_texture: texture,
-        unlit: true,
+fn overlay_material(texture: Option<Handle<Image>>, alpha: f32) -> SceneMaterial {
+    SceneMaterial {
+        texture,
         alpha_mode: AlphaMode::Blend,
         depth_bias: 50.0,
-        double_sided: true,
-        cull_mode: None,
-        ..default()
+        ..SceneMaterial::flat(Color::srgba(1.0, 1.0, 1.0, alpha)).with_double_sided()
     }
 }
 
-type BallMaterial = MeshMaterial3d<StandardMaterial>;
+type BallMaterial = MeshMaterial3d<SceneMaterial>;
 
 /// Gives new balls their sphere, and recolors a ball whose method color changed.
 fn dress_new_balls(
     mut commands: Commands,
     mut assets: ResMut<BallAssets>,
-    mut materials: ResMut<Assets<StandardMaterial>>,
+    mut materials: ResMut<Assets<SceneMaterial>>,
     balls: Query<(Entity, &Ball, Option<&BallMaterial>), Changed<Ball>>,
 ) {
     for (e, ball, current) in &balls {
@@ -516,12 +504,12 @@ fn dress_new_balls(
             .materials
             .entry(key)
             .or_insert_with(|| {
-                materials.add(StandardMaterial {
-                    base_color: ball.color,
-                    emissive: ball.color.to_linear() * 0.35,
-                    perceptual_roughness: 0.35,
-                    ..default()
-                })
+                // Glossy and glowing a little, so a ball stands out on any colormap.
+                materials.add(
+                    SceneMaterial::lit(ball.color)
+                        .with_emissive(ball.color.to_linear() * 0.35)
+                        .with_highlight(0.5, 24.0),
+                )
             })
             .clone();
         match current {
