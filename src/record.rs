@@ -246,7 +246,13 @@ struct Palette {
 
 impl Palette {
     fn learn(rgba: &[u8]) -> Self {
-        let quant = color_quant::NeuQuant::new(10, LEARNED, rgba);
+        // Learned as opaque whatever the alpha (GIF colors have none; window captures can
+        // carry any), so lookups with alpha 255 match.
+        let opaque: Vec<u8> = rgba
+            .chunks_exact(4)
+            .flat_map(|p| [p[0], p[1], p[2], 255])
+            .collect();
+        let quant = color_quant::NeuQuant::new(10, LEARNED, &opaque);
         let mut rgb: Vec<[u8; 3]> = quant
             .color_map_rgb()
             .chunks_exact(3)
