@@ -370,7 +370,7 @@ impl GifWriter {
         if rgba.len() != w * h * 4 {
             return Err(format!("{}: a frame had the wrong size", self.shown));
         }
-        let quant = self.palette.get_or_insert_with(|| Palette::learn(rgba));
+        let palette = self.palette.get_or_insert_with(|| Palette::learn(rgba));
         if self.lookup.is_empty() {
             self.lookup = vec![TRANSPARENT; 1 << 24];
         }
@@ -395,7 +395,7 @@ impl GifWriter {
                     let rgb = (word & 0x00ff_ffff) as usize;
                     let mut k = self.lookup[rgb];
                     if k == TRANSPARENT {
-                        k = quant.index_of(p);
+                        k = palette.index_of(p);
                         self.lookup[rgb] = k;
                     }
                     if !first && k != self.last[i] {
@@ -443,7 +443,7 @@ impl GifWriter {
         frame.dispose = gif::DisposalMethod::Keep;
         let shown = &self.shown;
         if let Some(file) = self.file.take() {
-            let mut enc = gif::Encoder::new(file, self.size.0, self.size.1, &quant.bytes())
+            let mut enc = gif::Encoder::new(file, self.size.0, self.size.1, &palette.bytes())
                 .map_err(|e| format!("{shown}: {e}"))?;
             enc.set_repeat(gif::Repeat::Infinite)
                 .map_err(|e| format!("{shown}: {e}"))?;
