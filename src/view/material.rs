@@ -55,11 +55,13 @@ pub struct SceneMaterial {
     pub depth_bias: f32,
 }
 
-/// What selects a pipeline: the shader's switches and the culling.
+/// What selects a pipeline: the shader's switches (only what a material uses is compiled in,
+/// e.g. no highlight on the surface) and the culling.
 #[repr(C)]
 #[derive(Eq, PartialEq, Hash, Copy, Clone)]
 pub struct SceneKey {
     lit: bool,
+    highlight: bool,
     textured: bool,
     double_sided: bool,
 }
@@ -68,6 +70,7 @@ impl From<&SceneMaterial> for SceneKey {
     fn from(m: &SceneMaterial) -> Self {
         Self {
             lit: m.lit,
+            highlight: m.uniform.highlight.x > 0.0,
             textured: m.texture.is_some(),
             double_sided: m.double_sided,
         }
@@ -145,6 +148,9 @@ impl Material for SceneMaterial {
         if let Some(fragment) = descriptor.fragment.as_mut() {
             if key.bind_group_data.lit {
                 fragment.shader_defs.push("LIT".into());
+            }
+            if key.bind_group_data.highlight {
+                fragment.shader_defs.push("HIGHLIGHT".into());
             }
             if key.bind_group_data.textured {
                 fragment.shader_defs.push("TEXTURED".into());

@@ -1,7 +1,7 @@
 // The scene's one shader: the surface, the balls, the contour and wireframe lines and the
 // basin map. Lambert lighting from the scene's directional lights and ambient light (the same
 // energy units as Bevy's PBR shader: light color x illuminance x exposure, diffuse albedo / pi),
-// a Blinn-Phong highlight, then the camera's tone mapping. Everything it does not need is left
+// a Blinn-Phong highlight where a material has one, then the camera's tone mapping. Everything it does not need is left
 // out at compile time: software rasterizers run every branch of a shader, so the full PBR
 // shader costs its whole length on every pixel, lit or not (see docs/architecture.md).
 
@@ -44,7 +44,9 @@ fn fragment(in: VertexOutput, @builtin(front_facing) is_front: bool) -> @locatio
     if !is_front {
         n = -n;
     }
+#ifdef HIGHLIGHT
     let to_eye = normalize(view.world_position.xyz - in.world_position.xyz);
+#endif
     var diffuse = lights.ambient_color.rgb;
     var shine = vec3<f32>(0.0);
     for (var i = 0u; i < lights.n_directional_lights; i = i + 1u) {
@@ -52,8 +54,10 @@ fn fragment(in: VertexOutput, @builtin(front_facing) is_front: bool) -> @locatio
         let c = lights.directional_lights[i].color.rgb;
         let n_dot_l = max(dot(n, l), 0.0);
         diffuse = diffuse + c * (n_dot_l * INV_PI);
+#ifdef HIGHLIGHT
         let h = normalize(l + to_eye);
         shine = shine + c * (n_dot_l * pow(max(dot(n, h), 0.0), material.highlight.y));
+#endif
     }
     rgb = (base.rgb * diffuse + shine * (material.highlight.x * INV_PI)) * view.exposure;
 #endif
