@@ -136,6 +136,11 @@ pub struct RecordArgs {
     /// `preset`: the scenario's camera; `orbit`: turning slowly around it.
     #[arg(long, value_enum, default_value_t = crate::record::CameraMode::Preset)]
     pub camera: crate::record::CameraMode,
+    /// Draw the whole scene in every frame. By default, with the preset camera, the parts that
+    /// do not move (surface, contours, axes) are drawn once and reused: much faster, and the
+    /// same pictures but for where a contour line passes in front of a ball.
+    #[arg(long)]
+    pub redraw_all: bool,
     /// The output: `.gif`, `.mp4`, or a folder for numbered PNG frames.
     #[arg(long, value_name = "PATH", required_unless_present = "notebook")]
     pub out: Option<std::path::PathBuf>,
@@ -1061,6 +1066,7 @@ pub fn record_command(args: &RecordArgs) -> Result<Output, CliError> {
         sink: crate::record::Sink::for_path(&out),
         title,
         progress: std::io::stderr().is_terminal(),
+        redraw_all: args.redraw_all,
         scenario: sc,
     };
     crate::record::check_plan(&plan).map_err(CliError)?;

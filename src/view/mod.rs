@@ -136,6 +136,37 @@ struct OverlayMesh;
 #[reflect(Resource)]
 pub struct Selected(pub Option<Entity>);
 
+/// Which parts of the scene are drawn. The sandbox draws all of them; `record` with a still
+/// camera draws the still ones once (its cached backdrop) and then only the moving ones.
+#[derive(Resource, Reflect, Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[reflect(Resource)]
+pub enum ScenePartsShown {
+    #[default]
+    All,
+    /// The surface, basin map, contours, wireframe, axes and minimum markers.
+    Still,
+    /// The balls, their trails and arrows.
+    Moving,
+}
+
+impl ScenePartsShown {
+    pub fn still(self) -> bool {
+        self != ScenePartsShown::Moving
+    }
+
+    pub fn moving(self) -> bool {
+        self != ScenePartsShown::Still
+    }
+}
+
+fn visible(on: bool) -> Visibility {
+    if on {
+        Visibility::Inherited
+    } else {
+        Visibility::Hidden
+    }
+}
+
 /// World radius of a ball.
 pub const BALL_RADIUS: f32 = 0.11;
 
@@ -164,6 +195,8 @@ impl Plugin for ViewPlugin {
             .init_resource::<BasinOverlay>()
             .init_resource::<OverlayMeshHandle>()
             .init_resource::<BallAssets>()
+            .init_resource::<ScenePartsShown>()
+            .register_type::<ScenePartsShown>()
             .insert_resource(ClearColor(Color::srgb(0.11, 0.12, 0.14)))
             .configure_sets(
                 Update,
@@ -406,9 +439,10 @@ type WireframeOnly = (With<Wireframe>, Without<SurfaceMesh>, Without<ContourLine
 fn rebuild_surface(
     surface: Res<SimSurface>,
     display: Res<DisplaySettings>,
+    parts: Res<ScenePartsShown>,
     mut map: ResMut<WorldMap>,
     mut meshes: ResMut<Assets<Mesh>>,
-    mut surf: Single<&mut Mesh3d, SurfaceOnly>,
+    mut surf: Single<(&mut Mesh3d, &mut Visibility), SurfaceOnly>,
     mut contour: Single<(&mut Mesh3d, &mut Visibility), ContoursOnly>,
     mut wire: Single<(&mut Mesh3d, &mut Visibility), WireframeOnly>,
     mut built: Local<Option<(crate::landscape::Surface, MeshOptions)>>,
@@ -424,7 +458,7 @@ fn rebuild_surface(
                 .clone()
                 .with_removed_attribute(Mesh::ATTRIBUTE_COLOR),
         );
-        surf.0 = meshes.add(built_meshes.surface);
+        surf.0.0 = meshes.add(built_meshes.surface);
         if let Some(c) = built_meshes.contours {
             contour.0.0 = meshes.add(c);
         }
@@ -433,15 +467,10 @@ fn rebuild_surface(
         }
         *built = Some(key);
     }
-    let vis = |on: bool| {
-        if on {
-            Visibility::Inherited
-        } else {
-            Visibility::Hidden
-        }
-    };
-    contour.1.set_if_neq(vis(display.contours));
-    wire.1.set_if_neq(vis(display.wireframe));
+    let still = parts.still();
+    surf.1.set_if_neq(visible(still));
+    contour.1.set_if_neq(visible(still && display.contours));
+    wire.1.set_if_neq(visible(still && display.wireframe));
 }
 
 type OverlayParts = (
@@ -453,6 +482,7 @@ type OverlayParts = (
 /// Shows the basin map on a copy of the surface mesh, or hides it.
 fn update_overlay(
     overlay: Res<BasinOverlay>,
+    parts: Res<ScenePartsShown>,
     overlay_mesh: Res<OverlayMeshHandle>,
     mut layer: Single<OverlayParts, (With<OverlayMesh>, Without<SurfaceMesh>)>,
     mut materials: ResMut<Assets<SceneMaterial>>,
@@ -462,12 +492,8 @@ fn update_overlay(
     if mesh.0 != overlay_mesh.0 {
         mesh.0 = overlay_mesh.0.clone();
     }
-    let show = overlay.visible && overlay.image.is_some();
-    visibility.set_if_neq(if show {
-        Visibility::Inherited
-    } else {
-        Visibility::Hidden
-    });
+    let show = parts.still() && overlay.visible && overlay.image.is_some();
+    visibility.set_if_neq(visible(show));
     let Some(image) = &overlay.image else {
         return;
     };
@@ -531,10 +557,12 @@ fn dress_new_balls(
 fn place_balls(
     surface: Res<SimSurface>,
     map: Res<WorldMap>,
-    mut balls: Query<(&BallRun, &Trail, &mut Transform), With<Ball>>,
+    parts: Res<ScenePartsShown>,
+    mut balls: Query<(&BallRun, &Trail, &mut Transform, &mut Visibility), With<Ball>>,
 ) {
     let d = surface.0.domain;
-    for (run, trail, mut t) in &mut balls {
+    for (run, trail, mut t, mut shown) in &mut balls {
+        shown.set_if_neq(visible(parts.moving()));
         // A ball outside the domain (on its way to diverging, or diverged) is shown where it
         // was last inside.
         let p = if d.contains(run.0.pos) {
@@ -560,12 +588,13 @@ fn draw_overlays(
     surface: Res<SimSurface>,
     map: Res<WorldMap>,
     display: Res<DisplaySettings>,
+    parts: Res<ScenePartsShown>,
     selected: Res<Selected>,
     balls: Query<(Entity, &Ball, &BallRun, &Trail, &Transform)>,
 ) {
     let s = &surface.0;
     let lift = Vec3::Y * 0.02;
-    if display.axes {
+    if parts.still() && display.axes {
         let d = s.domain;
         let corners = [
             (d.x0, d.y0),
@@ -588,7 +617,12 @@ fn draw_overlays(
         }
     }
     let gold = Color::srgb(1.0, 0.84, 0.0);
-    for p in s.global_minimum().points {
+    let minima = if parts.still() {
+        s.global_minimum().points
+    } else {
+        Vec::new()
+    };
+    for p in minima {
         let w = map.to_world(p, s.height(p));
         gizmos.line(w, w + Vec3::Y * 0.8, gold);
         gizmos.circle(
@@ -596,6 +630,9 @@ fn draw_overlays(
             0.18,
             gold,
         );
+    }
+    if !parts.moving() {
+        return;
     }
     for (e, ball, run, trail, t) in &balls {
         if display.trails && trail.0.len() > 1 {

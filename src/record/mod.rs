@@ -1,23 +1,27 @@
-//! Recording: the sandbox's scene (the same `SimPlugin` and `ViewPlugin`) rendered offscreen to
-//! an image, one simulation frame per picture, and written as a looping GIF, an H.264 MP4 (through
+//! Recording: the sandbox's scene (the same `SimPlugin` and `ViewPlugin`) rendered offscreen,
+//! one simulation frame per picture, and written as a looping GIF, an H.264 MP4 (through
 //! `ffmpeg`) or a folder of numbered PNGs. No window and no X server: any Vulkan or GL adapter,
 //! the software one included.
 //!
-//! The picture is captured with Bevy's `Screenshot` of the camera's target image. Before the
-//! first frame the simulation is held still and frames are rendered until two in a row are the
-//! same (every pipeline compiled), so the first recorded frame is complete.
+//! Pictures are read straight from the camera's render texture, and with a still camera the
+//! still parts of the scene are rendered once and reused ([`frames`]). Before the first frame
+//! the simulation is held still and frames are rendered until two in a row are the same (every
+//! pipeline compiled), so the first recorded frame is complete.
+
+mod frames;
 
 use crate::scenario::Scenario;
 use crate::sim::{Roster, SimCommand, SimPlugin, SimSettings};
-use crate::view::ViewPlugin;
+use crate::view::{ScenePartsShown, ViewPlugin};
 use bevy::app::ScheduleRunnerPlugin;
 use bevy::camera::RenderTarget;
+use bevy::camera::{Camera3dDepthLoadOp, CameraMainTextureUsages, ClearColorConfig};
 use bevy::prelude::*;
 use bevy::render::render_resource::{TextureFormat, TextureUsages};
-use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
 use bevy::time::TimeUpdateStrategy;
 use bevy::window::ExitCondition;
 use bevy::winit::WinitPlugin;
+use frames::{Backdrop, FrameCapture, FramesPlugin, Picture, Pictures};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -80,6 +84,17 @@ pub struct RecordPlan {
     pub title: String,
     /// Write progress to stderr.
     pub progress: bool,
+    /// Draw every part of the scene in every frame, instead of drawing the still parts once
+    /// (with a still camera) and reusing them. Slower; the pictures are the same but for where
+    /// a contour line passes in front of a ball.
+    pub redraw_all: bool,
+}
+
+impl RecordPlan {
+    /// Whether the still parts are drawn once and reused (see [`frames`]).
+    fn reuses_backdrop(&self) -> bool {
+        self.camera == CameraMode::Preset && !self.redraw_all
+    }
 }
 
 /// What a finished recording measured.
@@ -178,6 +193,10 @@ fn encoder(
                 .args([
                     "-c:v",
                     "libx264",
+                    // The rendering is fast enough that a slow preset would be the bottleneck;
+                    // these clips are mostly a still backdrop, which every preset packs well.
+                    "-preset",
+                    "veryfast",
                     "-pix_fmt",
                     "yuv420p",
                     "-movflags",
@@ -474,21 +493,56 @@ impl GifWriter {
     }
 }
 
-/// Pictures captured by the GPU, tagged with the frame they belong to (`None`: warm-up).
-#[derive(Resource, Clone, Default)]
-struct Captures(Arc<Mutex<Vec<Tagged>>>);
+/// Rendering the same scene over and over until it has settled: two pictures in a row equal,
+/// rendered with every pipeline compiled, and not blank.
+#[derive(Debug, Default)]
+struct Settling {
+    in_flight: bool,
+    last: Option<Pixels>,
+    frames: u32,
+}
 
-/// A captured picture and its frame number (`None`: a warm-up picture).
-type Tagged = (Option<u32>, Pixels);
+impl Settling {
+    /// Takes this update's untagged pictures. Returns whether the scene has settled (after at
+    /// least `min_frames` updates) and, if not, whether to ask for another picture (one at a
+    /// time, or every frame with `every_frame`).
+    fn step(&mut self, got: &[Picture], min_frames: u32, every_frame: bool) -> (bool, bool) {
+        self.frames += 1;
+        let mut settled = false;
+        for p in got.iter().filter(|p| p.tag.is_none()) {
+            self.in_flight = false;
+            let distinct = p
+                .pixels
+                .chunks_exact(4)
+                .step_by(97)
+                .map(|c| [c[0], c[1], c[2]])
+                .collect::<std::collections::HashSet<_>>()
+                .len();
+            if self.frames > min_frames
+                && p.complete
+                && distinct > 20
+                && self.last.as_ref() == Some(&p.pixels)
+            {
+                settled = true;
+            }
+            self.last = Some(p.pixels.clone());
+        }
+        let ask = !settled && (every_frame || !self.in_flight);
+        if ask {
+            self.in_flight = true;
+        }
+        (settled, ask)
+    }
+}
 
 #[derive(Debug)]
 enum Phase {
-    /// Rendering with the simulation held still until two pictures in a row are equal.
-    WarmUp {
-        in_flight: bool,
-        last: Option<Pixels>,
-        frames: u32,
-    },
+    /// Rendering with the simulation held still until the picture settles (every pipeline
+    /// compiled), so the first recorded frame is complete.
+    WarmUp(Settling),
+    /// A still camera: rendering the still parts alone until they settle; the last one is
+    /// kept as the backdrop.
+    Backdrop(Settling),
     /// Frame `next` is captured this update.
     Recording { next: u32 },
     /// Every frame asked for; waiting for the last pictures.
@@ -561,44 +615,43 @@ pub fn record(plan: RecordPlan) -> Result<RecordStats, String> {
     };
     let target = {
         let mut images = app.world_mut().resource_mut::<Assets<Image>>();
-        let mut image = Image::new_target_texture(
+        let image = Image::new_target_texture(
             plan.size.0,
             plan.size.1,
             TextureFormat::Rgba8UnormSrgb,
             None,
         );
-        image.texture_descriptor.usage |= TextureUsages::COPY_SRC;
         images.add(image)
     };
     let scenario = plan.scenario.clone();
-    app.insert_resource(Captures::default())
-        .insert_resource(Recorder {
-            plan,
-            target,
-            phase: Phase::WarmUp {
-                in_flight: false,
-                last: None,
-                frames: 0,
-            },
-            pending: BTreeMap::new(),
-            sent: 0,
-            out: Some(tx),
-            started: None,
-            error: error.clone(),
-            stats: stats.clone(),
-            warm_up_frames: 0,
-            camera,
-        })
-        .add_systems(PostStartup, move |mut writer: MessageWriter<SimCommand>| {
-            writer.write(SimCommand::LoadScenario(Box::new(scenario.clone())));
-        })
-        .add_systems(PostStartup, (aim_at_image, overlay))
-        .add_systems(
-            Update,
-            drive
-                .after(crate::sim::SimSystems::Commands)
-                .before(crate::view::ViewSystems::Build),
-        );
+    let pictures = Pictures::default();
+    app.add_plugins(FramesPlugin {
+        pictures: pictures.clone(),
+    })
+    .insert_resource(pictures)
+    .insert_resource(Recorder {
+        plan,
+        target,
+        phase: Phase::WarmUp(Settling::default()),
+        pending: BTreeMap::new(),
+        sent: 0,
+        out: Some(tx),
+        started: None,
+        error: error.clone(),
+        stats: stats.clone(),
+        warm_up_frames: 0,
+        camera,
+    })
+    .add_systems(PostStartup, move |mut writer: MessageWriter<SimCommand>| {
+        writer.write(SimCommand::LoadScenario(Box::new(scenario.clone())));
+    })
+    .add_systems(PostStartup, (aim_at_image, overlay))
+    .add_systems(
+        Update,
+        drive
+            .after(crate::sim::SimSystems::Commands)
+            .before(crate::view::ViewSystems::Build),
+    );
     app.run();
     // The app has exited: the recorder (and its sender) is gone with it.
     drop(app);
@@ -616,16 +669,26 @@ pub fn record(plan: RecordPlan) -> Result<RecordStats, String> {
         .ok_or_else(|| "the recording ended before its last frame".to_string())
 }
 
-/// Points the sandbox's camera at the offscreen image.
+/// Points the sandbox's camera at the offscreen image, and sets it up for reading its pictures
+/// back from its render texture and, with a still camera, for the cached backdrop.
 fn aim_at_image(
     mut commands: Commands,
     rec: Res<Recorder>,
-    cameras: Query<Entity, With<Camera3d>>,
+    mut cameras: Query<(Entity, &mut Camera, &mut Camera3d)>,
 ) {
-    for cam in &cameras {
-        commands
-            .entity(cam)
-            .insert(RenderTarget::Image(rec.target.clone().into()));
+    for (cam, mut camera, mut camera3d) in &mut cameras {
+        // The frame is cleared, or started from the backdrop, by `frames`, not by the camera.
+        // (Its output to the image stays on: Bevy skips rendering a camera whose output is off
+        // unless another camera writes the same image.)
+        camera.clear_color = ClearColorConfig::None;
+        camera3d.depth_load_op = Camera3dDepthLoadOp::Load;
+        camera3d.depth_texture_usages =
+            (TextureUsages::from(camera3d.depth_texture_usages) | frames::COPY_USAGES).into();
+        commands.entity(cam).insert((
+            RenderTarget::Image(rec.target.clone().into()),
+            CameraMainTextureUsages(CameraMainTextureUsages::default().0 | frames::COPY_USAGES),
+            FrameCapture::default(),
+        ));
     }
 }
 
@@ -713,45 +776,20 @@ fn overlay(mut commands: Commands, rec: Res<Recorder>, cameras: Query<Entity, Wi
     ));
 }
 
-/// Runs the warm-up, asks for one picture per frame, hands pictures to the encoder in order,
-/// moves the camera, and ends the app.
+/// Runs the warm-up, keeps the backdrop, asks for one picture per frame, hands pictures to the
+/// encoder in order, moves the camera, and ends the app.
 #[allow(clippy::too_many_arguments)]
 fn drive(
-    mut commands: Commands,
     mut rec: ResMut<Recorder>,
-    captures: Res<Captures>,
+    pictures: Res<Pictures>,
     mut settings: ResMut<SimSettings>,
-    mut cameras: Query<&mut Transform, With<Camera3d>>,
+    mut parts: ResMut<ScenePartsShown>,
+    mut cameras: Query<(&mut Transform, &mut FrameCapture)>,
     mut counter: Query<&mut Text, With<FrameCounter>>,
     mut exit: MessageWriter<AppExit>,
 ) {
-    let got: Vec<Tagged> = match captures.0.lock() {
-        Ok(mut v) => std::mem::take(&mut *v),
-        Err(_) => Vec::new(),
-    };
+    let got = pictures.take();
     let total = rec.plan.frames;
-    let shoot = |commands: &mut Commands, target: &Handle<Image>, tag: Option<u32>| {
-        let sink = captures.0.clone();
-        commands.spawn(Screenshot::image(target.clone())).observe(
-            move |captured: On<ScreenshotCaptured>| {
-                let img = &captured.image;
-                let px = match (img.texture_descriptor.format, &img.data) {
-                    // The target's own format: the bytes as they are (one copy).
-                    (TextureFormat::Rgba8UnormSrgb | TextureFormat::Rgba8Unorm, Some(data)) => {
-                        data.clone()
-                    }
-                    _ => img
-                        .clone()
-                        .try_into_dynamic()
-                        .map(|d| d.to_rgba8().into_raw())
-                        .unwrap_or_default(),
-                };
-                if let Ok(mut v) = sink.lock() {
-                    v.push((tag, px));
-                }
-            },
-        );
-    };
     let fail = |rec: &mut Recorder, exit: &mut MessageWriter<AppExit>, msg: String| {
         if let Ok(mut e) = rec.error.lock() {
             e.get_or_insert(msg);
@@ -759,86 +797,120 @@ fn drive(
         rec.out = None;
         exit.write(AppExit::from_code(2));
     };
-    // Warm-up: hold the simulation, compare consecutive pictures.
-    let mut warm_done = false;
-    if let Phase::WarmUp {
-        in_flight,
-        last,
-        frames,
-    } = &mut rec.phase
-    {
-        settings.playing = false;
-        *frames += 1;
-        for (tag, px) in &got {
-            if tag.is_none() {
-                *in_flight = false;
-                let distinct = px
-                    .chunks_exact(4)
-                    .step_by(97)
-                    .map(|c| [c[0], c[1], c[2]])
-                    .collect::<std::collections::HashSet<_>>()
-                    .len();
-                if *frames > 20 && last.as_ref() == Some(px) && distinct > 20 {
-                    warm_done = true;
-                }
-                *last = Some(px.clone());
-            }
-        }
-        let timed_out = *frames > 2000;
-        let (fly, n) = (*in_flight, *frames);
-        if timed_out {
-            fail(
-                &mut rec,
-                &mut exit,
-                "the renderer never produced a stable picture (2000 frames)".into(),
-            );
-            return;
-        }
-        if warm_done {
-            rec.warm_up_frames = n;
-            rec.phase = Phase::Recording { next: 0 };
-            rec.started = Some(Instant::now());
-        } else if !fly {
-            let target = rec.target.clone();
-            shoot(&mut commands, &target, None);
-            if let Phase::WarmUp { in_flight, .. } = &mut rec.phase {
-                *in_flight = true;
-            }
-        }
+    if got.iter().any(|p| p.pixels.is_empty()) {
+        fail(
+            &mut rec,
+            &mut exit,
+            "the renderer's picture format is not 8-bit RGBA; cannot record it".into(),
+        );
+        return;
     }
-    // Recording: one picture per update; the simulation advances one frame between them.
-    if let Phase::Recording { next } = rec.phase {
+    // What this update renders: the capture request and the backdrop's use.
+    let mut take = None;
+    let mut backdrop = Backdrop::Off;
+    let reuse = rec.plan.reuses_backdrop();
+    match &mut rec.phase {
+        Phase::WarmUp(settling) => {
+            // Hold the simulation, render everything until it settles.
+            settings.playing = false;
+            let (settled, ask) = settling.step(&got, 20, false);
+            let frames = settling.frames;
+            if settled {
+                rec.warm_up_frames = frames;
+                rec.started = Some(Instant::now());
+                rec.phase = if reuse {
+                    Phase::Backdrop(Settling::default())
+                } else {
+                    Phase::Recording { next: 0 }
+                };
+            } else if frames > 2000 {
+                fail(
+                    &mut rec,
+                    &mut exit,
+                    "the renderer never produced a stable picture (2000 frames)".into(),
+                );
+                return;
+            } else if ask {
+                take = Some(None);
+            }
+        }
+        Phase::Backdrop(settling) => {
+            // The still parts alone, kept after every such frame (see `frames`); the last one
+            // is the backdrop.
+            settings.playing = false;
+            let (settled, ask) = settling.step(&got, 1, true);
+            let frames = settling.frames;
+            if settled {
+                rec.phase = Phase::Recording { next: 0 };
+            } else if frames > 2000 {
+                fail(
+                    &mut rec,
+                    &mut exit,
+                    "the renderer never produced a stable backdrop (2000 frames)".into(),
+                );
+                return;
+            } else {
+                *parts = ScenePartsShown::Still;
+                backdrop = Backdrop::Keep;
+                if ask {
+                    take = Some(None);
+                }
+            }
+        }
+        _ => {}
+    }
+    // The camera for this update's picture: frame 0's view during the warm-up and for the
+    // backdrop, so both are rendered from where the recording looks.
+    let shown_frame = match rec.phase {
+        Phase::WarmUp(_) | Phase::Backdrop(_) => Some(0),
+        Phase::Recording { next } => Some(next),
+        Phase::Draining => None,
+    };
+    match rec.phase {
+        Phase::Recording { next } => {
+            // One picture per update; the simulation advances one frame between them.
+            if reuse {
+                *parts = ScenePartsShown::Moving;
+                backdrop = Backdrop::Use;
+            }
+            for mut text in &mut counter {
+                text.0 = format!("frame {next}");
+            }
+            take = Some(Some(next));
+            if next + 1 >= total {
+                settings.playing = false;
+                rec.phase = Phase::Draining;
+            } else {
+                settings.playing = true;
+                rec.phase = Phase::Recording { next: next + 1 };
+            }
+        }
+        Phase::WarmUp(_) | Phase::Backdrop(_) | Phase::Draining => {}
+    }
+    if let Some(frame) = shown_frame {
         let (yaw0, pitch, radius, focus) = rec.camera;
         let yaw = match rec.plan.camera {
             CameraMode::Preset => yaw0,
             CameraMode::Orbit => {
-                yaw0 + std::f32::consts::TAU * next as f32 / (20.0 * rec.plan.fps as f32)
+                yaw0 + std::f32::consts::TAU * frame as f32 / (20.0 * rec.plan.fps as f32)
             }
         };
-        for mut t in &mut cameras {
-            let rotation = Quat::from_rotation_y(yaw) * Quat::from_rotation_x(-pitch);
-            *t = Transform {
-                translation: focus + rotation * Vec3::new(0.0, 0.0, radius),
-                rotation,
-                ..default()
-            };
-        }
-        for mut text in &mut counter {
-            text.0 = format!("frame {next}");
-        }
-        let target = rec.target.clone();
-        shoot(&mut commands, &target, Some(next));
-        if next + 1 >= total {
-            settings.playing = false;
-            rec.phase = Phase::Draining;
-        } else {
-            settings.playing = true;
-            rec.phase = Phase::Recording { next: next + 1 };
+        let rotation = Quat::from_rotation_y(yaw) * Quat::from_rotation_x(-pitch);
+        let view = Transform {
+            translation: focus + rotation * Vec3::new(0.0, 0.0, radius),
+            rotation,
+            ..default()
+        };
+        for (mut t, _) in &mut cameras {
+            t.set_if_neq(view);
         }
     }
-    for (tag, px) in got {
-        if let Some(k) = tag {
-            rec.pending.insert(k, px);
+    for (_, mut capture) in &mut cameras {
+        *capture = FrameCapture { take, backdrop };
+    }
+    for p in got {
+        if let Some(k) = p.tag {
+            rec.pending.insert(k, p.pixels);
         }
     }
     loop {

@@ -1,0 +1,365 @@
+//! How `record` gets its pictures out of the renderer, and why it can skip most of the work.
+//!
+//! - **Read-back from the camera's own texture.** After the UI pass, the camera's render texture
+//!   is copied into a reusable buffer and mapped; the bytes go to the recorder tagged with their
+//!   frame number. Bevy's `Screenshot` instead allocates a texture and a buffer per picture and
+//!   adds a second full-frame blit, which a software renderer pays for on every pixel.
+//! - **A cached backdrop for a still camera.** Everything but the balls, trails and arrows (the
+//!   surface, contours, axes, minimum markers) is the same in every frame. It is rendered once,
+//!   without the moving parts, and its color and depth are kept. Each recorded frame starts from
+//!   a copy of both, and only the moving parts are drawn over it, depth-tested against the
+//!   surface's depth so a ball behind a hill stays hidden. The legend and the frame counter (UI)
+//!   are drawn after that, as before.
+//!
+//! All of it is on the render side of the sandbox's own scene: the same entities, materials and
+//! shader; the view only hides its still or moving parts on request ([`ScenePartsShown`]).
+//!
+//! [`ScenePartsShown`]: crate::view::ScenePartsShown
+
+use bevy::core_pipeline::Core3dSystems;
+use bevy::core_pipeline::schedule::Core3d;
+use bevy::core_pipeline::upscaling::upscaling;
+use bevy::prelude::*;
+use bevy::render::extract_component::{ExtractComponent, ExtractComponentPlugin};
+use bevy::render::render_resource::{
+    Buffer, BufferDescriptor, BufferUsages, Extent3d, LoadOp, MapMode, Operations, PipelineCache,
+    RenderPassColorAttachment, RenderPassDepthStencilAttachment, RenderPassDescriptor, StoreOp,
+    TexelCopyBufferInfo, TexelCopyBufferLayout, Texture, TextureDescriptor, TextureDimension,
+    TextureFormat, TextureUsages,
+};
+use bevy::render::renderer::{RenderContext, RenderDevice, ViewQuery};
+use bevy::render::view::{ViewDepthTexture, ViewTarget};
+use bevy::render::{Render, RenderApp, RenderSystems};
+use bevy::ui_render::ui_pass;
+use std::sync::{Arc, Mutex};
+
+/// A picture read back from the renderer.
+#[derive(Debug)]
+pub struct Picture {
+    /// The recorded frame it shows (`None`: a warm-up or backdrop picture).
+    pub tag: Option<u32>,
+    /// RGBA, row after row (empty: a texture format the encoders do not take).
+    pub pixels: Vec<u8>,
+    /// Rendered with no pipeline still compiling (so nothing was left out for that reason).
+    pub complete: bool,
+}
+
+/// Where finished pictures are put (shared with the recorder in the main world).
+#[derive(Resource, Clone, Default)]
+pub struct Pictures(Arc<Mutex<Vec<Picture>>>);
+
+impl Pictures {
+    fn push(&self, picture: Picture) {
+        if let Ok(mut v) = self.0.lock() {
+            v.push(picture);
+        }
+    }
+
+    /// Everything that arrived since the last call.
+    pub fn take(&self) -> Vec<Picture> {
+        match self.0.lock() {
+            Ok(mut v) => std::mem::take(&mut *v),
+            Err(_) => Vec::new(),
+        }
+    }
+}
+
+/// What the cached backdrop does this frame.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Reflect)]
+pub enum Backdrop {
+    /// Not used: every part is drawn.
+    #[default]
+    Off,
+    /// This frame shows only the still parts: keep its color and depth afterwards.
+    Keep,
+    /// Start from the kept backdrop; only the moving parts are drawn.
+    Use,
+}
+
+/// On the recording camera: what to do with this frame.
+#[derive(Component, Clone, Copy, Debug, Default, Reflect, ExtractComponent)]
+#[reflect(Component)]
+pub struct FrameCapture {
+    /// Read this frame back, with this tag.
+    pub take: Option<Option<u32>>,
+    pub backdrop: Backdrop,
+}
+
+/// The texture usages the recording camera's color and depth textures need for this.
+pub const COPY_USAGES: TextureUsages = TextureUsages::COPY_SRC.union(TextureUsages::COPY_DST);
+
+pub struct FramesPlugin {
+    pub pictures: Pictures,
+}
+
+impl Plugin for FramesPlugin {
+    fn build(&self, app: &mut App) {
+        app.register_type::<FrameCapture>()
+            .add_plugins(ExtractComponentPlugin::<FrameCapture>::default());
+        let Some(render_app) = app.get_sub_app_mut(RenderApp) else {
+            return;
+        };
+        render_app
+            .insert_resource(self.pictures.clone())
+            .init_resource::<Kept>()
+            .init_resource::<Readbacks>()
+            .add_systems(
+                Core3d,
+                (
+                    start_frame
+                        .after(Core3dSystems::Prepass)
+                        .before(Core3dSystems::MainPass),
+                    keep_backdrop
+                        .after(Core3dSystems::MainPass)
+                        .before(Core3dSystems::EarlyPostProcess),
+                    read_frame.after(ui_pass).before(upscaling),
+                ),
+            )
+            .add_systems(Render, map_frames.in_set(RenderSystems::Cleanup));
+    }
+}
+
+/// The kept backdrop: the still parts' color and depth.
+#[derive(Resource, Default)]
+struct Kept {
+    color: Option<Texture>,
+    depth: Option<Texture>,
+}
+
+/// Read-back buffers: free ones, and this frame's copies waiting to be mapped.
+#[derive(Resource, Default)]
+struct Readbacks {
+    free: Arc<Mutex<Vec<Buffer>>>,
+    copied: Vec<Copied>,
+}
+
+struct Copied {
+    tag: Option<u32>,
+    complete: bool,
+    buffer: Buffer,
+    width: u32,
+    height: u32,
+    padded_row: u32,
+    format: TextureFormat,
+}
+
+fn whole(texture: &Texture) -> Extent3d {
+    texture.size()
+}
+
+/// A texture like `like`, for keeping its content.
+fn kept_like(device: &RenderDevice, like: &Texture, label: &'static str) -> Texture {
+    device.create_texture(&TextureDescriptor {
+        label: Some(label),
+        size: like.size(),
+        mip_level_count: 1,
+        sample_count: like.sample_count(),
+        dimension: TextureDimension::D2,
+        format: like.format(),
+        usage: TextureUsages::COPY_SRC | TextureUsages::COPY_DST,
+        view_formats: &[],
+    })
+}
+
+/// After the main pass of a `Keep` frame: copy its color and depth aside.
+fn keep_backdrop(
+    view: ViewQuery<(&FrameCapture, &ViewTarget, &ViewDepthTexture)>,
+    device: Res<RenderDevice>,
+    mut kept: ResMut<Kept>,
+    mut ctx: RenderContext,
+) {
+    let (capture, target, depth) = view.into_inner();
+    if capture.backdrop != Backdrop::Keep {
+        return;
+    }
+    let color_src = target.main_texture();
+    let fits = |t: &Option<Texture>, like: &Texture| {
+        t.as_ref()
+            .is_some_and(|t| t.size() == like.size() && t.format() == like.format())
+    };
+    if !fits(&kept.color, color_src) {
+        kept.color = Some(kept_like(&device, color_src, "record_backdrop_color"));
+    }
+    if !fits(&kept.depth, &depth.texture) {
+        kept.depth = Some(kept_like(&device, &depth.texture, "record_backdrop_depth"));
+    }
+    let (Some(color), Some(kept_depth)) = (&kept.color, &kept.depth) else {
+        return;
+    };
+    let encoder = ctx.command_encoder();
+    encoder.copy_texture_to_texture(
+        color_src.as_image_copy(),
+        color.as_image_copy(),
+        whole(color_src),
+    );
+    encoder.copy_texture_to_texture(
+        depth.texture.as_image_copy(),
+        kept_depth.as_image_copy(),
+        whole(&depth.texture),
+    );
+}
+
+/// Before the main pass: start from the kept backdrop (a `Use` frame), or clear. The camera
+/// itself never clears (its `ClearColorConfig::None` and depth `Load`), so that a `Use` frame
+/// keeps what was copied in.
+fn start_frame(
+    view: ViewQuery<(&FrameCapture, &ViewTarget, &ViewDepthTexture)>,
+    kept: Res<Kept>,
+    clear: Res<ClearColor>,
+    mut ctx: RenderContext,
+) {
+    let (capture, target, depth) = view.into_inner();
+    let color_dst = target.main_texture();
+    if capture.backdrop == Backdrop::Use
+        && let (Some(color), Some(kept_depth)) = (&kept.color, &kept.depth)
+        && color.size() == color_dst.size()
+        && kept_depth.size() == depth.texture.size()
+    {
+        let encoder = ctx.command_encoder();
+        encoder.copy_texture_to_texture(
+            color.as_image_copy(),
+            color_dst.as_image_copy(),
+            whole(color),
+        );
+        encoder.copy_texture_to_texture(
+            kept_depth.as_image_copy(),
+            depth.texture.as_image_copy(),
+            whole(kept_depth),
+        );
+        return;
+    }
+    ctx.command_encoder()
+        .begin_render_pass(&RenderPassDescriptor {
+            label: Some("record_clear"),
+            color_attachments: &[Some(RenderPassColorAttachment {
+                view: target.main_texture_view(),
+                depth_slice: None,
+                resolve_target: None,
+                ops: Operations {
+                    load: LoadOp::Clear(clear.0.to_linear().into()),
+                    store: StoreOp::Store,
+                },
+            })],
+            depth_stencil_attachment: Some(RenderPassDepthStencilAttachment {
+                view: depth.view(),
+                depth_ops: Some(Operations {
+                    load: LoadOp::Clear(0.0),
+                    store: StoreOp::Store,
+                }),
+                stencil_ops: None,
+            }),
+            timestamp_writes: None,
+            occlusion_query_set: None,
+            multiview_mask: None,
+        });
+}
+
+/// After the UI pass: copy the finished picture into a read-back buffer.
+fn read_frame(
+    view: ViewQuery<(&FrameCapture, &ViewTarget)>,
+    device: Res<RenderDevice>,
+    pipelines: Res<PipelineCache>,
+    pictures: Res<Pictures>,
+    mut readbacks: ResMut<Readbacks>,
+    mut ctx: RenderContext,
+) {
+    let (capture, target) = view.into_inner();
+    let Some(tag) = capture.take else {
+        return;
+    };
+    let complete = pipelines.waiting_pipelines().next().is_none();
+    let texture = target.main_texture();
+    let Extent3d { width, height, .. } = texture.size();
+    let format = texture.format();
+    if !matches!(
+        format,
+        TextureFormat::Rgba8UnormSrgb
+            | TextureFormat::Rgba8Unorm
+            | TextureFormat::Bgra8UnormSrgb
+            | TextureFormat::Bgra8Unorm
+    ) {
+        // Not a format the encoders take: an empty picture, which the recorder reports.
+        pictures.push(Picture {
+            tag,
+            pixels: Vec::new(),
+            complete,
+        });
+        return;
+    }
+    let padded_row = (width * 4).next_multiple_of(256);
+    let size = u64::from(padded_row) * u64::from(height);
+    let reused = readbacks.free.lock().ok().and_then(|mut free| {
+        let i = free.iter().position(|b| b.size() == size)?;
+        Some(free.swap_remove(i))
+    });
+    let buffer = reused.unwrap_or_else(|| {
+        device.create_buffer(&BufferDescriptor {
+            label: Some("record_frame_readback"),
+            size,
+            usage: BufferUsages::COPY_DST | BufferUsages::MAP_READ,
+            mapped_at_creation: false,
+        })
+    });
+    ctx.command_encoder().copy_texture_to_buffer(
+        texture.as_image_copy(),
+        TexelCopyBufferInfo {
+            buffer: &buffer,
+            layout: TexelCopyBufferLayout {
+                offset: 0,
+                bytes_per_row: Some(padded_row),
+                rows_per_image: None,
+            },
+        },
+        texture.size(),
+    );
+    readbacks.copied.push(Copied {
+        tag,
+        complete,
+        buffer,
+        width,
+        height,
+        padded_row,
+        format,
+    });
+}
+
+/// After the frame's commands are submitted: map this frame's copies; when a map completes,
+/// the rows (RGBA, without padding) go to [`Pictures`] and the buffer back to the free list.
+fn map_frames(mut readbacks: ResMut<Readbacks>, pictures: Res<Pictures>) {
+    let free = readbacks.free.clone();
+    for c in readbacks.copied.drain(..) {
+        let (free, pictures) = (free.clone(), pictures.clone());
+        let buffer = c.buffer.clone();
+        c.buffer.slice(..).map_async(MapMode::Read, move |result| {
+            let pixels = result.ok().map(|()| {
+                let mapped = buffer.slice(..).get_mapped_range();
+                let row = (c.width * 4) as usize;
+                let mut out = Vec::with_capacity(row * c.height as usize);
+                for r in mapped.chunks(c.padded_row as usize).take(c.height as usize) {
+                    out.extend_from_slice(&r[..row]);
+                }
+                out
+            });
+            buffer.unmap();
+            if let Ok(mut f) = free.lock() {
+                f.push(buffer);
+            }
+            let Some(mut pixels) = pixels else {
+                return;
+            };
+            if matches!(
+                c.format,
+                TextureFormat::Bgra8UnormSrgb | TextureFormat::Bgra8Unorm
+            ) {
+                for p in pixels.chunks_exact_mut(4) {
+                    p.swap(0, 2);
+                }
+            }
+            pictures.push(Picture {
+                tag: c.tag,
+                pixels,
+                complete: c.complete,
+            });
+        });
+    }
+}
