@@ -15,7 +15,10 @@ use crate::sim::{Roster, SimCommand, SimPlugin, SimSettings};
 use crate::view::{ScenePartsShown, ViewPlugin};
 use bevy::app::ScheduleRunnerPlugin;
 use bevy::camera::RenderTarget;
-use bevy::camera::{Camera3dDepthLoadOp, CameraMainTextureUsages, ClearColorConfig};
+use bevy::camera::{
+    Camera3dDepthLoadOp, CameraMainTextureUsages, CameraOutputMode, ClearColorConfig,
+};
+use bevy::ecs::schedule::{Schedules, SingleThreadedExecutor};
 use bevy::prelude::*;
 use bevy::render::render_resource::{TextureFormat, TextureUsages};
 use bevy::time::TimeUpdateStrategy;
@@ -352,12 +355,12 @@ pub struct GifWriter {
     palette: Option<Palette>,
     /// Palette index of each RGB color seen so far (`TRANSPARENT`: not looked up yet).
     lookup: Vec<u8>,
-    /// The last frame, as RGBA words.
-    last_rgba: Vec<u32>,
+    /// The last frame, RGBA.
+    last_rgba: Vec<u8>,
     /// The picture so far, as palette indices.
     last: Vec<u8>,
-    /// A buffer for the next frame's indices.
-    scratch: Vec<u8>,
+    /// A buffer for a frame's changed pixels: (pixel, new palette index).
+    changes: Vec<(usize, u8)>,
 }
 
 impl GifWriter {
@@ -379,7 +382,7 @@ impl GifWriter {
             lookup: Vec::new(),
             last_rgba: Vec::new(),
             last: Vec::new(),
-            scratch: Vec::new(),
+            changes: Vec::new(),
         })
     }
 
@@ -393,65 +396,66 @@ impl GifWriter {
         if self.lookup.is_empty() {
             self.lookup = vec![TRANSPARENT; 1 << 24];
         }
-        let first = self.last.is_empty();
-        if first {
-            self.last_rgba = vec![0; w * h];
-        }
-        // Palette indices of this frame, and the bounding box of the pixels that changed.
-        let mut idx = std::mem::take(&mut self.scratch);
-        idx.clear();
-        let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0, 0);
-        for (y, row) in rgba.chunks_exact(w * 4).enumerate() {
-            let (mut rx0, mut rx1) = (w, 0);
-            for (x, p) in row.chunks_exact(4).enumerate() {
-                let word = u32::from_le_bytes([p[0], p[1], p[2], p[3]]);
-                let i = y * w + x;
-                let same = !first && self.last_rgba[i] == word;
-                self.last_rgba[i] = word;
-                let k = if same {
-                    self.last[i]
-                } else {
-                    let rgb = (word & 0x00ff_ffff) as usize;
-                    let mut k = self.lookup[rgb];
-                    if k == TRANSPARENT {
-                        k = palette.index_of(p);
-                        self.lookup[rgb] = k;
-                    }
-                    if !first && k != self.last[i] {
-                        rx0 = rx0.min(x);
-                        rx1 = x;
-                    }
-                    k
-                };
-                idx.push(k);
+        let lookup = &mut self.lookup;
+        let mut index_of = |p: &[u8]| {
+            let rgb = usize::from(p[0]) | usize::from(p[1]) << 8 | usize::from(p[2]) << 16;
+            let mut k = lookup[rgb];
+            if k == TRANSPARENT {
+                k = palette.index_of(p);
+                lookup[rgb] = k;
             }
-            if rx0 <= rx1 {
-                x0 = x0.min(rx0);
-                x1 = x1.max(rx1);
-                y0 = y0.min(y);
-                y1 = y;
-            }
-        }
-        let mut frame = if first {
-            gif::Frame::from_indexed_pixels(self.size.0, self.size.1, idx.clone(), None)
+            k
+        };
+        let mut frame = if self.last.is_empty() {
+            // The first frame: every pixel.
+            self.last = rgba.chunks_exact(4).map(&mut index_of).collect();
+            self.last_rgba = rgba.to_vec();
+            gif::Frame::from_indexed_pixels(self.size.0, self.size.1, self.last.clone(), None)
         } else {
-            if x0 > x1 {
+            // Later frames: the pixels whose palette index changed, inside their bounding box.
+            // Most rows are byte for byte the last frame's (a still camera): one comparison
+            // each.
+            let mut changes = std::mem::take(&mut self.changes);
+            changes.clear();
+            let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0, 0);
+            let rows = rgba
+                .chunks_exact(w * 4)
+                .zip(self.last_rgba.chunks_exact_mut(w * 4));
+            for (y, (row, last_row)) in rows.enumerate() {
+                if row == last_row {
+                    continue;
+                }
+                for (x, (p, q)) in row
+                    .chunks_exact(4)
+                    .zip(last_row.chunks_exact(4))
+                    .enumerate()
+                {
+                    if p == q {
+                        continue;
+                    }
+                    let i = y * w + x;
+                    let k = index_of(p);
+                    if k != self.last[i] {
+                        changes.push((i, k));
+                        (x0, x1, y0, y1) = (x0.min(x), x1.max(x), y0.min(y), y);
+                    }
+                }
+                last_row.copy_from_slice(row);
+            }
+            if changes.is_empty() {
                 // Nothing changed: one transparent pixel.
                 (x0, y0, x1, y1) = (0, 0, 0, 0);
             }
-            let (fw, fh) = (x1 - x0 + 1, y1 - y0 + 1);
             // Inside the box, unchanged pixels are transparent: long runs of one index, which
             // LZW packs into almost nothing.
-            let mut sub = Vec::with_capacity(fw * fh);
-            for y in y0..=y1 {
-                let row = y * w + x0..y * w + x1 + 1;
-                sub.extend(
-                    idx[row.clone()]
-                        .iter()
-                        .zip(&self.last[row])
-                        .map(|(a, b)| if a == b { TRANSPARENT } else { *a }),
-                );
+            let (fw, fh) = (x1 - x0 + 1, y1 - y0 + 1);
+            let mut sub = vec![TRANSPARENT; fw * fh];
+            for &(i, k) in &changes {
+                let (x, y) = (i % w, i / w);
+                sub[(y - y0) * fw + (x - x0)] = k;
+                self.last[i] = k;
             }
+            self.changes = changes;
             let mut f =
                 gif::Frame::from_indexed_pixels(fw as u16, fh as u16, sub, Some(TRANSPARENT));
             f.left = x0 as u16;
@@ -473,8 +477,6 @@ impl GifWriter {
             .ok_or_else(|| format!("{shown}: the GIF was already finished"))?
             .write_frame(&frame)
             .map_err(|e| format!("{shown}: {e}"))?;
-        // The old indices become the next frame's buffer.
-        self.scratch = std::mem::replace(&mut self.last, idx);
         Ok(())
     }
 
@@ -652,6 +654,19 @@ pub fn record(plan: RecordPlan) -> Result<RecordStats, String> {
             .after(crate::sim::SimSystems::Commands)
             .before(crate::view::ViewSystems::Build),
     );
+    // Every schedule runs its systems one after another. The simulation and the renderer still
+    // run side by side (Bevy's pipelined rendering); what goes is the cost of waking worker
+    // threads for each of hundreds of small systems, which on two cores shared with the
+    // software rasterizer was a fifth of a frame.
+    let one_at_a_time = |world: &mut World| {
+        if let Some(mut schedules) = world.get_resource_mut::<Schedules>() {
+            for (_, schedule) in schedules.iter_mut() {
+                schedule.set_executor(SingleThreadedExecutor::new());
+            }
+        }
+    };
+    one_at_a_time(app.world_mut());
+    one_at_a_time(app.sub_app_mut(bevy::render::RenderApp).world_mut());
     app.run();
     // The app has exited: the recorder (and its sender) is gone with it.
     drop(app);
@@ -677,9 +692,10 @@ fn aim_at_image(
     mut cameras: Query<(Entity, &mut Camera, &mut Camera3d)>,
 ) {
     for (cam, mut camera, mut camera3d) in &mut cameras {
-        // The frame is cleared, or started from the backdrop, by `frames`, not by the camera.
-        // (Its output to the image stays on: Bevy skips rendering a camera whose output is off
-        // unless another camera writes the same image.)
+        // Pictures are read from the camera's own texture: no blit to the image. The frame is
+        // cleared, or started from the backdrop, by `frames`, not by the camera (Bevy renders a
+        // camera with its output off only if it does not clear).
+        camera.output_mode = CameraOutputMode::Skip;
         camera.clear_color = ClearColorConfig::None;
         camera3d.depth_load_op = Camera3dDepthLoadOp::Load;
         camera3d.depth_texture_usages =
