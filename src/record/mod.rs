@@ -505,10 +505,10 @@ struct Settling {
 }
 
 impl Settling {
-    /// Takes this update's untagged pictures. Returns whether the scene has settled (after at
-    /// least `min_frames` updates) and, if not, whether to ask for another picture (one at a
-    /// time, or every frame with `every_frame`).
-    fn step(&mut self, got: &[Picture], min_frames: u32, every_frame: bool) -> (bool, bool) {
+    /// Takes this update's untagged pictures: settled (after at least `min_frames` updates),
+    /// or whether to ask for another picture (one at a time, or every frame with
+    /// `every_frame`), or given up after 2000 updates.
+    fn step(&mut self, got: &[Picture], min_frames: u32, every_frame: bool) -> Settle {
         self.frames += 1;
         let mut settled = false;
         for p in got.iter().filter(|p| p.tag.is_none()) {
@@ -529,12 +529,22 @@ impl Settling {
             }
             self.last = Some(p.pixels.clone());
         }
-        let ask = !settled && (every_frame || !self.in_flight);
-        if ask {
-            self.in_flight = true;
+        if settled {
+            return Settle::Done;
         }
-        (settled, ask)
+        if self.frames > 2000 {
+            return Settle::TimedOut;
+        }
+        let ask = every_frame || !self.in_flight;
+        self.in_flight |= ask;
+        Settle::Waiting { ask }
     }
+}
+
+enum Settle {
+    Done,
+    Waiting { ask: bool },
+    TimedOut,
 }
 
 #[derive(Debug)]
@@ -829,47 +839,39 @@ fn drive(
         Phase::WarmUp(settling) => {
             // Hold the simulation, render everything until it settles.
             settings.playing = false;
-            let (settled, ask) = settling.step(&got, 20, false);
-            let frames = settling.frames;
-            if settled {
-                rec.warm_up_frames = frames;
-                rec.started = Some(Instant::now());
-                rec.phase = if reuse {
-                    Phase::Backdrop(Settling::default())
-                } else {
-                    Phase::Recording { next: 0 }
-                };
-            } else if frames > 2000 {
-                fail(
-                    &mut rec,
-                    &mut exit,
-                    "the renderer never produced a stable picture (2000 frames)".into(),
-                );
-                return;
-            } else if ask {
-                take = Some(None);
+            match settling.step(&got, 20, false) {
+                Settle::Done => {
+                    rec.warm_up_frames = settling.frames;
+                    rec.started = Some(Instant::now());
+                    rec.phase = if reuse {
+                        Phase::Backdrop(Settling::default())
+                    } else {
+                        Phase::Recording { next: 0 }
+                    };
+                }
+                Settle::Waiting { ask } => take = ask.then_some(None),
+                Settle::TimedOut => {
+                    let msg = "the renderer never produced a stable picture (2000 frames)";
+                    fail(&mut rec, &mut exit, msg.into());
+                    return;
+                }
             }
         }
         Phase::Backdrop(settling) => {
             // The still parts alone, kept after every such frame (see `frames`); the last one
             // is the backdrop.
             settings.playing = false;
-            let (settled, ask) = settling.step(&got, 1, true);
-            let frames = settling.frames;
-            if settled {
-                rec.phase = Phase::Recording { next: 0 };
-            } else if frames > 2000 {
-                fail(
-                    &mut rec,
-                    &mut exit,
-                    "the renderer never produced a stable backdrop (2000 frames)".into(),
-                );
-                return;
-            } else {
-                *parts = ScenePartsShown::Still;
-                backdrop = Backdrop::Keep;
-                if ask {
-                    take = Some(None);
+            match settling.step(&got, 1, true) {
+                Settle::Done => rec.phase = Phase::Recording { next: 0 },
+                Settle::Waiting { ask } => {
+                    *parts = ScenePartsShown::Still;
+                    backdrop = Backdrop::Keep;
+                    take = ask.then_some(None);
+                }
+                Settle::TimedOut => {
+                    let msg = "the renderer never produced a stable backdrop (2000 frames)";
+                    fail(&mut rec, &mut exit, msg.into());
+                    return;
                 }
             }
         }
