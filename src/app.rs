@@ -94,8 +94,16 @@ pub fn run_sandbox(args: &SandboxArgs) -> AppExit {
         .scenario
         .as_deref()
         .and_then(|name| crate::cli::load_scenario(name).ok());
+    // With nothing else asked for, the notebook's scenario (the same setup as the opening
+    // scene, tested) is loaded as such, so that the scenario menu can tell when it is edited.
+    let notebook = (args.scenario.is_none() && args.surface.is_none() && args.starts.is_none())
+        .then(|| crate::scenario::Scenario::load_or_builtin("notebook").ok())
+        .flatten();
     // After the simulation's own opening scene (written in `Startup`).
     app.add_systems(PostStartup, move |mut writer: MessageWriter<SimCommand>| {
+        if let Some(sc) = notebook.clone() {
+            writer.write(SimCommand::LoadScenario(Box::new(sc)));
+        }
         writer.write(SimCommand::SetSeed(seed));
         if let Some(sc) = scenario.clone() {
             writer.write(SimCommand::LoadScenario(Box::new(sc)));

@@ -8,8 +8,8 @@ use optiscape::lab::{RunStatus, trace};
 use optiscape::landscape::Surface;
 use optiscape::optim::Optimizer;
 use optiscape::sim::{
-    Ball, BallOptimizer, BallRun, Roster, SimCommand, SimPlugin, SimSettings, SimSurface,
-    StartPoints, Trail,
+    Ball, BallOptimizer, BallRun, LoadedSetup, Roster, SimCommand, SimPlugin, SimSettings,
+    SimSurface, StartPoints, Trail,
 };
 use std::time::Duration;
 
@@ -582,4 +582,48 @@ fn an_invalid_scenario_changes_nothing() {
     send(&mut app, SimCommand::LoadScenario(Box::new(bad)));
     assert_eq!(current_scenario(&mut app), before);
     assert_eq!(balls(&mut app).len(), 5);
+}
+
+/// The scenario menu's "(edited)": the setup compared with the one just loaded.
+#[test]
+fn a_loaded_setup_is_edited_only_by_changing_it() {
+    let edited = |app: &App| app.world().resource::<LoadedSetup>().edited;
+    let mut app = app();
+    load(&mut app, "egg-crate");
+    assert!(!edited(&app), "just loaded");
+    // Running, pausing and stepping are not edits.
+    for _ in 0..5 {
+        app.update();
+    }
+    send(&mut app, SimCommand::Pause);
+    send(&mut app, SimCommand::StepOnce);
+    assert!(!edited(&app), "running is not an edit");
+    // A new speed is; setting it back undoes it.
+    let speed = app.world().resource::<SimSettings>().speed;
+    send(&mut app, SimCommand::SetSpeed(speed + 7.0));
+    assert!(edited(&app), "another speed");
+    send(&mut app, SimCommand::SetSpeed(speed));
+    assert!(!edited(&app), "the same speed again");
+    // A hyperparameter changed in the roster (as the Methods panel does).
+    app.world_mut()
+        .resource_mut::<Roster>()
+        .get_mut("sgd")
+        .unwrap()
+        .template
+        .set("lr", "0.0123")
+        .unwrap();
+    app.update();
+    assert!(edited(&app), "a hyperparameter");
+    // Loading again starts over; so do a dropped ball and then a load of another scenario.
+    load(&mut app, "egg-crate");
+    assert!(!edited(&app), "loaded again");
+    send(
+        &mut app,
+        SimCommand::Drop {
+            at: DVec2::new(0.5, 0.5),
+        },
+    );
+    assert!(edited(&app), "a dropped ball is a new start point");
+    load(&mut app, "notebook");
+    assert!(!edited(&app));
 }

@@ -85,6 +85,7 @@ pub(super) fn apply_commands(
     mut rng: ResMut<SimRng>,
     mut starts: ResMut<StartPoints>,
     mut roster: ResMut<Roster>,
+    mut loaded: ResMut<super::LoadedSetup>,
     mut balls: BallQuery,
     mut serial: Local<u64>,
 ) {
@@ -312,6 +313,10 @@ pub(super) fn apply_commands(
                     &mut serial,
                     &mut fresh,
                 );
+                loaded.baseline = Some(super::scenario_of(
+                    &surface, &settings, &rng, &starts, &roster,
+                ));
+                loaded.edited = false;
             }
         }
     }

@@ -144,6 +144,40 @@ pub fn scenario_of(
     }
 }
 
+/// The setup as it was right after the last scenario was loaded, and whether it has been
+/// changed since (surface, methods and their settings, start points, steps, speed or seed; not
+/// the balls' progress). The scenario menu shows "(edited)" then.
+#[derive(Resource, Reflect, Default)]
+#[reflect(Resource)]
+pub struct LoadedSetup {
+    #[reflect(ignore)]
+    baseline: Option<crate::scenario::Scenario>,
+    pub edited: bool,
+}
+
+/// Compares the setup with the loaded one whenever a part of it changed.
+fn track_setup_edits(
+    surface: Res<SimSurface>,
+    settings: Res<SimSettings>,
+    rng: Res<SimRng>,
+    starts: Res<StartPoints>,
+    roster: Res<Roster>,
+    mut loaded: ResMut<LoadedSetup>,
+) {
+    let changed = surface.is_changed()
+        || settings.is_changed()
+        || rng.is_changed()
+        || starts.is_changed()
+        || roster.is_changed();
+    let Some(baseline) = loaded.baseline.as_ref().filter(|_| changed) else {
+        return;
+    };
+    let edited = *baseline != scenario_of(&surface, &settings, &rng, &starts, &roster);
+    if loaded.edited != edited {
+        loaded.edited = edited;
+    }
+}
+
 /// The headless simulation: resources, messages and systems.
 pub struct SimPlugin;
 
@@ -153,6 +187,8 @@ impl Plugin for SimPlugin {
             .init_resource::<SimSettings>()
             .init_resource::<StartPoints>()
             .init_resource::<Roster>()
+            .init_resource::<LoadedSetup>()
+            .register_type::<LoadedSetup>()
             .insert_resource(SimRng::new(1))
             .add_message::<SimCommand>()
             .configure_sets(Update, SimSystems::Commands)
@@ -160,7 +196,7 @@ impl Plugin for SimPlugin {
             .add_systems(Startup, commands::spawn_opening_scene)
             .add_systems(
                 Update,
-                (commands::apply_commands, sync_fixed_rate)
+                (commands::apply_commands, sync_fixed_rate, track_setup_edits)
                     .chain()
                     .in_set(SimSystems::Commands),
             )

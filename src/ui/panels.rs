@@ -54,6 +54,7 @@ pub(super) struct PanelExtras<'w, 's> {
     /// The surface the domain and formula fields were last filled from.
     seen: Local<'s, Option<Surface>>,
     scenario_ui: ResMut<'w, super::ScenarioUi>,
+    loaded_setup: Res<'w, crate::sim::LoadedSetup>,
     loads: MessageWriter<'w, super::LoadScenario>,
     saves: MessageWriter<'w, super::SaveScenario>,
     world: Res<'w, crate::view::surface_mesh::WorldMap>,
@@ -130,6 +131,7 @@ pub(super) fn draw_panels(
                 super::scenario_panel::scenario_section(
                     ui,
                     &mut extra.scenario_ui,
+                    extra.loaded_setup.edited,
                     &mut load,
                     &mut save,
                 );

@@ -81,13 +81,18 @@ fn remember(state: &mut ScenarioUi, path: &str) {
 pub(super) fn scenario_section(
     ui: &mut egui::Ui,
     state: &mut ScenarioUi,
+    edited: bool,
     load: &mut Vec<String>,
     save: &mut Option<PathBuf>,
 ) {
     egui::CollapsingHeader::new("Scenario")
         .default_open(true)
         .show(ui, |ui| {
-            let label = state.current.as_deref().unwrap_or("choose a scenario...");
+            let label = match state.current.as_deref() {
+                Some(name) if edited => format!("{name} (edited)"),
+                Some(name) => name.to_string(),
+                None => "choose a scenario...".to_string(),
+            };
             egui::ComboBox::from_id_salt("scenario-menu")
                 .selected_text(label)
                 .width(ui.available_width() - 8.0)
