@@ -143,8 +143,12 @@ struct Copied {
     format: TextureFormat,
 }
 
-fn whole(texture: &Texture) -> Extent3d {
-    texture.size()
+/// Copies a color and a depth texture, whole, into two of the same size and format.
+fn copy_both(ctx: &mut RenderContext, from: (&Texture, &Texture), to: (&Texture, &Texture)) {
+    let encoder = ctx.command_encoder();
+    for (src, dst) in [(from.0, to.0), (from.1, to.1)] {
+        encoder.copy_texture_to_texture(src.as_image_copy(), dst.as_image_copy(), src.size());
+    }
 }
 
 /// A texture like `like`, for keeping its content.
@@ -183,20 +187,9 @@ fn keep_backdrop(
     if !fits(&kept.depth, &depth.texture) {
         kept.depth = Some(kept_like(&device, &depth.texture, "record_backdrop_depth"));
     }
-    let (Some(color), Some(kept_depth)) = (&kept.color, &kept.depth) else {
-        return;
-    };
-    let encoder = ctx.command_encoder();
-    encoder.copy_texture_to_texture(
-        color_src.as_image_copy(),
-        color.as_image_copy(),
-        whole(color_src),
-    );
-    encoder.copy_texture_to_texture(
-        depth.texture.as_image_copy(),
-        kept_depth.as_image_copy(),
-        whole(&depth.texture),
-    );
+    if let (Some(color), Some(kept_depth)) = (&kept.color, &kept.depth) {
+        copy_both(&mut ctx, (color_src, &depth.texture), (color, kept_depth));
+    }
 }
 
 /// Before the main pass: start from the kept backdrop (a `Use` frame), or clear. The camera
@@ -215,17 +208,7 @@ fn start_frame(
         && color.size() == color_dst.size()
         && kept_depth.size() == depth.texture.size()
     {
-        let encoder = ctx.command_encoder();
-        encoder.copy_texture_to_texture(
-            color.as_image_copy(),
-            color_dst.as_image_copy(),
-            whole(color),
-        );
-        encoder.copy_texture_to_texture(
-            kept_depth.as_image_copy(),
-            depth.texture.as_image_copy(),
-            whole(kept_depth),
-        );
+        copy_both(&mut ctx, (color, kept_depth), (color_dst, &depth.texture));
         return;
     }
     ctx.command_encoder()

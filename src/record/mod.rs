@@ -508,10 +508,10 @@ impl Settling {
     /// Takes this update's untagged pictures: settled (after at least `min_frames` updates),
     /// or whether to ask for another picture (one at a time, or every frame with
     /// `every_frame`), or given up after 2000 updates.
-    fn step(&mut self, got: &[Picture], min_frames: u32, every_frame: bool) -> Settle {
+    fn step(&mut self, got: Vec<Picture>, min_frames: u32, every_frame: bool) -> Settle {
         self.frames += 1;
         let mut settled = false;
-        for p in got.iter().filter(|p| p.tag.is_none()) {
+        for p in got {
             self.in_flight = false;
             let distinct = p
                 .pixels
@@ -527,7 +527,7 @@ impl Settling {
             {
                 settled = true;
             }
-            self.last = Some(p.pixels.clone());
+            self.last = Some(p.pixels);
         }
         if settled {
             return Settle::Done;
@@ -814,7 +814,8 @@ fn drive(
     mut counter: Query<&mut Text, With<FrameCounter>>,
     mut exit: MessageWriter<AppExit>,
 ) {
-    let got = pictures.take();
+    let (untagged, tagged): (Vec<Picture>, Vec<Picture>) =
+        pictures.take().into_iter().partition(|p| p.tag.is_none());
     let total = rec.plan.frames;
     let fail = |rec: &mut Recorder, exit: &mut MessageWriter<AppExit>, msg: String| {
         if let Ok(mut e) = rec.error.lock() {
@@ -823,7 +824,7 @@ fn drive(
         rec.out = None;
         exit.write(AppExit::from_code(2));
     };
-    if got.iter().any(|p| p.pixels.is_empty()) {
+    if untagged.iter().chain(&tagged).any(|p| p.pixels.is_empty()) {
         fail(
             &mut rec,
             &mut exit,
@@ -839,7 +840,7 @@ fn drive(
         Phase::WarmUp(settling) => {
             // Hold the simulation, render everything until it settles.
             settings.playing = false;
-            match settling.step(&got, 20, false) {
+            match settling.step(untagged, 20, false) {
                 Settle::Done => {
                     rec.warm_up_frames = settling.frames;
                     rec.started = Some(Instant::now());
@@ -861,7 +862,7 @@ fn drive(
             // The still parts alone, kept after every such frame (see `frames`); the last one
             // is the backdrop.
             settings.playing = false;
-            match settling.step(&got, 1, true) {
+            match settling.step(untagged, 1, true) {
                 Settle::Done => rec.phase = Phase::Recording { next: 0 },
                 Settle::Waiting { ask } => {
                     *parts = ScenePartsShown::Still;
@@ -905,7 +906,7 @@ fn drive(
         }
         Phase::WarmUp(_) | Phase::Backdrop(_) | Phase::Draining => {}
     }
-    if let Some(frame) = shown_frame {
+    let view = shown_frame.map(|frame| {
         let (yaw0, pitch, radius, focus) = rec.camera;
         let yaw = match rec.plan.camera {
             CameraMode::Preset => yaw0,
@@ -914,19 +915,19 @@ fn drive(
             }
         };
         let rotation = Quat::from_rotation_y(yaw) * Quat::from_rotation_x(-pitch);
-        let view = Transform {
+        Transform {
             translation: focus + rotation * Vec3::new(0.0, 0.0, radius),
             rotation,
             ..default()
-        };
-        for (mut t, _) in &mut cameras {
+        }
+    });
+    for (mut t, mut capture) in &mut cameras {
+        if let Some(view) = view {
             t.set_if_neq(view);
         }
-    }
-    for (_, mut capture) in &mut cameras {
         *capture = FrameCapture { take, backdrop };
     }
-    for p in got {
+    for p in tagged {
         if let Some(k) = p.tag {
             rec.pending.insert(k, p.pixels);
         }
