@@ -1,23 +1,18 @@
-//! optiscape: watch and measure how optimization algorithms fight local optima.
+//! optiscape, the program: the interactive sandbox, offscreen recording and the command line,
+//! on top of `optiscape-core` (the math and the lab, no Bevy).
 //!
-//! Layers, each depending only on those above it (see `docs/architecture.md`):
-//! - [`landscape`], [`optim`]: pure math, what is optimized and how one step is taken;
-//! - [`lanes`]: arithmetic written once for one number or several side by side;
-//! - [`lab`]: runs of many starts, headless;
+//! Layers, each depending only on the ones below it (see `docs/architecture.md`):
+//! - [`cli`]: the command line; builds the settings the layers below take;
+//! - [`app`], [`record`]: the sandbox window ([`app::SandboxPlugin`]); offscreen recording;
+//! - [`ui`], [`view`]: egui panels and input; rendering (mesh, balls, overlays, camera);
 //! - [`sim`]: Bevy ECS without rendering: balls on a fixed timestep ([`sim::SimPlugin`]);
-//! - [`view`], [`ui`]: rendering, egui panels and input ([`SandboxPlugin`]);
-//! - [`cli`]: the command line.
+//! - [`gif_writer`]: the GIF writer (no Bevy), used by `ui` and `record`;
+//! - `optiscape_core`: surfaces, update rules, the lab, scenario files.
 
 pub mod app;
 pub mod cli;
-pub mod lab;
-pub mod landscape;
-pub mod lanes;
-pub mod optim;
+pub mod gif_writer;
 pub mod record;
-pub mod scenario;
 pub mod sim;
 pub mod ui;
 pub mod view;
-
-pub use app::{SandboxPlugin, run_sandbox};

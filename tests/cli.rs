@@ -26,10 +26,10 @@ fn list_names_every_surface_and_method_with_parameters() {
     let o = run(&["list"]);
     assert!(o.status.success());
     let out = stdout(&o);
-    for s in optiscape::landscape::catalog() {
+    for s in optiscape_core::landscape::catalog() {
         assert!(out.contains(&format!("  {}", s.id)), "surface {}", s.id);
     }
-    for m in optiscape::optim::catalog() {
+    for m in optiscape_core::optim::catalog() {
         assert!(out.contains(&format!("  {}", m.id)), "method {}", m.id);
     }
     for p in [
@@ -63,7 +63,7 @@ fn trace_prints_a_header_and_one_row_per_step_with_round_trip_numbers() {
     assert_eq!(
         lines[1],
         format!("0,{:?},{:?},{:?}", 0.6 * 3.14, 1.9 * 3.14, {
-            let s = optiscape::landscape::Surface::seed();
+            let s = optiscape_core::landscape::Surface::seed();
             s.height(s.default_start())
         })
     );
@@ -1218,4 +1218,165 @@ fn no_adapter_or_no_display_is_a_clear_error() {
     assert!(err.contains("cannot open a window"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A scenario file written for a test, removed when dropped.
+struct TempFile(std::path::PathBuf);
+
+impl TempFile {
+    fn new(name: &str, text: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("optiscape-t-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        Self(path)
+    }
+
+    fn path(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+#[test]
+fn race_loss_statistics_leave_diverged_runs_out() {
+    use optiscape_core::lab::{RunStatus, trace, uniform_starts};
+    // SGD with a large learning rate on Goldstein-Price: about half the runs are thrown out
+    // and diverge.
+    let (k, steps, seed) = (60, 50, 3);
+    let o = run(&[
+        "race",
+        "--surface",
+        "goldstein-price",
+        "--methods",
+        "sgd",
+        "--set",
+        "sgd.lr=0.0001",
+        "--starts",
+        &k.to_string(),
+        "--steps",
+        &steps.to_string(),
+        "--seed",
+        &seed.to_string(),
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let row = &v["methods"][0];
+    // The same runs one by one with `trace`: the mean and median of the final losses of the
+    // runs that did not diverge.
+    let surface = optiscape_core::landscape::Surface::by_id("goldstein-price").unwrap();
+    let mut sgd = optiscape_core::optim::Optimizer::by_id("sgd").unwrap();
+    sgd.set("lr", "0.0001").unwrap();
+    let mut kept = Vec::new();
+    let mut diverged = 0;
+    for p in uniform_starts(surface.domain, k, seed) {
+        let t = trace(&surface, &sgd, p, steps);
+        match t.status {
+            RunStatus::Diverged => diverged += 1,
+            _ => kept.push(t.points.last().unwrap().loss),
+        }
+    }
+    assert!(diverged > 5 && kept.len() > 5, "{diverged} diverged of {k}");
+    assert_eq!(row["diverged"].as_u64(), Some(diverged));
+    let mean = kept.iter().sum::<f64>() / kept.len() as f64;
+    kept.sort_by(f64::total_cmp);
+    let n = kept.len();
+    let median = if n % 2 == 1 {
+        kept[n / 2]
+    } else {
+        0.5 * (kept[n / 2 - 1] + kept[n / 2])
+    };
+    assert_eq!(row["mean_loss"].as_f64(), Some(mean), "{row}");
+    assert_eq!(row["median_loss"].as_f64(), Some(median), "{row}");
+    // Every run diverged: no mean, no median. The CSV's empty field is "no value".
+    let o = run(&[
+        "race",
+        "--surface",
+        "rastrigin",
+        "--methods",
+        "sgd",
+        "--set",
+        "sgd.lr=1000",
+        "--starts",
+        "20",
+        "--steps",
+        "50",
+        "--format",
+        "csv",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let row: Vec<&str> = out.lines().nth(1).unwrap().split(',').collect();
+    assert_eq!(row[6], "20", "every run diverges: {out}");
+    assert_eq!((row[3], row[4], row[5]), ("", "", ""), "no value: {out}");
+    assert!(!out.contains("NaN"), "{out}");
+}
+
+#[test]
+fn a_scenario_region_outside_the_domain_is_refused() {
+    let f = TempFile::new(
+        "far-region.ron",
+        "(version: 1, surface: (kind: \"rastrigin\"), methods: [(id: \"adam\")], \
+         starts: Random(k: 10, region: (x0: -100.0, x1: 1.0, y0: 0.0, y1: 1.0)))",
+    );
+    let o = run(&["race", "--scenario", f.path()]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains(f.path()) && err.contains("region"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+#[test]
+fn a_surface_with_no_finite_value_is_refused() {
+    for args in [
+        vec!["race", "--surface", "formula:sqrt(-1 - x^2 - y^2)"],
+        vec![
+            "trace",
+            "--surface",
+            "formula:sqrt(-1 - x^2 - y^2)",
+            "--method",
+            "adam",
+        ],
+        vec![
+            "basins",
+            "--surface",
+            "formula:log(x)",
+            "--domain",
+            "-3,-1,0,1",
+            "--method",
+            "adam",
+        ],
+    ] {
+        let o = run(&args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("no finite value on the domain"), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+}
+
+#[test]
+fn record_reports_numbers_as_typed() {
+    for (args, want) in [
+        (
+            vec!["record", "--out", "x.gif", "--fps", "5000"],
+            "got 5000",
+        ),
+        (
+            vec!["record", "--out", "x.gif", "--frames", "5000000000"],
+            "got 5000000000",
+        ),
+    ] {
+        let o = run(&args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
 }

@@ -4,13 +4,13 @@
 use bevy::prelude::*;
 use bevy::time::TimeUpdateStrategy;
 use glam::DVec2;
-use optiscape::lab::{RunStatus, trace};
-use optiscape::landscape::Surface;
-use optiscape::optim::Optimizer;
 use optiscape::sim::{
     Ball, BallOptimizer, BallRun, LoadedSetup, Roster, SimCommand, SimPlugin, SimSettings,
     SimSurface, StartPoints, Trail,
 };
+use optiscape_core::lab::{RunStatus, trace};
+use optiscape_core::landscape::Surface;
+use optiscape_core::optim::Optimizer;
 use std::time::Duration;
 
 /// An app whose every `update` advances simulated time by exactly one fixed tick.
@@ -223,7 +223,7 @@ fn restart_spawns_k_identical_starts_per_method_reproducibly() {
 #[test]
 fn restart_in_a_region_stays_in_it() {
     let mut app = app();
-    let region = optiscape::landscape::Domain::new(5.0, 6.0, 20.0, 22.0);
+    let region = optiscape_core::landscape::Domain::new(5.0, 6.0, 20.0, 22.0);
     send(
         &mut app,
         SimCommand::Restart {
@@ -420,7 +420,7 @@ fn several_commands_in_one_frame_apply_in_order() {
 
 // ---------------------------------------------------------------- scenarios
 
-fn current_scenario(app: &mut App) -> optiscape::scenario::Scenario {
+fn current_scenario(app: &mut App) -> optiscape_core::scenario::Scenario {
     let w = app.world();
     optiscape::sim::scenario_of(
         w.resource::<SimSurface>(),
@@ -431,8 +431,8 @@ fn current_scenario(app: &mut App) -> optiscape::scenario::Scenario {
     )
 }
 
-fn load(app: &mut App, name: &str) -> optiscape::scenario::Scenario {
-    let sc = optiscape::scenario::Scenario::load_or_builtin(name).unwrap();
+fn load(app: &mut App, name: &str) -> optiscape_core::scenario::Scenario {
+    let sc = optiscape_core::scenario::Scenario::load_or_builtin(name).unwrap();
     send(app, SimCommand::LoadScenario(Box::new(sc.clone())));
     sc
 }
@@ -457,7 +457,7 @@ fn the_notebook_scenario_is_the_opening_scene() {
     );
     assert_eq!(
         current_scenario(&mut opening).starts,
-        optiscape::scenario::StartSpec::Default
+        optiscape_core::scenario::StartSpec::Default
     );
 }
 
@@ -531,7 +531,7 @@ fn saved_and_loaded_gives_the_identical_setup() {
     send(&mut app, SimCommand::SetFrames(777));
     let saved = current_scenario(&mut app);
     let text = saved.to_ron().unwrap();
-    let parsed = optiscape::scenario::Scenario::parse(&text, "saved.ron").unwrap();
+    let parsed = optiscape_core::scenario::Scenario::parse(&text, "saved.ron").unwrap();
     assert_eq!(parsed, saved);
     assert!(text.contains("formula"), "{text}");
 
@@ -577,7 +577,7 @@ fn app_with_defaults() -> App {
 fn an_invalid_scenario_changes_nothing() {
     let mut app = app();
     let before = current_scenario(&mut app);
-    let mut bad = optiscape::scenario::Scenario::load_or_builtin("saddle").unwrap();
+    let mut bad = optiscape_core::scenario::Scenario::load_or_builtin("saddle").unwrap();
     bad.methods[0].id = "no-such-method".into();
     send(&mut app, SimCommand::LoadScenario(Box::new(bad)));
     assert_eq!(current_scenario(&mut app), before);
@@ -626,4 +626,35 @@ fn a_loaded_setup_is_edited_only_by_changing_it() {
     assert!(edited(&app), "a dropped ball is a new start point");
     load(&mut app, "notebook");
     assert!(!edited(&app));
+}
+
+#[test]
+fn a_start_region_outside_the_domain_changes_nothing() {
+    let mut app = app();
+    let before: Vec<DVec2> = balls(&mut app).iter().map(|b| b.start).collect();
+    // The seed surface's domain is [0, 10 pi]^2 (about); this region reaches far outside it.
+    for region in [
+        optiscape_core::landscape::Domain::new(-100.0, 1.0, 0.0, 1.0),
+        optiscape_core::landscape::Domain::new(3.0, 2.0, 0.0, 1.0),
+    ] {
+        send(
+            &mut app,
+            SimCommand::Restart {
+                k: 10,
+                region: Some(region),
+            },
+        );
+        let after: Vec<DVec2> = balls(&mut app).iter().map(|b| b.start).collect();
+        assert_eq!(after, before, "{region:?}");
+    }
+}
+
+#[test]
+fn a_surface_with_no_finite_value_is_refused() {
+    let mut app = app();
+    let before = app.world().resource::<SimSurface>().0.clone();
+    let nowhere = Surface::formula("sqrt(-1 - x^2 - y^2)", None).unwrap();
+    send(&mut app, SimCommand::SetSurface(nowhere));
+    assert_eq!(app.world().resource::<SimSurface>().0, before);
+    assert_eq!(balls(&mut app).len(), 5);
 }

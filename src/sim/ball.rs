@@ -2,11 +2,11 @@
 //! fixed-timestep system that advances them.
 
 use super::{SimSettings, SimSurface};
-use crate::lab::{RunState, RunStatus, Target, step_once};
-use crate::landscape::Surface;
-use crate::optim::Optimizer;
 use bevy::prelude::*;
 use glam::DVec2;
+use optiscape_core::lab::{RunState, RunStatus, Target, step_once};
+use optiscape_core::landscape::Surface;
+use optiscape_core::optim::Optimizer;
 use std::collections::VecDeque;
 
 /// A ball: which method it runs, its color, where it started, and its frame budget.
@@ -46,16 +46,28 @@ pub struct BallOptimizer(#[reflect(ignore)] pub Optimizer);
 pub struct Trail(pub VecDeque<DVec2>);
 
 impl Trail {
+    /// A trail holding only its first point, with room for no more (`push` makes room).
+    pub fn starting_at(p: DVec2) -> Self {
+        let mut points = VecDeque::with_capacity(1);
+        points.push_back(p);
+        Self(points)
+    }
+
+    /// Appends `p`, keeping the last `max` points (at least one). The memory held follows
+    /// `max`: one allocation of that size when it grows, given back when it shrinks to less
+    /// than half, so the trail budget (`SimSettings::trail_len_for`) bounds memory, not only
+    /// the points shown.
     pub fn push(&mut self, p: DVec2, max: usize) {
-        // One allocation of the final size, instead of a copy at every doubling.
-        let want = max.max(2) + 1;
-        if self.0.capacity() < want {
-            self.0.reserve_exact(want - self.0.len());
-        }
-        self.0.push_back(p);
-        while self.0.len() > max.max(2) {
+        let max = max.max(1);
+        while self.0.len() >= max {
             self.0.pop_front();
         }
+        if self.0.capacity() < max {
+            self.0.reserve_exact(max - self.0.len());
+        } else if self.0.capacity() > 2 * max {
+            self.0.shrink_to(max);
+        }
+        self.0.push_back(p);
     }
 }
 

@@ -5,11 +5,12 @@ use super::{
     Ball, BallOptimizer, BallRun, Roster, SimRng, SimSettings, SimSurface, StartPoints, Target,
     Trail, advance_ball,
 };
-use crate::lab::{RunState, RunStatus};
-use crate::landscape::{Domain, Surface};
-use crate::scenario::{Scenario, StartSpec};
+use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
 use glam::DVec2;
+use optiscape_core::lab::{RunState, RunStatus};
+use optiscape_core::landscape::{Domain, Surface};
+use optiscape_core::scenario::{Scenario, StartSpec};
 
 #[derive(Message, Clone, Debug, PartialEq)]
 pub enum SimCommand {
@@ -76,129 +77,150 @@ type BallQuery<'w, 's> = Query<
     ),
 >;
 
-#[allow(clippy::too_many_arguments)]
-pub(super) fn apply_commands(
-    mut messages: MessageReader<SimCommand>,
-    mut commands: Commands,
-    mut surface: ResMut<SimSurface>,
-    mut settings: ResMut<SimSettings>,
-    mut rng: ResMut<SimRng>,
-    mut starts: ResMut<StartPoints>,
-    mut roster: ResMut<Roster>,
-    mut loaded: ResMut<super::LoadedSetup>,
-    mut balls: BallQuery,
-    mut serial: Local<u64>,
-) {
-    // Balls spawned by earlier messages of this same run are not in `balls` yet.
-    let mut fresh: Vec<(Entity, String)> = Vec::new();
-    for msg in messages.read() {
+/// Everything the commands change.
+#[derive(SystemParam)]
+pub(super) struct SimState<'w, 's> {
+    commands: Commands<'w, 's>,
+    surface: ResMut<'w, SimSurface>,
+    settings: ResMut<'w, SimSettings>,
+    rng: ResMut<'w, SimRng>,
+    starts: ResMut<'w, StartPoints>,
+    roster: ResMut<'w, Roster>,
+    loaded: ResMut<'w, super::LoadedSetup>,
+    balls: BallQuery<'w, 's>,
+    /// Numbers the balls' names.
+    serial: Local<'s, u64>,
+    /// Balls spawned by earlier messages of this same run (not in `balls` yet), with their
+    /// method.
+    fresh: Local<'s, Vec<(Entity, String)>>,
+}
+
+impl SimState<'_, '_> {
+    /// Removes every ball.
+    fn despawn_all(&mut self) {
+        for (e, ..) in &self.balls {
+            self.commands.entity(e).despawn();
+        }
+        for (e, _) in self.fresh.drain(..) {
+            self.commands.entity(e).despawn();
+        }
+    }
+
+    /// Replaces all balls by one per enabled method at each of `points`.
+    fn replace_all(&mut self, points: Vec<DVec2>) {
+        self.despawn_all();
+        self.spawn(&points, None);
+        self.starts.0 = points;
+    }
+
+    /// Spawns one ball per enabled method (or only `only`) at each point.
+    fn spawn(&mut self, points: &[DVec2], only: Option<&str>) {
+        for entry in self.roster.enabled() {
+            if only.is_some_and(|id| id != entry.id) {
+                continue;
+            }
+            for &p in points {
+                let noise_seed = self.rng.rng.next_u64();
+                let mut opt = entry.template.clone().with_seed(noise_seed);
+                opt.reset();
+                *self.serial += 1;
+                let serial = *self.serial;
+                let trail = Trail::starting_at(p);
+                let e = self.commands.spawn((
+                    Name::new(format!("{} ball {serial}", entry.id)),
+                    Ball {
+                        method: entry.id.to_string(),
+                        color: entry.color,
+                        start: p,
+                        frames: 0,
+                        limit: self.settings.frames,
+                        serial,
+                        reached: None,
+                    },
+                    BallRun(RunState::start(&self.surface.0, p)),
+                    BallOptimizer(opt),
+                    trail,
+                    Transform::default(),
+                ));
+                self.fresh.push((e.id(), entry.id.to_string()));
+            }
+        }
+    }
+
+    /// `k` random points (1..=100,000) over the start region inside the domain; `None` when the
+    /// region is not well-formed or not inside the domain (see `Domain::start_region`).
+    fn random_starts(&mut self, k: usize, region: Option<Domain>) -> Option<Vec<DVec2>> {
+        let region = self.surface.0.domain.start_region(region).ok()?;
+        Some(self.rng.points(region, k.clamp(1, 100_000)))
+    }
+
+    fn apply(&mut self, msg: &SimCommand) {
         match msg {
-            SimCommand::Play => settings.playing = true,
-            SimCommand::Pause => settings.playing = false,
-            SimCommand::TogglePlay => settings.playing = !settings.playing,
+            SimCommand::Play => self.settings.playing = true,
+            SimCommand::Pause => self.settings.playing = false,
+            SimCommand::TogglePlay => self.settings.playing = !self.settings.playing,
             SimCommand::StepOnce => {
-                settings.playing = false;
-                let trail_len = settings.trail_len_for(balls.iter().len());
-                let goal = Target::of(&surface.0);
-                for (_, mut ball, mut run, mut opt, mut trail) in &mut balls {
+                self.settings.playing = false;
+                let trail_len = self.settings.trail_len_for(self.balls.iter().len());
+                let goal = Target::of(&self.surface.0);
+                for (_, mut ball, mut run, mut opt, mut trail) in &mut self.balls {
                     advance_ball(
-                        &surface.0, goal, &mut ball, &mut run, &mut opt, &mut trail, trail_len,
+                        &self.surface.0,
+                        goal,
+                        &mut ball,
+                        &mut run,
+                        &mut opt,
+                        &mut trail,
+                        trail_len,
                     );
                 }
             }
             SimCommand::Reset => {
-                for (_, mut ball, mut run, mut opt, mut trail) in &mut balls {
+                for (_, mut ball, mut run, mut opt, mut trail) in &mut self.balls {
                     ball.frames = 0;
-                    ball.limit = settings.frames;
+                    ball.limit = self.settings.frames;
                     ball.reached = None;
-                    run.0 = RunState::start(&surface.0, ball.start);
+                    run.0 = RunState::start(&self.surface.0, ball.start);
                     opt.0.reset();
                     trail.0.clear();
                     trail.0.push_back(ball.start);
                 }
             }
             SimCommand::Continue => {
-                for (_, mut ball, mut run, _, _) in &mut balls {
+                let frames = self.settings.frames;
+                for (_, mut ball, mut run, _, _) in &mut self.balls {
                     if run.0.status == RunStatus::Done || ball.frames >= ball.limit {
-                        ball.limit = ball.frames + settings.frames;
+                        ball.limit = ball.frames + frames;
                         if run.0.status == RunStatus::Done {
                             run.0.status = RunStatus::Running;
                         }
                     }
                 }
-                settings.playing = true;
+                self.settings.playing = true;
             }
             SimCommand::Clear => {
-                for (e, ..) in &balls {
-                    commands.entity(e).despawn();
-                }
-                for (e, _) in fresh.drain(..) {
-                    commands.entity(e).despawn();
-                }
-                starts.0.clear();
+                self.despawn_all();
+                self.starts.0.clear();
             }
-            SimCommand::Restart { k, region } => {
-                let d = surface.0.domain;
-                let region = region
-                    .filter(|r| r.validate().is_ok())
-                    .map(|r| {
-                        Domain::new(
-                            r.x0.max(d.x0),
-                            r.x1.min(d.x1),
-                            r.y0.max(d.y0),
-                            r.y1.min(d.y1),
-                        )
-                    })
-                    .filter(|r| r.validate().is_ok())
-                    .unwrap_or(d);
-                let points = rng.points(region, (*k).clamp(1, 100_000));
-                replace_balls(&mut commands, &balls, &mut fresh, &mut starts, points);
-                spawn_at_starts(
-                    &mut commands,
-                    &surface.0,
-                    &settings,
-                    &mut rng,
-                    &roster,
-                    &starts.0,
-                    None,
-                    &mut serial,
-                    &mut fresh,
-                );
-            }
+            SimCommand::Restart { k, region } => match self.random_starts(*k, *region) {
+                Some(points) => self.replace_all(points),
+                None => {
+                    warn!("restart refused: the start region {region:?} is not inside the domain")
+                }
+            },
             SimCommand::ResetToDefaultStart => {
-                let p = surface.0.default_start();
-                replace_balls(&mut commands, &balls, &mut fresh, &mut starts, vec![p]);
-                spawn_at_starts(
-                    &mut commands,
-                    &surface.0,
-                    &settings,
-                    &mut rng,
-                    &roster,
-                    &starts.0,
-                    None,
-                    &mut serial,
-                    &mut fresh,
-                );
+                let p = self.surface.0.default_start();
+                self.replace_all(vec![p]);
             }
             SimCommand::Drop { at } => {
-                if surface.0.domain.contains(*at) {
-                    starts.0.push(*at);
-                    spawn_at_starts(
-                        &mut commands,
-                        &surface.0,
-                        &settings,
-                        &mut rng,
-                        &roster,
-                        &[*at],
-                        None,
-                        &mut serial,
-                        &mut fresh,
-                    );
+                if self.surface.0.domain.contains(*at) {
+                    self.starts.0.push(*at);
+                    self.spawn(&[*at], None);
                 }
             }
             SimCommand::ApplyHyperparameters { method } => {
-                if let Some(entry) = roster.get(method) {
-                    for (_, mut ball, _, mut opt, _) in &mut balls {
+                if let Some(entry) = self.roster.get(method) {
+                    for (_, mut ball, _, mut opt, _) in &mut self.balls {
                         if ball.method == *method {
                             opt.0.copy_hyperparameters(&entry.template);
                             if ball.color != entry.color {
@@ -209,33 +231,25 @@ pub(super) fn apply_commands(
                 }
             }
             SimCommand::SetMethodEnabled { method, enabled } => {
-                let Some(entry) = roster.get_mut(method) else {
-                    continue;
+                let Some(entry) = self.roster.get_mut(method) else {
+                    return;
                 };
                 if entry.enabled == *enabled {
-                    continue;
+                    return;
                 }
                 entry.enabled = *enabled;
                 if *enabled {
-                    let only = method.clone();
-                    spawn_at_starts(
-                        &mut commands,
-                        &surface.0,
-                        &settings,
-                        &mut rng,
-                        &roster,
-                        &starts.0,
-                        Some(&only),
-                        &mut serial,
-                        &mut fresh,
-                    );
+                    let points = std::mem::take(&mut self.starts.0);
+                    self.spawn(&points, Some(method));
+                    self.starts.0 = points;
                 } else {
-                    for (e, ball, ..) in &balls {
+                    for (e, ball, ..) in &self.balls {
                         if ball.method == *method {
-                            commands.entity(e).despawn();
+                            self.commands.entity(e).despawn();
                         }
                     }
-                    fresh.retain(|(e, m)| {
+                    let commands = &mut self.commands;
+                    self.fresh.retain(|(e, m)| {
                         if m == method {
                             commands.entity(*e).despawn();
                         }
@@ -244,141 +258,74 @@ pub(super) fn apply_commands(
                 }
             }
             SimCommand::SetSurface(s) => {
-                if s.domain.validate().is_err() {
-                    continue;
+                if let Err(e) = s
+                    .domain
+                    .validate()
+                    .and_then(|()| optiscape_core::setup::check_finite_somewhere(s))
+                {
+                    warn!("surface refused: {e}");
+                    return;
                 }
-                surface.0 = s.clone();
-                let p = surface.0.default_start();
-                replace_balls(&mut commands, &balls, &mut fresh, &mut starts, vec![p]);
-                spawn_at_starts(
-                    &mut commands,
-                    &surface.0,
-                    &settings,
-                    &mut rng,
-                    &roster,
-                    &starts.0,
-                    None,
-                    &mut serial,
-                    &mut fresh,
-                );
+                self.surface.0 = s.clone();
+                let p = self.surface.0.default_start();
+                self.replace_all(vec![p]);
             }
-            SimCommand::SetSeed(seed) => *rng = SimRng::new(*seed),
+            SimCommand::SetSeed(seed) => *self.rng = SimRng::new(*seed),
             SimCommand::SetSpeed(v) => {
                 if v.is_finite() {
-                    settings.speed = v.clamp(1.0, 1000.0);
+                    self.settings.speed = v.clamp(1.0, 1000.0);
                 }
             }
-            SimCommand::SetFrames(n) => settings.frames = (*n).max(1),
-            SimCommand::LoadScenario(sc) => {
-                let (Ok(s), Ok(methods)) = (sc.surface(), sc.methods()) else {
-                    continue;
-                };
-                surface.0 = s;
-                let mut next = Roster::default();
-                for entry in &mut next.0 {
-                    entry.enabled = false;
+            SimCommand::SetFrames(n) => self.settings.frames = (*n).max(1),
+            SimCommand::LoadScenario(sc) => self.load_scenario(sc),
+        }
+    }
+
+    fn load_scenario(&mut self, sc: &Scenario) {
+        let (Ok(()), Ok(s), Ok(methods)) = (sc.validate(), sc.surface(), sc.methods()) else {
+            warn!("an invalid scenario was not loaded");
+            return;
+        };
+        self.surface.0 = s;
+        let mut next = Roster::default();
+        for entry in &mut next.0 {
+            entry.enabled = false;
+        }
+        for m in methods {
+            if let Some(entry) = next.get_mut(&m.optimizer.id) {
+                entry.enabled = m.enabled;
+                if let Some([r, g, b]) = m.color {
+                    entry.color = Color::srgb(r, g, b);
                 }
-                for m in methods {
-                    if let Some(entry) = next.get_mut(&m.optimizer.id) {
-                        entry.enabled = m.enabled;
-                        if let Some([r, g, b]) = m.color {
-                            entry.color = Color::srgb(r, g, b);
-                        }
-                        entry.template = m.optimizer;
-                    }
-                }
-                *roster = next;
-                settings.frames = sc.steps.max(1);
-                settings.speed = sc.speed.clamp(1.0, 1000.0);
-                settings.playing = true;
-                *rng = SimRng::new(sc.seed);
-                let d = surface.0.domain;
-                let points = match &sc.starts {
-                    StartSpec::Default => vec![surface.0.default_start()],
-                    StartSpec::Points(p) => p.iter().map(|&(x, y)| DVec2::new(x, y)).collect(),
-                    StartSpec::Random { k, region } => {
-                        let r = region.filter(|r| r.validate().is_ok()).unwrap_or(d);
-                        rng.points(r, (*k).clamp(1, 100_000))
-                    }
-                };
-                replace_balls(&mut commands, &balls, &mut fresh, &mut starts, points);
-                spawn_at_starts(
-                    &mut commands,
-                    &surface.0,
-                    &settings,
-                    &mut rng,
-                    &roster,
-                    &starts.0,
-                    None,
-                    &mut serial,
-                    &mut fresh,
-                );
-                loaded.baseline = Some(super::scenario_of(
-                    &surface, &settings, &rng, &starts, &roster,
-                ));
-                loaded.edited = false;
+                entry.template = m.optimizer;
             }
         }
+        *self.roster = next;
+        self.settings.frames = sc.steps.max(1);
+        self.settings.speed = sc.speed.clamp(1.0, 1000.0);
+        self.settings.playing = true;
+        *self.rng = SimRng::new(sc.seed);
+        let points = match &sc.starts {
+            StartSpec::Default => vec![self.surface.0.default_start()],
+            StartSpec::Points(p) => p.iter().map(|&(x, y)| DVec2::new(x, y)).collect(),
+            // A validated scenario's region lies inside the domain.
+            StartSpec::Random { k, region } => self.random_starts(*k, *region).unwrap_or_default(),
+        };
+        self.replace_all(points);
+        self.loaded.baseline = Some(super::scenario_of(
+            &self.surface,
+            &self.settings,
+            &self.rng,
+            &self.starts,
+            &self.roster,
+        ));
+        self.loaded.edited = false;
     }
 }
 
-fn replace_balls(
-    commands: &mut Commands,
-    balls: &BallQuery,
-    fresh: &mut Vec<(Entity, String)>,
-    starts: &mut StartPoints,
-    points: Vec<DVec2>,
-) {
-    for (e, ..) in balls {
-        commands.entity(e).despawn();
-    }
-    for (e, _) in fresh.drain(..) {
-        commands.entity(e).despawn();
-    }
-    starts.0 = points;
-}
-
-/// Spawns one ball per enabled method (or only `only`) at each point.
-#[allow(clippy::too_many_arguments)]
-fn spawn_at_starts(
-    commands: &mut Commands,
-    surface: &Surface,
-    settings: &SimSettings,
-    rng: &mut SimRng,
-    roster: &Roster,
-    points: &[DVec2],
-    only: Option<&str>,
-    serial: &mut u64,
-    fresh: &mut Vec<(Entity, String)>,
-) {
-    for entry in roster.enabled() {
-        if only.is_some_and(|id| id != entry.id) {
-            continue;
-        }
-        for &p in points {
-            let noise_seed = rng.rng.next_u64();
-            let mut opt = entry.template.clone().with_seed(noise_seed);
-            opt.reset();
-            *serial += 1;
-            let mut trail = Trail::default();
-            trail.0.push_back(p);
-            let e = commands.spawn((
-                Name::new(format!("{} ball {}", entry.id, *serial)),
-                Ball {
-                    method: entry.id.to_string(),
-                    color: entry.color,
-                    start: p,
-                    frames: 0,
-                    limit: settings.frames,
-                    serial: *serial,
-                    reached: None,
-                },
-                BallRun(RunState::start(surface, p)),
-                BallOptimizer(opt),
-                trail,
-                Transform::default(),
-            ));
-            fresh.push((e.id(), entry.id.to_string()));
-        }
+pub(super) fn apply_commands(mut messages: MessageReader<SimCommand>, mut state: SimState) {
+    state.fresh.clear();
+    for msg in messages.read() {
+        state.apply(msg);
     }
 }

@@ -6,15 +6,15 @@ mod ball;
 mod commands;
 mod roster;
 
-pub use crate::lab::Target;
 pub use ball::{Ball, BallOptimizer, BallRun, Trail, advance_ball};
 pub use commands::SimCommand;
+pub use optiscape_core::lab::Target;
 pub use roster::{MethodEntry, Roster, method_color};
 
-use crate::landscape::{Domain, Surface};
-use crate::optim::Rng;
 use bevy::prelude::*;
 use glam::DVec2;
+use optiscape_core::landscape::{Domain, Surface};
+use optiscape_core::optim::Rng;
 
 /// The simulation's system sets, in order: commands are applied, then balls step.
 #[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
@@ -49,9 +49,11 @@ pub const TRAIL_BUDGET: usize = 3_000_000;
 
 impl SimSettings {
     /// The trail length per ball for `balls` balls: `trail_len`, cut so that all trails
-    /// together stay within `TRAIL_BUDGET` points (at least 16 per ball).
+    /// together stay within `TRAIL_BUDGET` points; every ball keeps at least its current point,
+    /// so the bound is `max(TRAIL_BUDGET, balls)` (the sandbox holds at most 100,000 start
+    /// points x 22 methods = 2.2 million balls, below the budget).
     pub fn trail_len_for(&self, balls: usize) -> usize {
-        self.trail_len.min((TRAIL_BUDGET / balls.max(1)).max(16))
+        self.trail_len.min(TRAIL_BUDGET / balls.max(1)).max(1)
     }
 }
 
@@ -84,15 +86,9 @@ impl SimRng {
         }
     }
 
-    /// `k` points uniform over `region`.
+    /// `k` points uniform over `region`, continuing the source.
     pub fn points(&mut self, region: Domain, k: usize) -> Vec<DVec2> {
-        (0..k)
-            .map(|_| {
-                let u = self.rng.uniform();
-                let v = self.rng.uniform();
-                region.lerp(u, v)
-            })
-            .collect()
+        optiscape_core::lab::random_points(&mut self.rng, region, k)
     }
 }
 
@@ -110,8 +106,8 @@ pub fn scenario_of(
     rng: &SimRng,
     starts: &StartPoints,
     roster: &Roster,
-) -> crate::scenario::Scenario {
-    use crate::scenario::{Scenario, StartSpec, VERSION};
+) -> optiscape_core::scenario::Scenario {
+    use optiscape_core::scenario::{Scenario, StartSpec, VERSION};
     let defaults = Roster::default();
     let methods = roster
         .0
@@ -151,7 +147,7 @@ pub fn scenario_of(
 #[reflect(Resource)]
 pub struct LoadedSetup {
     #[reflect(ignore)]
-    baseline: Option<crate::scenario::Scenario>,
+    baseline: Option<optiscape_core::scenario::Scenario>,
     pub edited: bool,
 }
 
@@ -215,5 +211,46 @@ fn sync_fixed_rate(settings: Res<SimSettings>, mut time: ResMut<Time<Fixed>>) {
     let want = std::time::Duration::from_secs_f64(1.0 / hz);
     if time.timestep() != want {
         time.set_timestep(want);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_trail_budget_holds_for_any_number_of_balls() {
+        let settings = SimSettings::default();
+        for balls in [1, 16, 1000, 100_000, 187_500, 500_000, 2_200_000] {
+            let per_ball = settings.trail_len_for(balls);
+            assert!(
+                per_ball >= 1 && per_ball <= settings.trail_len,
+                "{balls}: {per_ball}"
+            );
+            assert!(
+                per_ball * balls <= TRAIL_BUDGET,
+                "{balls} balls x {per_ball} points"
+            );
+        }
+        assert_eq!(settings.trail_len_for(1), settings.trail_len);
+        assert_eq!(settings.trail_len_for(100_000), 30);
+    }
+
+    #[test]
+    fn a_trail_holds_what_its_budget_allows() {
+        let mut trail = Trail::starting_at(DVec2::ZERO);
+        assert_eq!(trail.0.capacity(), 1);
+        for i in 0..100 {
+            trail.push(DVec2::splat(i as f64), 6);
+        }
+        assert_eq!(trail.0.len(), 6);
+        assert!(trail.0.capacity() <= 8, "{}", trail.0.capacity());
+        assert_eq!(trail.0.back(), Some(&DVec2::splat(99.0)));
+        // More balls: the budget per ball shrinks, and so does the memory.
+        for i in 0..10 {
+            trail.push(DVec2::splat(i as f64), 1);
+        }
+        assert_eq!(trail.0.len(), 1);
+        assert!(trail.0.capacity() <= 2, "{}", trail.0.capacity());
     }
 }

@@ -1,8 +1,8 @@
 //! The methods the sandbox offers: every rule and preset of the core, each with an enable
 //! switch, a color and the hyperparameters new balls get.
 
-use crate::optim::{NOTEBOOK_PRESETS, Optimizer, catalog};
 use bevy::prelude::*;
+use optiscape_core::optim::{NOTEBOOK_PRESETS, Optimizer, catalog};
 
 /// One method of the roster.
 #[derive(Clone, Debug)]

@@ -2,11 +2,6 @@
 //! surface, each computed on a background thread (the UI stays responsive, a progress bar
 //! shows, it can be cancelled) with the very same batch runners as the command line.
 
-use crate::lab::basins::{BasinMap, basins_with, image as basin_image};
-use crate::lab::sweep::{SweepPoint, grid, sweep};
-use crate::lab::{Precision, Progress, RaceRow, Target, race_with, uniform_starts};
-use crate::landscape::Surface;
-use crate::optim::Optimizer;
 use crate::sim::{Roster, SimRng, SimSurface};
 use crate::view::BasinOverlay;
 use bevy::asset::RenderAssetUsages;
@@ -16,9 +11,42 @@ use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
 use bevy_egui::egui;
 use egui::{Color32, RichText};
 use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints};
+use optiscape_core::lab::basins::{BasinMap, basins_with, image as basin_image};
+use optiscape_core::lab::sweep::{SweepPoint, grid, sweep};
+use optiscape_core::lab::{Precision, Progress, RaceRow, Target, race_with, uniform_starts};
+use optiscape_core::landscape::Surface;
+use optiscape_core::optim::Optimizer;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
+
+/// What a lab job runs on, kept with its result: a result is shown with the setup it was
+/// computed for, never with whatever is selected when it finishes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JobSetup {
+    pub surface: Surface,
+    /// The method (basins, sweep) or the methods (race).
+    pub methods: Vec<String>,
+    pub steps: u64,
+    pub seed: u64,
+    /// Random starts (race, sweep per value), or cells per side (basins).
+    pub size: usize,
+    pub target: Target,
+}
+
+impl JobSetup {
+    /// One line: surface, method(s), size, updates and seed.
+    fn describe(&self, size: &str) -> String {
+        format!(
+            "{} · {} · {} {size} · {} updates · seed {}",
+            self.surface.spec(),
+            self.methods.join(", "),
+            self.size,
+            self.steps,
+            self.seed
+        )
+    }
+}
 
 /// A computation on a background thread.
 pub struct Job<T> {
@@ -27,12 +55,14 @@ pub struct Job<T> {
     total: usize,
     /// What it is computing, for the progress line.
     what: String,
+    setup: JobSetup,
 }
 
 impl<T: Send + 'static> Job<T> {
     fn spawn(
         what: String,
         total: usize,
+        setup: JobSetup,
         work: impl FnOnce(&Progress) -> Option<T> + Send + 'static,
     ) -> Self {
         let progress = Arc::new(Progress::default());
@@ -42,6 +72,7 @@ impl<T: Send + 'static> Job<T> {
             progress,
             total,
             what,
+            setup,
         }
     }
 
@@ -78,10 +109,10 @@ pub struct LabState {
     basin_job: Option<Job<BasinMap>>,
     race_job: Option<Job<Vec<RaceRow>>>,
     sweep_job: Option<Job<Vec<SweepPoint>>>,
-    /// The latest results, with the surface they were computed on.
-    pub basin: Option<(Surface, String, BasinMap)>,
-    pub race: Option<(Surface, Vec<RaceRow>)>,
-    pub sweep: Option<(Surface, String, Vec<SweepPoint>)>,
+    /// The latest results, with what they were computed on.
+    pub basin: Option<(JobSetup, BasinMap)>,
+    pub race: Option<(JobSetup, Vec<RaceRow>)>,
+    pub sweep: Option<(JobSetup, Vec<SweepPoint>)>,
     pub message: Option<String>,
 }
 
@@ -117,8 +148,16 @@ pub(super) fn poll_jobs(
     if let Some(job) = lab.basin_job.as_mut()
         && let Some(result) = job.take_finished()
     {
+        let setup = job.setup.clone();
         lab.basin_job = None;
         match result {
+            // A map of another surface must not be draped over this one.
+            Some(_) if setup.surface != surface.0 => {
+                lab.message = Some(format!(
+                    "the basin map of {} was discarded: the surface changed while it was computed",
+                    setup.surface.spec()
+                ));
+            }
             Some(map) => {
                 let rgb = basin_image(&map, 1);
                 let (w, h) = rgb.dimensions();
@@ -137,8 +176,7 @@ pub(super) fn poll_jobs(
                 img.sampler = ImageSampler::nearest();
                 overlay.image = Some(images.add(img));
                 overlay.visible = true;
-                let method = lab.method.clone();
-                lab.basin = Some((surface.0.clone(), method, map));
+                lab.basin = Some((setup, map));
             }
             None => lab.message = Some("basin map cancelled".into()),
         }
@@ -146,28 +184,43 @@ pub(super) fn poll_jobs(
     if let Some(job) = lab.race_job.as_mut()
         && let Some(result) = job.take_finished()
     {
+        let setup = job.setup.clone();
         lab.race_job = None;
         match result {
-            Some(rows) => lab.race = Some((surface.0.clone(), rows)),
+            Some(rows) => lab.race = Some((setup, rows)),
             None => lab.message = Some("race cancelled".into()),
         }
     }
     if let Some(job) = lab.sweep_job.as_mut()
         && let Some(result) = job.take_finished()
     {
+        let setup = job.setup.clone();
         lab.sweep_job = None;
         match result {
-            Some(rows) => {
-                let method = lab.method.clone();
-                lab.sweep = Some((surface.0.clone(), method, rows));
-            }
-            None => lab.message = Some("sweep failed".into()),
+            Some(rows) => lab.sweep = Some((setup, rows)),
+            None => lab.message = Some("sweep cancelled".into()),
         }
     }
-    // A map of another surface must not be draped over this one.
-    if lab.basin.as_ref().is_some_and(|(s, ..)| *s != surface.0) {
+    // A map of another surface must not stay draped over this one.
+    if lab
+        .basin
+        .as_ref()
+        .is_some_and(|(setup, _)| setup.surface != surface.0)
+    {
         lab.basin = None;
         overlay.image = None;
+    }
+}
+
+/// The line under a result: what it was computed on, and a warning when that is not the
+/// current surface.
+fn setup_caption(ui: &mut egui::Ui, setup: &JobSetup, size: &str, current: &Surface) {
+    ui.label(RichText::new(setup.describe(size)).small());
+    if setup.surface != *current {
+        ui.colored_label(
+            Color32::LIGHT_YELLOW,
+            RichText::new("computed on another surface than the current one").small(),
+        );
     }
 }
 
@@ -230,17 +283,28 @@ pub(super) fn lab_section(
                 if lab.basin_job.is_none() && ui.button("Compute").clicked() {
                     let (s, o, r, n, seed) =
                         ((*surface).clone(), template.clone(), lab.resolution, lab.steps, rng.seed);
+                    let setup = JobSetup {
+                        surface: s.clone(),
+                        methods: vec![o.id.clone()],
+                        steps: n,
+                        seed,
+                        size: r,
+                        target,
+                    };
                     lab.basin_job = Some(Job::spawn(
                         format!("{r} x {r} runs"),
                         r * r,
+                        setup,
                         move |p| basins_with(&s, &o, r, n, seed, target, Precision::F64, p),
                     ));
                 }
             });
             progress_row(ui, &lab.basin_job);
-            if let Some((_, method, map)) = &lab.basin {
+            if let Some((setup, map)) = &lab.basin {
+                setup_caption(ui, setup, "cells per side", surface);
                 ui.label(format!(
-                    "{method}: {:.1}% of the domain reaches a global minimum; {:.1}% diverges; {:.1}% still moving; {} minima",
+                    "{}: {:.1}% of the domain reaches a global minimum; {:.1}% diverges; {:.1}% still moving; {} minima",
+                    setup.methods.join(", "),
                     100.0 * map.global_fraction,
                     100.0 * map.diverged_fraction,
                     100.0 * map.unsettled_fraction,
@@ -269,15 +333,24 @@ pub(super) fn lab_section(
                 {
                     let (s, k, n, seed) = ((*surface).clone(), lab.race_starts, lab.steps, rng.seed);
                     let total = k * enabled.len();
-                    lab.race_job = Some(Job::spawn(format!("{total} runs"), total, move |p| {
+                    let setup = JobSetup {
+                        surface: s.clone(),
+                        methods: enabled.iter().map(|m| m.id.clone()).collect(),
+                        steps: n,
+                        seed,
+                        size: k,
+                        target,
+                    };
+                    lab.race_job = Some(Job::spawn(format!("{total} runs"), total, setup, move |p| {
                         let starts = uniform_starts(s.domain, k, seed);
                         race_with(&s, &enabled, &starts, n, seed, target, Precision::F64, p)
                     }));
                 }
             });
             progress_row(ui, &lab.race_job);
-            if let Some((_, rows)) = &lab.race {
-                race_results(ui, rows, roster, target);
+            if let Some((setup, rows)) = &lab.race {
+                setup_caption(ui, setup, "starts", surface);
+                race_results(ui, rows, roster, setup.target);
             }
             // Sweep.
             ui.separator();
@@ -309,9 +382,18 @@ pub(super) fn lab_section(
                     let (s, o, n, seed) = ((*surface).clone(), template.clone(), lab.steps, rng.seed);
                     let values = grid(lab.sweep_lo, lab.sweep_hi, lab.sweep_points, true);
                     let k = lab.sweep_starts;
+                    let setup = JobSetup {
+                        surface: s.clone(),
+                        methods: vec![o.id.clone()],
+                        steps: n,
+                        seed,
+                        size: k,
+                        target,
+                    };
                     lab.sweep_job = Some(Job::spawn(
                         format!("{} values", values.len()),
                         values.len() * k,
+                        setup,
                         move |p| {
                             let starts = uniform_starts(s.domain, k, seed);
                             let mut rows = Vec::new();
@@ -328,8 +410,9 @@ pub(super) fn lab_section(
                 }
             });
             progress_row(ui, &lab.sweep_job);
-            if let Some((_, method, rows)) = &lab.sweep {
-                sweep_chart(ui, method, rows);
+            if let Some((setup, rows)) = &lab.sweep {
+                setup_caption(ui, setup, "starts per value", surface);
+                sweep_chart(ui, &setup.methods.join(", "), rows);
             }
             if let Some(m) = &lab.message {
                 ui.colored_label(Color32::LIGHT_YELLOW, m);
@@ -348,15 +431,11 @@ fn race_results(ui: &mut egui::Ui, rows: &[RaceRow], roster: &Roster, target: Ta
             for r in rows {
                 let color = roster
                     .get(&r.method)
-                    .map(|m| super::panels::color32(m.color))
+                    .map(|m| super::color32(m.color))
                     .unwrap_or(Color32::WHITE);
                 ui.colored_label(color, &r.method);
                 ui.label(format!("{:.1}%", 100.0 * r.success_rate));
-                ui.label(
-                    r.median_loss
-                        .map(|v| format!("{v:.4}"))
-                        .unwrap_or("–".into()),
-                );
+                ui.label(super::fmt_value(r.median_loss.unwrap_or(f64::NAN)));
                 ui.label(r.diverged.to_string());
                 ui.label(format!("{:.2}", r.seconds));
                 ui.end_row();
@@ -399,7 +478,7 @@ fn race_results(ui: &mut egui::Ui, rows: &[RaceRow], roster: &Roster, target: Ta
                 }
                 let color = roster
                     .get(&r.method)
-                    .map(|m| super::panels::color32(m.color))
+                    .map(|m| super::color32(m.color))
                     .unwrap_or(Color32::WHITE);
                 let bars: Vec<Bar> = counts
                     .iter()
@@ -431,4 +510,77 @@ fn sweep_chart(ui: &mut egui::Ui, method: &str, rows: &[SweepPoint]) {
                 PlotPoints::from(pts),
             ));
         });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bevy::ecs::system::RunSystemOnce;
+
+    /// A finished basin job of a 4 x 4 map on `surface`, with the lab's method changed after
+    /// it started.
+    fn finished_basin_job(surface: &Surface) -> LabState {
+        let opt = Optimizer::by_id("sgd").expect("a method");
+        let target = Target::of(surface);
+        let setup = JobSetup {
+            surface: surface.clone(),
+            methods: vec![opt.id.clone()],
+            steps: 20,
+            seed: 0,
+            size: 4,
+            target,
+        };
+        let s = surface.clone();
+        let job = Job::spawn("test".into(), 16, setup, move |p| {
+            basins_with(&s, &opt, 4, 20, 0, target, Precision::F64, p)
+        });
+        while !job.handle.as_ref().is_some_and(|h| h.is_finished()) {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        LabState {
+            method: "adam".into(),
+            basin_job: Some(job),
+            ..Default::default()
+        }
+    }
+
+    fn poll(lab: LabState, current: Surface) -> World {
+        let mut world = World::new();
+        world.insert_resource(Assets::<Image>::default());
+        world.insert_resource(BasinOverlay::default());
+        world.insert_resource(SimSurface(current));
+        world.insert_resource(lab);
+        world.run_system_once(poll_jobs).expect("runs");
+        world
+    }
+
+    #[test]
+    fn a_basin_map_is_kept_with_the_setup_it_was_computed_on() {
+        let rastrigin = Surface::by_id("rastrigin").expect("built in");
+        let world = poll(finished_basin_job(&rastrigin), rastrigin.clone());
+        let lab = world.resource::<LabState>();
+        let (setup, _) = lab.basin.as_ref().expect("a map");
+        assert_eq!(setup.surface, rastrigin);
+        assert_eq!(
+            setup.methods,
+            ["sgd"],
+            "the job's method, not the one selected now"
+        );
+        assert!(world.resource::<BasinOverlay>().image.is_some());
+    }
+
+    #[test]
+    fn a_basin_map_of_another_surface_is_not_draped() {
+        let rastrigin = Surface::by_id("rastrigin").expect("built in");
+        // The surface changed while the map was computed.
+        let world = poll(finished_basin_job(&rastrigin), Surface::seed());
+        let lab = world.resource::<LabState>();
+        assert!(lab.basin.is_none());
+        assert!(world.resource::<BasinOverlay>().image.is_none());
+        let message = lab.message.as_deref().unwrap_or("");
+        assert!(
+            message.contains("rastrigin") && message.contains("discarded"),
+            "{message}"
+        );
+    }
 }

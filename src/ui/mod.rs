@@ -2,10 +2,14 @@
 //! the pointer on the surface (hover readout, click to drop, click a ball to inspect). Panels
 //! read components and resources; what they ask of the simulation travels as `SimCommand`s.
 
+mod controls;
+mod inspector;
 mod lab_panel;
+mod overlays;
 mod panels;
 mod pointer;
 mod recording;
+mod results;
 mod scenario_panel;
 mod screenshot;
 
@@ -13,6 +17,7 @@ use bevy::camera::CameraOutputMode;
 use bevy::camera::visibility::RenderLayers;
 use bevy::prelude::*;
 use bevy::render::render_resource::BlendState;
+use bevy_egui::egui::Color32;
 use bevy_egui::{EguiGlobalSettings, EguiPrimaryContextPass, PrimaryEguiContext};
 
 pub use lab_panel::LabState;
@@ -39,6 +44,8 @@ pub struct UiState {
     pub mean_plot: bool,
     pub domain: [f64; 4],
     pub domain_error: Option<String>,
+    /// Why the last surface asked for was refused (no finite value on its domain).
+    pub surface_error: Option<String>,
     /// The formula field's text (kept while it does not parse) and its parse error.
     pub formula: String,
     pub formula_error: Option<String>,
@@ -62,11 +69,35 @@ impl Default for UiState {
             mean_plot: false,
             domain: [0.0; 4],
             domain_error: None,
+            surface_error: None,
             formula: EXAMPLE_FORMULA.to_string(),
             formula_error: None,
             record_frames: 150,
             toast: None,
         }
+    }
+}
+
+/// A Bevy color as egui's.
+pub(super) fn color32(c: Color) -> Color32 {
+    let [r, g, b] = c.to_srgba().to_u8_array_no_alpha();
+    Color32::from_rgb(r, g, b)
+}
+
+/// A loss, a height or any number shown in the panels: "–" when it is not finite (no value), else
+/// with as many digits as its size needs. The leaderboard, the inspector, the hover readout and
+/// the surface's minimum all use it.
+pub fn fmt_value(v: f64) -> String {
+    if !v.is_finite() {
+        "–".into()
+    } else if v != 0.0 && (v.abs() < 1e-3 || v.abs() >= 1e5) {
+        format!("{v:.2e}")
+    } else if v.abs() >= 100.0 {
+        format!("{v:.1}")
+    } else if v.abs() >= 10.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.4}")
     }
 }
 
@@ -108,14 +139,14 @@ impl Plugin for UiPlugin {
             .add_systems(
                 Startup,
                 (
-                    panels::init_ui_state,
+                    controls::init_ui_state,
                     spawn_ui_camera,
                     scenario_panel::read_recent,
                 ),
             )
             .add_systems(
                 EguiPrimaryContextPass,
-                (panels::draw_panels, panels::draw_labels).chain(),
+                (panels::draw_panels, overlays::draw_labels).chain(),
             )
             .add_systems(
                 Update,
@@ -131,7 +162,7 @@ impl Plugin for UiPlugin {
                 Update,
                 (
                     lab_panel::poll_jobs.after(crate::sim::SimSystems::Commands),
-                    panels::follow_sim_settings.after(crate::sim::SimSystems::Commands),
+                    controls::follow_sim_settings.after(crate::sim::SimSystems::Commands),
                     screenshot::take_screenshots,
                     recording::drive_recording,
                 ),

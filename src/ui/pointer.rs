@@ -89,6 +89,8 @@ pub(super) fn shortcuts(
     mut ui: ResMut<UiState>,
     mut selected: ResMut<Selected>,
     mut writer: MessageWriter<SimCommand>,
+    surface: Res<crate::sim::SimSurface>,
+    time: Res<Time<Real>>,
 ) {
     if contexts
         .ctx_mut()
@@ -111,10 +113,12 @@ pub(super) fn shortcuts(
         writer.write(SimCommand::Continue);
     }
     if pressed(KeyCode::KeyN) {
-        writer.write(SimCommand::Restart {
-            k: ui.starts,
-            region: None,
-        });
+        match super::controls::restart_commands(&ui, surface.0.domain) {
+            Ok(cmds) => {
+                writer.write_batch(cmds);
+            }
+            Err(e) => ui.toast = Some((e, time.elapsed_secs_f64() + 4.0)),
+        }
     }
     if pressed(KeyCode::KeyB) {
         writer.write(SimCommand::ResetToDefaultStart);

@@ -68,7 +68,7 @@ fn next_gif_path() -> PathBuf {
 /// the GIF at the simulation's frame rate.
 fn encode(path: PathBuf, fps: f64, shots: std::sync::mpsc::Receiver<Shot>) -> Result<u32, String> {
     let shown = path.display().to_string();
-    let mut gif: Option<crate::record::GifWriter> = None;
+    let mut gif: Option<crate::gif_writer::GifWriter> = None;
     let mut size = (0u32, 0u32);
     let mut count = 0;
     for (image, [x, y, w, h]) in shots {
@@ -86,7 +86,7 @@ fn encode(path: PathBuf, fps: f64, shots: std::sync::mpsc::Receiver<Shot>) -> Re
         }
         if gif.is_none() {
             size = view.dimensions();
-            gif = Some(crate::record::GifWriter::create(
+            gif = Some(crate::gif_writer::GifWriter::create(
                 &path, size.0, size.1, fps,
             )?);
         }

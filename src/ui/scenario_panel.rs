@@ -3,12 +3,12 @@
 //! message and changes nothing; saving writes the whole current setup.
 
 use super::UiState;
-use crate::scenario::{Scenario, builtin};
 use crate::sim::{Roster, SimCommand, SimRng, SimSettings, SimSurface, StartPoints};
 use crate::view::DisplaySettings;
 use bevy::prelude::*;
 use bevy_egui::egui::{self, Color32, RichText};
 use bevy_panorbit_camera::PanOrbitCamera;
+use optiscape_core::scenario::{Scenario, builtin};
 use std::path::{Path, PathBuf};
 
 /// Most entries in the recently used list.

@@ -3,15 +3,16 @@
 
 pub mod colormap;
 pub mod material;
+pub mod render_plugins;
 pub mod surface_mesh;
 
-use crate::lab::RunStatus;
-use crate::scenario::{CameraSpec, DisplaySpec};
 use crate::sim::{Ball, BallRun, SimCommand, SimSurface, SimSystems, Trail};
 use bevy::prelude::*;
 use bevy_panorbit_camera::PanOrbitCamera;
 use colormap::Colormap;
 use material::{SceneMaterial, SceneMaterialPlugin};
+use optiscape_core::lab::RunStatus;
+use optiscape_core::scenario::{CameraSpec, DisplaySpec};
 use std::collections::HashMap;
 use surface_mesh::{MeshOptions, WorldMap};
 
@@ -344,7 +345,7 @@ fn apply_scenario_view(
 /// parameter change keeps the camera where the user put it.
 fn reframe_on_new_surface(
     surface: Res<SimSurface>,
-    mut last: Local<Option<(String, crate::landscape::Domain)>>,
+    mut last: Local<Option<(String, optiscape_core::landscape::Domain)>>,
     mut cameras: Query<&mut PanOrbitCamera>,
 ) {
     let key = (surface.0.id().to_string(), surface.0.domain);
@@ -414,7 +415,7 @@ fn software_renderer_settings(
 
 /// The camera's focus and distance framing the surface's view region (the notebook's view
 /// for `seed`).
-pub fn camera_frame(surface: &crate::landscape::Surface) -> (Vec3, f32) {
+pub fn camera_frame(surface: &optiscape_core::landscape::Surface) -> (Vec3, f32) {
     let d = surface.domain;
     let v = surface.view();
     let scale = surface_mesh::WORLD_SIZE / d.extent();
@@ -445,7 +446,7 @@ fn rebuild_surface(
     mut surf: Single<(&mut Mesh3d, &mut Visibility), SurfaceOnly>,
     mut contour: Single<(&mut Mesh3d, &mut Visibility), ContoursOnly>,
     mut wire: Single<(&mut Mesh3d, &mut Visibility), WireframeOnly>,
-    mut built: Local<Option<(crate::landscape::Surface, MeshOptions)>>,
+    mut built: Local<Option<(optiscape_core::landscape::Surface, MeshOptions)>>,
     mut overlay_mesh: ResMut<OverlayMeshHandle>,
 ) {
     let key = (surface.0.clone(), display.mesh_options());

@@ -4,11 +4,11 @@
 //! benchmarked and tested without a window.
 
 use super::colormap::Colormap;
-use crate::landscape::{Domain, Surface};
 use bevy::asset::RenderAssetUsages;
 use bevy::mesh::{Indices, PrimitiveTopology};
 use bevy::prelude::*;
 use glam::DVec2;
+use optiscape_core::landscape::{Domain, Surface};
 use rayon::prelude::*;
 
 /// Side length of the surface in world units (the longer domain side maps to this).
@@ -346,5 +346,24 @@ pub fn build(surface: &Surface, opts: &MeshOptions) -> SurfaceMeshes {
             .then(|| contour_mesh(&grid, &map, opts.contour_levels)),
         wireframe: opts.wireframe.then(|| wireframe_mesh(&grid, &map)),
         map,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_mesh_marks_where_a_formula_is_not_finite() {
+        let mut s = Surface::formula("log(x) + y^2", None).expect("parses");
+        s.domain = Domain::new(-1.0, 1.0, -1.0, 1.0);
+        let grid = HeightGrid::sample(&s, 101);
+        let map = world_map(&grid, 1.0);
+        assert!(
+            (0.45..=0.55).contains(&map.nonfinite),
+            "about half the grid is x <= 0: {}",
+            map.nonfinite
+        );
+        assert!(map.lo.is_finite() && map.hi.is_finite());
     }
 }

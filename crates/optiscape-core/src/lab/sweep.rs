@@ -1,9 +1,10 @@
 //! Hyperparameter sweeps: success rate and median final loss against one parameter, from the
 //! same K starts at every value.
 
-use super::batch::{Precision, Progress, Target, median, run_batch_with};
+use super::batch::{Precision, Progress, Target, run_batch_with};
+use super::stats::{Outcome, summarize};
 use crate::landscape::Surface;
-use crate::optim::{Optimizer, ParamMut};
+use crate::optim::{Optimizer, ParamKind, ParamMut, ParamSpec};
 use glam::DVec2;
 use serde::Serialize;
 
@@ -32,6 +33,32 @@ pub fn grid(lo: f64, hi: f64, points: usize, log: bool) -> Vec<f64> {
         .collect()
 }
 
+/// The numeric hyperparameter `param` of `optimizer` that a sweep varies, checked: the method
+/// has it, it is a single number, and `lo` and `hi` are in its range.
+pub fn sweep_param(
+    optimizer: &Optimizer,
+    param: &str,
+    lo: f64,
+    hi: f64,
+) -> Result<&'static ParamSpec, String> {
+    let mut probe = optimizer.clone();
+    let params = probe.params();
+    let Some(p) = params.iter().find(|p| p.spec.name == param) else {
+        let names: Vec<&str> = params.iter().map(|p| p.spec.name).collect();
+        return Err(format!(
+            "method '{}' has no parameter '{param}' (it has: {})",
+            optimizer.id,
+            names.join(", ")
+        ));
+    };
+    if p.spec.kind != ParamKind::Num {
+        return Err(format!("--param {param} is not a single number"));
+    }
+    p.spec.check(lo)?;
+    p.spec.check(hi)?;
+    Ok(p.spec)
+}
+
 /// Runs the sweep of the numeric parameter `param` over `values`.
 #[allow(clippy::too_many_arguments)]
 pub fn sweep(
@@ -47,20 +74,15 @@ pub fn sweep(
 ) -> Result<Vec<SweepPoint>, String> {
     let mut out = Vec::with_capacity(values.len());
     for &v in values {
+        sweep_param(optimizer, param, v, v)?;
         let mut opt = optimizer.clone();
+        if let Some(ParamMut::Num(x)) = opt
+            .params()
+            .into_iter()
+            .find(|p| p.spec.name == param)
+            .map(|p| p.value)
         {
-            let mut params = opt.params();
-            let Some(p) = params.iter_mut().find(|p| p.spec.name == param) else {
-                return Err(format!(
-                    "method '{}' has no parameter '{param}'",
-                    optimizer.id
-                ));
-            };
-            p.spec.check(v)?;
-            match &mut p.value {
-                ParamMut::Num(x) => **x = v,
-                _ => return Err(format!("--param {param} is not a single number")),
-            }
+            *x = v;
         }
         let ends = run_batch_with(
             surface,
@@ -72,17 +94,13 @@ pub fn sweep(
             precision,
             &Progress::default(),
         )
-        .unwrap_or_default();
-        let losses: Vec<f64> = ends.iter().map(|e| e.loss).collect();
+        .ok_or_else(|| "the sweep was cancelled before it finished".to_string())?;
+        let s = summarize(ends.iter().map(Outcome::from), target);
         out.push(SweepPoint {
             value: v,
-            success_rate: ends.iter().filter(|e| e.succeeded(target)).count() as f64
-                / ends.len().max(1) as f64,
-            median_loss: median(&losses),
-            diverged: ends
-                .iter()
-                .filter(|e| e.status == super::RunStatus::Diverged)
-                .count(),
+            success_rate: s.success_rate,
+            median_loss: s.median_loss,
+            diverged: s.diverged,
         });
     }
     Ok(out)

@@ -26,35 +26,46 @@ pub struct Trace {
 /// Runs `steps` updates from `start`. A converged run keeps stepping (its rows show it standing
 /// still); a diverged run stops at the step where it diverged, which is the last row.
 pub fn trace(surface: &Surface, optimizer: &Optimizer, start: DVec2, steps: u64) -> Trace {
+    let mut points = Vec::with_capacity(steps.min(1 << 20) as usize + 1);
+    let status = trace_each(surface, optimizer, start, steps, |p| {
+        points.push(p);
+        Ok::<(), std::convert::Infallible>(())
+    });
+    Trace {
+        points,
+        status: status.unwrap_or_else(|never| match never {}),
+    }
+}
+
+/// `trace` handing each row to `row` as soon as it is computed, so that nothing but the run's
+/// state is kept (`optiscape trace` streams its output this way). Stops at the first error
+/// `row` returns (e.g. a closed pipe).
+pub fn trace_each<E>(
+    surface: &Surface,
+    optimizer: &Optimizer,
+    start: DVec2,
+    steps: u64,
+    mut row: impl FnMut(TracePoint) -> Result<(), E>,
+) -> Result<RunStatus, E> {
     let mut opt = optimizer.clone();
     opt.reset();
     let mut state = RunState::start(surface, start);
-    let mut points = Vec::with_capacity(steps as usize + 1);
-    let row = |s: &RunState| TracePoint {
+    let point = |s: &RunState| TracePoint {
         step: s.steps,
         x: s.pos.x,
         y: s.pos.y,
         loss: s.loss,
     };
-    points.push(row(&state));
+    row(point(&state))?;
     if state.status == RunStatus::Diverged {
-        return Trace {
-            points,
-            status: RunStatus::Diverged,
-        };
+        return Ok(RunStatus::Diverged);
     }
     for _ in 0..steps {
         let status = step_once(surface, &mut opt, &mut state);
-        points.push(row(&state));
+        row(point(&state))?;
         if status == RunStatus::Diverged {
-            return Trace {
-                points,
-                status: RunStatus::Diverged,
-            };
+            return Ok(RunStatus::Diverged);
         }
     }
-    Trace {
-        points,
-        status: RunStatus::Done,
-    }
+    Ok(RunStatus::Done)
 }

@@ -1,8 +1,8 @@
 //! Random-restart races: K start points, the same for every method; per method, how often it
 //! reaches the global minimum and how good its final losses are.
 
-use super::batch::{Precision, Progress, Target, median, run_batch_with};
-use super::run::RunStatus;
+use super::batch::{Precision, Progress, Target, run_batch_with};
+use super::stats::{Outcome, summarize};
 use crate::landscape::Surface;
 use crate::optim::Optimizer;
 use glam::DVec2;
@@ -14,8 +14,10 @@ use std::time::Instant;
 pub struct RaceRow {
     pub method: String,
     pub runs: usize,
-    /// Share of runs whose final loss is within the tolerance of the global minimum.
+    /// Share of runs that did not diverge and whose final loss is within the tolerance of the
+    /// global minimum.
     pub success_rate: f64,
+    /// Over the final losses of the runs that did not diverge (see [`super::stats::Summary`]).
     pub mean_loss: Option<f64>,
     pub median_loss: Option<f64>,
     /// Median, over the runs that succeeded at some point, of the first update at which the
@@ -24,7 +26,8 @@ pub struct RaceRow {
     pub diverged: usize,
     /// Wall-clock seconds (the only number that varies between identical runs).
     pub seconds: f64,
-    /// Every run's final loss (for histograms).
+    /// The final losses of the runs that did not diverge (for histograms; the same runs as
+    /// the mean and median).
     #[serde(skip)]
     pub final_losses: Vec<f64>,
 }
@@ -72,30 +75,21 @@ pub fn race_with(
                 surface, opt, starts, steps, seed, target, precision, progress,
             )?;
             let seconds = t0.elapsed().as_secs_f64();
-            let finite: Vec<f64> = ends
-                .iter()
-                .map(|e| e.loss)
-                .filter(|l| l.is_finite())
-                .collect();
-            let successes = ends.iter().filter(|e| e.succeeded(target)).count();
-            let first: Vec<f64> = ends
-                .iter()
-                .filter_map(|e| e.first_success.map(|s| s as f64))
-                .collect();
+            let s = summarize(ends.iter().map(Outcome::from), target);
             Some(RaceRow {
                 method: opt.id.clone(),
-                runs: ends.len(),
-                success_rate: successes as f64 / ends.len().max(1) as f64,
-                mean_loss: (!finite.is_empty())
-                    .then(|| finite.iter().sum::<f64>() / finite.len() as f64),
-                median_loss: median(&finite),
-                median_steps_to_success: median(&first),
-                diverged: ends
-                    .iter()
-                    .filter(|e| e.status == RunStatus::Diverged)
-                    .count(),
+                runs: s.runs,
+                success_rate: s.success_rate,
+                mean_loss: s.mean_loss,
+                median_loss: s.median_loss,
+                median_steps_to_success: s.median_steps_to_success,
+                diverged: s.diverged,
                 seconds,
-                final_losses: ends.iter().map(|e| e.loss).collect(),
+                final_losses: ends
+                    .iter()
+                    .filter(|e| e.status != super::RunStatus::Diverged)
+                    .map(|e| e.loss)
+                    .collect(),
             })
         })
         .collect()

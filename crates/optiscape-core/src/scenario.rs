@@ -314,6 +314,7 @@ impl Scenario {
             ));
         }
         let surface = self.surface()?;
+        crate::setup::check_finite_somewhere(&surface).map_err(|e| format!("surface: {e}"))?;
         let d = &self.display;
         if !COLORMAPS.contains(&d.colormap.as_str()) {
             return Err(format!(
@@ -360,9 +361,10 @@ impl Scenario {
                 if !(1..=100_000).contains(k) {
                     return Err(format!("starts: k must be 1..=100000 (got {k})"));
                 }
-                if let Some(r) = region {
-                    r.validate().map_err(|e| format!("starts.region: {e}"))?;
-                }
+                surface
+                    .domain
+                    .start_region(*region)
+                    .map_err(|e| format!("starts.region: {e}"))?;
             }
         }
         if !(1..=10_000_000).contains(&self.steps) {
@@ -550,30 +552,30 @@ pub fn builtin() -> &'static [Builtin] {
 static BUILTIN: [Builtin; 7] = [
     Builtin {
         name: "notebook",
-        text: include_str!("../assets/scenarios/notebook.ron"),
+        text: include_str!("../../../assets/scenarios/notebook.ron"),
     },
     Builtin {
         name: "saddle",
-        text: include_str!("../assets/scenarios/saddle.ron"),
+        text: include_str!("../../../assets/scenarios/saddle.ron"),
     },
     Builtin {
         name: "long-valley",
-        text: include_str!("../assets/scenarios/long-valley.ron"),
+        text: include_str!("../../../assets/scenarios/long-valley.ron"),
     },
     Builtin {
         name: "egg-crate",
-        text: include_str!("../assets/scenarios/egg-crate.ron"),
+        text: include_str!("../../../assets/scenarios/egg-crate.ron"),
     },
     Builtin {
         name: "four-minima",
-        text: include_str!("../assets/scenarios/four-minima.ron"),
+        text: include_str!("../../../assets/scenarios/four-minima.ron"),
     },
     Builtin {
         name: "narrow-well",
-        text: include_str!("../assets/scenarios/narrow-well.ron"),
+        text: include_str!("../../../assets/scenarios/narrow-well.ron"),
     },
     Builtin {
         name: "formula-ripples",
-        text: include_str!("../assets/scenarios/formula-ripples.ron"),
+        text: include_str!("../../../assets/scenarios/formula-ripples.ron"),
     },
 ];

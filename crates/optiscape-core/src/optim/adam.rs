@@ -9,7 +9,6 @@ use super::powers::pow_t;
 use super::rng::Rng;
 use super::sgd::{weight_decay_lanes, with_weight_decay};
 use super::{LaneRule, StateValue, UpdateRule};
-use crate::landscape::sign0;
 use crate::lanes::{Real, V2};
 use glam::DVec2;
 use serde::{Deserialize, Serialize};
@@ -476,7 +475,7 @@ impl UpdateRule for Lion {
     fn step(&mut self, pos: DVec2, grad: DVec2, _rng: &mut Rng) -> DVec2 {
         let [b1, b2] = self.betas;
         let c = (1.0 - b1) * grad + b1 * self.m;
-        let dir = DVec2::new(sign0(c.x), sign0(c.y));
+        let dir = DVec2::new(c.x.sign0(), c.y.sign0());
         self.m = (1.0 - b2) * grad + b2 * self.m;
         -self.lr * (dir + self.weight_decay * pos)
     }

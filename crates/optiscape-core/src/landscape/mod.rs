@@ -77,6 +77,23 @@ impl Domain {
         Ok(())
     }
 
+    /// Where random start points are drawn: `region` if given, else the whole domain. A region
+    /// must be well-formed and lie inside the domain (the command line's `--region`, a
+    /// scenario's `starts.region` and the sandbox's sub-rectangle all go through here).
+    pub fn start_region(&self, region: Option<Domain>) -> Result<Domain, String> {
+        let Some(r) = region else {
+            return Ok(*self);
+        };
+        r.validate()?;
+        if r.x0 < self.x0 || r.x1 > self.x1 || r.y0 < self.y0 || r.y1 > self.y1 {
+            return Err(format!(
+                "x {}..{}, y {}..{} must lie inside the domain [{}, {}] x [{}, {}]",
+                r.x0, r.x1, r.y0, r.y1, self.x0, self.x1, self.y0, self.y1
+            ));
+        }
+        Ok(r)
+    }
+
     /// Maps the unit square onto the domain: `(0,0)` is `(x0,y0)`, `(1,1)` is `(x1,y1)`.
     pub fn lerp(&self, u: f64, v: f64) -> DVec2 {
         DVec2::new(self.x0 + u * self.width(), self.y0 + v * self.height())
@@ -91,6 +108,45 @@ pub struct GlobalMinimum {
     /// True when the value was found numerically for a domain other than the one the catalog
     /// states it for (e.g. a user-chosen domain that excludes the known minima).
     pub estimated: bool,
+}
+
+/// Estimated minima of built-in surfaces on domains that exclude their stated minima, by kind
+/// and domain: the estimate (a 257 x 257 grid and 16 local searches) is made once per setup,
+/// not on every call (the sandbox asks several times per frame). The few most recent are kept.
+static BUILTIN_MINIMA: Mutex<Vec<(SurfaceKind, Domain, GlobalMinimum)>> = Mutex::new(Vec::new());
+
+/// How many recent estimates `BUILTIN_MINIMA` keeps.
+const BUILTIN_MINIMA_KEPT: usize = 16;
+
+thread_local! {
+    /// Estimates made on this thread (for the test that the cache works).
+    static ESTIMATES_MADE: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+fn builtin_estimate(surface: &Surface) -> GlobalMinimum {
+    let lock = || match BUILTIN_MINIMA.lock() {
+        Ok(c) => c,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    if let Some((_, _, m)) = lock()
+        .iter()
+        .find(|(k, d, _)| *k == surface.kind && *d == surface.domain)
+    {
+        return m.clone();
+    }
+    ESTIMATES_MADE.with(|n| n.set(n.get() + 1));
+    let est = estimate_global_minimum(|p| surface.height(p), surface.domain, 257);
+    let m = GlobalMinimum {
+        value: est.value,
+        points: est.points,
+        estimated: true,
+    };
+    let mut cache = lock();
+    if cache.len() >= BUILTIN_MINIMA_KEPT {
+        cache.remove(0);
+    }
+    cache.push((surface.kind.clone(), surface.domain, m.clone()));
+    m
 }
 
 /// The kinds of surface optiscape ships, with their parameters, and typed formulas.
@@ -355,12 +411,13 @@ impl Surface {
                 estimated: false,
             };
         }
-        let est = estimate_global_minimum(|p| self.height(p), self.domain, 257);
-        GlobalMinimum {
-            value: est.value,
-            points: est.points,
-            estimated: true,
-        }
+        builtin_estimate(self)
+    }
+
+    /// Whether the surface has a finite value anywhere on its domain (on the grid the minimum
+    /// is searched on). A surface without one cannot be optimized or drawn.
+    pub fn has_finite_values(&self) -> bool {
+        self.global_minimum().value.is_finite()
     }
 
     /// The named parameters of this surface and their current values.
@@ -658,12 +715,6 @@ impl TryFrom<FormulaSpec> for FormulaSurface {
     }
 }
 
-/// `sign(v)` with `sign(0) = 0`: the subgradient convention at the kinks of `|v|`.
-#[inline]
-pub(crate) fn sign0(v: f64) -> f64 {
-    crate::lanes::Real::sign0(v)
-}
-
 /// The surfaces whose height and gradient are written once for any lane type
 /// ([`crate::lanes::Real`]): the same code for a ball, `trace`, and the lab's batches.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -770,5 +821,40 @@ impl LaneSurface {
             LaneSurface::Rosenbrock { a, b } => v.visit(RosenbrockLanes { a, b }),
             LaneSurface::Saddle => v.visit(SaddleLanes),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_built_in_minimum_on_a_user_domain_is_estimated_once() {
+        let mut s = Surface::by_id("rastrigin").expect("built in");
+        // Excludes the minimum at the origin.
+        s.domain = Domain::new(1.3, 4.7, -2.9, -0.6);
+        let before = ESTIMATES_MADE.with(|n| n.get());
+        let first = s.global_minimum();
+        assert!(first.estimated);
+        for _ in 0..5 {
+            assert_eq!(s.clone().global_minimum(), first);
+        }
+        assert_eq!(ESTIMATES_MADE.with(|n| n.get()) - before, 1);
+        // Another domain is another estimate.
+        s.domain.x1 = 4.6;
+        s.global_minimum();
+        assert_eq!(ESTIMATES_MADE.with(|n| n.get()) - before, 2);
+    }
+
+    #[test]
+    fn a_formula_without_finite_values_is_recognised() {
+        let s = Surface::formula("sqrt(-1 - x^2 - y^2)", None).expect("parses");
+        assert!(!s.has_finite_values());
+        assert!(
+            Surface::formula("sqrt(x)", None)
+                .expect("parses")
+                .has_finite_values()
+        );
+        assert!(Surface::seed().has_finite_values());
     }
 }

@@ -7,13 +7,15 @@ mod batch;
 mod glyphs;
 mod race;
 mod run;
+pub mod stats;
 pub mod sweep;
 mod trace;
 
 pub use batch::{
-    Precision, Progress, RunEnd, Target, lanes_supported, median, run_batch, run_batch_scalar,
-    run_batch_with, run_seed, uniform_starts,
+    Precision, Progress, RunEnd, Target, lanes_supported, random_points, run_batch,
+    run_batch_scalar, run_batch_with, run_seed, uniform_starts,
 };
 pub use race::{RaceRow, race, race_with};
 pub use run::{RunState, RunStatus, step_once};
-pub use trace::{Trace, TracePoint, trace};
+pub use stats::{Outcome, Summary, median, summarize};
+pub use trace::{Trace, TracePoint, trace, trace_each};

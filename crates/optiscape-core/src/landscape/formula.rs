@@ -17,6 +17,7 @@
 //! Any other name is a user parameter (default 1). At kinks the subgradient convention of the
 //! built-in surfaces applies: `abs'(0) = 0`, `sign' = 0`, `min`/`max` follow the chosen branch.
 
+use crate::lanes::Real;
 use glam::DVec2;
 use std::fmt;
 
@@ -93,31 +94,41 @@ enum F2 {
     Hypot,
 }
 
-/// The functions a formula may call, with their arity (`None`: two or more, folded left).
-const FUNCTIONS: &[(&str, Option<usize>)] = &[
-    ("sin", Some(1)),
-    ("cos", Some(1)),
-    ("tan", Some(1)),
-    ("asin", Some(1)),
-    ("acos", Some(1)),
-    ("atan", Some(1)),
-    ("sinh", Some(1)),
-    ("cosh", Some(1)),
-    ("tanh", Some(1)),
-    ("exp", Some(1)),
-    ("log", Some(1)),
-    ("ln", Some(1)),
-    ("log2", Some(1)),
-    ("log10", Some(1)),
-    ("sqrt", Some(1)),
-    ("cbrt", Some(1)),
-    ("abs", Some(1)),
-    ("sign", Some(1)),
-    ("pow", Some(2)),
-    ("atan2", Some(2)),
-    ("hypot", Some(2)),
-    ("min", None),
-    ("max", None),
+/// What a function name builds: a one-argument function, or a two-argument one (`Fold`: two or
+/// more arguments, folded left).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Call {
+    One(F1),
+    Two(F2),
+    Fold(F2),
+}
+
+/// The functions a formula may call: the one table the parser, the help texts and the error
+/// messages read.
+const FUNCTIONS: &[(&str, Call)] = &[
+    ("sin", Call::One(F1::Sin)),
+    ("cos", Call::One(F1::Cos)),
+    ("tan", Call::One(F1::Tan)),
+    ("asin", Call::One(F1::Asin)),
+    ("acos", Call::One(F1::Acos)),
+    ("atan", Call::One(F1::Atan)),
+    ("sinh", Call::One(F1::Sinh)),
+    ("cosh", Call::One(F1::Cosh)),
+    ("tanh", Call::One(F1::Tanh)),
+    ("exp", Call::One(F1::Exp)),
+    ("log", Call::One(F1::Ln)),
+    ("ln", Call::One(F1::Ln)),
+    ("log2", Call::One(F1::Log2)),
+    ("log10", Call::One(F1::Log10)),
+    ("sqrt", Call::One(F1::Sqrt)),
+    ("cbrt", Call::One(F1::Cbrt)),
+    ("abs", Call::One(F1::Abs)),
+    ("sign", Call::One(F1::Sign)),
+    ("pow", Call::Two(F2::Pow)),
+    ("atan2", Call::Two(F2::Atan2)),
+    ("hypot", Call::Two(F2::Hypot)),
+    ("min", Call::Fold(F2::Min)),
+    ("max", Call::Fold(F2::Max)),
 ];
 
 /// The names a formula can use that are not parameters.
@@ -126,40 +137,6 @@ pub const RESERVED: &[&str] = &["x", "y", "pi", "e", "tau"];
 /// Every function name, for help texts.
 pub fn function_names() -> impl Iterator<Item = &'static str> {
     FUNCTIONS.iter().map(|f| f.0)
-}
-
-fn f1_of(name: &str) -> Option<F1> {
-    Some(match name {
-        "sin" => F1::Sin,
-        "cos" => F1::Cos,
-        "tan" => F1::Tan,
-        "asin" => F1::Asin,
-        "acos" => F1::Acos,
-        "atan" => F1::Atan,
-        "sinh" => F1::Sinh,
-        "cosh" => F1::Cosh,
-        "tanh" => F1::Tanh,
-        "exp" => F1::Exp,
-        "log" | "ln" => F1::Ln,
-        "log2" => F1::Log2,
-        "log10" => F1::Log10,
-        "sqrt" => F1::Sqrt,
-        "cbrt" => F1::Cbrt,
-        "abs" => F1::Abs,
-        "sign" => F1::Sign,
-        _ => return None,
-    })
-}
-
-fn f2_of(name: &str) -> Option<F2> {
-    Some(match name {
-        "pow" => F2::Pow,
-        "atan2" => F2::Atan2,
-        "hypot" => F2::Hypot,
-        "min" => F2::Min,
-        "max" => F2::Max,
-        _ => return None,
-    })
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -390,7 +367,7 @@ impl Parser {
 
     fn name(&mut self, name: String, col: usize) -> Result<Node, FormulaError> {
         let call = self.peek() == &Tok::Sym('(');
-        if let Some(&(_, arity)) = FUNCTIONS.iter().find(|f| f.0 == name) {
+        if let Some(&(_, what)) = FUNCTIONS.iter().find(|f| f.0 == name) {
             if !call {
                 return err(col, format!("'{name}' is a function: write {name}(...)"));
             }
@@ -402,22 +379,25 @@ impl Parser {
             }
             self.expect(')', open)?;
             let n = args.len();
-            return match arity {
-                Some(k) if k != n => err(
+            let wrong = |k: usize| {
+                err(
                     col,
                     format!(
                         "{name}() takes {k} argument{}, got {n}",
                         if k == 1 { "" } else { "s" }
                     ),
-                ),
-                Some(1) => Ok(un(f1_of(&name).unwrap_or(F1::Neg), args.remove(0))),
-                _ if n < 2 => err(col, format!("{name}() takes two or more arguments")),
-                _ => {
-                    let f = f2_of(&name).unwrap_or(F2::Add);
-                    let mut it = args.into_iter();
-                    let first = it.next().unwrap_or(Node::Num(f64::NAN));
-                    Ok(it.fold(first, |a, b| bin(f, a, b)))
+                )
+            };
+            let mut it = args.into_iter();
+            return match (what, it.next(), it.next()) {
+                (Call::One(f), Some(a), None) => Ok(un(f, a)),
+                (Call::One(_), ..) => wrong(1),
+                (Call::Two(f), Some(a), Some(b)) if n == 2 => Ok(bin(f, a, b)),
+                (Call::Two(_), ..) => wrong(2),
+                (Call::Fold(f), Some(a), Some(b)) => {
+                    Ok(it.fold(bin(f, a, b), |acc, c| bin(f, acc, c)))
                 }
+                (Call::Fold(_), ..) => err(col, format!("{name}() takes two or more arguments")),
             };
         }
         if call {
@@ -652,7 +632,7 @@ fn apply1(f: F1, v: f64) -> f64 {
         F1::Sqrt => v.sqrt(),
         F1::Cbrt => v.cbrt(),
         F1::Abs => v.abs(),
-        F1::Sign => super::sign0(v),
+        F1::Sign => Real::sign0(v),
         F1::Square => v * v,
         F1::PowI(n) => v.powi(n),
     }
@@ -742,8 +722,8 @@ fn dual1(f: F1, a: Dual) -> Dual {
             let c = v.cbrt();
             a.chain(c, 1.0 / (3.0 * c * c))
         }
-        F1::Abs => a.chain(v.abs(), super::sign0(v)),
-        F1::Sign => Dual::new(super::sign0(v), 0.0, 0.0),
+        F1::Abs => a.chain(v.abs(), Real::sign0(v)),
+        F1::Sign => Dual::new(Real::sign0(v), 0.0, 0.0),
         F1::Square => a.chain(v * v, 2.0 * v),
         F1::PowI(n) => a.chain(v.powi(n), n as f64 * v.powi(n - 1)),
     }

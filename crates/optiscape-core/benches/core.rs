@@ -1,18 +1,14 @@
-//! Benchmarks: rule kernels, a full trace, the surface mesh build, and the ECS tick.
-//! `cargo bench --bench core`; figures in docs/benchmarks.md.
+//! Benchmarks of the math and the lab: rule kernels, a full trace, batches and basin maps,
+//! typed formulas. `cargo bench -p optiscape-core --bench core`; figures in docs/benchmarks.md.
 
-use bevy::prelude::*;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use glam::DVec2;
-use optiscape::lab::basins::{basins, basins_with};
-use optiscape::lab::{
+use optiscape_core::lab::basins::{basins, basins_with};
+use optiscape_core::lab::{
     Precision, Progress, Target, race, run_batch_scalar, run_batch_with, trace, uniform_starts,
 };
-use optiscape::landscape::Surface;
-use optiscape::optim::{Optimizer, catalog};
-use optiscape::sim::{Roster, SimCommand, SimPlugin};
-use optiscape::view::colormap::Colormap;
-use optiscape::view::surface_mesh::{MeshOptions, build};
+use optiscape_core::landscape::Surface;
+use optiscape_core::optim::Optimizer;
 use std::hint::black_box;
 
 fn rule_kernels(c: &mut Criterion) {
@@ -40,57 +36,6 @@ fn trace_300(c: &mut Criterion) {
     c.bench_function("trace adam rastrigin 300 steps", |b| {
         b.iter(|| black_box(trace(&s, &opt, DVec2::new(-2.1, 3.3), 300)))
     });
-}
-
-fn mesh_build(c: &mut Criterion) {
-    let s = Surface::seed();
-    let mut g = c.benchmark_group("surface mesh build");
-    g.sample_size(10);
-    for res in [128u32, 256, 512] {
-        let opts = MeshOptions {
-            resolution: res,
-            exaggeration: 1.0,
-            colormap: Colormap::Coolwarm,
-            contours: true,
-            contour_levels: 18,
-            wireframe: false,
-        };
-        g.bench_with_input(BenchmarkId::from_parameter(res), &opts, |b, o| {
-            b.iter(|| black_box(build(&s, o)))
-        });
-    }
-    g.finish();
-}
-
-fn ecs_tick(c: &mut Criterion) {
-    let mut g = c.benchmark_group("ecs tick (all rules mixed)");
-    g.sample_size(10);
-    for balls in [10_000usize, 100_000] {
-        let mut app = App::new();
-        app.add_plugins(MinimalPlugins).add_plugins(SimPlugin);
-        {
-            let mut roster = app.world_mut().resource_mut::<Roster>();
-            for m in roster.0.iter_mut() {
-                m.enabled = !m.id.contains(':');
-            }
-        }
-        app.update();
-        let per_method = balls / catalog().iter().filter(|m| !m.id.contains(':')).count();
-        app.world_mut()
-            .write_message(SimCommand::SetFrames(u64::MAX / 2));
-        app.world_mut().write_message(SimCommand::Restart {
-            k: per_method,
-            region: None,
-        });
-        app.update();
-        let tick = app
-            .world_mut()
-            .register_system(|world: &mut World| world.run_schedule(FixedUpdate));
-        g.bench_function(BenchmarkId::from_parameter(balls), |b| {
-            b.iter(|| app.world_mut().run_system(tick).unwrap())
-        });
-    }
-    g.finish();
 }
 
 fn lab(c: &mut Criterion) {
@@ -174,12 +119,12 @@ fn lab(c: &mut Criterion) {
     g.finish();
 }
 
-/// Typed formulas: one evaluation against the built-in, a 512 x 512 mesh and a 256 x 256 basin
-/// map (the "stays interactive" sizes).
+/// Typed formulas: one evaluation against the built-in, and a 256 x 256 basin map (the mesh of
+/// the same formula is in the program's `benches/app.rs`).
 fn formulas(c: &mut Criterion) {
     let typed = Surface::formula(
         "20 + x^2 - 10*cos(2*pi*x) + y^2 - 10*cos(2*pi*y)",
-        Some(optiscape::landscape::Domain::square(-5.12, 5.12)),
+        Some(optiscape_core::landscape::Domain::square(-5.12, 5.12)),
     )
     .unwrap();
     let built_in = Surface::by_id("rastrigin").unwrap();
@@ -193,23 +138,12 @@ fn formulas(c: &mut Criterion) {
     });
     g.bench_function("parse and compile", |b| {
         b.iter(|| {
-            black_box(optiscape::landscape::Formula::parse(black_box(
+            black_box(optiscape_core::landscape::Formula::parse(black_box(
                 "a*sin(x)*cos(y) + 0.1*(x^2 + y^2)",
             )))
         })
     });
     g.sample_size(10);
-    let opts = MeshOptions {
-        resolution: 512,
-        exaggeration: 1.0,
-        colormap: Colormap::Coolwarm,
-        contours: true,
-        contour_levels: 18,
-        wireframe: false,
-    };
-    g.bench_function("mesh 512 typed rastrigin", |b| {
-        b.iter(|| black_box(build(&typed, &opts)))
-    });
     let mut adam = Optimizer::by_id("adam").unwrap();
     adam.set("lr", "0.05").unwrap();
     g.bench_function("basins 256 x 256 x 300 steps typed rastrigin", |b| {
@@ -218,13 +152,5 @@ fn formulas(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(
-    benches,
-    rule_kernels,
-    trace_300,
-    mesh_build,
-    ecs_tick,
-    lab,
-    formulas
-);
+criterion_group!(benches, rule_kernels, trace_300, lab, formulas);
 criterion_main!(benches);

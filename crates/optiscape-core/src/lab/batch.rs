@@ -496,7 +496,12 @@ fn has_avx() -> bool {
 
 /// `k` start points uniform over `region`, from the seeded source.
 pub fn uniform_starts(region: crate::landscape::Domain, k: usize, seed: u64) -> Vec<DVec2> {
-    let mut rng = Rng::new(seed);
+    random_points(&mut Rng::new(seed), region, k)
+}
+
+/// `k` points uniform over `region`, drawn from `rng` (x then y for each point): the lab's
+/// starts and the sandbox's random starts.
+pub fn random_points(rng: &mut Rng, region: crate::landscape::Domain, k: usize) -> Vec<DVec2> {
     (0..k)
         .map(|_| {
             let u = rng.uniform();
@@ -504,19 +509,4 @@ pub fn uniform_starts(region: crate::landscape::Domain, k: usize, seed: u64) -> 
             region.lerp(u, v)
         })
         .collect()
-}
-
-/// The median of finite values (the mean of the two middle ones for an even count).
-pub fn median(values: &[f64]) -> Option<f64> {
-    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(|a, b| a.total_cmp(b));
-    let n = v.len();
-    Some(if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        0.5 * (v[n / 2 - 1] + v[n / 2])
-    })
 }

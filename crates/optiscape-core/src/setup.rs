@@ -1,0 +1,246 @@
+//! Building what a run needs from what a user typed: a surface with its domain and parameters,
+//! a method with its hyperparameters, numbers, counts and regions. The command line, the
+//! sandbox's command-line options and the Python package use these, so the same text is
+//! accepted (or refused with the same one-line message) everywhere.
+
+use crate::landscape::{Domain, Surface};
+use crate::optim::{Optimizer, catalog as methods};
+use crate::scenario::Scenario;
+
+/// A surface by id or `formula:f(x, y)`, with a message listing the valid ids.
+pub fn parse_surface(spec: &str) -> Result<Surface, String> {
+    Surface::parse(spec)
+}
+
+/// A surface with `--domain X0,X1,Y0,Y1` and `--surface-param NAME=VALUE` applied.
+pub fn build_surface(
+    spec: &str,
+    domain: Option<&str>,
+    params: &[String],
+) -> Result<Surface, String> {
+    let mut surface = parse_surface(spec)?;
+    apply_surface_options(&mut surface, domain, params)?;
+    Ok(surface)
+}
+
+/// Applies `--domain X0,X1,Y0,Y1` and `--surface-param NAME=VALUE` (in order) to a surface.
+pub fn apply_surface_options(
+    surface: &mut Surface,
+    domain: Option<&str>,
+    params: &[String],
+) -> Result<(), String> {
+    if let Some(text) = domain {
+        surface.domain = parse_domain("--domain", text)?;
+    }
+    for p in params {
+        let Some((name, v)) = p.split_once('=') else {
+            return Err(format!("--surface-param expects NAME=VALUE, got '{p}'"));
+        };
+        let v = parse_numbers("--surface-param", v, 1)?[0];
+        surface
+            .set_param(name.trim(), v)
+            .map_err(|e| format!("--surface-param: {e}"))?;
+    }
+    check_finite_somewhere(surface)
+}
+
+/// A surface must have a finite value somewhere on its domain: nothing can be optimized, drawn
+/// or measured on one that has none (`formula:sqrt(-1 - x^2 - y^2)`).
+pub fn check_finite_somewhere(surface: &Surface) -> Result<(), String> {
+    if surface.has_finite_values() {
+        return Ok(());
+    }
+    let d = surface.domain;
+    Err(format!(
+        "'{}' has no finite value on the domain [{}, {}] x [{}, {}]",
+        surface.spec(),
+        d.x0,
+        d.x1,
+        d.y0,
+        d.y1
+    ))
+}
+
+/// A well-formed rectangle `X0,X1,Y0,Y1`; `what` names the option in the message.
+pub fn parse_domain(what: &str, text: &str) -> Result<Domain, String> {
+    let v = parse_numbers(what, text, 4)?;
+    let d = Domain::new(v[0], v[1], v[2], v[3]);
+    d.validate().map_err(|e| format!("{what}: {e}"))?;
+    Ok(d)
+}
+
+/// The start region `X0,X1,Y0,Y1` inside `domain` (see [`Domain::start_region`]); `None`: the
+/// whole domain.
+pub fn parse_region(what: &str, text: Option<&str>, domain: Domain) -> Result<Domain, String> {
+    let region = text.map(|t| parse_domain(what, t)).transpose()?;
+    domain
+        .start_region(region)
+        .map_err(|e| format!("{what}: {e}"))
+}
+
+/// A scenario file, or a shipped scenario by name.
+pub fn load_scenario(name: &str) -> Result<Scenario, String> {
+    Scenario::load_or_builtin(name)
+}
+
+/// A method or preset by id, with a message listing the valid ids.
+pub fn parse_method(id: &str) -> Result<Optimizer, String> {
+    Optimizer::by_id(id).ok_or_else(|| {
+        let ids: Vec<&str> = methods().iter().map(|m| m.id).collect();
+        format!("unknown method '{id}' (known: {})", ids.join(", "))
+    })
+}
+
+/// Applies `--set NAME=VALUE` settings in order.
+pub fn apply_settings(opt: &mut Optimizer, settings: &[String]) -> Result<(), String> {
+    for s in settings {
+        let Some((k, v)) = s.split_once('=') else {
+            return Err(format!(
+                "--set expects NAME=VALUE (e.g. lr=0.01), got '{s}'"
+            ));
+        };
+        opt.set(k.trim(), v.trim())?;
+    }
+    Ok(())
+}
+
+/// `METHOD.NAME=VALUE` (as `race` and `record` take `--set`) into its three trimmed parts.
+pub fn split_method_setting(s: &str) -> Result<(&str, &str, &str), String> {
+    let Some((lhs, v)) = s.split_once('=') else {
+        return Err(format!("--set expects METHOD.NAME=VALUE, got '{s}'"));
+    };
+    let Some((m, k)) = lhs.rsplit_once('.') else {
+        return Err(format!(
+            "--set names the method here: METHOD.NAME=VALUE (e.g. adam.lr=0.05), got '{s}'"
+        ));
+    };
+    Ok((m.trim(), k.trim(), v.trim()))
+}
+
+/// The folder a file is to be written into must exist (an output is never the reason a folder
+/// appears): `cannot write PATH: the folder DIR does not exist`.
+pub fn check_folder_of(path: &std::path::Path) -> Result<(), String> {
+    match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(d) if !d.is_dir() => Err(format!(
+            "cannot write {}: the folder {} does not exist",
+            path.display(),
+            d.display()
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Parses comma-separated finite numbers, exactly `n` of them.
+pub fn parse_numbers(what: &str, text: &str, n: usize) -> Result<Vec<f64>, String> {
+    let parts: Vec<&str> = text.split(',').map(str::trim).collect();
+    if parts.len() != n {
+        return Err(format!(
+            "{what} expects {n} comma-separated numbers, got '{text}'"
+        ));
+    }
+    parts
+        .iter()
+        .map(|p| match p.parse::<f64>() {
+            Ok(v) if v.is_finite() => Ok(v),
+            _ => Err(format!(
+                "{what} expects finite numbers, got '{p}' in '{text}'"
+            )),
+        })
+        .collect()
+}
+
+/// Parses a whole number with a lower bound.
+pub fn parse_count(what: &str, text: &str, min: u64) -> Result<u64, String> {
+    match text.trim().parse::<u64>() {
+        Ok(v) if v >= min => Ok(v),
+        Ok(v) => Err(format!("{what} must be at least {min} (got {v})")),
+        Err(_) => Err(format!(
+            "{what} expects a whole number >= {min}, got '{text}'"
+        )),
+    }
+}
+
+/// A whole number in `min..=max`.
+pub fn parse_count_in(what: &str, text: &str, min: u64, max: u64) -> Result<u64, String> {
+    let v = parse_count(what, text, min)?;
+    if v > max {
+        return Err(format!("{what} must be at most {max} (got {v})"));
+    }
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_region_must_lie_inside_the_domain() {
+        let d = Domain::square(-5.0, 5.0);
+        assert_eq!(parse_region("--region", None, d), Ok(d));
+        assert_eq!(
+            parse_region("--region", Some("-1,1,0,2"), d),
+            Ok(Domain::new(-1.0, 1.0, 0.0, 2.0))
+        );
+        let e = parse_region("--region", Some("-100,1,0,2"), d).unwrap_err();
+        assert!(
+            e.starts_with("--region:") && e.contains("inside the domain"),
+            "{e}"
+        );
+        let e = parse_region("--region", Some("1,-1,0,2"), d).unwrap_err();
+        assert!(e.contains("x0 < x1"), "{e}");
+        assert!(parse_region("--region", Some("1,2,3"), d).is_err());
+    }
+
+    #[test]
+    fn counts_and_numbers_refuse_what_they_cannot_hold() {
+        assert_eq!(parse_count("--k", "12", 1), Ok(12));
+        assert!(
+            parse_count("--k", "0", 1)
+                .unwrap_err()
+                .contains("at least 1")
+        );
+        assert!(parse_count("--k", "-3", 1).is_err());
+        assert!(parse_count("--k", "", 1).is_err());
+        assert!(
+            parse_count_in("--k", "11", 1, 10)
+                .unwrap_err()
+                .contains("at most 10 (got 11)")
+        );
+        assert!(parse_numbers("--x", "1e309", 1).is_err());
+        assert!(parse_numbers("--x", "nan", 1).is_err());
+        assert_eq!(parse_numbers("--x", " -0 , 2", 2), Ok(vec![-0.0, 2.0]));
+    }
+
+    #[test]
+    fn an_output_needs_its_folder() {
+        let dir = std::env::temp_dir();
+        assert_eq!(check_folder_of(&dir.join("map.png")), Ok(()));
+        assert_eq!(check_folder_of(std::path::Path::new("map.png")), Ok(()));
+        let e = check_folder_of(&dir.join("no-such-folder-of-optiscape/map.png")).unwrap_err();
+        assert!(
+            e.starts_with("cannot write ") && e.ends_with("does not exist"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_surface_with_no_finite_value_is_refused() {
+        let e = build_surface("formula:sqrt(-1 - x^2 - y^2)", None, &[]).unwrap_err();
+        assert!(e.contains("no finite value on the domain"), "{e}");
+        // Finite on part of the domain is fine (the rest is marked and diverges).
+        assert!(build_surface("formula:log(x) + y^2", None, &[]).is_ok());
+        // The domain decides.
+        assert!(build_surface("formula:log(x)", Some("-3,-1,0,1"), &[]).is_err());
+        assert!(build_surface("formula:log(x)", Some("-3,1,0,1"), &[]).is_ok());
+    }
+
+    #[test]
+    fn method_settings_split_on_the_last_dot() {
+        assert_eq!(
+            split_method_setting("seed:adagrad.lr = 0.5"),
+            Ok(("seed:adagrad", "lr", "0.5"))
+        );
+        assert!(split_method_setting("lr=0.5").is_err());
+        assert!(split_method_setting("adam.lr").is_err());
+    }
+}

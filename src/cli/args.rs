@@ -1,0 +1,301 @@
+//! The command line's arguments (clap): the sandbox's options and every subcommand's.
+
+use crate::record::CameraMode;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "optiscape",
+    version,
+    about = "Watch and measure how optimization algorithms fight local optima.",
+    long_about = "Watch and measure how optimization algorithms fight local optima.\n\n\
+                  With no subcommand, opens the interactive sandbox."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
+}
+
+/// Options of the sandbox (no subcommand).
+#[derive(Args, Debug, Clone, Default)]
+pub struct SandboxArgs {
+    /// Render the opening scene, save a screenshot to this PNG file and exit.
+    #[arg(long, value_name = "PATH")]
+    pub screenshot: Option<std::path::PathBuf>,
+    /// With --screenshot: how many frames to run before taking it.
+    #[arg(long, value_name = "N", default_value_t = 30, requires = "screenshot")]
+    pub frames: u32,
+    /// Open with K random start points (one ball per enabled method at each) instead of the
+    /// notebook's start.
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub starts: Option<u32>,
+    /// Seed of the random source for start points and noise (default: the scenario's, or 1).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Open on this surface instead of the notebook's: an id (see `optiscape list`) or
+    /// `formula:f(x, y)`.
+    #[arg(long, value_name = "S", conflicts_with = "scenario")]
+    pub surface: Option<String>,
+    /// With --surface: its domain `X0,X1,Y0,Y1`.
+    #[arg(
+        long,
+        value_name = "X0,X1,Y0,Y1",
+        allow_hyphen_values = true,
+        requires = "surface"
+    )]
+    pub domain: Option<String>,
+    /// With --surface: set a surface parameter, e.g. `--surface-param a=5`.
+    #[arg(
+        long = "surface-param",
+        value_name = "NAME=VALUE",
+        requires = "surface"
+    )]
+    pub surface_param: Vec<String>,
+    /// Open a scenario: a `.ron` file, or a shipped one by name (notebook, saddle,
+    /// long-valley, egg-crate, four-minima, narrow-well, formula-ripples).
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// List every surface and every method and preset with its parameters and defaults.
+    List,
+    /// Print the trajectory of one method from one start point.
+    Trace(TraceArgs),
+    /// Race methods from the same K random start points: how often each reaches the global
+    /// minimum.
+    Race(RaceArgs),
+    /// Map the basins of attraction of one method over the domain.
+    Basins(BasinsArgs),
+    /// Success rate and median final loss against one hyperparameter.
+    Sweep(SweepArgs),
+    /// Render the scene offscreen (no window) to a GIF, an MP4 (with ffmpeg) or PNG frames.
+    Record(RecordArgs),
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ClipFormat {
+    Gif,
+    Mp4,
+    Png,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct RecordArgs {
+    /// A scenario: a `.ron` file or a shipped one by name (default: the notebook's scene).
+    #[arg(long, value_name = "FILE", conflicts_with = "surface")]
+    pub scenario: Option<String>,
+    /// A surface instead of a scenario: an id or `formula:f(x, y)`.
+    #[arg(long)]
+    pub surface: Option<String>,
+    /// With --surface: its domain `X0,X1,Y0,Y1`.
+    #[arg(
+        long,
+        value_name = "X0,X1,Y0,Y1",
+        allow_hyphen_values = true,
+        requires = "surface"
+    )]
+    pub domain: Option<String>,
+    /// With --surface: set a surface parameter (repeatable).
+    #[arg(
+        long = "surface-param",
+        value_name = "NAME=VALUE",
+        requires = "surface"
+    )]
+    pub surface_param: Vec<String>,
+    /// Comma-separated methods to show (default: the scenario's; with --surface:
+    /// sgd,heavy-ball,adam).
+    #[arg(long)]
+    pub methods: Option<String>,
+    /// Set a hyperparameter of one method: `--set adam.lr=0.05`.
+    #[arg(long = "set", value_name = "METHOD.NAME=VALUE")]
+    pub set: Vec<String>,
+    /// K random start points (one ball per method at each) instead of the scenario's starts.
+    #[arg(long, value_name = "K")]
+    pub starts: Option<String>,
+    /// Seed of the random start points and noise (default: the scenario's).
+    #[arg(long)]
+    pub seed: Option<String>,
+    /// Frames to record, one simulation frame each (default: the scenario's step count).
+    #[arg(long, allow_hyphen_values = true)]
+    pub frames: Option<String>,
+    /// Frames per second of the video.
+    #[arg(long, default_value = "30", allow_hyphen_values = true)]
+    pub fps: String,
+    /// Picture size `WxH`.
+    #[arg(long, default_value = "800x600")]
+    pub size: String,
+    /// `preset`: the scenario's camera; `orbit`: turning slowly around it.
+    #[arg(long, value_enum, default_value_t = CameraMode::Preset)]
+    pub camera: CameraMode,
+    /// Draw the whole scene in every frame. By default, with the preset camera, the parts that
+    /// do not move (surface, contours, axes) are drawn once and reused: much faster, and the
+    /// same pictures but for where a contour line passes in front of a ball.
+    #[arg(long)]
+    pub redraw_all: bool,
+    /// The output: `.gif`, `.mp4`, or a folder for numbered PNG frames.
+    #[arg(long, value_name = "PATH", required_unless_present = "notebook")]
+    pub out: Option<std::path::PathBuf>,
+    /// Instead: the notebook's five animations and a combined race, into this folder.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["out", "scenario", "surface", "methods"])]
+    pub notebook: Option<std::path::PathBuf>,
+    /// With --notebook: the format of the six clips.
+    #[arg(long, value_enum, default_value_t = ClipFormat::Gif)]
+    pub format: ClipFormat,
+}
+
+/// Options every lab command shares.
+#[derive(Args, Debug)]
+pub struct LabCommon {
+    /// Take the surface, methods, steps, seed (and race starts) from a scenario: a `.ron` file
+    /// or a shipped one by name. Options given as well override it.
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<String>,
+    /// Surface: an id (see `optiscape list`) or `formula:f(x, y)`.
+    #[arg(long, required_unless_present = "scenario")]
+    pub surface: Option<String>,
+    /// Domain `X0,X1,Y0,Y1` (default: the surface's; [-5, 5]^2 for a formula).
+    #[arg(long, value_name = "X0,X1,Y0,Y1", allow_hyphen_values = true)]
+    pub domain: Option<String>,
+    /// Set a surface parameter, e.g. `--surface-param a=5` (repeatable).
+    #[arg(long = "surface-param", value_name = "NAME=VALUE")]
+    pub surface_param: Vec<String>,
+    /// Optimizer updates per run (default 300, or the scenario's).
+    #[arg(long, allow_hyphen_values = true)]
+    pub steps: Option<String>,
+    /// Seed of the start points and of every run's noise (default 0, or the scenario's).
+    #[arg(long, allow_hyphen_values = true)]
+    pub seed: Option<String>,
+    /// Success tolerance on loss above the global minimum (default: the surface's).
+    #[arg(long, allow_hyphen_values = true)]
+    pub tol: Option<String>,
+    /// Arithmetic precision of the runs: f64 (every run equals `trace`) or f32 (faster; for
+    /// the surfaces and methods that run in lanes, see `docs/guide.md`).
+    #[arg(long, value_enum, default_value_t = PrecisionArg::F64)]
+    pub precision: PrecisionArg,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PrecisionArg {
+    F64,
+    F32,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TableFormat {
+    Table,
+    Csv,
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct RaceArgs {
+    #[command(flatten)]
+    pub common: LabCommon,
+    /// Comma-separated method ids, or `all` (every rule and preset). Default: all, or the
+    /// scenario's enabled methods with their hyperparameters.
+    #[arg(long)]
+    pub methods: Option<String>,
+    /// Set a hyperparameter of one method: `--set adam.lr=0.05`.
+    #[arg(long = "set", value_name = "METHOD.NAME=VALUE")]
+    pub set: Vec<String>,
+    /// Number of random start points, the same for every method (default 1000, or the
+    /// scenario's random starts).
+    #[arg(long, allow_hyphen_values = true)]
+    pub starts: Option<String>,
+    /// Draw the starts from `X0,X1,Y0,Y1` instead of the whole domain.
+    #[arg(long, value_name = "X0,X1,Y0,Y1", allow_hyphen_values = true)]
+    pub region: Option<String>,
+    #[arg(long, value_enum, default_value_t = TableFormat::Table)]
+    pub format: TableFormat,
+}
+
+#[derive(Args, Debug)]
+pub struct BasinsArgs {
+    #[command(flatten)]
+    pub common: LabCommon,
+    /// Method or preset id (default: the scenario's first enabled method).
+    #[arg(long, required_unless_present = "scenario")]
+    pub method: Option<String>,
+    /// Set a hyperparameter: `--set lr=0.05`.
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+    /// Grid cells per side (starts at the cell centres).
+    #[arg(long, default_value = "128", allow_hyphen_values = true)]
+    pub resolution: String,
+    /// Write the map as a PNG.
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<std::path::PathBuf>,
+    /// Write `x0,y0,x,y,loss,label` for every start.
+    #[arg(long, value_name = "PATH")]
+    pub csv: Option<std::path::PathBuf>,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct SweepArgs {
+    #[command(flatten)]
+    pub common: LabCommon,
+    /// Method or preset id (default: the scenario's first enabled method).
+    #[arg(long, required_unless_present = "scenario")]
+    pub method: Option<String>,
+    /// Set another hyperparameter: `--set betas=0.9,0.99`.
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+    /// The numeric hyperparameter to sweep.
+    #[arg(long, default_value = "lr")]
+    pub param: String,
+    /// `LO..HI` (a geometric grid for parameters with a logarithmic scale, like lr).
+    #[arg(long, default_value = "1e-4..1", allow_hyphen_values = true)]
+    pub range: String,
+    /// Number of values.
+    #[arg(long, default_value = "13", allow_hyphen_values = true)]
+    pub points: String,
+    /// Random start points per value.
+    #[arg(long, default_value = "200", allow_hyphen_values = true)]
+    pub starts: String,
+    /// Also draw the chart as a PNG.
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<std::path::PathBuf>,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TraceFormat {
+    Csv,
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct TraceArgs {
+    /// Surface: an id (see `optiscape list`) or `formula:f(x, y)`.
+    #[arg(long)]
+    pub surface: String,
+    /// Set a surface parameter, e.g. `--surface-param a=5` (repeatable).
+    #[arg(long = "surface-param", value_name = "NAME=VALUE")]
+    pub surface_param: Vec<String>,
+    /// Method or preset id (see `optiscape list`).
+    #[arg(long)]
+    pub method: String,
+    /// Set a hyperparameter, e.g. `--set lr=0.01 --set betas=0.9,0.99 --set clip=5`.
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+    /// Start point `X,Y` (default: the surface's default start).
+    #[arg(long, value_name = "X,Y", allow_hyphen_values = true)]
+    pub start: Option<String>,
+    /// Number of optimizer updates (a preset's steps-per-frame does not multiply it).
+    #[arg(long, default_value = "300", allow_hyphen_values = true)]
+    pub steps: String,
+    /// Domain `X0,X1,Y0,Y1` (default: the surface's).
+    #[arg(long, value_name = "X0,X1,Y0,Y1", allow_hyphen_values = true)]
+    pub domain: Option<String>,
+    /// Seed of the random source behind `noise` and `langevin`.
+    #[arg(long, default_value = "0", allow_hyphen_values = true)]
+    pub seed: String,
+    #[arg(long, value_enum, default_value_t = TraceFormat::Csv)]
+    pub format: TraceFormat,
+}

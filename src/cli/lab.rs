@@ -1,0 +1,613 @@
+//! The lab's commands: `list`, `trace`, `race`, `basins`, `sweep`. Each builds its setup from
+//! the arguments (through `optiscape_core::setup`), runs the core's lab, and formats the result.
+
+use super::{BasinsArgs, CliError, LabCommon, Output, PrecisionArg, RaceArgs, SweepArgs};
+use super::{TableFormat, TraceArgs, TraceFormat};
+use glam::DVec2;
+use optiscape_core::lab::{RunStatus, trace_each};
+use optiscape_core::landscape::{Surface, catalog as surfaces};
+use optiscape_core::optim::{Optimizer, ParamKind, catalog as methods};
+use optiscape_core::setup::{
+    apply_settings, apply_surface_options, build_surface, check_folder_of, load_scenario,
+    parse_count, parse_method, parse_numbers, parse_region, parse_surface, split_method_setting,
+};
+use std::fmt::Write as _;
+use std::io::Write as _;
+
+/// `optiscape list`.
+pub fn list() -> Output {
+    let mut s = String::new();
+    let _ = writeln!(s, "SURFACES");
+    for info in surfaces() {
+        let surface = Surface {
+            kind: info.default_kind.clone(),
+            domain: info.default_domain,
+        };
+        let min = surface.global_minimum();
+        let d = info.default_domain;
+        let _ = writeln!(s, "  {:<16} {}", info.id, info.display_name);
+        let _ = writeln!(s, "      f(x, y) = {}", info.formula);
+        let _ = writeln!(s, "      tests: {}", info.note);
+        let _ = writeln!(
+            s,
+            "      domain [{}, {}] x [{}, {}]; start ({}, {}); success tolerance {}",
+            d.x0, d.x1, d.y0, d.y1, info.default_start.x, info.default_start.y, info.tol
+        );
+        let pts: Vec<String> = min
+            .points
+            .iter()
+            .map(|p| format!("({:.6}, {:.6})", p.x, p.y))
+            .collect();
+        let _ = writeln!(
+            s,
+            "      global minimum {} at {}",
+            min.value,
+            pts.join(", ")
+        );
+        for (p, v) in surface.params() {
+            let _ = writeln!(
+                s,
+                "      parameter {} = {} ({}; {}..{})",
+                p.name, v, p.doc, p.min, p.max
+            );
+        }
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(s, "METHODS (rules, then the notebook's presets)");
+    for info in methods() {
+        let mut opt = (info.build)();
+        let _ = writeln!(s, "  {:<22} {} ({})", info.id, info.label, info.reference);
+        let _ = writeln!(s, "      {}", info.note);
+        for p in opt.params() {
+            let _ = writeln!(
+                s,
+                "      {:<26} = {:<14} {}; {}",
+                p.spec.name,
+                p.text(),
+                p.spec.doc,
+                match p.spec.kind {
+                    ParamKind::Flag => "true or false".to_string(),
+                    _ => p.spec.range_text(),
+                }
+            );
+        }
+    }
+    Output {
+        stdout: s,
+        notes: Vec::new(),
+    }
+}
+
+/// `optiscape trace`: rows are written to `out` as they are computed (nothing but the run's state
+/// is kept, whatever `--steps`); a closed pipe ends the run quietly.
+pub fn trace_command(args: &TraceArgs, out: &mut dyn std::io::Write) -> Result<Output, CliError> {
+    let surface = build_surface(&args.surface, args.domain.as_deref(), &args.surface_param)?;
+    let seed = parse_count("--seed", &args.seed, 0)?;
+    let mut opt = parse_method(&args.method)?.with_seed(seed);
+    apply_settings(&mut opt, &args.set)?;
+    let steps = parse_count("--steps", &args.steps, 1)?;
+    if steps > 100_000_000 {
+        return Err(CliError(format!(
+            "--steps must be at most 100000000 (got {steps})"
+        )));
+    }
+    let start = match &args.start {
+        Some(text) => {
+            let v = parse_numbers("--start", text, 2)?;
+            DVec2::new(v[0], v[1])
+        }
+        None => surface.default_start(),
+    };
+    let d = surface.domain;
+    if !d.contains(start) {
+        return Err(CliError(format!(
+            "--start ({}, {}) is outside the domain [{}, {}] x [{}, {}] of '{}'",
+            start.x,
+            start.y,
+            d.x0,
+            d.x1,
+            d.y0,
+            d.y1,
+            surface.id()
+        )));
+    }
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+    let mut last = 0;
+    let status = match args.format {
+        TraceFormat::Csv => {
+            let header = writeln!(out, "step,x,y,loss");
+            header.and_then(|()| {
+                trace_each(&surface, &opt, start, steps, |p| {
+                    last = p.step;
+                    writeln!(out, "{},{:?},{:?},{:?}", p.step, p.x, p.y, p.loss)
+                })
+            })
+        }
+        TraceFormat::Json => {
+            // The document as `serde_json` writes it (keys in order), with the points streamed
+            // where the placeholder is and the status, known at the end, after them.
+            let mut params = serde_json::Map::new();
+            for p in opt.params() {
+                params.insert(p.spec.name.to_string(), param_json(&p));
+            }
+            const POINTS: &str = "@@points@@";
+            const STATUS: &str = "@@status@@";
+            let doc = serde_json::json!({
+                "surface": surface.spec(),
+                "domain": [d.x0, d.x1, d.y0, d.y1],
+                "method": opt.id,
+                "params": params,
+                "seed": seed,
+                "start": [start.x, start.y],
+                "steps": steps,
+                "status": STATUS,
+                "points": POINTS,
+            });
+            let text = serde_json::to_string_pretty(&doc)
+                .map_err(|e| CliError(format!("could not write JSON: {e}")))?;
+            let (head, tail) = text
+                .split_once(&format!("\"{POINTS}\""))
+                .ok_or_else(|| CliError("could not write JSON".into()))?;
+            let mut first = true;
+            let streamed = write!(out, "{head}[").and_then(|()| {
+                trace_each(&surface, &opt, start, steps, |p| {
+                    last = p.step;
+                    let row = serde_json::to_string(&p).map_err(std::io::Error::other)?;
+                    let sep = if first { "" } else { "," };
+                    first = false;
+                    write!(out, "{sep}\n    {row}")
+                })
+            });
+            streamed.and_then(|status| {
+                let status_json = serde_json::to_string(&status).map_err(std::io::Error::other)?;
+                let tail = tail.replace(&format!("\"{STATUS}\""), &status_json);
+                writeln!(out, "\n  ]{tail}")?;
+                Ok(status)
+            })
+        }
+    };
+    let status = match status.and_then(|s| out.flush().map(|()| s)) {
+        Ok(s) => s,
+        // `| head`: whoever reads has seen enough.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(Output::default()),
+        Err(e) => return Err(CliError(format!("could not write the trace: {e}"))),
+    };
+    let mut notes = Output::default();
+    if status == RunStatus::Diverged {
+        notes.notes.push(format!(
+            "the run diverged at step {last} (position or loss not finite, or far outside the domain); the trace stops there"
+        ));
+    }
+    Ok(notes)
+}
+
+fn param_json(p: &optiscape_core::optim::Param<'_>) -> serde_json::Value {
+    use optiscape_core::optim::ParamMut;
+    match &p.value {
+        ParamMut::Num(v) => serde_json::json!(**v),
+        ParamMut::Pair(v) => serde_json::json!([v[0], v[1]]),
+        ParamMut::Flag(v) => serde_json::json!(**v),
+        ParamMut::Count(v) => serde_json::json!(**v),
+    }
+}
+
+/// What a lab command runs on: surface, steps, seed, success target, and the scenario if any.
+struct LabSetup {
+    surface: Surface,
+    steps: u64,
+    seed: u64,
+    target: optiscape_core::lab::Target,
+    precision: optiscape_core::lab::Precision,
+    scenario: Option<optiscape_core::scenario::Scenario>,
+}
+
+impl LabSetup {
+    /// `--precision f32` needs every method to run in lanes on this surface.
+    fn check_precision<'a>(
+        &self,
+        methods: impl IntoIterator<Item = &'a Optimizer>,
+    ) -> Result<(), CliError> {
+        if self.precision == optiscape_core::lab::Precision::F64 {
+            return Ok(());
+        }
+        for m in methods {
+            optiscape_core::lab::lanes_supported(&self.surface, m)
+                .map_err(|e| CliError(format!("--precision f32 is not available: {e}")))?;
+        }
+        Ok(())
+    }
+
+    /// The scenario's enabled methods with their hyperparameters.
+    fn scenario_methods(&self) -> Vec<Optimizer> {
+        let Some(sc) = &self.scenario else {
+            return Vec::new();
+        };
+        sc.methods()
+            .map(|ms| {
+                ms.into_iter()
+                    .filter(|m| m.enabled)
+                    .map(|m| m.optimizer)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// `--method`, or the scenario's first enabled method.
+    fn method(&self, given: Option<&str>) -> Result<Optimizer, CliError> {
+        match given {
+            Some(id) => Ok(parse_method(id)?),
+            None => {
+                self.scenario_methods().into_iter().next().ok_or_else(|| {
+                    CliError("give --method (the scenario enables no method)".into())
+                })
+            }
+        }
+    }
+}
+
+/// The surface of a lab command, with its domain and success target.
+fn lab_setup(c: &LabCommon) -> Result<LabSetup, CliError> {
+    let scenario = c.scenario.as_deref().map(load_scenario).transpose()?;
+    let mut surface = match (&c.surface, &scenario) {
+        (Some(spec), _) => parse_surface(spec)?,
+        (None, Some(sc)) => sc.surface().map_err(CliError)?,
+        (None, None) => return Err(CliError("give --surface or --scenario".into())),
+    };
+    apply_surface_options(&mut surface, c.domain.as_deref(), &c.surface_param)?;
+    let steps = match (&c.steps, &scenario) {
+        (Some(t), _) => parse_count("--steps", t, 1)?,
+        (None, Some(sc)) => sc.steps,
+        (None, None) => 300,
+    };
+    if steps > 10_000_000 {
+        return Err(CliError(format!(
+            "--steps must be at most 10000000 (got {steps})"
+        )));
+    }
+    let seed = match (&c.seed, &scenario) {
+        (Some(t), _) => parse_count("--seed", t, 0)?,
+        (None, Some(sc)) => sc.seed,
+        (None, None) => 0,
+    };
+    let mut target = optiscape_core::lab::Target::of(&surface);
+    if let Some(t) = &c.tol {
+        let v = parse_numbers("--tol", t, 1)?[0];
+        if v < 0.0 {
+            return Err(CliError(format!("--tol must be >= 0 (got {v})")));
+        }
+        target.tol = v;
+    }
+    let precision = match c.precision {
+        PrecisionArg::F64 => optiscape_core::lab::Precision::F64,
+        PrecisionArg::F32 => optiscape_core::lab::Precision::F32,
+    };
+    Ok(LabSetup {
+        surface,
+        steps,
+        seed,
+        target,
+        precision,
+        scenario,
+    })
+}
+
+fn progress(what: &str) {
+    use std::io::IsTerminal;
+    if std::io::stderr().is_terminal() {
+        eprint!("\r\x1b[2K{what}");
+    }
+}
+
+/// A CSV field: the number in full precision, or empty for "no value" (documented in the guide).
+fn csv_opt(v: Option<f64>) -> String {
+    v.map(|x| format!("{x:?}")).unwrap_or_default()
+}
+
+/// `optiscape race`.
+pub fn race_command(args: &RaceArgs) -> Result<Output, CliError> {
+    let setup = lab_setup(&args.common)?;
+    let (surface, steps, seed, target) = (&setup.surface, setup.steps, setup.seed, setup.target);
+    let scenario_random = match setup.scenario.as_ref().map(|s| &s.starts) {
+        Some(optiscape_core::scenario::StartSpec::Random { k, region }) => {
+            Some((*k as u64, *region))
+        }
+        _ => None,
+    };
+    let k = match (&args.starts, scenario_random) {
+        (Some(t), _) => parse_count("--starts", t, 1)?,
+        (None, Some((k, _))) => k,
+        (None, None) => 1000,
+    };
+    if k > 10_000_000 {
+        return Err(CliError(format!(
+            "--starts must be at most 10000000 (got {k})"
+        )));
+    }
+    let mut opts = Vec::new();
+    match args.methods.as_deref().map(str::trim) {
+        None if setup.scenario.is_some() => {
+            opts = setup.scenario_methods();
+            if opts.is_empty() {
+                return Err(CliError(
+                    "give --methods (the scenario enables no method)".into(),
+                ));
+            }
+        }
+        None | Some("all") => {
+            for m in methods() {
+                opts.push(parse_method(m.id)?);
+            }
+        }
+        Some(list) => {
+            for id in list.split(',') {
+                opts.push(parse_method(id.trim())?);
+            }
+        }
+    }
+    for s in &args.set {
+        let (m, k, v) = split_method_setting(s)?;
+        let Some(opt) = opts.iter_mut().find(|o| o.id == m) else {
+            return Err(CliError(format!(
+                "--set {s}: method '{m}' is not in the race"
+            )));
+        };
+        opt.set(k, v).map_err(CliError)?;
+    }
+    let region = match &args.region {
+        Some(text) => parse_region("--region", Some(text), surface.domain)?,
+        None => {
+            let given = scenario_random.and_then(|(_, r)| r);
+            surface
+                .domain
+                .start_region(given)
+                .map_err(|e| CliError(format!("the scenario's starts.region: {e}")))?
+        }
+    };
+    setup.check_precision(&opts)?;
+    let starts = optiscape_core::lab::uniform_starts(region, k as usize, seed);
+    let mut rows = Vec::new();
+    for (i, opt) in opts.iter().enumerate() {
+        progress(&format!("race: {} ({}/{})", opt.id, i + 1, opts.len()));
+        rows.extend(
+            optiscape_core::lab::race_with(
+                surface,
+                std::slice::from_ref(opt),
+                &starts,
+                steps,
+                seed,
+                target,
+                setup.precision,
+                &optiscape_core::lab::Progress::default(),
+            )
+            .ok_or_else(|| CliError("the race was cancelled before it finished".into()))?,
+        );
+    }
+    progress("");
+    let mut out = Output::default();
+    out.notes.push(format!(
+        "{} starts per method, {steps} updates each; success = final loss within {} of the global minimum {}",
+        starts.len(),
+        target.tol,
+        target.value
+    ));
+    out.stdout = match args.format {
+        TableFormat::Json => {
+            let doc = serde_json::json!({
+                "surface": surface.spec(),
+                "starts": starts.len(),
+                "steps": steps,
+                "seed": seed,
+                "target": target,
+                "methods": rows,
+            });
+            let mut s = serde_json::to_string_pretty(&doc)
+                .map_err(|e| CliError(format!("could not write JSON: {e}")))?;
+            s.push('\n');
+            s
+        }
+        TableFormat::Csv => {
+            let mut s = String::from(
+                "method,runs,success_rate,mean_loss,median_loss,median_steps_to_success,diverged,seconds\n",
+            );
+            for r in &rows {
+                let _ = writeln!(
+                    s,
+                    "{},{},{:?},{},{},{},{},{:.3}",
+                    r.method,
+                    r.runs,
+                    r.success_rate,
+                    csv_opt(r.mean_loss),
+                    csv_opt(r.median_loss),
+                    csv_opt(r.median_steps_to_success),
+                    r.diverged,
+                    r.seconds
+                );
+            }
+            s
+        }
+        TableFormat::Table => {
+            let mut s = format!(
+                "{:<22} {:>6} {:>8} {:>12} {:>12} {:>10} {:>8} {:>8}\n",
+                "method",
+                "runs",
+                "success",
+                "mean loss",
+                "median loss",
+                "med steps",
+                "diverged",
+                "seconds"
+            );
+            let f = |v: Option<f64>| v.map(|x| format!("{x:.5}")).unwrap_or_else(|| "–".into());
+            for r in &rows {
+                let _ = writeln!(
+                    s,
+                    "{:<22} {:>6} {:>7.1}% {:>12} {:>12} {:>10} {:>8} {:>8.2}",
+                    r.method,
+                    r.runs,
+                    100.0 * r.success_rate,
+                    f(r.mean_loss),
+                    f(r.median_loss),
+                    r.median_steps_to_success
+                        .map(|v| format!("{v}"))
+                        .unwrap_or_else(|| "–".into()),
+                    r.diverged,
+                    r.seconds
+                );
+            }
+            s
+        }
+    };
+    Ok(out)
+}
+
+/// `optiscape basins`.
+pub fn basins_command(args: &BasinsArgs) -> Result<Output, CliError> {
+    let setup = lab_setup(&args.common)?;
+    let (surface, steps, seed, target) = (&setup.surface, setup.steps, setup.seed, setup.target);
+    let r = parse_count("--resolution", &args.resolution, 2)?;
+    if r > 4096 {
+        return Err(CliError(format!(
+            "--resolution must be at most 4096 (got {r})"
+        )));
+    }
+    let mut opt = setup.method(args.method.as_deref())?;
+    apply_settings(&mut opt, &args.set)?;
+    for p in [&args.out, &args.csv].into_iter().flatten() {
+        check_folder_of(p)?;
+    }
+    setup.check_precision([&opt])?;
+    progress(&format!("basins: {} x {r} runs of {}", r, opt.id));
+    let map = optiscape_core::lab::basins::basins_with(
+        surface,
+        &opt,
+        r as usize,
+        steps,
+        seed,
+        target,
+        setup.precision,
+        &optiscape_core::lab::Progress::default(),
+    )
+    .ok_or_else(|| CliError("the basin map was cancelled before it finished".into()))?;
+    progress("");
+    let mut out = Output::default();
+    if let Some(path) = &args.out {
+        optiscape_core::lab::basins::image(&map, 512)
+            .save(path)
+            .map_err(|e| CliError(format!("could not write {}: {e}", path.display())))?;
+        out.notes.push(format!("wrote {}", path.display()));
+    }
+    if let Some(path) = &args.csv {
+        let mut s = String::from("x0,y0,x,y,loss,label\n");
+        for (e, l) in map.ends.iter().zip(&map.labels) {
+            let _ = writeln!(
+                s,
+                "{:?},{:?},{:?},{:?},{:?},{l}",
+                e.start.x, e.start.y, e.end.x, e.end.y, e.loss
+            );
+        }
+        std::fs::write(path, s)
+            .map_err(|e| CliError(format!("could not write {}: {e}", path.display())))?;
+        out.notes.push(format!("wrote {}", path.display()));
+    }
+    if args.json {
+        let doc = serde_json::json!({
+            "surface": surface.spec(),
+            "method": opt.id,
+            "resolution": r,
+            "steps": steps,
+            "target": target,
+            "global_fraction": map.global_fraction,
+            "diverged_fraction": map.diverged_fraction,
+            "unsettled_fraction": map.unsettled_fraction,
+            "minima": map.minima,
+        });
+        out.stdout = serde_json::to_string_pretty(&doc)
+            .map_err(|e| CliError(format!("could not write JSON: {e}")))?;
+        out.stdout.push('\n');
+    } else {
+        let _ = writeln!(
+            out.stdout,
+            "{} on {}: {:.1}% of the domain reaches a global minimum, {:.1}% diverges, {:.1}% is still moving after {steps} updates; {} distinct minima found",
+            opt.id,
+            surface.id(),
+            100.0 * map.global_fraction,
+            100.0 * map.diverged_fraction,
+            100.0 * map.unsettled_fraction,
+            map.minima.len()
+        );
+    }
+    Ok(out)
+}
+
+/// `optiscape sweep`.
+pub fn sweep_command(args: &SweepArgs) -> Result<Output, CliError> {
+    let setup = lab_setup(&args.common)?;
+    let (surface, steps, seed, target) = (&setup.surface, setup.steps, setup.seed, setup.target);
+    let mut opt = setup.method(args.method.as_deref())?;
+    apply_settings(&mut opt, &args.set)?;
+    let Some((lo, hi)) = args.range.split_once("..") else {
+        return Err(CliError(format!(
+            "--range expects LO..HI, got '{}'",
+            args.range
+        )));
+    };
+    let lo = parse_numbers("--range", lo, 1)?[0];
+    let hi = parse_numbers("--range", hi, 1)?[0];
+    if lo >= hi {
+        return Err(CliError(format!("--range needs LO < HI (got {lo}..{hi})")));
+    }
+    let points = parse_count("--points", &args.points, 1)?.min(1000) as usize;
+    let k = parse_count("--starts", &args.starts, 1)?;
+    if k > 1_000_000 {
+        return Err(CliError(format!(
+            "--starts must be at most 1000000 (got {k})"
+        )));
+    }
+    let log = optiscape_core::lab::sweep::sweep_param(&opt, &args.param, lo, hi)?.log;
+    if let Some(p) = &args.out {
+        check_folder_of(p)?;
+    }
+    setup.check_precision([&opt])?;
+    let values = optiscape_core::lab::sweep::grid(lo, hi, points, log);
+    let starts = optiscape_core::lab::uniform_starts(surface.domain, k as usize, seed);
+    progress(&format!("sweep: {} values of {}", values.len(), args.param));
+    let rows = optiscape_core::lab::sweep::sweep(
+        surface,
+        &opt,
+        &args.param,
+        &values,
+        &starts,
+        steps,
+        seed,
+        target,
+        setup.precision,
+    )
+    .map_err(CliError)?;
+    progress("");
+    let mut out = Output::default();
+    let mut s = format!("{},success_rate,median_loss,diverged\n", args.param);
+    for r in &rows {
+        let _ = writeln!(
+            s,
+            "{:?},{:?},{},{}",
+            r.value,
+            r.success_rate,
+            csv_opt(r.median_loss),
+            r.diverged
+        );
+    }
+    out.stdout = s;
+    if let Some(path) = &args.out {
+        let title = format!(
+            "{} on {}: {} starts x {steps} steps",
+            opt.id,
+            surface.spec(),
+            starts.len()
+        );
+        optiscape_core::lab::sweep::chart(&rows, log, target.value, &args.param, &title)
+            .save(path)
+            .map_err(|e| CliError(format!("could not write {}: {e}", path.display())))?;
+        out.notes.push(format!("wrote {}", path.display()));
+    }
+    Ok(out)
+}

@@ -1,0 +1,160 @@
+//! The right panel's results: the leaderboard (statistics from `optiscape_core::lab::summarize`,
+//! the same function as `race`) and the loss plot.
+
+use super::panels::BallData;
+use super::{UiState, color32, fmt_value};
+use crate::sim::{Roster, Trail};
+use bevy::prelude::*;
+use bevy_egui::egui;
+use egui::{Color32, RichText};
+use egui_plot::{Legend, Line, Plot, PlotPoints};
+use optiscape_core::lab::{Outcome, RunStatus, Target, summarize};
+use optiscape_core::landscape::Surface;
+
+pub(super) fn leaderboard(
+    ui: &mut egui::Ui,
+    surface: &Surface,
+    roster: &Roster,
+    balls: &Query<BallData>,
+) {
+    let target = Target::of(surface);
+    ui.heading("Leaderboard");
+    ui.label(
+        RichText::new(format!(
+            "at min: loss within {} of the global minimum {:.5}",
+            target.tol, target.value
+        ))
+        .small(),
+    );
+    egui::Grid::new("leaderboard")
+        .striped(true)
+        .spacing([10.0, 3.0])
+        .show(ui, |ui| {
+            for h in ["method", "balls", "at min", "best", "mean", "div.", "steps"] {
+                ui.label(RichText::new(h).strong());
+            }
+            ui.end_row();
+            let mut rows: Vec<(f64, Vec<String>, Color32)> = Vec::new();
+            for entry in &roster.0 {
+                let mine: Vec<BallData> = balls.iter().filter(|b| b.1.method == entry.id).collect();
+                if mine.is_empty() {
+                    continue;
+                }
+                // Diverged balls count in their own column only (a ball far outside the domain
+                // can show a loss below the domain's minimum): `summarize`, as `race` does.
+                let stats = summarize(
+                    mine.iter().map(|b| Outcome {
+                        loss: b.2.0.loss,
+                        diverged: b.2.0.status == RunStatus::Diverged,
+                        first_success: b.1.reached,
+                    }),
+                    target,
+                );
+                let fmt = |v: Option<f64>| fmt_value(v.unwrap_or(f64::NAN));
+                rows.push((
+                    stats.success_rate,
+                    vec![
+                        entry.label.to_string(),
+                        stats.runs.to_string(),
+                        format!("{:.0}%", 100.0 * stats.success_rate),
+                        fmt(stats.best_loss),
+                        fmt(stats.mean_loss),
+                        stats.diverged.to_string(),
+                        stats
+                            .median_steps_to_success
+                            .map(|v| format!("{v}"))
+                            .unwrap_or_else(|| "–".into()),
+                    ],
+                    color32(entry.color),
+                ));
+            }
+            rows.sort_by(|a, b| b.0.total_cmp(&a.0));
+            for (_, cells, color) in rows {
+                for (i, c) in cells.into_iter().enumerate() {
+                    if i == 0 {
+                        ui.colored_label(color, c);
+                    } else {
+                        ui.label(c);
+                    }
+                }
+                ui.end_row();
+            }
+        });
+}
+
+pub(super) fn loss_plot(
+    ui: &mut egui::Ui,
+    state: &mut UiState,
+    surface: &Surface,
+    roster: &Roster,
+    balls: &Query<BallData>,
+) {
+    ui.horizontal(|ui| {
+        ui.heading("Loss");
+        ui.checkbox(&mut state.log_plot, "log gap to min");
+        ui.checkbox(&mut state.mean_plot, "mean per method");
+    });
+    let min = surface.global_minimum().value;
+    // egui_plot needs finite bounds: non-finite values are left out, and without a finite
+    // minimum there is no gap to take the log of.
+    let log = state.log_plot && min.is_finite();
+    let y = |loss: f64| {
+        if log {
+            (loss - min).max(1e-16).log10()
+        } else {
+            loss
+        }
+    };
+    // Loss along each trail, downsampled to at most ~300 points per line.
+    let series = |trail: &Trail| -> Vec<[f64; 2]> {
+        let n = trail.0.len();
+        let step = (n / 300).max(1);
+        trail
+            .0
+            .iter()
+            .enumerate()
+            .step_by(step)
+            .map(|(i, p)| [i as f64, y(surface.height(*p))])
+            .filter(|p| p[1].is_finite() && p[1].abs() < 1e300)
+            .collect()
+    };
+    Plot::new("loss-plot")
+        .height(200.0)
+        .legend(Legend::default())
+        .x_axis_label("update")
+        .y_axis_label(if log { "log10(loss - min)" } else { "loss" })
+        .show(ui, |plot| {
+            for entry in roster.0.iter().filter(|e| e.enabled) {
+                let mine: Vec<_> = balls.iter().filter(|b| b.1.method == entry.id).collect();
+                if mine.is_empty() {
+                    continue;
+                }
+                let color = color32(entry.color);
+                if state.mean_plot || mine.len() > 60 {
+                    let len = mine.iter().map(|b| b.3.0.len()).max().unwrap_or(0);
+                    let step = (len / 300).max(1);
+                    let pts: Vec<[f64; 2]> = (0..len)
+                        .step_by(step)
+                        .filter_map(|i| {
+                            let v: Vec<f64> = mine
+                                .iter()
+                                .filter_map(|b| b.3.0.get(i))
+                                .map(|p| surface.height(*p))
+                                .filter(|h| h.is_finite())
+                                .collect();
+                            (!v.is_empty())
+                                .then(|| [i as f64, y(v.iter().sum::<f64>() / v.len() as f64)])
+                        })
+                        .filter(|p| p[1].is_finite() && p[1].abs() < 1e300)
+                        .collect();
+                    plot.line(Line::new(entry.label, PlotPoints::from(pts)).color(color));
+                } else {
+                    for b in mine {
+                        plot.line(
+                            Line::new(entry.label, PlotPoints::from(series(b.3))).color(color),
+                        );
+                    }
+                }
+            }
+        });
+}
