@@ -2,7 +2,7 @@
 """Independent float64 re-computation of the notebook's five runs (visualize-optimization).
 
 Plain Python, no dependencies: the surface, its gradient and the five update rules are written
-out again from the notebook's Theano code (cells 169-200), so that `tests/math.rs` can check
+out again from the notebook's Theano code (cells 169-200), so that `crates/optiscape-core/tests/rules.rs` can check
 optiscape's `seed:*` presets against numbers it did not compute itself.
 
 Differences from the notebook, all deliberate: float64 instead of float32, and the clip by norm

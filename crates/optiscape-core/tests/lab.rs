@@ -1,0 +1,331 @@
+//! The lab: batches equal `trace`, lanes equal scalars, race / basins / sweep.
+
+// The notebook's constants use 3.14, not pi.
+#![allow(clippy::approx_constant)]
+
+// ---------------------------------------------------------------- the lab
+
+use glam::DVec2;
+use optiscape_core::lab::basins::{DIVERGED, basins, grid_starts};
+use optiscape_core::lab::{RunStatus, Target, race, run_batch, trace, uniform_starts};
+use optiscape_core::landscape::{Domain, Surface};
+use optiscape_core::optim::Optimizer;
+
+fn opt(id: &str, settings: &[(&str, &str)]) -> Optimizer {
+    let mut o = Optimizer::by_id(id).unwrap();
+    for (k, v) in settings {
+        o.set(k, v).unwrap();
+    }
+    o
+}
+
+#[test]
+fn batches_are_identical_whatever_the_number_of_threads() {
+    let s = Surface::by_id("rastrigin").unwrap();
+    let starts = uniform_starts(s.domain, 500, 3);
+    let noisy = opt("langevin", &[("lr", "0.01")]);
+    let target = Target::of(&s);
+    let run = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| run_batch(&s, &noisy, &starts, 200, 9, target))
+    };
+    assert_eq!(run(1), run(2));
+    assert_eq!(run(1), run(3));
+}
+
+/// The lockstep engine (four f64 runs side by side) against the one-run-at-a-time engine:
+/// every field of every run, bit for bit, for every rule written for lanes, with their
+/// options, on every lane surface, with diverging runs and a start count that is not a
+/// multiple of the lane width.
+#[test]
+fn lockstep_batches_equal_single_runs_bit_for_bit() {
+    use optiscape_core::lab::run_batch_with;
+    use optiscape_core::lab::{Precision, Progress, lanes_supported, run_batch_scalar};
+    let methods = [
+        opt("sgd", &[("lr", "0.05"), ("weight_decay", "0.1")]),
+        opt("heavy-ball", &[("lr", "0.02")]),
+        opt("nesterov", &[("lr", "0.02"), ("clip", "1.5")]),
+        opt("adagrad", &[("lr", "0.3"), ("lr_decay", "0.01")]),
+        opt("adadelta", &[]),
+        opt("rmsprop", &[("lr", "0.01")]),
+        opt(
+            "rmsprop",
+            &[("lr", "0.01"), ("centered", "true"), ("momentum", "0.5")],
+        ),
+        opt("adam", &[("lr", "0.05")]),
+        opt("adamw", &[("lr", "0.05")]),
+        opt("amsgrad", &[("lr", "0.05"), ("weight_decay", "0.01")]),
+        opt("momentum", &[]),
+        opt("seed:sgd", &[]),
+        opt("seed:adagrad", &[]),
+        opt("seed:adadelta", &[]),
+        opt("sgd", &[("lr", "3")]), // diverges
+    ];
+    for id in [
+        "seed",
+        "rastrigin",
+        "bowl",
+        "himmelblau",
+        "rosenbrock",
+        "saddle",
+    ] {
+        let s = Surface::by_id(id).unwrap();
+        let target = Target::of(&s);
+        let mut starts = uniform_starts(s.domain, 37, 5);
+        starts.push(DVec2::NAN);
+        for o in &methods {
+            assert!(lanes_supported(&s, o).is_ok(), "{id} {}", o.id);
+            let p = Progress::default();
+            let fast = run_batch_with(&s, o, &starts, 150, 0, target, Precision::F64, &p).unwrap();
+            let slow = run_batch_scalar(&s, o, &starts, 150, 0, target, &p).unwrap();
+            for (a, b) in fast.iter().zip(&slow) {
+                assert_eq!(a.status, b.status, "{id} {}", o.id);
+                assert_eq!((a.steps, a.first_success), (b.steps, b.first_success));
+                for (u, v) in [
+                    (a.end.x, b.end.x),
+                    (a.end.y, b.end.y),
+                    (a.loss, b.loss),
+                    (a.recent_travel, b.recent_travel),
+                ] {
+                    assert_eq!(u.to_bits(), v.to_bits(), "{id} {} {a:?} {b:?}", o.id);
+                }
+            }
+        }
+    }
+    let diverging = opt("sgd", &[("lr", "3")]);
+    let s = Surface::by_id("bowl").unwrap();
+    let ends = optiscape_core::lab::run_batch(&s, &diverging, &[DVec2::ONE], 50, 0, Target::of(&s));
+    assert_eq!(ends[0].status, RunStatus::Diverged);
+}
+
+/// Single precision: same answers as f64 where the dynamics are not chaotic, close ones
+/// where they are, the same whatever the number of threads; refused where not available.
+#[test]
+fn single_precision_batches() {
+    use optiscape_core::lab::basins::basins_with;
+    use optiscape_core::lab::{Precision, Progress, lanes_supported};
+    let bowl = Surface::by_id("bowl").unwrap();
+    let starts = uniform_starts(bowl.domain, 203, 2);
+    let adam = opt("adam", &[("lr", "0.05")]);
+    let rows = optiscape_core::lab::race_with(
+        &bowl,
+        std::slice::from_ref(&adam),
+        &starts,
+        2000,
+        0,
+        Target::of(&bowl),
+        Precision::F32,
+        &Progress::default(),
+    )
+    .unwrap();
+    assert_eq!(rows[0].success_rate, 1.0);
+    let s = Surface::by_id("rastrigin").unwrap();
+    let map = |precision, threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| {
+                basins_with(
+                    &s,
+                    &adam,
+                    64,
+                    300,
+                    0,
+                    Target::of(&s),
+                    precision,
+                    &Progress::default(),
+                )
+                .unwrap()
+            })
+    };
+    let single = map(Precision::F32, 1);
+    assert_eq!(single, map(Precision::F32, 2));
+    let double = map(Precision::F64, 2);
+    assert!(
+        (single.global_fraction - double.global_fraction).abs() < 0.02,
+        "{} vs {}",
+        single.global_fraction,
+        double.global_fraction
+    );
+    // Labels index minima sorted by loss, and Rastrigin's minima come in groups of equal
+    // loss: compare the minima the labels name.
+    let at = |m: &optiscape_core::lab::basins::BasinMap, l: i32| {
+        (l >= 0).then(|| DVec2::new(m.minima[l as usize].x, m.minima[l as usize].y))
+    };
+    let same = (single.labels.iter().zip(&double.labels))
+        .filter(|&(&a, &b)| match (at(&single, a), at(&double, b)) {
+            (Some(p), Some(q)) => p.distance(q) < 0.01 * s.domain.extent(),
+            (None, None) => a == b,
+            _ => false,
+        })
+        .count();
+    assert!(same as f64 > 0.9 * single.labels.len() as f64, "{same}");
+    let ends_close = single
+        .ends
+        .iter()
+        .zip(&double.ends)
+        .filter(|(a, b)| a.end.distance(b.end) < 1e-3)
+        .count();
+    assert!(
+        ends_close as f64 > 0.9 * single.ends.len() as f64,
+        "{ends_close}"
+    );
+    // Not available: a formula surface, a method without a lane form, gradient noise.
+    let formula = Surface::parse("formula:x^2 + y^2").unwrap();
+    assert!(
+        lanes_supported(&formula, &adam)
+            .unwrap_err()
+            .contains("surface")
+    );
+    assert!(
+        lanes_supported(&s, &opt("lion", &[]))
+            .unwrap_err()
+            .contains("lion")
+    );
+    let noisy = opt("adam", &[("noise", "0.1")]);
+    assert!(lanes_supported(&s, &noisy).unwrap_err().contains("noise"));
+}
+
+#[test]
+fn batch_ends_equal_trace_from_the_same_starts() {
+    let s = Surface::seed();
+    let o = opt("seed:adadelta", &[]);
+    let starts = grid_starts(&s, 7);
+    let ends = run_batch(&s, &o, &starts, 120, 0, Target::of(&s));
+    for e in ends {
+        let t = trace(&s, &o, e.start, 120);
+        let last = t.points.last().unwrap();
+        assert_eq!((e.end.x, e.end.y, e.loss), (last.x, last.y, last.loss));
+    }
+}
+
+#[test]
+fn a_convex_bowl_gives_every_sane_method_full_success() {
+    let s = Surface::by_id("bowl").unwrap();
+    let starts = uniform_starts(s.domain, 200, 1);
+    let methods = [
+        opt("sgd", &[("lr", "0.1")]),
+        opt("heavy-ball", &[("lr", "0.05")]),
+        opt("nesterov", &[("lr", "0.05")]),
+        opt("adagrad", &[("lr", "0.5")]),
+        opt("rmsprop", &[("lr", "0.01")]),
+        opt("adam", &[("lr", "0.05")]),
+        opt("amsgrad", &[("lr", "0.05")]),
+        opt("adamax", &[("lr", "0.05")]),
+        opt("nadam", &[("lr", "0.01")]),
+        opt("radam", &[("lr", "0.05")]),
+        opt("adabelief", &[("lr", "0.05")]),
+        opt("lion", &[("lr", "0.005")]),
+        opt("momentum", &[("lr", "0.1")]),
+    ];
+    for row in race(&s, &methods, &starts, 3000, 0, Target::of(&s)) {
+        assert_eq!(row.success_rate, 1.0, "{}", row.method);
+        assert_eq!(row.diverged, 0);
+    }
+}
+
+#[test]
+fn a_point_symmetric_surface_gives_a_point_symmetric_basin_map() {
+    // Six-hump camel: f(-p) = f(p), so SGD from -p mirrors SGD from p exactly.
+    let s = Surface::by_id("six-hump-camel").unwrap();
+    let r = 40;
+    let map = basins(
+        &s,
+        &opt("sgd", &[("lr", "0.01")]),
+        r,
+        500,
+        0,
+        Target::of(&s),
+    );
+    for j in 0..r {
+        for i in 0..r {
+            let a = &map.ends[j * r + i];
+            let b = &map.ends[(r - 1 - j) * r + (r - 1 - i)];
+            assert_eq!(a.end, -b.end);
+            let (la, lb) = (
+                map.labels[j * r + i],
+                map.labels[(r - 1 - j) * r + (r - 1 - i)],
+            );
+            assert_eq!(la == DIVERGED, lb == DIVERGED);
+            if la >= 0 {
+                let (ma, mb) = (&map.minima[la as usize], &map.minima[lb as usize]);
+                assert!((ma.x + mb.x).abs() < 0.1 && (ma.y + mb.y).abs() < 0.1);
+            }
+        }
+    }
+    // Both global minima are found, with the same share of the domain.
+    let globals: Vec<_> = map.minima.iter().filter(|m| m.global).collect();
+    assert_eq!(globals.len(), 2);
+    assert_eq!(globals[0].area_fraction, globals[1].area_fraction);
+    assert!(map.global_fraction > 0.2);
+}
+
+#[test]
+fn on_rastrigin_small_lr_sgd_needs_a_start_near_the_origin() {
+    let s = Surface::by_id("rastrigin").unwrap();
+    let sgd = opt("sgd", &[("lr", "0.002")]);
+    let t = Target::of(&s);
+    let anywhere = uniform_starts(s.domain, 400, 5);
+    let near = uniform_starts(Domain::square(-0.4, 0.4), 400, 5);
+    let far = race(&s, std::slice::from_ref(&sgd), &anywhere, 1000, 0, t)[0].success_rate;
+    let close = race(&s, std::slice::from_ref(&sgd), &near, 1000, 0, t)[0].success_rate;
+    assert!(close > 0.9, "near the origin: {close}");
+    assert!(far < 0.05, "anywhere: {far}");
+}
+
+#[test]
+fn background_batches_report_progress_and_can_be_cancelled() {
+    use optiscape_core::lab::basins::basins_with;
+    use optiscape_core::lab::{Precision, Progress};
+    use std::sync::atomic::Ordering;
+    let s = Surface::by_id("himmelblau").unwrap();
+    let o = opt("adam", &[("lr", "0.05")]);
+    let p = Progress::default();
+    let map = basins_with(&s, &o, 20, 100, 0, Target::of(&s), Precision::F64, &p).unwrap();
+    assert_eq!(p.done.load(Ordering::Relaxed), 400);
+    assert_eq!(map, basins(&s, &o, 20, 100, 0, Target::of(&s)));
+    let cancelled = Progress::default();
+    cancelled.cancel.store(true, Ordering::Relaxed);
+    assert!(
+        basins_with(
+            &s,
+            &o,
+            20,
+            100,
+            0,
+            Target::of(&s),
+            Precision::F64,
+            &cancelled
+        )
+        .is_none()
+    );
+    assert_eq!(cancelled.done.load(Ordering::Relaxed), 0);
+}
+
+#[test]
+fn diverging_runs_are_counted() {
+    let s = Surface::by_id("rastrigin").unwrap();
+    let rows = race(
+        &s,
+        &[opt("sgd", &[("lr", "10")])],
+        &uniform_starts(s.domain, 50, 1),
+        100,
+        0,
+        Target::of(&s),
+    );
+    assert_eq!(rows[0].diverged, 50);
+    assert_eq!(rows[0].success_rate, 0.0);
+    let ends = run_batch(
+        &s,
+        &opt("sgd", &[("lr", "10")]),
+        &[DVec2::new(1.1, 0.3)],
+        100,
+        0,
+        Target::of(&s),
+    );
+    assert_eq!(ends[0].status, RunStatus::Diverged);
+}

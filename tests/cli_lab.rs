@@ -1,0 +1,654 @@
+//! The `optiscape` binary's headless lab commands (`list`, `trace`, `race`, `basins`, `sweep`)
+//! and its refusals of bad input, run as a user runs them.
+
+// The notebook's constants use 3.14, not pi.
+#![allow(clippy::approx_constant)]
+
+use std::process::{Command, Output};
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_optiscape"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn list_names_every_surface_and_method_with_parameters() {
+    let o = run(&["list"]);
+    assert!(o.status.success());
+    let out = stdout(&o);
+    for s in optiscape_core::landscape::catalog() {
+        assert!(out.contains(&format!("  {}", s.id)), "surface {}", s.id);
+    }
+    for m in optiscape_core::optim::catalog() {
+        assert!(out.contains(&format!("  {}", m.id)), "method {}", m.id);
+    }
+    for p in [
+        "lr",
+        "betas",
+        "momentum_decay",
+        "initial_accumulator_value",
+        "clip",
+        "noise",
+    ] {
+        assert!(out.contains(p), "parameter {p}");
+    }
+}
+
+#[test]
+fn trace_prints_a_header_and_one_row_per_step_with_round_trip_numbers() {
+    let o = run(&[
+        "trace",
+        "--surface",
+        "seed",
+        "--method",
+        "seed:sgd",
+        "--steps",
+        "300",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "step,x,y,loss");
+    assert_eq!(lines.len(), 302);
+    assert_eq!(
+        lines[1],
+        format!("0,{:?},{:?},{:?}", 0.6 * 3.14, 1.9 * 3.14, {
+            let s = optiscape_core::landscape::Surface::seed();
+            s.height(s.default_start())
+        })
+    );
+    // The last row is the independently computed notebook end point, to the last digit.
+    assert_eq!(
+        lines[301],
+        "300,3.935789355092478,15.844691541258683,-1.5318479055520222"
+    );
+    // Numbers parse back to the same f64 (shortest round-trip formatting).
+    for l in &lines[1..] {
+        for v in l.split(',').skip(1) {
+            let x: f64 = v.parse().unwrap();
+            assert_eq!(format!("{x:?}"), v);
+        }
+    }
+}
+
+#[test]
+fn trace_settings_start_and_json() {
+    let o = run(&[
+        "trace",
+        "--surface",
+        "rastrigin",
+        "--method",
+        "adam",
+        "--set",
+        "lr=0.05",
+        "--set",
+        "betas=0.8,0.99",
+        "--set",
+        "clip=5",
+        "--start",
+        "-1.5,2.25",
+        "--steps",
+        "10",
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["method"], "adam");
+    assert_eq!(v["params"]["lr"], 0.05);
+    assert_eq!(v["params"]["betas"][1], 0.99);
+    assert_eq!(v["params"]["clip"], 5.0);
+    assert_eq!(v["start"][0], -1.5);
+    assert_eq!(v["points"].as_array().unwrap().len(), 11);
+    assert_eq!(v["status"], "done");
+    // The same run as CSV agrees with the JSON rows.
+    let o = run(&[
+        "trace",
+        "--surface",
+        "rastrigin",
+        "--method",
+        "adam",
+        "--set",
+        "lr=0.05",
+        "--set",
+        "betas=0.8,0.99",
+        "--set",
+        "clip=5",
+        "--start",
+        "-1.5,2.25",
+        "--steps",
+        "10",
+    ]);
+    let csv = stdout(&o);
+    let last = csv.lines().last().unwrap();
+    let x: f64 = last.split(',').nth(1).unwrap().parse().unwrap();
+    assert_eq!(v["points"][10]["x"].as_f64().unwrap(), x);
+}
+
+#[test]
+fn a_preset_steps_per_frame_does_not_multiply_steps() {
+    let o = run(&[
+        "trace",
+        "--surface",
+        "seed",
+        "--method",
+        "seed:adadelta",
+        "--steps",
+        "7",
+    ]);
+    assert_eq!(stdout(&o).lines().count(), 9);
+}
+
+#[test]
+fn a_diverging_trace_stops_with_a_note() {
+    let o = run(&[
+        "trace",
+        "--surface",
+        "rastrigin",
+        "--method",
+        "sgd",
+        "--set",
+        "lr=100",
+        "--start",
+        "1.3,0.4",
+    ]);
+    assert!(o.status.success());
+    assert!(stderr(&o).contains("diverged at step"), "{}", stderr(&o));
+    assert!(stdout(&o).lines().count() < 302);
+}
+
+#[test]
+fn race_is_reproducible_and_reports_every_method() {
+    let args = [
+        "race",
+        "--surface",
+        "rastrigin",
+        "--methods",
+        "sgd,adam,langevin",
+        "--set",
+        "adam.lr=0.05",
+        "--set",
+        "langevin.lr=0.01",
+        "--starts",
+        "300",
+        "--seed",
+        "4",
+        "--format",
+        "json",
+    ];
+    let a: serde_json::Value = serde_json::from_str(&stdout(&run(&args))).unwrap();
+    let b: serde_json::Value = serde_json::from_str(&stdout(&run(&args))).unwrap();
+    let strip = |v: &serde_json::Value| {
+        let mut v = v.clone();
+        for m in v["methods"].as_array_mut().unwrap() {
+            m.as_object_mut().unwrap().remove("seconds");
+        }
+        v
+    };
+    assert_eq!(strip(&a), strip(&b));
+    let rows = a["methods"].as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[1]["method"], "adam");
+    assert_eq!(rows[0]["runs"], 300);
+    for r in rows {
+        let s = r["success_rate"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&s));
+    }
+    let table = stdout(&run(&[
+        "race",
+        "--surface",
+        "bowl",
+        "--methods",
+        "adam",
+        "--set",
+        "adam.lr=0.05",
+        "--starts",
+        "50",
+        "--steps",
+        "2000",
+    ]));
+    assert!(table.lines().nth(1).unwrap().contains("100.0%"), "{table}");
+}
+
+#[test]
+fn basins_csv_ends_equal_trace_and_the_png_has_the_grid() {
+    let dir = std::env::temp_dir().join(format!("optiscape-basins-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (png, csv) = (dir.join("map.png"), dir.join("ends.csv"));
+    let o = run(&[
+        "basins",
+        "--surface",
+        "himmelblau",
+        "--method",
+        "adam",
+        "--set",
+        "lr=0.05",
+        "--resolution",
+        "16",
+        "--steps",
+        "200",
+        "--out",
+        png.to_str().unwrap(),
+        "--csv",
+        csv.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(v["global_fraction"].as_f64().unwrap() > 0.9);
+    assert_eq!(
+        v["minima"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["global"] == true)
+            .count(),
+        4
+    );
+    let img = image::open(&png).unwrap();
+    assert_eq!(img.width() % 16, 0);
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let rows: Vec<&str> = text.lines().collect();
+    assert_eq!(rows[0], "x0,y0,x,y,loss,label");
+    assert_eq!(rows.len(), 1 + 16 * 16);
+    for row in rows.iter().skip(1).step_by(37) {
+        let f: Vec<&str> = row.split(',').collect();
+        let t = run(&[
+            "trace",
+            "--surface",
+            "himmelblau",
+            "--method",
+            "adam",
+            "--set",
+            "lr=0.05",
+            "--steps",
+            "200",
+            "--start",
+            &format!("{},{}", f[0], f[1]),
+        ]);
+        let last = stdout(&t).lines().last().unwrap().to_string();
+        let l: Vec<&str> = last.split(',').collect();
+        assert_eq!(
+            (l[1], l[2], l[3]),
+            (f[2], f[3], f[4]),
+            "start {},{}",
+            f[0],
+            f[1]
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn sweep_prints_one_row_per_value() {
+    let o = run(&[
+        "sweep",
+        "--surface",
+        "bowl",
+        "--method",
+        "sgd",
+        "--range",
+        "1e-3..1",
+        "--points",
+        "4",
+        "--starts",
+        "20",
+        "--steps",
+        "200",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "lr,success_rate,median_loss,diverged");
+    assert_eq!(lines.len(), 5);
+    assert!(lines[1].starts_with("0.001,"));
+    assert!(lines[4].starts_with("1.0,"));
+}
+
+/// `--precision f32` runs, reports the same kind of answer as f64, and is deterministic.
+#[test]
+fn lab_commands_run_in_single_precision() {
+    let args = |p: &'static str| {
+        [
+            "basins",
+            "--surface",
+            "rastrigin",
+            "--method",
+            "adam",
+            "--set",
+            "lr=0.05",
+            "--resolution",
+            "48",
+            "--steps",
+            "200",
+            "--json",
+            "--precision",
+            p,
+        ]
+    };
+    let f32_out = run(&args("f32"));
+    assert!(f32_out.status.success(), "{}", stderr(&f32_out));
+    assert_eq!(stdout(&f32_out), stdout(&run(&args("f32"))));
+    let share = |o: &Output| {
+        let v: serde_json::Value = serde_json::from_str(&stdout(o)).unwrap();
+        v["global_fraction"].as_f64().unwrap()
+    };
+    let f64_out = run(&args("f64"));
+    assert!((share(&f32_out) - share(&f64_out)).abs() < 0.02);
+    let race = run(&[
+        "race",
+        "--surface",
+        "seed",
+        "--methods",
+        "seed:sgd,adam",
+        "--starts",
+        "50",
+        "--precision",
+        "f32",
+        "--format",
+        "csv",
+    ]);
+    assert!(race.status.success(), "{}", stderr(&race));
+    assert_eq!(stdout(&race).lines().count(), 3);
+}
+
+#[test]
+fn formulas_work_in_every_command() {
+    let f = "formula:a*sin(x)*cos(y) + 0.1*(x^2 + y^2)";
+    let o = run(&[
+        "trace",
+        "--surface",
+        f,
+        "--surface-param",
+        "a=2",
+        "--method",
+        "adam",
+        "--steps",
+        "20",
+        "--domain",
+        "-4,4,-4,4",
+        "--start",
+        "1,1",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o).lines().count(), 22);
+    // The same formula with a = 2 written in: the same trace.
+    let o2 = run(&[
+        "trace",
+        "--surface",
+        "formula:2*sin(x)*cos(y) + 0.1*(x^2 + y^2)",
+        "--method",
+        "adam",
+        "--steps",
+        "20",
+        "--domain",
+        "-4,4,-4,4",
+        "--start",
+        "1,1",
+    ]);
+    assert_eq!(stdout(&o), stdout(&o2));
+    let o = run(&[
+        "race",
+        "--surface",
+        f,
+        "--methods",
+        "sgd,adam",
+        "--starts",
+        "40",
+        "--steps",
+        "100",
+        "--format",
+        "csv",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o).lines().count(), 3);
+    let o = run(&[
+        "basins",
+        "--surface",
+        f,
+        "--method",
+        "adam",
+        "--set",
+        "lr=0.1",
+        "--resolution",
+        "24",
+        "--steps",
+        "300",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(doc["global_fraction"].as_f64().unwrap() > 0.0);
+    assert_eq!(doc["surface"], f);
+    let o = run(&[
+        "sweep",
+        "--surface",
+        f,
+        "--method",
+        "sgd",
+        "--points",
+        "3",
+        "--starts",
+        "20",
+        "--steps",
+        "50",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for (args, want) in [
+        (
+            vec!["trace", "--surface", "formula:sin(x", "--method", "sgd"],
+            "column 6: missing ')'",
+        ),
+        (
+            vec![
+                "trace",
+                "--surface",
+                "formula:x*y",
+                "--surface-param",
+                "a=1",
+                "--method",
+                "sgd",
+            ],
+            "has no parameters",
+        ),
+        (
+            vec![
+                "trace",
+                "--surface",
+                "formula:a*x",
+                "--surface-param",
+                "a",
+                "--method",
+                "sgd",
+            ],
+            "NAME=VALUE",
+        ),
+        (
+            vec!["race", "--surface", "formula:", "--starts", "3"],
+            "empty",
+        ),
+    ] {
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let e = stderr(&o);
+        assert!(e.contains(want) && e.lines().count() == 1, "{args:?}: {e}");
+    }
+}
+
+#[test]
+fn lab_commands_take_a_scenario() {
+    // egg-crate: Random(k: 20), 500 steps, seed 7, four methods with their own lr.
+    let o = run(&["race", "--scenario", "egg-crate", "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(doc["starts"], 20);
+    assert_eq!(doc["steps"], 500);
+    assert_eq!(doc["seed"], 7);
+    let methods: Vec<&str> = doc["methods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["method"].as_str().unwrap())
+        .collect();
+    assert_eq!(methods, ["sgd", "heavy-ball", "adam", "langevin"]);
+    // Options override the scenario.
+    let o = run(&[
+        "race",
+        "--scenario",
+        "egg-crate",
+        "--starts",
+        "5",
+        "--methods",
+        "adam",
+        "--steps",
+        "10",
+        "--format",
+        "json",
+    ]);
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        (doc["starts"].as_u64(), doc["steps"].as_u64()),
+        (Some(5), Some(10))
+    );
+    // A file on disk; basins and sweep take its first method.
+    let dir = std::env::temp_dir().join(format!("optiscape-scn-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("mine.ron");
+    std::fs::write(
+        &file,
+        "(version: 1, surface: (name: \"bowl\"), methods: [(id: \"heavy-ball\", params: {\"lr\": 0.02})], steps: 400)",
+    )
+    .unwrap();
+    let o = run(&[
+        "basins",
+        "--scenario",
+        file.to_str().unwrap(),
+        "--resolution",
+        "16",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(doc["method"], "heavy-ball");
+    assert_eq!(doc["steps"], 400);
+    assert_eq!(doc["global_fraction"], 1.0);
+    let o = run(&[
+        "sweep",
+        "--scenario",
+        file.to_str().unwrap(),
+        "--points",
+        "2",
+        "--starts",
+        "10",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Bad files: file, line, column and what was expected; exit 2.
+    std::fs::write(
+        &file,
+        "(version: 1,\n surface: (name: \"bowl\"),\n methods: [(id: \"sgd\", speed: 3)])",
+    )
+    .unwrap();
+    let o = run(&["race", "--scenario", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(e.contains("mine.ron:3:") && e.contains("`speed`"), "{e}");
+    let o = run(&["race", "--scenario", "nonexistent-thing"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no shipped scenario"));
+    let o = run(&["race"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--surface"), "{}", stderr(&o));
+    // The sandbox refuses a bad scenario before opening a window.
+    let o = run(&["--scenario", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("mine.ron:3:"));
+    let o = run(&["--surface", "formula:(x", "--screenshot", "x.png"]);
+    assert_eq!(o.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn race_loss_statistics_leave_diverged_runs_out() {
+    use optiscape_core::lab::{RunStatus, trace, uniform_starts};
+    // SGD with a large learning rate on Goldstein-Price: about half the runs are thrown out
+    // and diverge.
+    let (k, steps, seed) = (60, 50, 3);
+    let o = run(&[
+        "race",
+        "--surface",
+        "goldstein-price",
+        "--methods",
+        "sgd",
+        "--set",
+        "sgd.lr=0.0001",
+        "--starts",
+        &k.to_string(),
+        "--steps",
+        &steps.to_string(),
+        "--seed",
+        &seed.to_string(),
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let row = &v["methods"][0];
+    // The same runs one by one with `trace`: the mean and median of the final losses of the
+    // runs that did not diverge.
+    let surface = optiscape_core::landscape::Surface::by_id("goldstein-price").unwrap();
+    let mut sgd = optiscape_core::optim::Optimizer::by_id("sgd").unwrap();
+    sgd.set("lr", "0.0001").unwrap();
+    let mut kept = Vec::new();
+    let mut diverged = 0;
+    for p in uniform_starts(surface.domain, k, seed) {
+        let t = trace(&surface, &sgd, p, steps);
+        match t.status {
+            RunStatus::Diverged => diverged += 1,
+            _ => kept.push(t.points.last().unwrap().loss),
+        }
+    }
+    assert!(diverged > 5 && kept.len() > 5, "{diverged} diverged of {k}");
+    assert_eq!(row["diverged"].as_u64(), Some(diverged));
+    let mean = kept.iter().sum::<f64>() / kept.len() as f64;
+    kept.sort_by(f64::total_cmp);
+    let n = kept.len();
+    let median = if n % 2 == 1 {
+        kept[n / 2]
+    } else {
+        0.5 * (kept[n / 2 - 1] + kept[n / 2])
+    };
+    assert_eq!(row["mean_loss"].as_f64(), Some(mean), "{row}");
+    assert_eq!(row["median_loss"].as_f64(), Some(median), "{row}");
+    // Every run diverged: no mean, no median. The CSV's empty field is "no value".
+    let o = run(&[
+        "race",
+        "--surface",
+        "rastrigin",
+        "--methods",
+        "sgd",
+        "--set",
+        "sgd.lr=1000",
+        "--starts",
+        "20",
+        "--steps",
+        "50",
+        "--format",
+        "csv",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let row: Vec<&str> = out.lines().nth(1).unwrap().split(',').collect();
+    assert_eq!(row[6], "20", "every run diverges: {out}");
+    assert_eq!((row[3], row[4], row[5]), ("", "", ""), "no value: {out}");
+    assert!(!out.contains("NaN"), "{out}");
+}

@@ -1,0 +1,410 @@
+//! Bad input to the `optiscape` binary: every refusal is one clear line on stderr and exit
+//! status 2, never a panic.
+
+use std::process::{Command, Output};
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_optiscape"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn bad_input_gives_one_clear_line_and_exit_2() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["trace", "--surface", "nope", "--method", "sgd"],
+            "unknown surface 'nope'",
+        ),
+        (
+            &["trace", "--surface", "seed", "--method", "nope"],
+            "unknown method 'nope'",
+        ),
+        (
+            &[
+                "trace",
+                "--surface",
+                "seed",
+                "--method",
+                "sgd",
+                "--set",
+                "zz=1",
+            ],
+            "has no parameter 'zz'",
+        ),
+        (
+            &[
+                "trace",
+                "--surface",
+                "seed",
+                "--method",
+                "sgd",
+                "--set",
+                "lr",
+            ],
+            "NAME=VALUE",
+        ),
+        (
+            &[
+                "trace",
+                "--surface",
+                "seed",
+                "--method",
+                "sgd",
+                "--set",
+                "lr=abc",
+            ],
+            "expects a number",
+        ),
+        (
+            &[
+                "trace",
+                "--surface",
+                "seed",
+                "--method",
+                "sgd",
+                "--set",
+                "lr=-0.1",
+            ],
+            "lr must be > 0",
+        ),
+        (
+            &[
+                "trace",
+                "--surface",
+                "seed",
+                "--method",
+                "adam",
+                "--set",
+                "betas=0.9",
+            ],
+            "two numbers",
+        ),
+        (
+            &[
+                "trace",
+                "--surface",
+                "seed",
+                "--method",
+                "sgd",
+                "--steps",
+                "0",
+            ],
+            "--steps must be at least 1",
+        ),
+        (
+            &[
+                "trace",
+                "--surface",
+                "seed",
+                "--method",
+                "sgd",
+                "--steps",
+                "-5",
+            ],
+            "--steps",
+        ),
+        (
+            &[
+                "trace",
+                "--surface",
+                "seed",
+                "--method",
+                "sgd",
+                "--steps",
+                "x",
+            ],
+            "--steps",
+        ),
+        (
+            &[
+                "trace",
+                "--surface",
+                "seed",
+                "--method",
+                "sgd",
+                "--start",
+                "100,1",
+            ],
+            "outside the domain",
+        ),
+        (
+            &[
+                "trace",
+                "--surface",
+                "seed",
+                "--method",
+                "sgd",
+                "--start",
+                "1",
+            ],
+            "--start expects 2",
+        ),
+        (
+            &[
+                "trace",
+                "--surface",
+                "seed",
+                "--method",
+                "sgd",
+                "--start",
+                "nan,1",
+            ],
+            "finite",
+        ),
+        (
+            &[
+                "trace",
+                "--surface",
+                "seed",
+                "--method",
+                "sgd",
+                "--domain",
+                "1,0,0,1",
+            ],
+            "x0 < x1",
+        ),
+        (
+            &[
+                "trace",
+                "--surface",
+                "seed",
+                "--method",
+                "sgd",
+                "--format",
+                "xml",
+            ],
+            "xml",
+        ),
+        (&["trace", "--surface", "seed"], "--method"),
+        (&["frobnicate"], "frobnicate"),
+        (&["--surface", "nope"], "unknown surface 'nope'"),
+        (
+            &["--screenshot", "/nonexistent-dir/x.png"],
+            "does not exist",
+        ),
+        (&["--starts", "0"], "--starts"),
+    ];
+    for (args, needle) in cases {
+        let o = run(args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(
+            err.trim_end().lines().count(),
+            1,
+            "{args:?}: one line, got {err}"
+        );
+        assert!(err.contains(needle), "{args:?}: {err} lacks {needle}");
+        assert!(!err.contains("panicked"), "{args:?}");
+        assert!(stdout(&o).is_empty(), "{args:?}");
+    }
+}
+
+#[test]
+fn lab_commands_refuse_bad_input_with_one_line() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["race", "--surface", "seed", "--methods", "sgd,nope"],
+            "unknown method 'nope'",
+        ),
+        (
+            &["race", "--surface", "seed", "--starts", "0"],
+            "--starts must be at least 1",
+        ),
+        (
+            &["race", "--surface", "seed", "--set", "lr=1"],
+            "METHOD.NAME=VALUE",
+        ),
+        (
+            &[
+                "race",
+                "--surface",
+                "seed",
+                "--methods",
+                "sgd",
+                "--set",
+                "adam.lr=1",
+            ],
+            "not in the race",
+        ),
+        (
+            &["race", "--surface", "seed", "--region", "0,100,0,1"],
+            "inside the domain",
+        ),
+        (
+            &["race", "--surface", "seed", "--tol", "-1"],
+            "--tol must be >= 0",
+        ),
+        (
+            &["race", "--surface", "ackley", "--precision", "f32"],
+            "--precision f32 is not available: the surface 'ackley'",
+        ),
+        (
+            &[
+                "basins",
+                "--surface",
+                "seed",
+                "--method",
+                "lion",
+                "--precision",
+                "f32",
+            ],
+            "the method 'lion' runs one run at a time",
+        ),
+        (&["race", "--surface", "seed", "--precision", "f16"], "f16"),
+        (
+            &[
+                "basins",
+                "--surface",
+                "seed",
+                "--method",
+                "sgd",
+                "--resolution",
+                "1",
+            ],
+            "--resolution must be at least 2",
+        ),
+        (
+            &[
+                "basins",
+                "--surface",
+                "seed",
+                "--method",
+                "sgd",
+                "--out",
+                "/nonexistent-dir/x.png",
+            ],
+            "does not exist",
+        ),
+        (
+            &[
+                "sweep",
+                "--surface",
+                "seed",
+                "--method",
+                "sgd",
+                "--param",
+                "zz",
+            ],
+            "has no parameter 'zz'",
+        ),
+        (
+            &[
+                "sweep",
+                "--surface",
+                "seed",
+                "--method",
+                "sgd",
+                "--range",
+                "1..0.1",
+            ],
+            "LO < HI",
+        ),
+        (
+            &[
+                "sweep",
+                "--surface",
+                "seed",
+                "--method",
+                "sgd",
+                "--range",
+                "-1..1",
+            ],
+            "lr must be > 0",
+        ),
+        (
+            &[
+                "sweep",
+                "--surface",
+                "seed",
+                "--method",
+                "sgd",
+                "--range",
+                "1-2",
+            ],
+            "LO..HI",
+        ),
+    ];
+    for (args, needle) in cases {
+        let o = run(args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err} lacks {needle}");
+    }
+}
+
+/// A scenario file written for a test, removed when dropped.
+struct TempFile(std::path::PathBuf);
+
+impl TempFile {
+    fn new(name: &str, text: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("optiscape-t-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        Self(path)
+    }
+
+    fn path(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+#[test]
+fn a_scenario_region_outside_the_domain_is_refused() {
+    let f = TempFile::new(
+        "far-region.ron",
+        "(version: 1, surface: (kind: \"rastrigin\"), methods: [(id: \"adam\")], \
+         starts: Random(k: 10, region: (x0: -100.0, x1: 1.0, y0: 0.0, y1: 1.0)))",
+    );
+    let o = run(&["race", "--scenario", f.path()]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains(f.path()) && err.contains("region"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+#[test]
+fn a_surface_with_no_finite_value_is_refused() {
+    for args in [
+        vec!["race", "--surface", "formula:sqrt(-1 - x^2 - y^2)"],
+        vec![
+            "trace",
+            "--surface",
+            "formula:sqrt(-1 - x^2 - y^2)",
+            "--method",
+            "adam",
+        ],
+        vec![
+            "basins",
+            "--surface",
+            "formula:log(x)",
+            "--domain",
+            "-3,-1,0,1",
+            "--method",
+            "adam",
+        ],
+    ] {
+        let o = run(&args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("no finite value on the domain"), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+}

@@ -1,0 +1,357 @@
+//! The `optiscape` binary where it renders: the sandbox's screenshot, `record`, and the clear
+//! error without an adapter or a display.
+
+use bevy::color::ColorToPacked;
+use std::process::{Command, Output};
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_optiscape"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The rendered check: the sandbox renders its opening scene offscreen-free under a real (or
+/// virtual) display and saves a screenshot; the picture shows the surface and every ball's
+/// color. Without a display it is skipped loudly, unless OPTISCAPE_REQUIRE_RENDER=1 (CI).
+#[test]
+fn the_sandbox_renders_the_opening_scene() {
+    let require = std::env::var("OPTISCAPE_REQUIRE_RENDER").as_deref() == Ok("1");
+    let skip = |why: &str| {
+        if require {
+            panic!("rendering is required (OPTISCAPE_REQUIRE_RENDER=1) but {why}");
+        }
+        eprintln!("SKIPPED the_sandbox_renders_the_opening_scene: {why}");
+    };
+    if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
+        return skip("no display (run under xvfb-run)");
+    }
+    let dir = std::env::temp_dir().join(format!("optiscape-render-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("opening.png");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_optiscape"))
+        .args(["--screenshot", path.to_str().unwrap(), "--frames", "150"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed() > std::time::Duration::from_secs(600) {
+            let _ = child.kill();
+            panic!("the sandbox did not save its screenshot within 10 minutes");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    let mut err = String::new();
+    use std::io::Read;
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    if !status.success() {
+        if err.contains("adapter") || err.contains("Unable to find a GPU") {
+            return skip(&format!("no graphics adapter: {err}"));
+        }
+        panic!("the sandbox failed ({status}): {err}");
+    }
+    let img = image::open(&path).expect("a PNG was written").to_rgb8();
+    assert_eq!((img.width(), img.height()), (1280, 720));
+    // The 3D view lies between the panels.
+    let view: Vec<[u8; 3]> = img
+        .enumerate_pixels()
+        .filter(|(x, _, _)| (290..810).contains(x))
+        .map(|(_, _, p)| p.0)
+        .collect();
+    let distinct: std::collections::HashSet<[u8; 3]> = view.iter().copied().collect();
+    assert!(
+        distinct.len() > 2000,
+        "the view is nearly blank: {} colors",
+        distinct.len()
+    );
+    // The surface: the coolwarm colormap's blue valleys cover a good part of the view.
+    let bluish = view
+        .iter()
+        .filter(|p| p[2] as i32 > p[0] as i32 + 40)
+        .count();
+    assert!(
+        bluish * 10 > view.len(),
+        "no surface: {bluish} bluish of {}",
+        view.len()
+    );
+    // Every ball's method color appears (balls and their trails).
+    let roster = optiscape::sim::Roster::default();
+    for m in roster.enabled() {
+        let c = m.color.to_srgba().to_u8_array_no_alpha();
+        let near = view
+            .iter()
+            .filter(|p| {
+                (0..3)
+                    .map(|i| (p[i] as i32 - c[i] as i32).pow(2))
+                    .sum::<i32>()
+                    < 45 * 45
+            })
+            .count();
+        assert!(near >= 3, "{}'s color {c:?} is not in the picture", m.id);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The offscreen recorder: no window and no X server, but a graphics adapter (the software one
+/// will do). Same skip rule as the sandbox's rendered check.
+#[test]
+fn record_writes_gif_png_frames_and_mp4_offscreen() {
+    let require = std::env::var("OPTISCAPE_REQUIRE_RENDER").as_deref() == Ok("1");
+    let dir = std::env::temp_dir().join(format!("optiscape-record-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let record = |extra: &[&str], out: &std::path::Path| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_optiscape"));
+        c.args(["record", "--frames", "6", "--size", "320x240"])
+            .args(extra)
+            .arg("--out")
+            .arg(out)
+            // Prove that no display is needed.
+            .env_remove("DISPLAY")
+            .env_remove("WAYLAND_DISPLAY");
+        c.output().unwrap()
+    };
+    let gif = dir.join("clip.gif");
+    let o = record(&[], &gif);
+    if !o.status.success() {
+        let e = stderr(&o);
+        if e.to_lowercase().contains("adapter") && !require {
+            eprintln!(
+                "SKIPPED record_writes_gif_png_frames_and_mp4_offscreen: no graphics adapter: {e}"
+            );
+            return;
+        }
+        panic!("record failed: {e}");
+    }
+    assert!(stderr(&o).contains("wrote 6 frames"), "{}", stderr(&o));
+    // The GIF: 320x240, six frames, looping, not blank.
+    let file = std::fs::File::open(&gif).unwrap();
+    let mut opts = gif::DecodeOptions::new();
+    opts.set_color_output(gif::ColorOutput::RGBA);
+    let mut dec = opts.read_info(file).unwrap();
+    assert_eq!((dec.width(), dec.height()), (320, 240));
+    let mut frames = 0;
+    while let Some(f) = dec.read_next_frame().unwrap() {
+        if frames == 0 {
+            // The first frame is whole; later ones hold only what changed.
+            assert_eq!((f.width, f.height), (320, 240));
+            let colors: std::collections::HashSet<&[u8]> = f.buffer.chunks_exact(4).collect();
+            assert!(colors.len() > 50, "the first frame is nearly blank");
+        }
+        assert!(f.delay >= 3, "30 fps is 3 hundredths of a second per frame");
+        frames += 1;
+    }
+    assert_eq!(frames, 6);
+    // PNG frames, deterministic: the same scenario and seed give the same pictures.
+    let pngs = |name: &str, extra: &[&str]| -> Vec<Vec<u8>> {
+        let d = dir.join(name);
+        let o = record(extra, &d);
+        assert!(o.status.success(), "{}", stderr(&o));
+        (0..6)
+            .map(|i| {
+                let img = image::open(d.join(format!("frame-{i:05}.png")))
+                    .unwrap()
+                    .to_rgb8();
+                assert_eq!((img.width(), img.height()), (320, 240));
+                img.into_raw()
+            })
+            .collect()
+    };
+    let a = pngs("a", &["--scenario", "egg-crate"]);
+    let b = pngs("b", &["--scenario", "egg-crate"]);
+    assert!(
+        a == b,
+        "the same scenario and seed must give the same frames"
+    );
+    assert!(
+        a[0] != a[5],
+        "the balls move between the first and the last frame"
+    );
+    let c = pngs("c", &["--scenario", "egg-crate", "--seed", "8"]);
+    assert!(a[5] != c[5], "another seed, other start points");
+    // By default the still parts are drawn once and reused; drawing everything in every frame
+    // gives the same pictures but where a contour line crosses a trail or a ball.
+    let full = pngs("full", &["--scenario", "egg-crate", "--redraw-all"]);
+    for (k, (x, y)) in a.iter().zip(&full).enumerate() {
+        let differ = x
+            .chunks_exact(3)
+            .zip(y.chunks_exact(3))
+            .filter(|(p, q)| p.iter().zip(q.iter()).any(|(u, v)| u.abs_diff(*v) > 8))
+            .count();
+        assert!(
+            differ * 1000 < x.len() / 3,
+            "frame {k}: {differ} pixels differ from the full redraw"
+        );
+    }
+    // MP4 through ffmpeg; without ffmpeg, a clear error and exit 2.
+    let mp4 = dir.join("clip.mp4");
+    let mut c = Command::new(env!("CARGO_BIN_EXE_optiscape"));
+    c.args(["record", "--frames", "2", "--out"])
+        .arg(&mp4)
+        .env("OPTISCAPE_FFMPEG", "/nonexistent/ffmpeg");
+    let o = c.output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("needs ffmpeg"), "{}", stderr(&o));
+    if optiscape::record::ffmpeg_available() {
+        let o = record(&[], &mp4);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let probe = Command::new("ffprobe")
+            .args(["-v", "error", "-count_frames", "-select_streams", "v:0"])
+            .args([
+                "-show_entries",
+                "stream=width,height,nb_read_frames,codec_name",
+            ])
+            .args(["-of", "csv=p=0"])
+            .arg(&mp4)
+            .output()
+            .unwrap();
+        assert_eq!(stdout(&probe).trim(), "h264,320,240,6");
+    } else if require {
+        panic!("ffmpeg is required in CI (OPTISCAPE_REQUIRE_RENDER=1) but is not on PATH");
+    } else {
+        eprintln!("SKIPPED the .mp4 part: no ffmpeg on PATH");
+    }
+    // Bad input: one line, exit 2.
+    for (args, want) in [
+        (
+            vec!["record", "--out", "x.gif", "--size", "big"],
+            "--size expects WxH",
+        ),
+        (
+            vec!["record", "--out", "x.mp4", "--size", "321x240"],
+            "even width",
+        ),
+        (
+            vec!["record", "--out", "/no/such/dir/x.gif"],
+            "does not exist",
+        ),
+        (
+            vec!["record", "--out", "x.gif", "--methods", "nope"],
+            "unknown method",
+        ),
+        (vec!["record", "--out", "x.gif", "--fps", "0"], "--fps"),
+        (vec!["record"], "--out"),
+    ] {
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&o).contains(want), "{args:?}: {}", stderr(&o));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn record_notebook_writes_the_six_clips() {
+    let require = std::env::var("OPTISCAPE_REQUIRE_RENDER").as_deref() == Ok("1");
+    let dir = std::env::temp_dir().join(format!("optiscape-nb-{}", std::process::id()));
+    let o = Command::new(env!("CARGO_BIN_EXE_optiscape"))
+        .args([
+            "record",
+            "--frames",
+            "2",
+            "--size",
+            "160x120",
+            "--format",
+            "png",
+            "--notebook",
+        ])
+        .arg(&dir)
+        .env_remove("DISPLAY")
+        .output()
+        .unwrap();
+    if !o.status.success() && !require && stderr(&o).to_lowercase().contains("adapter") {
+        eprintln!("SKIPPED record_notebook_writes_the_six_clips: no graphics adapter");
+        return;
+    }
+    assert!(o.status.success(), "{}", stderr(&o));
+    for clip in [
+        "sgd",
+        "momentum",
+        "adagrad",
+        "adagrad-finetune",
+        "adadelta",
+        "race",
+    ] {
+        for i in 0..2 {
+            let f = dir.join(clip).join(format!("frame-{i:05}.png"));
+            let img = image::open(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+            assert_eq!((img.width(), img.height()), (160, 120));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Without a graphics adapter (no Vulkan driver found) or without a display, the renderer's
+/// panic becomes one clear line and exit 2, and `record` creates no output file.
+#[test]
+fn no_adapter_or_no_display_is_a_clear_error() {
+    let dir = std::env::temp_dir().join(format!("optiscape-noad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let gif = dir.join("never.gif");
+    let o = Command::new(env!("CARGO_BIN_EXE_optiscape"))
+        .args(["record", "--frames", "2", "--size", "64x48", "--out"])
+        .arg(&gif)
+        .env("VK_ICD_FILENAMES", dir.join("no-such-driver.json"))
+        .env("VK_DRIVER_FILES", dir.join("no-such-driver.json"))
+        .env("WGPU_BACKEND", "vulkan")
+        .output()
+        .unwrap();
+    if o.status.success() {
+        eprintln!("SKIPPED the no-adapter part: an adapter was found anyway");
+    } else {
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains("no usable graphics adapter"), "{err}");
+        assert!(err.contains("mesa-vulkan-drivers"), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(!gif.exists(), "an output file was created");
+    }
+    let o = Command::new(env!("CARGO_BIN_EXE_optiscape"))
+        .args(["--screenshot"])
+        .arg(dir.join("never.png"))
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("WAYLAND_SOCKET")
+        .output()
+        .unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("cannot open a window"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn record_reports_numbers_as_typed() {
+    for (args, want) in [
+        (
+            vec!["record", "--out", "x.gif", "--fps", "5000"],
+            "got 5000",
+        ),
+        (
+            vec!["record", "--out", "x.gif", "--frames", "5000000000"],
+            "got 5000000000",
+        ),
+    ] {
+        let o = run(&args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+}
