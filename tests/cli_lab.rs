@@ -290,7 +290,14 @@ fn basins_csv_ends_equal_trace_and_the_png_has_the_grid() {
 }
 
 #[test]
-fn sweep_prints_one_row_per_value() {
+fn sweep_numbers_and_chart_are_what_the_update_rule_predicts() {
+    // SGD on the bowl f = (x^2 + 4 y^2) / 2 multiplies x by (1 - lr) and y by (1 - 4 lr) at
+    // every update: at lr 0.1 every run ends at the minimum, at lr 1 every run (y != 0) is
+    // thrown out by a factor 3 per update and diverges, and at lr 0.001 the final loss is
+    // (x0^2 (0.999^200)^2 + 4 y0^2 (0.996^200)^2) / 2.
+    let dir = std::env::temp_dir().join(format!("optiscape-sweep-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let chart = dir.join("chart.png");
     let o = run(&[
         "sweep",
         "--surface",
@@ -302,17 +309,69 @@ fn sweep_prints_one_row_per_value() {
         "--points",
         "4",
         "--starts",
-        "20",
+        "21",
         "--steps",
         "200",
+        "--out",
+        chart.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
-    let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines[0], "lr,success_rate,median_loss,diverged");
-    assert_eq!(lines.len(), 5);
-    assert!(lines[1].starts_with("0.001,"));
-    assert!(lines[4].starts_with("1.0,"));
+    let rows: Vec<Vec<f64>> = out
+        .lines()
+        .skip(1)
+        .map(|l| {
+            l.split(',')
+                .map(|v| v.parse().unwrap_or(f64::NAN))
+                .collect()
+        })
+        .collect();
+    assert_eq!(
+        out.lines().next(),
+        Some("lr,success_rate,median_loss,diverged")
+    );
+    assert_eq!(rows.len(), 4);
+    let lrs: Vec<f64> = rows.iter().map(|r| r[0]).collect();
+    for (got, want) in lrs.iter().zip([0.001, 0.01, 0.1, 1.0]) {
+        assert!((got - want).abs() <= 1e-12 * want, "{lrs:?}");
+    }
+    // lr 0.1: all 21 succeed; lr 1: all 21 diverge, no median loss (empty field).
+    assert_eq!((rows[2][1], rows[2][3]), (1.0, 0.0), "{out}");
+    assert_eq!((rows[3][1], rows[3][3]), (0.0, 21.0), "{out}");
+    assert!(out.lines().nth(4).unwrap().ends_with(",0.0,,21"), "{out}");
+    // lr 0.001: the median of the predicted final losses.
+    let surface = optiscape_core::landscape::Surface::by_id("bowl").unwrap();
+    let (fx, fy) = (0.999f64.powi(200), 0.996f64.powi(200));
+    let mut losses: Vec<f64> = optiscape_core::lab::uniform_starts(surface.domain, 21, 0)
+        .iter()
+        .map(|p| 0.5 * ((p.x * fx).powi(2) + 4.0 * (p.y * fy).powi(2)))
+        .collect();
+    losses.sort_by(f64::total_cmp);
+    let predicted = losses[10];
+    assert!(
+        (rows[0][2] - predicted).abs() <= 1e-9 * predicted,
+        "median loss {} against {predicted}",
+        rows[0][2]
+    );
+    // The chart: the success-rate dots (blue) at 100% above lr 0.1 and at 0% above lr 1.
+    let img = image::open(&chart).expect("a PNG").to_rgb8();
+    assert_eq!(img.dimensions(), (760, 420));
+    let blue_near = |x: i64, y: i64| {
+        (-3..=3).any(|dx| {
+            (-3..=3).any(|dy| img.get_pixel((x + dx) as u32, (y + dy) as u32).0 == [30, 90, 200])
+        })
+    };
+    // The plot spans x 64..684 for log10(lr) -3..0, and y 368 (0%) .. 44 (100%).
+    let px = |log_lr: f64| 64 + ((log_lr + 3.0) / 3.0 * 620.0).round() as i64;
+    assert!(blue_near(px(-1.0), 44), "no 100% dot at lr 0.1");
+    assert!(blue_near(px(0.0), 368), "no 0% dot at lr 1");
+    assert!(!blue_near(px(-1.0), 368), "a 0% dot at lr 0.1");
+    let orange = img.pixels().filter(|p| p.0 == [220, 110, 10]).count();
+    assert!(
+        orange > 50,
+        "the median-loss line is missing ({orange} pixels)"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// `--precision f32` runs, reports the same kind of answer as f64, and is deterministic.

@@ -50,14 +50,10 @@ pub fn check_finite_somewhere(surface: &Surface) -> Result<(), String> {
     if surface.has_finite_values() {
         return Ok(());
     }
-    let d = surface.domain;
     Err(format!(
-        "'{}' has no finite value on the domain [{}, {}] x [{}, {}]",
+        "'{}' has no finite value on the domain {}",
         surface.spec(),
-        d.x0,
-        d.x1,
-        d.y0,
-        d.y1
+        surface.domain
     ))
 }
 

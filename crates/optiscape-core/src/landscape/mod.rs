@@ -87,8 +87,11 @@ impl Domain {
         r.validate()?;
         if r.x0 < self.x0 || r.x1 > self.x1 || r.y0 < self.y0 || r.y1 > self.y1 {
             return Err(format!(
-                "x {}..{}, y {}..{} must lie inside the domain [{}, {}] x [{}, {}]",
-                r.x0, r.x1, r.y0, r.y1, self.x0, self.x1, self.y0, self.y1
+                "x {}..{}, y {}..{} must lie inside the domain {self}",
+                short(r.x0),
+                short(r.x1),
+                short(r.y0),
+                short(r.y1),
             ));
         }
         Ok(r)
@@ -98,6 +101,32 @@ impl Domain {
     pub fn lerp(&self, u: f64, v: f64) -> DVec2 {
         DVec2::new(self.x0 + u * self.width(), self.y0 + v * self.height())
     }
+}
+
+/// `[x0, x1] x [y0, y1]`, each bound with at most 6 decimals (a domain of `10 * 3.14` reads
+/// 31.4, not 31.400000000000002).
+impl std::fmt::Display for Domain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "[{}, {}] x [{}, {}]",
+            short(self.x0),
+            short(self.x1),
+            short(self.y0),
+            short(self.y1)
+        )
+    }
+}
+
+/// A number for messages: at most 6 decimals, no trailing zeros (tiny or huge ones in
+/// scientific notation).
+fn short(v: f64) -> String {
+    if v != 0.0 && !(1e-3..1e9).contains(&v.abs()) {
+        return format!("{v:e}");
+    }
+    let t = format!("{v:.6}");
+    let t = t.trim_end_matches('0').trim_end_matches('.');
+    if t == "-0" { "0".into() } else { t.to_string() }
 }
 
 /// The lowest value of a surface over its domain and every point where it is reached.
@@ -844,6 +873,18 @@ mod tests {
         s.domain.x1 = 4.6;
         s.global_minimum();
         assert_eq!(ESTIMATES_MADE.with(|n| n.get()) - before, 2);
+    }
+
+    #[test]
+    fn domains_read_well_in_messages() {
+        assert_eq!(
+            Domain::square(0.0, 10.0 * 3.14).to_string(),
+            "[0, 31.4] x [0, 31.4]"
+        );
+        assert_eq!(
+            Domain::new(-5.12, 1e-7, -2.5e12, -0.0).to_string(),
+            "[-5.12, 1e-7] x [-2.5e12, 0]"
+        );
     }
 
     #[test]
