@@ -876,6 +876,8 @@ mod tests {
     }
 
     #[test]
+    // The notebook's domain is 10 x 3.14, not 10 pi.
+    #[allow(clippy::approx_constant)]
     fn domains_read_well_in_messages() {
         assert_eq!(
             Domain::square(0.0, 10.0 * 3.14).to_string(),
