@@ -4,22 +4,10 @@
 // The notebook's constants use 3.14, not pi.
 #![allow(clippy::approx_constant)]
 
-use std::process::{Command, Output};
+mod common;
 
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_optiscape"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use common::*;
+use std::process::Output;
 
 #[test]
 fn list_names_every_surface_and_method_with_parameters() {

@@ -1,36 +1,24 @@
 //! The `optiscape` binary where it renders: the sandbox's screenshot, `record`, and the clear
 //! error without an adapter or a display.
+//!
+//! Its own harness (`harness = false`): the checks run one after another and the run closes
+//! with `render: N passed, N failed, N skipped`, naming every check (or part of one) that was
+//! skipped and why: no display, no graphics adapter, no ffmpeg. With
+//! `OPTISCAPE_REQUIRE_RENDER=1` (CI) nothing may be skipped: a skip fails instead.
+
+mod common;
 
 use bevy::color::ColorToPacked;
-use std::process::{Command, Output};
+use std::process::ExitCode;
+use std::sync::Mutex;
 
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_optiscape"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use common::*;
+use std::process::Command;
 
 /// The rendered check: the sandbox renders its opening scene offscreen-free under a real (or
 /// virtual) display and saves a screenshot; the picture shows the surface and every ball's
 /// color. Without a display it is skipped loudly, unless OPTISCAPE_REQUIRE_RENDER=1 (CI).
-#[test]
-fn the_sandbox_renders_the_opening_scene() {
-    let require = std::env::var("OPTISCAPE_REQUIRE_RENDER").as_deref() == Ok("1");
-    let skip = |why: &str| {
-        if require {
-            panic!("rendering is required (OPTISCAPE_REQUIRE_RENDER=1) but {why}");
-        }
-        eprintln!("SKIPPED the_sandbox_renders_the_opening_scene: {why}");
-    };
+fn the_sandbox_renders_the_opening_scene() -> Check {
     if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
         return skip("no display (run under xvfb-run)");
     }
@@ -64,7 +52,7 @@ fn the_sandbox_renders_the_opening_scene() {
         .unwrap();
     if !status.success() {
         if err.contains("adapter") || err.contains("Unable to find a GPU") {
-            return skip(&format!("no graphics adapter: {err}"));
+            return skip(format!("no graphics adapter: {err}"));
         }
         panic!("the sandbox failed ({status}): {err}");
     }
@@ -108,13 +96,12 @@ fn the_sandbox_renders_the_opening_scene() {
         assert!(near >= 3, "{}'s color {c:?} is not in the picture", m.id);
     }
     let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
 }
 
 /// The offscreen recorder: no window and no X server, but a graphics adapter (the software one
 /// will do). Same skip rule as the sandbox's rendered check.
-#[test]
-fn record_writes_gif_png_frames_and_mp4_offscreen() {
-    let require = std::env::var("OPTISCAPE_REQUIRE_RENDER").as_deref() == Ok("1");
+fn record_writes_gif_png_frames_and_mp4_offscreen() -> Check {
     let dir = std::env::temp_dir().join(format!("optiscape-record-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let record = |extra: &[&str], out: &std::path::Path| {
@@ -132,11 +119,8 @@ fn record_writes_gif_png_frames_and_mp4_offscreen() {
     let o = record(&[], &gif);
     if !o.status.success() {
         let e = stderr(&o);
-        if e.to_lowercase().contains("adapter") && !require {
-            eprintln!(
-                "SKIPPED record_writes_gif_png_frames_and_mp4_offscreen: no graphics adapter: {e}"
-            );
-            return;
+        if e.to_lowercase().contains("adapter") {
+            return skip(format!("no graphics adapter: {e}"));
         }
         panic!("record failed: {e}");
     }
@@ -223,10 +207,8 @@ fn record_writes_gif_png_frames_and_mp4_offscreen() {
             .output()
             .unwrap();
         assert_eq!(stdout(&probe).trim(), "h264,320,240,6");
-    } else if require {
-        panic!("ffmpeg is required in CI (OPTISCAPE_REQUIRE_RENDER=1) but is not on PATH");
     } else {
-        eprintln!("SKIPPED the .mp4 part: no ffmpeg on PATH");
+        partly_skipped("the .mp4 part: no ffmpeg on PATH");
     }
     // Bad input: one line, exit 2.
     for (args, want) in [
@@ -254,11 +236,10 @@ fn record_writes_gif_png_frames_and_mp4_offscreen() {
         assert!(stderr(&o).contains(want), "{args:?}: {}", stderr(&o));
     }
     let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
 }
 
-#[test]
-fn record_notebook_writes_the_six_clips() {
-    let require = std::env::var("OPTISCAPE_REQUIRE_RENDER").as_deref() == Ok("1");
+fn record_notebook_writes_the_six_clips() -> Check {
     let dir = std::env::temp_dir().join(format!("optiscape-nb-{}", std::process::id()));
     let o = Command::new(env!("CARGO_BIN_EXE_optiscape"))
         .args([
@@ -275,9 +256,8 @@ fn record_notebook_writes_the_six_clips() {
         .env_remove("DISPLAY")
         .output()
         .unwrap();
-    if !o.status.success() && !require && stderr(&o).to_lowercase().contains("adapter") {
-        eprintln!("SKIPPED record_notebook_writes_the_six_clips: no graphics adapter");
-        return;
+    if !o.status.success() && stderr(&o).to_lowercase().contains("adapter") {
+        return skip("no graphics adapter");
     }
     assert!(o.status.success(), "{}", stderr(&o));
     for clip in [
@@ -295,12 +275,12 @@ fn record_notebook_writes_the_six_clips() {
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
 }
 
 /// Without a graphics adapter (no Vulkan driver found) or without a display, the renderer's
 /// panic becomes one clear line and exit 2, and `record` creates no output file.
-#[test]
-fn no_adapter_or_no_display_is_a_clear_error() {
+fn no_adapter_or_no_display_is_a_clear_error() -> Check {
     let dir = std::env::temp_dir().join(format!("optiscape-noad-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let gif = dir.join("never.gif");
@@ -313,7 +293,7 @@ fn no_adapter_or_no_display_is_a_clear_error() {
         .output()
         .unwrap();
     if o.status.success() {
-        eprintln!("SKIPPED the no-adapter part: an adapter was found anyway");
+        partly_skipped("the no-adapter part: an adapter was found anyway");
     } else {
         let err = stderr(&o);
         assert_eq!(o.status.code(), Some(2), "{err}");
@@ -335,10 +315,10 @@ fn no_adapter_or_no_display_is_a_clear_error() {
     assert!(err.contains("cannot open a window"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
 }
 
-#[test]
-fn record_reports_numbers_as_typed() {
+fn record_reports_numbers_as_typed() -> Check {
     for (args, want) in [
         (
             vec!["record", "--out", "x.gif", "--fps", "5000"],
@@ -353,5 +333,105 @@ fn record_reports_numbers_as_typed() {
         let err = stderr(&o);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
         assert!(err.contains(want), "{args:?}: {err}");
+    }
+    Ok(())
+}
+
+/// A check that could not run here, and why.
+struct Skipped(String);
+
+type Check = Result<(), Skipped>;
+
+/// A named check.
+type Named = (&'static str, fn() -> Check);
+
+fn rendering_required() -> bool {
+    std::env::var("OPTISCAPE_REQUIRE_RENDER").as_deref() == Ok("1")
+}
+
+/// Skips the check (or fails it, when rendering is required).
+fn skip(why: impl Into<String>) -> Check {
+    let why = why.into();
+    if rendering_required() {
+        panic!("rendering is required (OPTISCAPE_REQUIRE_RENDER=1) but {why}");
+    }
+    Err(Skipped(why))
+}
+
+/// Parts of checks that were skipped (the rest of the check ran).
+static PARTS_SKIPPED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+fn partly_skipped(what: &str) {
+    if rendering_required() {
+        panic!("rendering is required (OPTISCAPE_REQUIRE_RENDER=1) but skipped {what}");
+    }
+    PARTS_SKIPPED.lock().unwrap().push(what.to_string());
+}
+
+fn main() -> ExitCode {
+    let checks: [Named; 5] = [
+        (
+            "the_sandbox_renders_the_opening_scene",
+            the_sandbox_renders_the_opening_scene,
+        ),
+        (
+            "record_writes_gif_png_frames_and_mp4_offscreen",
+            record_writes_gif_png_frames_and_mp4_offscreen,
+        ),
+        (
+            "record_notebook_writes_the_six_clips",
+            record_notebook_writes_the_six_clips,
+        ),
+        (
+            "no_adapter_or_no_display_is_a_clear_error",
+            no_adapter_or_no_display_is_a_clear_error,
+        ),
+        (
+            "record_reports_numbers_as_typed",
+            record_reports_numbers_as_typed,
+        ),
+    ];
+    // `cargo test NAME` passes NAME: run the checks whose names contain it.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--list") {
+        for (name, _) in &checks {
+            println!("{name}: test");
+        }
+        return ExitCode::SUCCESS;
+    }
+    let filters: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
+    let (mut passed, mut failed, mut skipped) = (0, 0, Vec::new());
+    for (name, check) in checks {
+        if !filters.is_empty() && !filters.iter().any(|f| name.contains(f.as_str())) {
+            continue;
+        }
+        match std::panic::catch_unwind(check) {
+            Ok(Ok(())) => {
+                println!("test {name} ... ok");
+                passed += 1;
+            }
+            Ok(Err(Skipped(why))) => {
+                println!("test {name} ... skipped: {why}");
+                skipped.push(format!("{name}: {why}"));
+            }
+            Err(_) => {
+                println!("test {name} ... FAILED");
+                failed += 1;
+            }
+        }
+    }
+    let parts = PARTS_SKIPPED.lock().map(|p| p.clone()).unwrap_or_default();
+    for s in skipped.iter().chain(&parts) {
+        println!("skipped: {s}");
+    }
+    println!();
+    println!(
+        "render: {passed} passed, {failed} failed, {} skipped",
+        skipped.len()
+    );
+    if failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     }
 }

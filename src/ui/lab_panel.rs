@@ -35,6 +35,25 @@ pub struct JobSetup {
 }
 
 impl JobSetup {
+    /// What a job started now runs on: the current surface and its success target, the
+    /// lab's updates and the sandbox's seed.
+    fn now(
+        surface: &Surface,
+        methods: &[Optimizer],
+        lab: &LabState,
+        seed: u64,
+        size: usize,
+    ) -> Self {
+        Self {
+            surface: surface.clone(),
+            methods: methods.iter().map(|m| m.id.clone()).collect(),
+            steps: lab.steps,
+            seed,
+            size,
+            target: Target::of(surface),
+        }
+    }
+
     /// One line: surface, method(s), size, updates and seed.
     fn describe(&self, size: &str) -> String {
         format!(
@@ -283,14 +302,7 @@ pub(super) fn lab_section(
                 if lab.basin_job.is_none() && ui.button("Compute").clicked() {
                     let (s, o, r, n, seed) =
                         ((*surface).clone(), template.clone(), lab.resolution, lab.steps, rng.seed);
-                    let setup = JobSetup {
-                        surface: s.clone(),
-                        methods: vec![o.id.clone()],
-                        steps: n,
-                        seed,
-                        size: r,
-                        target,
-                    };
+                    let setup = JobSetup::now(surface, std::slice::from_ref(&o), lab, seed, r);
                     lab.basin_job = Some(Job::spawn(
                         format!("{r} x {r} runs"),
                         r * r,
@@ -333,14 +345,7 @@ pub(super) fn lab_section(
                 {
                     let (s, k, n, seed) = ((*surface).clone(), lab.race_starts, lab.steps, rng.seed);
                     let total = k * enabled.len();
-                    let setup = JobSetup {
-                        surface: s.clone(),
-                        methods: enabled.iter().map(|m| m.id.clone()).collect(),
-                        steps: n,
-                        seed,
-                        size: k,
-                        target,
-                    };
+                    let setup = JobSetup::now(surface, &enabled, lab, seed, k);
                     lab.race_job = Some(Job::spawn(format!("{total} runs"), total, setup, move |p| {
                         let starts = uniform_starts(s.domain, k, seed);
                         race_with(&s, &enabled, &starts, n, seed, target, Precision::F64, p)
@@ -382,14 +387,7 @@ pub(super) fn lab_section(
                     let (s, o, n, seed) = ((*surface).clone(), template.clone(), lab.steps, rng.seed);
                     let values = grid(lab.sweep_lo, lab.sweep_hi, lab.sweep_points, true);
                     let k = lab.sweep_starts;
-                    let setup = JobSetup {
-                        surface: s.clone(),
-                        methods: vec![o.id.clone()],
-                        steps: n,
-                        seed,
-                        size: k,
-                        target,
-                    };
+                    let setup = JobSetup::now(surface, std::slice::from_ref(&o), lab, seed, k);
                     lab.sweep_job = Some(Job::spawn(
                         format!("{} values", values.len()),
                         values.len() * k,
