@@ -8,6 +8,8 @@ use bevy::prelude::*;
 use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
 use bevy::time::TimeUpdateStrategy;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc::{Sender, channel};
 use std::thread::JoinHandle;
 
@@ -37,18 +39,42 @@ struct Active {
     tx: Option<Sender<Shot>>,
     encoder: Option<JoinHandle<Result<u32, String>>>,
     /// Pictures handed to the encoder (shared with the screenshot observers).
-    captured: std::sync::Arc<std::sync::atomic::AtomicU32>,
+    captured: Arc<AtomicU32>,
+    /// Pictures the encoder has written (shared with it).
+    encoded: Arc<AtomicU32>,
+}
+
+/// Full-window pictures asked for but not yet written, at most: when the encoder is behind, the
+/// simulation waits (time is held) instead of pictures piling up in memory.
+const MAX_IN_FLIGHT: u32 = 4;
+
+/// What the recorder does this frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Next {
+    /// Ask for this frame's picture; the simulation advances one frame.
+    Capture,
+    /// The encoder is `MAX_IN_FLIGHT` pictures behind: no picture, and time stands still.
+    Hold,
+    /// Every picture asked for: wait for them and finish.
+    Drain,
+}
+
+fn next_action(asked: u32, total: u32, encoded: u32) -> Next {
+    if asked >= total {
+        Next::Drain
+    } else if asked.saturating_sub(encoded) >= MAX_IN_FLIGHT {
+        Next::Hold
+    } else {
+        Next::Capture
+    }
 }
 
 impl SandboxRecording {
     /// `(frames captured, frames asked for)` while recording.
     pub fn progress(&self) -> Option<(u32, u32)> {
-        self.active.as_ref().map(|a| {
-            (
-                a.captured.load(std::sync::atomic::Ordering::Relaxed),
-                a.total,
-            )
-        })
+        self.active
+            .as_ref()
+            .map(|a| (a.captured.load(Ordering::Relaxed), a.total))
     }
 }
 
@@ -66,7 +92,12 @@ fn next_gif_path() -> PathBuf {
 
 /// Crops each picture to the 3D view, halves it when it is wider than 720 pixels, and writes
 /// the GIF at the simulation's frame rate.
-fn encode(path: PathBuf, fps: f64, shots: std::sync::mpsc::Receiver<Shot>) -> Result<u32, String> {
+fn encode(
+    path: PathBuf,
+    fps: f64,
+    shots: std::sync::mpsc::Receiver<Shot>,
+    encoded: Arc<AtomicU32>,
+) -> Result<u32, String> {
     let shown = path.display().to_string();
     let mut gif: Option<crate::gif_writer::GifWriter> = None;
     let mut size = (0u32, 0u32);
@@ -103,6 +134,7 @@ fn encode(path: PathBuf, fps: f64, shots: std::sync::mpsc::Receiver<Shot>) -> Re
             g.push(view.as_raw())?;
         }
         count += 1;
+        encoded.fetch_add(1, Ordering::Relaxed);
     }
     if let Some(g) = gif {
         g.finish()?;
@@ -131,17 +163,19 @@ pub(super) fn drive_recording(
         let (tx, rx) = channel::<Shot>();
         let fps = settings.speed;
         let enc_path = path.clone();
+        let encoded = Arc::new(AtomicU32::new(0));
+        let written = encoded.clone();
         rec.active = Some(Active {
             path,
             total: start.frames.clamp(1, 3000),
             asked: 0,
             tx: Some(tx),
-            encoder: Some(std::thread::spawn(move || encode(enc_path, fps, rx))),
+            encoder: Some(std::thread::spawn(move || {
+                encode(enc_path, fps, rx, written)
+            })),
             captured: Default::default(),
+            encoded,
         });
-        // Lockstep: one simulation frame per rendered frame while recording.
-        *time_strategy =
-            TimeUpdateStrategy::ManualDuration(std::time::Duration::from_secs_f64(1.0 / fps));
     }
     starts.clear();
     let stop = stops.read().count() > 0;
@@ -151,27 +185,43 @@ pub(super) fn drive_recording(
     if stop {
         active.total = active.asked;
     }
-    if active.asked < active.total
-        && let (Some(tx), Ok(cam)) = (active.tx.clone(), camera.single())
-    {
-        let crop = match cam.physical_viewport_rect() {
-            Some(r) => [r.min.x, r.min.y, r.width().max(1), r.height().max(1)],
-            None => [0, 0, u32::MAX, u32::MAX],
-        };
-        let counter = active.captured.clone();
-        commands.spawn(Screenshot::primary_window()).observe(
-            move |captured: On<ScreenshotCaptured>| {
-                if tx.send((captured.image.clone(), crop)).is_ok() {
-                    counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                }
-            },
-        );
-        active.asked += 1;
-        return;
+    let frame = std::time::Duration::from_secs_f64(1.0 / settings.speed.clamp(1.0, 1000.0));
+    match next_action(
+        active.asked,
+        active.total,
+        active.encoded.load(Ordering::Relaxed),
+    ) {
+        Next::Hold => {
+            // The picture of this frame is taken once the encoder has caught up; until then
+            // the simulation does not move (lockstep: no frame is lost).
+            *time_strategy = TimeUpdateStrategy::ManualDuration(std::time::Duration::ZERO);
+            return;
+        }
+        Next::Capture => {
+            if let (Some(tx), Ok(cam)) = (active.tx.clone(), camera.single()) {
+                // Lockstep: one simulation frame per rendered frame while recording.
+                *time_strategy = TimeUpdateStrategy::ManualDuration(frame);
+                let crop = match cam.physical_viewport_rect() {
+                    Some(r) => [r.min.x, r.min.y, r.width().max(1), r.height().max(1)],
+                    None => [0, 0, u32::MAX, u32::MAX],
+                };
+                let counter = active.captured.clone();
+                commands.spawn(Screenshot::primary_window()).observe(
+                    move |captured: On<ScreenshotCaptured>| {
+                        if tx.send((captured.image.clone(), crop)).is_ok() {
+                            counter.fetch_add(1, Ordering::Relaxed);
+                        }
+                    },
+                );
+                active.asked += 1;
+                return;
+            }
+        }
+        Next::Drain => {}
     }
     // Everything asked for: once every picture has arrived, close the channel and wait for the
     // encoder (without blocking the frame).
-    let arrived = active.captured.load(std::sync::atomic::Ordering::Relaxed);
+    let arrived = active.captured.load(Ordering::Relaxed);
     if arrived >= active.asked || stop {
         active.tx = None;
         *time_strategy = TimeUpdateStrategy::Automatic;
@@ -190,5 +240,21 @@ pub(super) fn drive_recording(
         info!("{text}");
         ui.toast = Some((text, now + 5.0));
         rec.active = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_recorder_waits_for_the_encoder() {
+        assert_eq!(next_action(0, 150, 0), Next::Capture);
+        assert_eq!(next_action(3, 150, 0), Next::Capture);
+        // Four pictures in flight: hold.
+        assert_eq!(next_action(4, 150, 0), Next::Hold);
+        assert_eq!(next_action(40, 150, 36), Next::Hold);
+        assert_eq!(next_action(40, 150, 37), Next::Capture);
+        assert_eq!(next_action(150, 150, 100), Next::Drain);
     }
 }
