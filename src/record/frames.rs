@@ -42,6 +42,8 @@ pub struct Picture {
     pub pixels: Vec<u8>,
     /// Rendered with no pipeline still compiling (so nothing was left out for that reason).
     pub complete: bool,
+    /// Why the picture could not be read back (the recording then fails with this line).
+    pub error: Option<String>,
 }
 
 /// Where finished pictures are put (shared with the recorder in the main world).
@@ -266,6 +268,9 @@ fn read_frame(
             tag,
             pixels: Vec::new(),
             complete,
+            error: Some(format!(
+                "the renderer's picture format ({format:?}) is not 8-bit RGBA; cannot record it"
+            )),
         });
         return;
     }
@@ -314,6 +319,21 @@ fn map_frames(mut readbacks: ResMut<Readbacks>, pictures: Res<Pictures>) {
         let (free, pictures) = (free.clone(), pictures.clone());
         let buffer = c.buffer.clone();
         c.buffer.slice(..).map_async(MapMode::Read, move |result| {
+            let result = result.map_err(|e| e.to_string()).and_then(|()| {
+                // For the test that a failed read-back ends the recording with an error.
+                match std::env::var("OPTISCAPE_TEST_FAIL_READBACK") {
+                    Ok(n) if c.tag.is_some_and(|t| t.to_string() == n) => {
+                        Err("simulated failure".to_string())
+                    }
+                    _ => Ok(()),
+                }
+            });
+            let error = result.as_ref().err().map(|e| {
+                let which = c
+                    .tag
+                    .map_or("a warm-up picture".into(), |t| format!("frame {t}"));
+                format!("reading {which} back from the renderer failed ({e})")
+            });
             let pixels = result.ok().map(|()| {
                 let mapped = buffer.slice(..).get_mapped_range();
                 let row = (c.width * 4) as usize;
@@ -328,6 +348,12 @@ fn map_frames(mut readbacks: ResMut<Readbacks>, pictures: Res<Pictures>) {
                 f.push(buffer);
             }
             let Some(mut pixels) = pixels else {
+                pictures.push(Picture {
+                    tag: c.tag,
+                    pixels: Vec::new(),
+                    complete: c.complete,
+                    error,
+                });
                 return;
             };
             if matches!(
@@ -342,6 +368,7 @@ fn map_frames(mut readbacks: ResMut<Readbacks>, pictures: Res<Pictures>) {
                 tag: c.tag,
                 pixels,
                 complete: c.complete,
+                error: None,
             });
         });
     }

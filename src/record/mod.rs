@@ -123,8 +123,20 @@ struct Recorder {
     error: Arc<Mutex<Option<String>>>,
     stats: Arc<Mutex<Option<RecordStats>>>,
     warm_up_frames: u32,
+    /// Frames asked for but not yet handed to the encoder, at most (see `in_flight_for`).
+    max_in_flight: u32,
     /// The camera at frame 0: yaw, pitch, radius, focus.
     camera: (f32, f32, f32, Vec3),
+}
+
+/// How long the last pictures may take to come back before the recording fails.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Frames in flight for pictures of this size: about 256 MB of them (2 to 16), besides the
+/// encoder's queue of 8.
+fn in_flight_for((w, h): (u32, u32)) -> u32 {
+    let bytes = u64::from(w) * u64::from(h) * 4;
+    (256_000_000 / bytes.max(1)).clamp(2, 16) as u32
 }
 
 /// Renders `plan` and writes it. Blocks until done.
@@ -180,6 +192,7 @@ pub fn record(plan: RecordPlan) -> Result<RecordStats, String> {
         images.add(image)
     };
     let scenario = plan.scenario.clone();
+    let size = plan.size;
     let pictures = Pictures::default();
     app.add_plugins(FramesPlugin {
         pictures: pictures.clone(),
@@ -196,6 +209,7 @@ pub fn record(plan: RecordPlan) -> Result<RecordStats, String> {
         error: error.clone(),
         stats: stats.clone(),
         warm_up_frames: 0,
+        max_in_flight: in_flight_for(size),
         camera,
     })
     .add_systems(PostStartup, move |mut writer: MessageWriter<SimCommand>| {
@@ -260,13 +274,26 @@ fn drive(
         rec.out = None;
         exit.write(AppExit::from_code(2));
     };
-    if untagged.iter().chain(&tagged).any(|p| p.pixels.is_empty()) {
-        fail(
-            &mut rec,
-            &mut exit,
-            "the renderer's picture format is not 8-bit RGBA; cannot record it".into(),
-        );
+    if let Some(e) = untagged.iter().chain(&tagged).find_map(|p| p.error.clone()) {
+        fail(&mut rec, &mut exit, e);
         return;
+    }
+    if let Phase::Draining { since, sent } = rec.phase {
+        if rec.sent > sent {
+            rec.phase = Phase::Draining {
+                since: Instant::now(),
+                sent: rec.sent,
+            };
+        } else if since.elapsed() > DRAIN_TIMEOUT {
+            let msg = format!(
+                "the renderer did not return frames {}..{} within {} s",
+                rec.sent,
+                total,
+                DRAIN_TIMEOUT.as_secs()
+            );
+            fail(&mut rec, &mut exit, msg);
+            return;
+        }
     }
     // What this update renders: the capture request and the backdrop's use.
     let mut take = None;
@@ -319,9 +346,14 @@ fn drive(
     let shown_frame = match rec.phase {
         Phase::WarmUp(_) | Phase::Backdrop(_) => Some(0),
         Phase::Recording { next } => Some(next),
-        Phase::Draining => None,
+        Phase::Draining { .. } => None,
     };
     match rec.phase {
+        Phase::Recording { next } if next - rec.sent >= rec.max_in_flight => {
+            // The encoder (or the read-back) is behind: no picture this update, and the
+            // simulation waits, so no frame is lost and memory stays bounded.
+            settings.playing = false;
+        }
         Phase::Recording { next } => {
             // One picture per update; the simulation advances one frame between them.
             if reuse {
@@ -334,13 +366,16 @@ fn drive(
             take = Some(Some(next));
             if next + 1 >= total {
                 settings.playing = false;
-                rec.phase = Phase::Draining;
+                rec.phase = Phase::Draining {
+                    since: Instant::now(),
+                    sent: rec.sent,
+                };
             } else {
                 settings.playing = true;
                 rec.phase = Phase::Recording { next: next + 1 };
             }
         }
-        Phase::WarmUp(_) | Phase::Backdrop(_) | Phase::Draining => {}
+        Phase::WarmUp(_) | Phase::Backdrop(_) | Phase::Draining { .. } => {}
     }
     let view = shown_frame.map(|frame| {
         let (yaw0, pitch, radius, focus) = rec.camera;
@@ -402,5 +437,21 @@ fn drive(
             });
         }
         exit.write(AppExit::Success);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::in_flight_for;
+
+    #[test]
+    fn frames_in_flight_stay_within_about_256_mb() {
+        assert_eq!(in_flight_for((800, 600)), 16);
+        assert_eq!(in_flight_for((4096, 4096)), 3);
+        assert_eq!(in_flight_for((16, 16)), 16);
+        for size in [(800, 600), (1920, 1080), (4096, 4096)] {
+            let bytes = u64::from(size.0 * size.1 * 4) * u64::from(in_flight_for(size));
+            assert!(bytes <= 256_000_000, "{size:?}");
+        }
     }
 }

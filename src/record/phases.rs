@@ -66,6 +66,10 @@ pub(super) enum Phase {
     Backdrop(Settling),
     /// Frame `next` is captured this update.
     Recording { next: u32 },
-    /// Every frame asked for; waiting for the last pictures.
-    Draining,
+    /// Every frame asked for; waiting for the last pictures (since when, and how many had been
+    /// written then: the wait times out without progress).
+    Draining {
+        since: std::time::Instant,
+        sent: u32,
+    },
 }
