@@ -372,3 +372,106 @@ fn a_surface_with_no_finite_value_is_refused() {
         assert_eq!(err.lines().count(), 1, "{err}");
     }
 }
+
+/// Runs the binary with a time limit: its status code (`None`: killed after the limit) and
+/// stderr.
+fn run_bounded(args: &[String], limit: std::time::Duration) -> (Option<i32>, String) {
+    use std::io::Read;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_optiscape"))
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let mut err_pipe = child.stderr.take().expect("stderr");
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err_pipe.read_to_string(&mut s);
+        s
+    });
+    let start = std::time::Instant::now();
+    let code = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status.code();
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    (code, reader.join().unwrap_or_default())
+}
+
+/// Every number the command line takes, given each hostile value: a clear line and exit 2, or a
+/// normal run (exit 0); never a panic, never a hang.
+#[test]
+fn every_cli_number_survives_hostile_values() {
+    let nines = "9".repeat(400);
+    let values = [
+        "1e309", "nan", "inf", "-inf", "-0", "1e-400", &nines, "", "-1", "0", "1e18", "0x10",
+        " 7 ", "1,2",
+    ];
+    // Each command with cheap settings, and the places where a number goes (`V`).
+    let trace = "trace --surface rastrigin --method sgd --steps 5";
+    let race = "race --surface rastrigin --methods sgd --starts 5 --steps 5";
+    let basins = "basins --surface rastrigin --method sgd --resolution 4 --steps 5";
+    let sweep = "sweep --surface bowl --method sgd --points 2 --starts 3 --steps 5";
+    let record = "record --out /nonexistent-folder-of-optiscape/x.gif --frames 2";
+    let sandbox = "--screenshot /nonexistent-folder-of-optiscape/x.png";
+    let places: &[(&str, &[&str])] = &[
+        (trace, &["--steps", "V"]),
+        (trace, &["--seed", "V"]),
+        (trace, &["--start", "V,1"]),
+        (trace, &["--domain", "-5,V,-5,5"]),
+        (trace, &["--set", "lr=V"]),
+        (trace, &["--set", "betas=V,0.9"]),
+        (trace, &["--surface-param", "a=V"]),
+        (race, &["--steps", "V"]),
+        (race, &["--seed", "V"]),
+        (race, &["--tol", "V"]),
+        (race, &["--starts", "V"]),
+        (race, &["--region", "V,1,-1,1"]),
+        (race, &["--set", "sgd.lr=V"]),
+        (basins, &["--resolution", "V"]),
+        (basins, &["--steps", "V"]),
+        (basins, &["--tol", "V"]),
+        (sweep, &["--range", "V..1"]),
+        (sweep, &["--range", "1e-4..V"]),
+        (sweep, &["--points", "V"]),
+        (sweep, &["--starts", "V"]),
+        (record, &["--fps", "V"]),
+        (record, &["--frames", "V"]),
+        (record, &["--starts", "V"]),
+        (record, &["--seed", "V"]),
+        (record, &["--size", "Vx100"]),
+        (sandbox, &["--starts", "V"]),
+        (sandbox, &["--seed", "V"]),
+        (sandbox, &["--frames", "V"]),
+    ];
+    let mut cases = 0;
+    for (base, place) in places {
+        for v in values {
+            let mut args: Vec<String> = base.split(' ').map(String::from).collect();
+            args.extend(place.iter().map(|a| a.replace('V', v)));
+            let (code, err) = run_bounded(&args, std::time::Duration::from_secs(120));
+            let shown = args.join(" ");
+            assert!(code.is_some(), "{shown}: still running after 2 minutes");
+            assert!(!err.contains("panicked"), "{shown}: {err}");
+            match code {
+                Some(0) => {}
+                Some(2) => {
+                    let line = err
+                        .lines()
+                        .rev()
+                        .find(|l| l.starts_with("optiscape: error:"));
+                    assert!(line.is_some(), "{shown}: exit 2 without a message: {err}");
+                }
+                other => panic!("{shown}: exit {other:?}: {err}"),
+            }
+            cases += 1;
+        }
+    }
+    assert_eq!(cases, places.len() * values.len());
+}
