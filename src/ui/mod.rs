@@ -169,3 +169,19 @@ impl Plugin for UiPlugin {
             );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::fmt_value;
+
+    #[test]
+    fn no_value_is_a_dash_everywhere_in_the_panels() {
+        for v in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            assert_eq!(fmt_value(v), "–");
+        }
+        assert_eq!(fmt_value(-1.715_36), "-1.7154");
+        assert_eq!(fmt_value(0.0), "0.0000");
+        assert_eq!(fmt_value(2.5e-7), "2.50e-7");
+        assert_eq!(fmt_value(123.456), "123.5");
+    }
+}
