@@ -567,3 +567,38 @@ fn param_widget(ui: &mut egui::Ui, p: optiscape_core::optim::Param<'_>) -> bool 
     r.on_hover_text(format!("{} ({})", spec.doc, spec.range_text()))
         .changed()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_button_and_the_n_key_send_the_same_restart() {
+        let domain = Domain::square(-5.0, 5.0);
+        let mut state = UiState {
+            starts: 40,
+            seed: 9,
+            ..Default::default()
+        };
+        let [seed, restart] = restart_commands(&state, domain).expect("the whole domain");
+        assert_eq!(seed, SimCommand::SetSeed(9));
+        assert_eq!(
+            restart,
+            SimCommand::Restart {
+                k: 40,
+                region: None
+            }
+        );
+        state.use_region = true;
+        state.region = [-1.0, 1.0, 0.0, 2.0];
+        let [_, restart] = restart_commands(&state, domain).expect("inside");
+        let region = Some(Domain::new(-1.0, 1.0, 0.0, 2.0));
+        assert_eq!(restart, SimCommand::Restart { k: 40, region });
+        state.region = [-9.0, 1.0, 0.0, 2.0];
+        let e = restart_commands(&state, domain).unwrap_err();
+        assert!(
+            e.starts_with("sub-rectangle:") && e.contains("inside the domain"),
+            "{e}"
+        );
+    }
+}

@@ -291,3 +291,26 @@ fn draw_line(img: &mut image::RgbImage, a: (i64, i64), b: (i64, i64), c: [u8; 3]
         put(img, x.round() as i64, y.round() as i64 + 1, c);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_swept_parameter_is_checked_once_for_all_callers() {
+        let adam = Optimizer::by_id("adam").expect("a method");
+        let lr = sweep_param(&adam, "lr", 1e-4, 1.0).expect("lr is a number");
+        assert!(lr.log, "lr sweeps on a geometric grid");
+        let e = sweep_param(&adam, "nope", 1e-4, 1.0).unwrap_err();
+        assert!(
+            e.contains("has no parameter 'nope'") && e.contains("lr"),
+            "{e}"
+        );
+        let e = sweep_param(&adam, "betas", 0.1, 0.2).unwrap_err();
+        assert!(e.contains("not a single number"), "{e}");
+        assert!(
+            sweep_param(&adam, "lr", -1.0, 1.0).is_err(),
+            "out of its range"
+        );
+    }
+}
