@@ -25,36 +25,16 @@ fn the_sandbox_renders_the_opening_scene() -> Check {
     let dir = std::env::temp_dir().join(format!("optiscape-render-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("opening.png");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_optiscape"))
-        .args(["--screenshot", path.to_str().unwrap(), "--frames", "150"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let start = std::time::Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if start.elapsed() > std::time::Duration::from_secs(600) {
-            let _ = child.kill();
-            panic!("the sandbox did not save its screenshot within 10 minutes");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    };
-    let mut err = String::new();
-    use std::io::Read;
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
-    if !status.success() {
-        if err.contains("no usable graphics adapter") {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_optiscape"));
+    cmd.args(["--screenshot", path.to_str().unwrap(), "--frames", "150"]);
+    let (code, err) = run_bounded(cmd, std::time::Duration::from_secs(600));
+    match code {
+        None => panic!("the sandbox did not save its screenshot within 10 minutes: {err}"),
+        Some(0) => {}
+        Some(_) if err.contains("no usable graphics adapter") => {
             return skip(format!("no graphics adapter: {err}"));
         }
-        panic!("the sandbox failed ({status}): {err}");
+        Some(c) => panic!("the sandbox failed (exit {c}): {err}"),
     }
     let img = image::open(&path).expect("a PNG was written").to_rgb8();
     assert_eq!((img.width(), img.height()), (1280, 720));
@@ -343,37 +323,19 @@ fn a_failed_read_back_is_an_error() -> Check {
     let dir = std::env::temp_dir().join(format!("optiscape-readback-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let gif = dir.join("clip.gif");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_optiscape"))
-        .args(["record", "--frames", "6", "--size", "160x120", "--out"])
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_optiscape"));
+    cmd.args(["record", "--frames", "6", "--size", "160x120", "--out"])
         .arg(&gif)
-        .env("OPTISCAPE_TEST_FAIL_READBACK", "2")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let start = std::time::Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if start.elapsed() > std::time::Duration::from_secs(300) {
-            let _ = child.kill();
-            panic!("record still waits 5 minutes after a failed read-back");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    };
-    let mut err = String::new();
-    use std::io::Read;
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
+        .env("OPTISCAPE_TEST_FAIL_READBACK", "2");
+    let (code, err) = run_bounded(cmd, std::time::Duration::from_secs(300));
+    assert!(
+        code.is_some(),
+        "record still waits 5 minutes after a failed read-back"
+    );
     if err.contains("no usable graphics adapter") {
         return skip(format!("no graphics adapter: {err}"));
     }
-    assert_eq!(status.code(), Some(2), "{err}");
+    assert_eq!(code, Some(2), "{err}");
     let line = err
         .lines()
         .find(|l| l.starts_with("optiscape: error:"))
