@@ -34,8 +34,21 @@ pub struct SandboxArgs {
     /// Seed of the random source for start points and noise (default: the scenario's, or 1).
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
-    /// Open on this surface instead of the notebook's: an id (see `optiscape list`) or
-    /// `formula:f(x, y)`.
+    /// Open on this surface instead of the notebook's.
+    #[command(flatten)]
+    pub surface: SurfaceChoice,
+    /// Open a scenario: a `.ron` file, or a shipped one by name (notebook, saddle,
+    /// long-valley, egg-crate, four-minima, narrow-well, formula-ripples).
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<String>,
+}
+
+/// `--surface S [--domain X0,X1,Y0,Y1] [--surface-param NAME=VALUE]...` instead of a
+/// scenario (the sandbox and `record`; the lab commands' surface options live in `LabCommon`,
+/// where a domain may also apply to a scenario's surface).
+#[derive(Args, Debug, Clone, Default)]
+pub struct SurfaceChoice {
+    /// A surface instead of a scenario: an id (see `optiscape list`) or `formula:f(x, y)`.
     #[arg(long, value_name = "S", conflicts_with = "scenario")]
     pub surface: Option<String>,
     /// With --surface: its domain `X0,X1,Y0,Y1`.
@@ -46,17 +59,29 @@ pub struct SandboxArgs {
         requires = "surface"
     )]
     pub domain: Option<String>,
-    /// With --surface: set a surface parameter, e.g. `--surface-param a=5`.
+    /// With --surface: set a surface parameter, e.g. `--surface-param a=5` (repeatable).
     #[arg(
         long = "surface-param",
         value_name = "NAME=VALUE",
         requires = "surface"
     )]
     pub surface_param: Vec<String>,
-    /// Open a scenario: a `.ron` file, or a shipped one by name (notebook, saddle,
-    /// long-valley, egg-crate, four-minima, narrow-well, formula-ripples).
-    #[arg(long, value_name = "FILE")]
-    pub scenario: Option<String>,
+}
+
+impl SurfaceChoice {
+    /// The surface asked for, with its domain and parameters; `None` when none was given.
+    pub fn build(&self) -> Result<Option<optiscape_core::landscape::Surface>, String> {
+        self.surface
+            .as_deref()
+            .map(|spec| {
+                optiscape_core::setup::build_surface(
+                    spec,
+                    self.domain.as_deref(),
+                    &self.surface_param,
+                )
+            })
+            .transpose()
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -86,26 +111,11 @@ pub enum ClipFormat {
 #[derive(Args, Debug, Clone)]
 pub struct RecordArgs {
     /// A scenario: a `.ron` file or a shipped one by name (default: the notebook's scene).
-    #[arg(long, value_name = "FILE", conflicts_with = "surface")]
+    #[arg(long, value_name = "FILE")]
     pub scenario: Option<String>,
-    /// A surface instead of a scenario: an id or `formula:f(x, y)`.
-    #[arg(long)]
-    pub surface: Option<String>,
-    /// With --surface: its domain `X0,X1,Y0,Y1`.
-    #[arg(
-        long,
-        value_name = "X0,X1,Y0,Y1",
-        allow_hyphen_values = true,
-        requires = "surface"
-    )]
-    pub domain: Option<String>,
-    /// With --surface: set a surface parameter (repeatable).
-    #[arg(
-        long = "surface-param",
-        value_name = "NAME=VALUE",
-        requires = "surface"
-    )]
-    pub surface_param: Vec<String>,
+    /// A surface instead of a scenario.
+    #[command(flatten)]
+    pub surface: SurfaceChoice,
     /// Comma-separated methods to show (default: the scenario's; with --surface:
     /// sgd,heavy-ball,adam).
     #[arg(long)]

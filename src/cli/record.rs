@@ -4,17 +4,14 @@
 use super::{CliError, ClipFormat, Output, RecordArgs};
 use crate::record::CameraMode;
 use optiscape_core::scenario::Scenario;
-use optiscape_core::setup::{
-    build_surface, load_scenario, parse_count, parse_method, split_method_setting,
-};
+use optiscape_core::setup::{load_scenario, parse_count, parse_method, split_method_setting};
 
 /// The scenario a recording shows: `--scenario` (or the notebook's) with the options applied.
 pub fn record_scenario(args: &RecordArgs) -> Result<Scenario, CliError> {
     use optiscape_core::scenario::{MethodSpec, StartSpec};
-    let mut sc = match (&args.scenario, &args.surface) {
+    let mut sc = match (&args.scenario, args.surface.build()?) {
         (Some(name), _) => load_scenario(name)?,
-        (None, Some(spec)) => {
-            let surface = build_surface(spec, args.domain.as_deref(), &args.surface_param)?;
+        (None, Some(surface)) => {
             let mut sc = load_scenario("notebook")?;
             sc.description = String::new();
             sc.surface = Scenario::surface_spec(&surface);

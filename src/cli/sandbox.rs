@@ -5,7 +5,7 @@
 use super::{CliError, SandboxArgs};
 use crate::app::{SandboxSettings, ScreenshotSettings};
 use optiscape_core::scenario::{Scenario, builtin};
-use optiscape_core::setup::{build_surface, check_folder_of, load_scenario};
+use optiscape_core::setup::{check_folder_of, load_scenario};
 
 /// The settings for `args`. With none of `--scenario`, `--surface` or `--starts`, the sandbox
 /// opens on the notebook's scenario (loaded as such, so the scenario menu can tell when it is
@@ -21,12 +21,9 @@ pub fn settings(args: &SandboxArgs) -> Result<SandboxSettings, CliError> {
         }
         None => None,
     };
-    let surface = args
-        .surface
-        .as_deref()
-        .map(|spec| build_surface(spec, args.domain.as_deref(), &args.surface_param))
-        .transpose()?;
-    let nothing_asked = args.scenario.is_none() && args.surface.is_none() && args.starts.is_none();
+    let surface = args.surface.build()?;
+    let nothing_asked =
+        args.scenario.is_none() && args.surface.surface.is_none() && args.starts.is_none();
     let mut scenario = match (&args.scenario, nothing_asked) {
         (Some(name), _) => Some(load_scenario(name)?),
         (None, true) => Some(Scenario::load_or_builtin("notebook")?),
