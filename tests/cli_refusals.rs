@@ -231,22 +231,6 @@ fn lab_commands_refuse_bad_input_with_one_line() {
             &["race", "--surface", "seed", "--tol", "-1"],
             "--tol must be >= 0",
         ),
-        (
-            &["race", "--surface", "ackley", "--precision", "f32"],
-            "--precision f32 is not available: the surface 'ackley'",
-        ),
-        (
-            &[
-                "basins",
-                "--surface",
-                "seed",
-                "--method",
-                "lion",
-                "--precision",
-                "f32",
-            ],
-            "the method 'lion' runs one run at a time",
-        ),
         (&["race", "--surface", "seed", "--precision", "f16"], "f16"),
         (
             &[

@@ -202,21 +202,6 @@ struct LabSetup {
 }
 
 impl LabSetup {
-    /// `--precision f32` needs every method to run in lanes on this surface.
-    fn check_precision<'a>(
-        &self,
-        methods: impl IntoIterator<Item = &'a Optimizer>,
-    ) -> Result<(), CliError> {
-        if self.precision == optiscape_core::lab::Precision::F64 {
-            return Ok(());
-        }
-        for m in methods {
-            optiscape_core::lab::lanes_supported(&self.surface, m)
-                .map_err(|e| CliError(format!("--precision f32 is not available: {e}")))?;
-        }
-        Ok(())
-    }
-
     /// The scenario's enabled methods with their hyperparameters.
     fn scenario_methods(&self) -> Vec<Optimizer> {
         let Some(sc) = &self.scenario else {
@@ -363,7 +348,6 @@ pub fn race_command(args: &RaceArgs) -> Result<Output, CliError> {
                 .map_err(|e| CliError(format!("the scenario's starts.region: {e}")))?
         }
     };
-    setup.check_precision(&opts)?;
     let starts = optiscape_core::lab::uniform_starts(region, k as usize, seed);
     let mut rows = Vec::new();
     for (i, opt) in opts.iter().enumerate() {
@@ -475,7 +459,6 @@ pub fn basins_command(args: &BasinsArgs) -> Result<Output, CliError> {
     for p in [&args.out, &args.csv].into_iter().flatten() {
         check_folder_of(p)?;
     }
-    setup.check_precision([&opt])?;
     progress(&format!("basins: {} x {r} runs of {}", r, opt.id));
     let map = optiscape_core::lab::basins::basins_with(
         surface,
@@ -567,7 +550,6 @@ pub fn sweep_command(args: &SweepArgs) -> Result<Output, CliError> {
     if let Some(p) = &args.out {
         check_folder_of(p)?;
     }
-    setup.check_precision([&opt])?;
     let values = optiscape_core::lab::sweep::grid(lo, hi, points, log);
     let starts = optiscape_core::lab::uniform_starts(surface.domain, k as usize, seed);
     progress(&format!("sweep: {} values of {}", values.len(), args.param));

@@ -13,6 +13,11 @@
 //! kernel polynomials (`k_sin.c`, `k_cos.c`) in double precision, or Cephes' `sinf`/`cosf`
 //! polynomials in single precision: within about one unit in the last place of libm for
 //! `|x| < 2^19` (f64) or `|x| < 8192` (f32); beyond that the value is libm's.
+//!
+//! The exponential is our own too ([`Real::exp`]): FreeBSD's `e_exp.c` (reduction by ln 2 in
+//! two parts, its degree-5 rational kernel) in double precision, Cephes' `expf` in single,
+//! scaled by 2^k in two exact steps so that subnormal results round once. Within one unit in
+//! the last place of libm over the whole range (tested), 0 and infinity where libm gives them.
 
 use glam::DVec2;
 use std::ops::{Add, BitAnd, BitOr, BitXor, Div, Mul, Neg, Not, Sub};
@@ -76,6 +81,31 @@ pub trait Real:
     /// `(sin 2 pi t, cos 2 pi t)`, reduced exactly in turns (for periodic surfaces such as
     /// Rastrigin's: cheaper and more accurate than `(2 pi t).sin_cos()`).
     fn sin_cos_turns(self) -> (Self, Self);
+    /// `e^x` (see the module's notes on accuracy).
+    fn exp(self) -> Self;
+    /// `f` applied to each lane, widened to f64 and rounded back: libm's functions that have
+    /// no vector form here (`tan`, `ln`, `powf`...), identical in a lane and in a scalar.
+    fn map_f64(self, f: impl Fn(f64) -> f64) -> Self;
+
+    /// `self^n` by binary powering (LLVM's `__powidf2`, so `powi` in effect): a fixed sequence
+    /// of products, the same in every lane.
+    #[inline(always)]
+    fn powi(self, n: i32) -> Self {
+        let mut a = self;
+        let mut r = Self::splat(1.0);
+        let mut b = n.unsigned_abs();
+        loop {
+            if b & 1 != 0 {
+                r = r * a;
+            }
+            b >>= 1;
+            if b == 0 {
+                break;
+            }
+            a = a * a;
+        }
+        if n < 0 { Self::splat(1.0) / r } else { r }
+    }
 
     /// `sign(v)` with `sign(0) = 0` (and 0 for NaN): the subgradient convention at kinks.
     #[inline(always)]
@@ -180,6 +210,70 @@ fn kernels_f32<R: Real>(r: R) -> (R, R) {
     (sin, cos)
 }
 
+/// `2^k` for an integer-valued `k` inside the normal exponent range of the lane type, built
+/// from its bits: `k + (2^52 + 1023)` holds `k + 1023` in its low bits (f64; 2^23 + 127 for f32),
+/// which shifted into the exponent field is `2^k`.
+macro_rules! pow2 {
+    (f64, $k:expr) => {
+        f64::from_bits(($k + 4_503_599_627_371_519.0f64).to_bits() << 52)
+    };
+    (f32, $k:expr) => {
+        f32::from_bits(($k + 8_388_735.0f32).to_bits() << 23)
+    };
+}
+
+/// `e^x` in double precision for lanes of f64: FreeBSD `e_exp.c`.
+#[allow(clippy::excessive_precision)]
+#[inline(always)]
+fn exp_f64<R: Real>(x: R, pow2: impl Fn(R) -> R) -> R {
+    const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-01;
+    const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+    const P1: f64 = 1.666_666_666_666_660_190_37e-01;
+    const P2: f64 = -2.777_777_777_701_559_338_42e-03;
+    const P3: f64 = 6.613_756_321_437_934_361_17e-05;
+    const P4: f64 = -1.653_390_220_546_525_153_90e-06;
+    const P5: f64 = 4.138_136_797_057_238_460_39e-08;
+    let c = R::splat;
+    // Beyond these every result is infinite or zero; the clamp keeps k in range.
+    let xc = x.max(c(-746.0)).min(c(710.0));
+    let k = (xc * c(std::f64::consts::LOG2_E)).round();
+    let hi = xc - k * c(LN2_HI);
+    let lo = k * c(LN2_LO);
+    let r = hi - lo;
+    let t = r * r;
+    let cc = r - t * (c(P1) + t * (c(P2) + t * (c(P3) + t * (c(P4) + t * c(P5)))));
+    let y = c(1.0) - ((lo - (r * cc) / (c(2.0) - cc)) - hi);
+    // 2^k in two exact halves: only the last product rounds (once, also into subnormals).
+    let k1 = (k * c(0.5)).floor();
+    let out = y * pow2(k1) * pow2(k - k1);
+    // NaN stays NaN (the clamp would have turned it into a number).
+    R::select(x.eq(x), out, x)
+}
+
+/// `e^x` in single precision for lanes of f32: Cephes `expf`.
+#[allow(clippy::excessive_precision)]
+#[inline(always)]
+fn exp_f32<R: Real>(x: R, pow2: impl Fn(R) -> R) -> R {
+    let c = R::splat;
+    let xc = x.max(c(-104.0)).min(c(89.0));
+    let k = (xc * c(std::f64::consts::LOG2_E)).round();
+    let r = xc - k * c(0.693_359_375) - k * c(-2.121_944_400_546_905_827_68e-4);
+    let z = r * r;
+    let p = (((((c(1.987_569_150_0e-4) * r + c(1.398_199_950_7e-3)) * r + c(8.333_451_907_3e-3))
+        * r
+        + c(4.166_579_589_4e-2))
+        * r
+        + c(1.666_666_545_9e-1))
+        * r
+        + c(5.000_000_120_1e-1))
+        * z
+        + r
+        + c(1.0);
+    let k1 = (k * c(0.5)).floor();
+    let out = p * pow2(k1) * pow2(k - k1);
+    R::select(x.eq(x), out, x)
+}
+
 /// `(sin 2 pi t, cos 2 pi t)` for any lane type: the reduction happens in turns, where it is
 /// exact (`4t - round(4t)` has no rounding error), and a single multiplication by pi/2 leaves
 /// the kernels' range; so it is accurate for every finite `t`, with no fallback.
@@ -212,7 +306,7 @@ fn quadrant<R: Real>(q: R, sin: R, cos: R) -> (R, R) {
 
 /// The scalar impls, `f64` and `f32`: one value, IEEE operations, `bool` masks.
 macro_rules! scalar {
-    ($t:ident, $big:literal, $sin_cos:ident, $kernels:ident, $limit:ident) => {
+    ($t:ident, $big:literal, $sin_cos:ident, $kernels:ident, $limit:ident, $exp:ident) => {
         impl Real for $t {
             type Mask = bool;
             const LANES: usize = 1;
@@ -293,6 +387,14 @@ macro_rules! scalar {
             fn sin_cos_turns(self) -> (Self, Self) {
                 sin_cos_turns(self, $kernels)
             }
+            #[inline(always)]
+            fn exp(self) -> Self {
+                $exp(self, |k: $t| pow2!($t, k))
+            }
+            #[inline(always)]
+            fn map_f64(self, f: impl Fn(f64) -> f64) -> Self {
+                f(self as f64) as $t
+            }
             /// Our kernels inside the reduction's range; libm (in f64) beyond it.
             #[inline]
             fn sin_cos(self) -> (Self, Self) {
@@ -312,14 +414,16 @@ scalar!(
     4_503_599_627_370_496.0,
     sin_cos_f64,
     kernels_f64,
-    SIN_COS_LIMIT_F64
+    SIN_COS_LIMIT_F64,
+    exp_f64
 );
 scalar!(
     f32,
     8_388_608.0,
     sin_cos_f32,
     kernels_f32,
-    SIN_COS_LIMIT_F32
+    SIN_COS_LIMIT_F32,
+    exp_f32
 );
 
 macro_rules! mask {
@@ -385,7 +489,7 @@ mask!(M64x4, u64, 4);
 mask!(M32x8, u32, 8);
 
 macro_rules! lanes {
-    ($name:ident, $t:ident, $n:literal, $mask:ident, $sin_cos:ident, $kernels:ident, $limit:ident) => {
+    ($name:ident, $t:ident, $n:literal, $mask:ident, $sin_cos:ident, $kernels:ident, $limit:ident, $exp:ident) => {
         #[doc = concat!(stringify!($n), " `", stringify!($t), "` lanes.")]
         #[derive(Clone, Copy, Debug, PartialEq)]
         pub struct $name(pub [$t; $n]);
@@ -515,6 +619,14 @@ macro_rules! lanes {
                 sin_cos_turns(self, $kernels)
             }
             #[inline(always)]
+            fn exp(self) -> Self {
+                $exp(self, |k: Self| k.map(|k| pow2!($t, k)))
+            }
+            #[inline(always)]
+            fn map_f64(self, f: impl Fn(f64) -> f64) -> Self {
+                self.map(|v| f(v as f64) as $t)
+            }
+            #[inline(always)]
             fn sin_cos(self) -> (Self, Self) {
                 let (mut s, mut c) = $sin_cos(self);
                 // Lanes beyond the reduction's range (rare: far outside any domain) take the
@@ -541,7 +653,8 @@ lanes!(
     M64x4,
     sin_cos_f64,
     kernels_f64,
-    SIN_COS_LIMIT_F64
+    SIN_COS_LIMIT_F64,
+    exp_f64
 );
 lanes!(
     F32x8,
@@ -550,7 +663,8 @@ lanes!(
     M32x8,
     sin_cos_f32,
     kernels_f32,
-    SIN_COS_LIMIT_F32
+    SIN_COS_LIMIT_F32,
+    exp_f32
 );
 
 /// A point or vector of the plane, in any lane type: `x` and `y` each hold one coordinate of
@@ -726,6 +840,77 @@ mod tests {
                 (s.0[i].to_bits(), c.0[i].to_bits()),
                 (ss.to_bits(), sc.to_bits())
             );
+        }
+    }
+
+    /// Distance in units in the last place.
+    fn ulps(a: f64, b: f64) -> u64 {
+        if a == b || (a.is_nan() && b.is_nan()) {
+            return 0;
+        }
+        let key = |v: f64| {
+            let b = v.to_bits() as i64;
+            if b < 0 { i64::MIN - b } else { b }
+        };
+        key(a).abs_diff(key(b))
+    }
+
+    #[test]
+    fn exp_within_one_ulp_of_libm() {
+        let mut worst = 0;
+        let mut x = -760.0;
+        while x < 720.0 {
+            let e = Real::exp(x);
+            worst = worst.max(ulps(e, x.exp()));
+            x += 0.003_141_592_7;
+        }
+        assert!(worst <= 1, "worst {worst} ulp");
+        let mut worst32 = 0;
+        let mut x = -110.0f32;
+        while x < 95.0 {
+            let e: f32 = Real::exp(x);
+            // Against the correctly rounded value (libm in f64, rounded to f32).
+            let want = (x as f64).exp() as f32;
+            let key = |v: f32| {
+                let b = v.to_bits() as i32;
+                if b < 0 { i32::MIN - b } else { b }
+            };
+            let d = key(e).abs_diff(key(want));
+            assert!(d <= 2, "exp({x}) = {e}, want {want}");
+            worst32 = worst32.max(d);
+            x += 0.000_713;
+        }
+        assert!(worst32 <= 2, "worst {worst32} ulp (f32)");
+        for (x, want) in [
+            (0.0, 1.0),
+            (f64::NEG_INFINITY, 0.0),
+            (f64::INFINITY, f64::INFINITY),
+            (-1e300, 0.0),
+            (1e300, f64::INFINITY),
+        ] {
+            assert_eq!(Real::exp(x), want, "{x}");
+        }
+        assert!(Real::exp(f64::NAN).is_nan());
+        assert!(Real::exp(f32::NAN).is_nan());
+        let v = F64x4([0.3, -700.5, 709.7, f64::NAN]);
+        let w = F32x8([0.3, -100.5, 88.5, f32::NAN, -3.0, 5.5, 1e-9, -0.0]);
+        for i in 0..4 {
+            assert_eq!(v.exp().0[i].to_bits(), Real::exp(v.0[i]).to_bits());
+        }
+        for i in 0..8 {
+            assert_eq!(w.exp().0[i].to_bits(), Real::exp(w.0[i]).to_bits());
+        }
+    }
+
+    #[test]
+    fn powi_is_binary_powering() {
+        for x in [0.3, -1.7, 2.0, 1e-3, 123.456] {
+            for n in -7..9 {
+                let p: f64 = Real::powi(x, n);
+                assert!(ulps(p, x.powi(n)) <= 2, "{x}^{n}");
+                let v = F64x4([x; 4]).powi(n);
+                assert_eq!(v.0[2].to_bits(), p.to_bits());
+            }
         }
     }
 

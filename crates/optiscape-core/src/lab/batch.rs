@@ -1,17 +1,18 @@
 //! Many runs at once: one optimizer from many start points, spread over every core (rayon).
 //!
-//! Two engines, same results. Where the surface and the rule are written for lanes
-//! ([`crate::landscape::LaneSurface`], [`crate::optim::LaneRule`]) and no gradient noise is
-//! asked for, runs go in lockstep groups of four (f64) or eight (f32) in structure-of-arrays
-//! form, vectorized (AVX when the CPU has it), allocating nothing per step; in f64 every run
-//! equals `trace` from the same start bit for bit. Otherwise each run is the shared
-//! `step_once`, which equals `trace` by construction. Either way the result does not depend on
+//! Every surface ([`crate::landscape::LaneEval`]) and every rule ([`crate::optim::LaneRule`])
+//! is written once for any lane type, so runs go in lockstep groups of four (f64) or eight
+//! (f32) in structure-of-arrays form, vectorized (AVX when the CPU has it), allocating nothing
+//! per step. Gradient noise and Langevin's noise come from one random source per lane, seeded
+//! as the run's own, so in f64 every run equals `trace` from the same start bit for bit. The
+//! general engine (`run_batch_scalar`: each run through the shared `step_once`) is the
+//! reference the lockstep engine is tested against. Either way the result does not depend on
 //! the number of threads.
 
 use super::run::{RunState, RunStatus, step_once};
-use crate::landscape::{Domain, LaneEval, LaneSurface, LaneSurfaceVisitor, Surface};
+use crate::landscape::{Domain, LaneEval, LaneSurfaceVisitor, Surface};
 use crate::lanes::{F32x8, F64x4, Mask, Real, V2};
-use crate::optim::transforms::clip_by_norm_lanes;
+use crate::optim::transforms::{add_noise_lanes, clip_by_norm_lanes};
 use crate::optim::{LaneRule, LaneVisitor, Optimizer, Rng};
 use glam::DVec2;
 use rayon::prelude::*;
@@ -107,37 +108,6 @@ impl Precision {
     }
 }
 
-/// Whether `optimizer` on `surface` runs in lockstep lanes (the fast engine; required for
-/// `Precision::F32`), and if not, why.
-pub fn lanes_supported(surface: &Surface, optimizer: &Optimizer) -> Result<(), String> {
-    struct Probe;
-    impl LaneVisitor for Probe {
-        type Out = ();
-        fn visit<U: LaneRule + Sync>(self, _rule: &U) {}
-    }
-    if surface.lanes().is_none() {
-        return Err(format!(
-            "the surface '{}' is evaluated one run at a time (lanes: seed, rastrigin, bowl, \
-             himmelblau, rosenbrock, saddle)",
-            surface.info().id
-        ));
-    }
-    if optimizer.rule.visit_lanes(Probe).is_none() {
-        return Err(format!(
-            "the method '{}' runs one run at a time (lanes: sgd, heavy-ball, nesterov, adagrad, \
-             adadelta, rmsprop, adam, adamw, amsgrad and the notebook's presets)",
-            optimizer.id
-        ));
-    }
-    if optimizer.noise > 0.0 {
-        return Err(format!(
-            "the method '{}' has gradient noise, which runs one run at a time",
-            optimizer.id
-        ));
-    }
-    Ok(())
-}
-
 /// Runs `steps` updates of `optimizer` from each start (in parallel) and reports how each
 /// ended. A run stops early only when it diverges.
 pub fn run_batch(
@@ -162,7 +132,7 @@ pub fn run_batch(
 }
 
 /// `run_batch` in the given precision, counting finished runs in `progress`; `None` when it was
-/// cancelled. `Precision::F32` needs [`lanes_supported`]; without it the runs are f64.
+/// cancelled.
 #[allow(clippy::too_many_arguments)]
 pub fn run_batch_with(
     surface: &Surface,
@@ -174,25 +144,19 @@ pub fn run_batch_with(
     precision: Precision,
     progress: &Progress,
 ) -> Option<Vec<RunEnd>> {
-    // The conditions of `lanes_supported`, without building its messages.
-    if optimizer.noise <= 0.0
-        && let Some(lanes) = surface.lanes()
-    {
-        let job = LaneJob {
-            surface: lanes,
-            domain: surface.domain,
-            clip: optimizer.clip,
-            starts,
-            steps,
-            target,
-            precision,
-            progress,
-        };
-        if let Some(ends) = optimizer.rule.visit_lanes(job) {
-            return ends;
-        }
-    }
-    run_batch_scalar(surface, optimizer, starts, steps, seed, target, progress)
+    let job = LaneJob {
+        surface,
+        domain: surface.domain,
+        clip: optimizer.clip,
+        noise: optimizer.noise,
+        starts,
+        steps,
+        seed,
+        target,
+        precision,
+        progress,
+    };
+    optimizer.rule.visit_lanes(job)
 }
 
 /// The general engine: each run on its own, through `step_once` (also the reference the
@@ -257,11 +221,13 @@ pub fn run_batch_scalar(
 
 /// A batch for the lockstep engine.
 struct LaneJob<'a> {
-    surface: LaneSurface,
+    surface: &'a Surface,
     domain: Domain,
     clip: f64,
+    noise: f64,
     starts: &'a [DVec2],
     steps: u64,
+    seed: u64,
     target: Target,
     precision: Precision,
     progress: &'a Progress,
@@ -270,7 +236,7 @@ struct LaneJob<'a> {
 impl LaneVisitor for LaneJob<'_> {
     type Out = Option<Vec<RunEnd>>;
     fn visit<U: LaneRule + Sync>(self, rule: &U) -> Option<Vec<RunEnd>> {
-        self.surface.visit(WithRule { job: &self, rule })
+        self.surface.visit_lanes(WithRule { job: &self, rule })
     }
 }
 
@@ -311,6 +277,9 @@ const UNSET: RunEnd = RunEnd {
 /// (one group alone is a chain of dependent operations that waits on every square root).
 const GROUPS_PER_BLOCK: usize = 8;
 
+/// Most lanes of any lane type.
+const MAX_LANES: usize = 8;
+
 /// One lockstep group: `R::LANES` runs.
 #[derive(Clone, Copy)]
 struct Group<R: Real, St> {
@@ -325,6 +294,8 @@ struct Group<R: Real, St> {
     first: R,
     taken: R,
     state: St,
+    /// Each lane's random source, seeded as its run's own (`run_seed`).
+    rngs: [Rng; MAX_LANES],
 }
 
 impl LaneJob<'_> {
@@ -334,10 +305,12 @@ impl LaneJob<'_> {
         surface: S,
     ) -> Option<Vec<RunEnd>> {
         let avx = has_avx();
-        // What every run shares at each step, computed once (up to a bound on memory).
-        let shared: Vec<U::Shared> = (1..=self.steps.min(SHARED_TABLE))
-            .map(|t| rule.shared(t))
-            .collect();
+        // What every run shares at each step, computed once, in order (up to a bound on memory).
+        let mut shared: Vec<U::Shared> = Vec::new();
+        for t in 1..=self.steps.min(SHARED_TABLE) {
+            let k = rule.shared(t, shared.last().copied());
+            shared.push(k);
+        }
         let shared = &shared[..];
         let block = R::LANES * GROUPS_PER_BLOCK;
         // Filled in parallel: the pages of a large result are touched by both cores.
@@ -349,17 +322,19 @@ impl LaneJob<'_> {
         self.starts
             .par_chunks(block)
             .zip(ends.par_chunks_mut(block))
-            .for_each(|(starts, out)| {
+            .enumerate()
+            .for_each(|(b, (starts, out))| {
                 if self.progress.cancelled() {
                     return;
                 }
+                let first = b * block;
                 match avx {
                     #[cfg(target_arch = "x86_64")]
                     // SAFETY: `has_avx` checked that this CPU runs AVX instructions.
                     true => unsafe {
-                        self.block_avx::<R, U, S>(rule, surface, shared, starts, out)
+                        self.block_avx::<R, U, S>(rule, surface, shared, first, starts, out)
                     },
-                    _ => self.block::<R, U, S>(rule, surface, shared, starts, out),
+                    _ => self.block::<R, U, S>(rule, surface, shared, first, starts, out),
                 }
                 self.progress
                     .done
@@ -376,21 +351,24 @@ impl LaneJob<'_> {
         rule: &U,
         surface: S,
         shared: &[U::Shared],
+        first: usize,
         starts: &[DVec2],
         out: &mut [RunEnd],
     ) {
-        self.block::<R, U, S>(rule, surface, shared, starts, out)
+        self.block::<R, U, S>(rule, surface, shared, first, starts, out)
     }
 
-    /// Up to `GROUPS_PER_BLOCK` groups of `R::LANES` runs in lockstep. Each lane follows
-    /// `run_batch_scalar`'s run exactly: a lane that diverges keeps its last position, loss and
-    /// step count (selects, not branches) while the others go on.
+    /// Up to `GROUPS_PER_BLOCK` groups of `R::LANES` runs in lockstep (`first` is the index of
+    /// the first run in the batch). Each lane follows `run_batch_scalar`'s run exactly: a lane
+    /// that diverges keeps its last position, loss and step count (selects, not branches) while
+    /// the others go on.
     #[inline(always)]
     fn block<R: Real, U: LaneRule, S: LaneEval>(
         &self,
         rule: &U,
         surface: S,
         shared: &[U::Shared],
+        first: usize,
         starts: &[DVec2],
         out: &mut [RunEnd],
     ) {
@@ -402,12 +380,20 @@ impl LaneJob<'_> {
         let d = self.domain;
         let (w, h) = (d.width(), d.height());
         let (x_lo, x_hi, y_lo, y_hi) = (c(d.x0 - w), c(d.x1 + w), c(d.y0 - h), c(d.y1 + h));
+        let (clip, noise) = (self.clip, self.noise);
+        let mut scratch = Vec::new();
         let mut groups: Vec<Group<R, U::State<R>>> = starts
             .chunks(R::LANES)
-            .map(|starts| {
+            .enumerate()
+            .map(|(gi, starts)| {
                 // Spare lanes repeat the last start; their results are dropped.
-                let lane = |i: usize| starts[i.min(starts.len() - 1)];
-                let p = V2::new(R::from_fn(|i| lane(i).x), R::from_fn(|i| lane(i).y));
+                let at = |i: usize| i.min(starts.len() - 1);
+                let p = V2::new(
+                    R::from_fn(|i| starts[at(i)].x),
+                    R::from_fn(|i| starts[at(i)].y),
+                );
+                let index = |i: usize| first + gi * R::LANES + at(i);
+                let rngs = std::array::from_fn(|i| Rng::new(run_seed(self.seed, index(i))));
                 let (loss, grad) = surface.eval(p);
                 let success = reached(loss);
                 Group {
@@ -420,28 +406,38 @@ impl LaneJob<'_> {
                     first: R::select(success, c(0.0), c(-1.0)),
                     taken: c(0.0),
                     state: rule.fresh::<R>(),
+                    rngs,
                 }
             })
             .collect();
+        let n = groups.len();
         let window = (self.steps / 10).max(1);
+        let mut k = shared.first().copied();
+        let mut moved = [V2::splat(0.0); GROUPS_PER_BLOCK];
+        let mut at = [V2::splat(0.0); GROUPS_PER_BLOCK];
+        let mut evals = [(c(0.0), V2::splat(0.0)); GROUPS_PER_BLOCK];
         for s in 0..self.steps {
             if s + window == self.steps {
                 for g in groups.iter_mut() {
                     g.before = V2::select(g.alive, g.p, g.before);
                 }
             }
-            let k = match shared.get(s as usize) {
-                Some(k) => *k,
-                None => rule.shared(s + 1),
+            let ks = match shared.get(s as usize) {
+                Some(v) => *v,
+                None => rule.shared(s + 1, k),
             };
+            k = Some(ks);
             let done = c((s + 1) as f64);
-            for g in groups.iter_mut() {
-                let grad = clip_by_norm_lanes(g.grad, self.clip);
-                let delta = rule.update(k, &mut g.state, g.p, grad);
-                let np = g.p + delta;
+            // The update of one group: clip, noise, the rule.
+            let step = |g: &mut Group<R, U::State<R>>| {
+                let rngs = &mut g.rngs[..R::LANES.min(MAX_LANES)];
+                let grad = clip_by_norm_lanes(g.grad, clip);
+                let grad = add_noise_lanes(grad, noise, rngs);
+                g.p + rule.update(ks, &mut g.state, g.p, grad, rngs)
+            };
+            // Where a group lands: accept the new point lane by lane.
+            let land = |g: &mut Group<R, U::State<R>>, np: V2<R>, (nl, ng): (R, V2<R>)| {
                 let alive = g.alive;
-                // Finished lanes are evaluated at the origin, harmlessly.
-                let (nl, ng) = surface.eval(V2::select(alive, np, V2::splat(0.0)));
                 // Not finite, or far outside the domain (`Domain::far_outside`): a NaN
                 // coordinate fails every comparison, so it is never "near".
                 let near = np.x.ge(x_lo) & np.x.le(x_hi) & np.y.ge(y_lo) & np.y.le(y_hi);
@@ -455,6 +451,24 @@ impl LaneJob<'_> {
                 g.first = R::select(newly, done, g.first);
                 g.success = g.success | newly;
                 g.alive = alive & !bad;
+            };
+            if S::BLOCKWISE {
+                // Update every group, evaluate the surface for all of them at once, land.
+                for (i, g) in groups.iter_mut().enumerate() {
+                    moved[i] = step(g);
+                    // Finished lanes are evaluated at the origin, harmlessly.
+                    at[i] = V2::select(g.alive, moved[i], V2::splat(0.0));
+                }
+                surface.eval_block(&at[..n], &mut evals[..n], &mut scratch);
+                for (i, g) in groups.iter_mut().enumerate() {
+                    land(g, moved[i], evals[i]);
+                }
+            } else {
+                for g in groups.iter_mut() {
+                    let np = step(g);
+                    let e = surface.eval(V2::select(g.alive, np, V2::splat(0.0)));
+                    land(g, np, e);
+                }
             }
         }
         for (g, out) in groups.iter().zip(out.chunks_mut(R::LANES)) {

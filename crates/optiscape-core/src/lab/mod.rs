@@ -12,8 +12,8 @@ pub mod sweep;
 mod trace;
 
 pub use batch::{
-    Precision, Progress, RunEnd, Target, lanes_supported, random_points, run_batch,
-    run_batch_scalar, run_batch_with, run_seed, uniform_starts,
+    Precision, Progress, RunEnd, Target, random_points, run_batch, run_batch_scalar,
+    run_batch_with, run_seed, uniform_starts,
 };
 pub use race::{RaceRow, race, race_with};
 pub use run::{RunState, RunStatus, step_once};

@@ -207,23 +207,7 @@ pub fn stated_minimum(id: &str) -> (f64, Vec<DVec2>) {
     }
 }
 
-#[inline]
-pub fn rastrigin(a: f64, p: DVec2) -> f64 {
-    rastrigin_both(a, p).0
-}
-
-#[inline]
-pub fn rastrigin_grad(a: f64, p: DVec2) -> DVec2 {
-    rastrigin_both(a, p).1
-}
-
 /// Height and gradient sharing two `sin_cos` evaluations.
-#[inline]
-pub fn rastrigin_both(a: f64, p: DVec2) -> (f64, DVec2) {
-    let (h, g) = rastrigin_eval(a, V2::from(p));
-    (h, g.into())
-}
-
 /// [`rastrigin_both`] for any lane type.
 #[inline(always)]
 pub fn rastrigin_eval<R: Real>(a: f64, p: V2<R>) -> (R, V2<R>) {
@@ -240,37 +224,21 @@ pub fn rastrigin_eval<R: Real>(a: f64, p: V2<R>) -> (R, V2<R>) {
     )
 }
 
-#[inline]
-pub fn ackley(p: DVec2) -> f64 {
-    let r = (0.5 * (p.x * p.x + p.y * p.y)).sqrt();
-    let c = 0.5 * ((TAU * p.x).cos() + (TAU * p.y).cos());
-    -20.0 * (-0.2 * r).exp() - c.exp() + E + 20.0
-}
-
-/// At the origin the first term has a cone tip; the gradient there is the subgradient 0.
-#[inline]
-pub fn ackley_grad(p: DVec2) -> DVec2 {
-    let r = (0.5 * (p.x * p.x + p.y * p.y)).sqrt();
-    let cone = if r > 0.0 {
-        2.0 * (-0.2 * r).exp() / r
-    } else {
-        0.0
-    };
-    let c = (0.5 * ((TAU * p.x).cos() + (TAU * p.y).cos())).exp();
-    DVec2::new(
-        cone * p.x + PI * (TAU * p.x).sin() * c,
-        cone * p.y + PI * (TAU * p.y).sin() * c,
+/// Ackley's height and gradient for any lane type. At the origin the first term has a cone tip;
+/// the gradient there is the subgradient 0.
+#[inline(always)]
+pub fn ackley_eval<R: Real>(p: V2<R>) -> (R, V2<R>) {
+    let c = R::splat;
+    let r = (c(0.5) * (p.x * p.x + p.y * p.y)).sqrt();
+    let (sx, cx) = p.x.sin_cos_turns();
+    let (sy, cy) = p.y.sin_cos_turns();
+    let er = (c(-0.2) * r).exp();
+    let ec = (c(0.5) * (cx + cy)).exp();
+    let cone = R::select(r.gt(c(0.0)), c(2.0) * er / r, c(0.0));
+    (
+        c(-20.0) * er - ec + c(E) + c(20.0),
+        V2::new(cone * p.x + c(PI) * sx * ec, cone * p.y + c(PI) * sy * ec),
     )
-}
-
-#[inline]
-pub fn himmelblau(p: DVec2) -> f64 {
-    himmelblau_eval(V2::of(p)).0
-}
-
-#[inline]
-pub fn himmelblau_grad(p: DVec2) -> DVec2 {
-    himmelblau_eval(V2::of(p)).1.into()
 }
 
 /// Himmelblau's height and gradient for any lane type.
@@ -285,16 +253,6 @@ pub fn himmelblau_eval<R: Real>(p: V2<R>) -> (R, V2<R>) {
     )
 }
 
-#[inline]
-pub fn rosenbrock(a: f64, b: f64, p: DVec2) -> f64 {
-    rosenbrock_eval(a, b, V2::of(p)).0
-}
-
-#[inline]
-pub fn rosenbrock_grad(a: f64, b: f64, p: DVec2) -> DVec2 {
-    rosenbrock_eval(a, b, V2::of(p)).1.into()
-}
-
 /// Rosenbrock's height and gradient for any lane type.
 #[inline(always)]
 pub fn rosenbrock_eval<R: Real>(a: f64, b: f64, p: V2<R>) -> (R, V2<R>) {
@@ -307,116 +265,93 @@ pub fn rosenbrock_eval<R: Real>(a: f64, b: f64, p: V2<R>) -> (R, V2<R>) {
     )
 }
 
-#[inline]
-pub fn beale(p: DVec2) -> f64 {
-    let (x, y) = (p.x, p.y);
-    let t1 = 1.5 - x + x * y;
-    let t2 = 2.25 - x + x * y * y;
-    let t3 = 2.625 - x + x * y * y * y;
-    t1 * t1 + t2 * t2 + t3 * t3
-}
-
-#[inline]
-pub fn beale_grad(p: DVec2) -> DVec2 {
+/// Beale's height and gradient for any lane type.
+#[inline(always)]
+pub fn beale_eval<R: Real>(p: V2<R>) -> (R, V2<R>) {
+    let c = R::splat;
     let (x, y) = (p.x, p.y);
     let (y2, y3) = (y * y, y * y * y);
-    let t1 = 1.5 - x + x * y;
-    let t2 = 2.25 - x + x * y2;
-    let t3 = 2.625 - x + x * y3;
-    DVec2::new(
-        2.0 * t1 * (y - 1.0) + 2.0 * t2 * (y2 - 1.0) + 2.0 * t3 * (y3 - 1.0),
-        2.0 * t1 * x + 4.0 * t2 * x * y + 6.0 * t3 * x * y2,
+    let t1 = c(1.5) - x + x * y;
+    let t2 = c(2.25) - x + x * y2;
+    let t3 = c(2.625) - x + x * y3;
+    (
+        t1 * t1 + t2 * t2 + t3 * t3,
+        V2::new(
+            c(2.0) * t1 * (y - c(1.0)) + c(2.0) * t2 * (y2 - c(1.0)) + c(2.0) * t3 * (y3 - c(1.0)),
+            c(2.0) * t1 * x + c(4.0) * t2 * x * y + c(6.0) * t3 * x * y2,
+        ),
     )
 }
 
-#[inline]
-pub fn six_hump_camel(p: DVec2) -> f64 {
+/// The six-hump camel's height and gradient for any lane type.
+#[inline(always)]
+pub fn six_hump_camel_eval<R: Real>(p: V2<R>) -> (R, V2<R>) {
+    let c = R::splat;
     let (x, y) = (p.x, p.y);
     let x2 = x * x;
-    (4.0 - 2.1 * x2 + x2 * x2 / 3.0) * x2 + x * y + (-4.0 + 4.0 * y * y) * y * y
-}
-
-#[inline]
-pub fn six_hump_camel_grad(p: DVec2) -> DVec2 {
-    let (x, y) = (p.x, p.y);
-    let x2 = x * x;
-    DVec2::new(
-        8.0 * x - 8.4 * x2 * x + 2.0 * x2 * x2 * x + y,
-        x - 8.0 * y + 16.0 * y * y * y,
+    (
+        (c(4.0) - c(2.1) * x2 + x2 * x2 / c(3.0)) * x2 + x * y + (c(-4.0) + c(4.0) * y * y) * y * y,
+        V2::new(
+            c(8.0) * x - c(8.4) * x2 * x + c(2.0) * x2 * x2 * x + y,
+            x - c(8.0) * y + c(16.0) * y * y * y,
+        ),
     )
 }
 
-#[inline]
-pub fn styblinski_tang(p: DVec2) -> f64 {
-    let term = |v: f64| v * v * v * v - 16.0 * v * v + 5.0 * v;
-    0.5 * (term(p.x) + term(p.y))
+/// Styblinski-Tang's height and gradient for any lane type.
+#[inline(always)]
+pub fn styblinski_tang_eval<R: Real>(p: V2<R>) -> (R, V2<R>) {
+    let c = R::splat;
+    let term = |v: R| v * v * v * v - c(16.0) * v * v + c(5.0) * v;
+    let d = |v: R| c(2.0) * v * v * v - c(16.0) * v + c(2.5);
+    (c(0.5) * (term(p.x) + term(p.y)), V2::new(d(p.x), d(p.y)))
 }
 
-#[inline]
-pub fn styblinski_tang_grad(p: DVec2) -> DVec2 {
-    let d = |v: f64| 2.0 * v * v * v - 16.0 * v + 2.5;
-    DVec2::new(d(p.x), d(p.y))
-}
-
-#[inline]
-pub fn levi13(p: DVec2) -> f64 {
+/// Levi N.13's height and gradient for any lane type: every sine in turns (`sin 3 pi x` is
+/// `sin 2 pi (1.5 x)`), the double angles from `sin 2a = 2 sin a cos a`.
+#[inline(always)]
+pub fn levi13_eval<R: Real>(p: V2<R>) -> (R, V2<R>) {
+    let c = R::splat;
     let (x, y) = (p.x, p.y);
-    let s3x = (3.0 * PI * x).sin();
-    let s3y = (3.0 * PI * y).sin();
-    let s2y = (TAU * y).sin();
-    s3x * s3x + (x - 1.0).powi(2) * (1.0 + s3y * s3y) + (y - 1.0).powi(2) * (1.0 + s2y * s2y)
-}
-
-#[inline]
-pub fn levi13_grad(p: DVec2) -> DVec2 {
-    let (x, y) = (p.x, p.y);
-    let s3y = (3.0 * PI * y).sin();
-    let s2y = (TAU * y).sin();
-    DVec2::new(
-        3.0 * PI * (6.0 * PI * x).sin() + 2.0 * (x - 1.0) * (1.0 + s3y * s3y),
-        (x - 1.0).powi(2) * 3.0 * PI * (6.0 * PI * y).sin()
-            + 2.0 * (y - 1.0) * (1.0 + s2y * s2y)
-            + (y - 1.0).powi(2) * TAU * (2.0 * TAU * y).sin(),
+    let (s3x, c3x) = (c(1.5) * x).sin_cos_turns();
+    let (s3y, c3y) = (c(1.5) * y).sin_cos_turns();
+    let (s2y, c2y) = y.sin_cos_turns();
+    let (xm, ym) = (x - c(1.0), y - c(1.0));
+    let (ay, by) = (c(1.0) + s3y * s3y, c(1.0) + s2y * s2y);
+    (
+        s3x * s3x + xm * xm * ay + ym * ym * by,
+        V2::new(
+            c(6.0 * PI) * s3x * c3x + c(2.0) * xm * ay,
+            xm * xm * c(6.0 * PI) * s3y * c3y
+                + c(2.0) * ym * by
+                + ym * ym * c(2.0 * TAU) * s2y * c2y,
+        ),
     )
 }
 
-#[inline]
-pub fn goldstein_price(p: DVec2) -> f64 {
+/// Goldstein-Price's height and gradient for any lane type.
+#[inline(always)]
+pub fn goldstein_price_eval<R: Real>(p: V2<R>) -> (R, V2<R>) {
+    let k = R::splat;
     let (x, y) = (p.x, p.y);
-    let a = x + y + 1.0;
-    let b = 19.0 - 14.0 * x + 3.0 * x * x - 14.0 * y + 6.0 * x * y + 3.0 * y * y;
-    let c = 2.0 * x - 3.0 * y;
-    let d = 18.0 - 32.0 * x + 12.0 * x * x + 48.0 * y - 36.0 * x * y + 27.0 * y * y;
-    (1.0 + a * a * b) * (30.0 + c * c * d)
-}
-
-#[inline]
-pub fn goldstein_price_grad(p: DVec2) -> DVec2 {
-    let (x, y) = (p.x, p.y);
-    let a = x + y + 1.0;
-    let b = 19.0 - 14.0 * x + 3.0 * x * x - 14.0 * y + 6.0 * x * y + 3.0 * y * y;
-    let c = 2.0 * x - 3.0 * y;
-    let d = 18.0 - 32.0 * x + 12.0 * x * x + 48.0 * y - 36.0 * x * y + 27.0 * y * y;
-    let first = 1.0 + a * a * b;
-    let second = 30.0 + c * c * d;
+    let a = x + y + k(1.0);
+    let b = k(19.0) - k(14.0) * x + k(3.0) * x * x - k(14.0) * y + k(6.0) * x * y + k(3.0) * y * y;
+    let c = k(2.0) * x - k(3.0) * y;
+    let d =
+        k(18.0) - k(32.0) * x + k(12.0) * x * x + k(48.0) * y - k(36.0) * x * y + k(27.0) * y * y;
+    let first = k(1.0) + a * a * b;
+    let second = k(30.0) + c * c * d;
     // d(first)/dx and d(first)/dy coincide: db/dx = db/dy = -14 + 6x + 6y.
-    let dfirst = 2.0 * a * b + a * a * (-14.0 + 6.0 * x + 6.0 * y);
-    let dsecond_dx = 4.0 * c * d + c * c * (-32.0 + 24.0 * x - 36.0 * y);
-    let dsecond_dy = -6.0 * c * d + c * c * (48.0 - 36.0 * x + 54.0 * y);
-    DVec2::new(
-        dfirst * second + first * dsecond_dx,
-        dfirst * second + first * dsecond_dy,
+    let dfirst = k(2.0) * a * b + a * a * (k(-14.0) + k(6.0) * x + k(6.0) * y);
+    let dsecond_dx = k(4.0) * c * d + c * c * (k(-32.0) + k(24.0) * x - k(36.0) * y);
+    let dsecond_dy = k(-6.0) * c * d + c * c * (k(48.0) - k(36.0) * x + k(54.0) * y);
+    (
+        first * second,
+        V2::new(
+            dfirst * second + first * dsecond_dx,
+            dfirst * second + first * dsecond_dy,
+        ),
     )
-}
-
-#[inline]
-pub fn saddle(p: DVec2) -> f64 {
-    saddle_eval(V2::of(p)).0
-}
-
-#[inline]
-pub fn saddle_grad(p: DVec2) -> DVec2 {
-    saddle_eval(V2::of(p)).1.into()
 }
 
 /// The saddle's height and gradient for any lane type.
@@ -426,26 +361,13 @@ pub fn saddle_eval<R: Real>(p: V2<R>) -> (R, V2<R>) {
     (p.x * p.x - p.y * p.y, V2::new(c(2.0) * p.x, c(-2.0) * p.y))
 }
 
-#[inline]
-pub fn plateau(sigma: f64, p: DVec2) -> f64 {
-    1.0 - (-(p.x * p.x + p.y * p.y) / (2.0 * sigma * sigma)).exp()
-}
-
-#[inline]
-pub fn plateau_grad(sigma: f64, p: DVec2) -> DVec2 {
+/// The plateau's height and gradient for any lane type.
+#[inline(always)]
+pub fn plateau_eval<R: Real>(sigma: f64, p: V2<R>) -> (R, V2<R>) {
+    let c = R::splat;
     let s2 = sigma * sigma;
-    let e = (-(p.x * p.x + p.y * p.y) / (2.0 * s2)).exp();
-    p * (e / s2)
-}
-
-#[inline]
-pub fn bowl(p: DVec2) -> f64 {
-    bowl_eval(V2::from(p)).0
-}
-
-#[inline]
-pub fn bowl_grad(p: DVec2) -> DVec2 {
-    bowl_eval(V2::from(p)).1.into()
+    let e = ((-(p.x * p.x + p.y * p.y)) / c(2.0 * s2)).exp();
+    (c(1.0) - e, p.scale(e / c(s2)))
 }
 
 /// The bowl's height and gradient for any lane type.

@@ -17,7 +17,7 @@
 //! Any other name is a user parameter (default 1). At kinks the subgradient convention of the
 //! built-in surfaces applies: `abs'(0) = 0`, `sign' = 0`, `min`/`max` follow the chosen branch.
 
-use crate::lanes::Real;
+use crate::lanes::{Real, V2};
 use glam::DVec2;
 use std::fmt;
 
@@ -458,6 +458,8 @@ pub struct Formula {
     source: String,
     params: Vec<String>,
     ops: Vec<Op>,
+    /// The deepest the evaluation stack gets.
+    depth: usize,
 }
 
 impl Formula {
@@ -497,6 +499,7 @@ impl Formula {
             source: source.trim().to_string(),
             params: p.params,
             ops,
+            depth: max,
         })
     }
 
@@ -519,7 +522,8 @@ impl Formula {
         self.ops.is_empty()
     }
 
-    /// `f(p)` with the parameter values `params` (in `param_names` order).
+    /// `f(p)` with the parameter values `params` (in `param_names` order): the value part of
+    /// [`Self::value_and_gradient`], bit for bit.
     #[inline]
     pub fn value(&self, p: DVec2, params: &[f64]) -> f64 {
         let mut st = [0.0f64; STACK];
@@ -539,7 +543,7 @@ impl Formula {
                     sp += 1;
                 }
                 Op::Param(i) => {
-                    st[sp] = params.get(i as usize).copied().unwrap_or(1.0);
+                    st[sp] = param(params, i);
                     sp += 1;
                 }
                 Op::Un(f) => st[sp - 1] = apply1(f, st[sp - 1]),
@@ -555,24 +559,31 @@ impl Formula {
     /// `(f(p), grad f(p))` by forward-mode automatic differentiation.
     #[inline]
     pub fn value_and_gradient(&self, p: DVec2, params: &[f64]) -> (f64, DVec2) {
-        let mut st = [Dual::ZERO; STACK];
+        let (v, g) = self.eval(V2::from(p), params);
+        (v, g.into())
+    }
+
+    /// [`Self::value_and_gradient`] for one value of any lane type.
+    #[inline]
+    pub fn eval<R: Real>(&self, p: V2<R>, params: &[f64]) -> (R, V2<R>) {
+        let mut st = [Dual::<R>::constant(0.0); STACK];
         let mut sp = 0usize;
         for op in &self.ops {
             match *op {
                 Op::X => {
-                    st[sp] = Dual::new(p.x, 1.0, 0.0);
+                    st[sp] = Dual::x(p.x);
                     sp += 1;
                 }
                 Op::Y => {
-                    st[sp] = Dual::new(p.y, 0.0, 1.0);
+                    st[sp] = Dual::y(p.y);
                     sp += 1;
                 }
                 Op::Const(v) => {
-                    st[sp] = Dual::new(v, 0.0, 0.0);
+                    st[sp] = Dual::constant(v);
                     sp += 1;
                 }
                 Op::Param(i) => {
-                    st[sp] = Dual::new(params.get(i as usize).copied().unwrap_or(1.0), 0.0, 0.0);
+                    st[sp] = Dual::constant(param(params, i));
                     sp += 1;
                 }
                 Op::Un(f) => st[sp - 1] = dual1(f, st[sp - 1]),
@@ -582,8 +593,64 @@ impl Formula {
                 }
             }
         }
-        (st[0].v, DVec2::new(st[0].dx, st[0].dy))
+        (st[0].v, V2::new(st[0].dx, st[0].dy))
     }
+
+    /// [`Self::eval`] for many values at once: the program is interpreted once for the whole
+    /// block, each instruction applied to every value before the next (one dispatch per
+    /// instruction, and loops the compiler vectorizes). `stack` is scratch space, kept by the
+    /// caller between calls. Each value's result equals `eval`'s bit for bit.
+    pub fn eval_block<R: Real>(
+        &self,
+        ps: &[V2<R>],
+        params: &[f64],
+        out: &mut [(R, V2<R>)],
+        stack: &mut Vec<Dual<R>>,
+    ) {
+        let n = ps.len();
+        stack.resize(self.depth.max(1) * n, Dual::constant(0.0));
+        let st = &mut stack[..];
+        let mut sp = 0usize;
+        for op in &self.ops {
+            match *op {
+                Op::X => {
+                    for (d, p) in st[sp * n..(sp + 1) * n].iter_mut().zip(ps) {
+                        *d = Dual::x(p.x);
+                    }
+                    sp += 1;
+                }
+                Op::Y => {
+                    for (d, p) in st[sp * n..(sp + 1) * n].iter_mut().zip(ps) {
+                        *d = Dual::y(p.y);
+                    }
+                    sp += 1;
+                }
+                Op::Const(v) => {
+                    st[sp * n..(sp + 1) * n].fill(Dual::constant(v));
+                    sp += 1;
+                }
+                Op::Param(i) => {
+                    st[sp * n..(sp + 1) * n].fill(Dual::constant(param(params, i)));
+                    sp += 1;
+                }
+                Op::Un(f) => dual1_rows(f, &mut st[(sp - 1) * n..sp * n]),
+                Op::Bin(f) => {
+                    sp -= 1;
+                    let (below, top) = st.split_at_mut(sp * n);
+                    dual2_rows(f, &mut below[(sp - 1) * n..], &top[..n]);
+                }
+            }
+        }
+        for (o, d) in out.iter_mut().zip(&st[..n]) {
+            *o = (d.v, V2::new(d.dx, d.dy));
+        }
+    }
+}
+
+/// Parameter `i`'s value (1, the default, when none is given).
+#[inline(always)]
+fn param(params: &[f64], i: u8) -> f64 {
+    params.get(i as usize).copied().unwrap_or(1.0)
 }
 
 fn compile(node: &Node, ops: &mut Vec<Op>, depth: &mut usize, max: &mut usize) {
@@ -612,125 +679,128 @@ fn compile(node: &Node, ops: &mut Vec<Op>, depth: &mut usize, max: &mut usize) {
     }
 }
 
+/// `f(v)`: the value part of [`dual1`], bit for bit (also used to fold constants).
 #[inline]
 fn apply1(f: F1, v: f64) -> f64 {
-    match f {
-        F1::Neg => -v,
-        F1::Sin => v.sin(),
-        F1::Cos => v.cos(),
-        F1::Tan => v.tan(),
-        F1::Asin => v.asin(),
-        F1::Acos => v.acos(),
-        F1::Atan => v.atan(),
-        F1::Sinh => v.sinh(),
-        F1::Cosh => v.cosh(),
-        F1::Tanh => v.tanh(),
-        F1::Exp => v.exp(),
-        F1::Ln => v.ln(),
-        F1::Log2 => v.log2(),
-        F1::Log10 => v.log10(),
-        F1::Sqrt => v.sqrt(),
-        F1::Cbrt => v.cbrt(),
-        F1::Abs => v.abs(),
-        F1::Sign => Real::sign0(v),
-        F1::Square => v * v,
-        F1::PowI(n) => v.powi(n),
-    }
+    dual1(f, Dual::constant(v)).v
 }
 
+/// `f(a, b)`: the value part of [`dual2`], bit for bit.
 #[inline]
 fn apply2(f: F2, a: f64, b: f64) -> f64 {
-    match f {
-        F2::Add => a + b,
-        F2::Sub => a - b,
-        F2::Mul => a * b,
-        F2::Div => a / b,
-        F2::Pow => a.powf(b),
-        F2::Min => a.min(b),
-        F2::Max => a.max(b),
-        F2::Atan2 => a.atan2(b),
-        F2::Hypot => a.hypot(b),
-    }
+    dual2(f, Dual::constant(a), Dual::constant(b)).v
 }
 
-/// A value with its partial derivatives in x and y.
+/// A value with its partial derivatives in x and y, in any lane type.
 #[derive(Clone, Copy, Debug, PartialEq)]
-struct Dual {
-    v: f64,
-    dx: f64,
-    dy: f64,
+pub struct Dual<R> {
+    v: R,
+    dx: R,
+    dy: R,
 }
 
-impl Dual {
-    const ZERO: Dual = Dual::new(0.0, 0.0, 0.0);
-
-    const fn new(v: f64, dx: f64, dy: f64) -> Self {
+impl<R: Real> Dual<R> {
+    #[inline(always)]
+    fn new(v: R, dx: R, dy: R) -> Self {
         Self { v, dx, dy }
+    }
+
+    #[inline(always)]
+    fn constant(v: f64) -> Self {
+        Self::new(R::splat(v), R::splat(0.0), R::splat(0.0))
+    }
+
+    #[inline(always)]
+    fn x(v: R) -> Self {
+        Self::new(v, R::splat(1.0), R::splat(0.0))
+    }
+
+    #[inline(always)]
+    fn y(v: R) -> Self {
+        Self::new(v, R::splat(0.0), R::splat(1.0))
     }
 
     /// The chain rule `k * d`, where a zero derivative stays zero even when `k` is infinite
     /// (`sqrt(c)` of a constant at 0, `|x|^0.5` along the other axis...).
-    #[inline]
-    fn chain(self, v: f64, k: f64) -> Dual {
-        Dual::new(v, scale(self.dx, k), scale(self.dy, k))
+    #[inline(always)]
+    fn chain(self, v: R, k: R) -> Self {
+        Self::new(v, scale(self.dx, k), scale(self.dy, k))
     }
 }
 
-#[inline]
-fn scale(d: f64, k: f64) -> f64 {
-    if d == 0.0 { 0.0 } else { d * k }
+#[inline(always)]
+fn scale<R: Real>(d: R, k: R) -> R {
+    let zero = R::splat(0.0);
+    R::select(d.eq(zero), zero, d * k)
 }
 
-#[inline]
-fn dual1(f: F1, a: Dual) -> Dual {
+/// Per lane, `f(a, b)` of libm (two-argument functions without a vector form here).
+#[inline(always)]
+fn zip_f64<R: Real>(a: R, b: R, f: impl Fn(f64, f64) -> f64) -> R {
+    R::from_fn(|i| f(a.lane(i), b.lane(i)))
+}
+
+/// One-argument functions with their derivatives. Sine, cosine and the exponential are
+/// optiscape's own ([`Real::sin_cos`], [`Real::exp`]: vectorized, within an ulp of libm);
+/// square roots, absolute values and integer powers are exact IEEE operations; the rest are
+/// libm's, lane by lane.
+#[inline(always)]
+fn dual1<R: Real>(f: F1, a: Dual<R>) -> Dual<R> {
+    let c = R::splat;
     let v = a.v;
     match f {
         F1::Neg => Dual::new(-v, -a.dx, -a.dy),
         F1::Sin => {
-            let (s, c) = v.sin_cos();
-            a.chain(s, c)
+            let (s, co) = v.sin_cos();
+            a.chain(s, co)
         }
         F1::Cos => {
-            let (s, c) = v.sin_cos();
-            a.chain(c, -s)
+            let (s, co) = v.sin_cos();
+            a.chain(co, -s)
         }
         F1::Tan => {
-            let t = v.tan();
-            a.chain(t, 1.0 + t * t)
+            let t = v.map_f64(f64::tan);
+            a.chain(t, c(1.0) + t * t)
         }
-        F1::Asin => a.chain(v.asin(), 1.0 / (1.0 - v * v).sqrt()),
-        F1::Acos => a.chain(v.acos(), -1.0 / (1.0 - v * v).sqrt()),
-        F1::Atan => a.chain(v.atan(), 1.0 / (1.0 + v * v)),
-        F1::Sinh => a.chain(v.sinh(), v.cosh()),
-        F1::Cosh => a.chain(v.cosh(), v.sinh()),
+        F1::Asin => a.chain(v.map_f64(f64::asin), c(1.0) / (c(1.0) - v * v).sqrt()),
+        F1::Acos => a.chain(v.map_f64(f64::acos), c(-1.0) / (c(1.0) - v * v).sqrt()),
+        F1::Atan => a.chain(v.map_f64(f64::atan), c(1.0) / (c(1.0) + v * v)),
+        F1::Sinh => a.chain(v.map_f64(f64::sinh), v.map_f64(f64::cosh)),
+        F1::Cosh => a.chain(v.map_f64(f64::cosh), v.map_f64(f64::sinh)),
         F1::Tanh => {
-            let t = v.tanh();
-            a.chain(t, 1.0 - t * t)
+            let t = v.map_f64(f64::tanh);
+            a.chain(t, c(1.0) - t * t)
         }
         F1::Exp => {
             let e = v.exp();
             a.chain(e, e)
         }
-        F1::Ln => a.chain(v.ln(), 1.0 / v),
-        F1::Log2 => a.chain(v.log2(), 1.0 / (v * std::f64::consts::LN_2)),
-        F1::Log10 => a.chain(v.log10(), 1.0 / (v * std::f64::consts::LN_10)),
+        F1::Ln => a.chain(v.map_f64(f64::ln), c(1.0) / v),
+        F1::Log2 => a.chain(
+            v.map_f64(f64::log2),
+            c(1.0) / (v * c(std::f64::consts::LN_2)),
+        ),
+        F1::Log10 => a.chain(
+            v.map_f64(f64::log10),
+            c(1.0) / (v * c(std::f64::consts::LN_10)),
+        ),
         F1::Sqrt => {
             let s = v.sqrt();
-            a.chain(s, 0.5 / s)
+            a.chain(s, c(0.5) / s)
         }
         F1::Cbrt => {
-            let c = v.cbrt();
-            a.chain(c, 1.0 / (3.0 * c * c))
+            let r = v.map_f64(f64::cbrt);
+            a.chain(r, c(1.0) / (c(3.0) * r * r))
         }
-        F1::Abs => a.chain(v.abs(), Real::sign0(v)),
-        F1::Sign => Dual::new(Real::sign0(v), 0.0, 0.0),
-        F1::Square => a.chain(v * v, 2.0 * v),
-        F1::PowI(n) => a.chain(v.powi(n), n as f64 * v.powi(n - 1)),
+        F1::Abs => a.chain(v.abs(), v.sign0()),
+        F1::Sign => Dual::new(v.sign0(), c(0.0), c(0.0)),
+        F1::Square => a.chain(v * v, c(2.0) * v),
+        F1::PowI(n) => a.chain(v.powi(n), c(n as f64) * v.powi(n - 1)),
     }
 }
 
-#[inline]
-fn dual2(f: F2, a: Dual, b: Dual) -> Dual {
+#[inline(always)]
+fn dual2<R: Real>(f: F2, a: Dual<R>, b: Dual<R>) -> Dual<R> {
     match f {
         F2::Add => Dual::new(a.v + b.v, a.dx + b.dx, a.dy + b.dy),
         F2::Sub => Dual::new(a.v - b.v, a.dx - b.dx, a.dy - b.dy),
@@ -740,11 +810,11 @@ fn dual2(f: F2, a: Dual, b: Dual) -> Dual {
             Dual::new(q, (a.dx - q * b.dx) / b.v, (a.dy - q * b.dy) / b.v)
         }
         F2::Pow => {
-            let r = a.v.powf(b.v);
+            let r = zip_f64(a.v, b.v, f64::powf);
             // d(a^b) = b a^(b-1) da + a^b ln(a) db, each term only where its derivative is
             // non-zero (so a negative base with a constant exponent has no ln).
-            let k1 = b.v * a.v.powf(b.v - 1.0);
-            let k2 = r * a.v.ln();
+            let k1 = b.v * zip_f64(a.v, b.v - R::splat(1.0), f64::powf);
+            let k2 = r * a.v.map_f64(f64::ln);
             Dual::new(
                 r,
                 scale(a.dx, k1) + scale(b.dx, k2),
@@ -752,34 +822,94 @@ fn dual2(f: F2, a: Dual, b: Dual) -> Dual {
             )
         }
         F2::Min => {
-            if a.v <= b.v || b.v.is_nan() {
-                Dual::new(a.v.min(b.v), a.dx, a.dy)
-            } else {
-                b
-            }
+            // The chosen branch's derivative; a NaN on the right picks the left.
+            let left = a.v.le(b.v) | !b.v.eq(b.v);
+            Dual::new(
+                R::select(left, a.v.min(b.v), b.v),
+                R::select(left, a.dx, b.dx),
+                R::select(left, a.dy, b.dy),
+            )
         }
         F2::Max => {
-            if a.v >= b.v || b.v.is_nan() {
-                Dual::new(a.v.max(b.v), a.dx, a.dy)
-            } else {
-                b
-            }
+            let left = a.v.ge(b.v) | !b.v.eq(b.v);
+            Dual::new(
+                R::select(left, a.v.max(b.v), b.v),
+                R::select(left, a.dx, b.dx),
+                R::select(left, a.dy, b.dy),
+            )
         }
         F2::Atan2 => {
             let r2 = a.v * a.v + b.v * b.v;
             Dual::new(
-                a.v.atan2(b.v),
+                zip_f64(a.v, b.v, f64::atan2),
                 (b.v * a.dx - a.v * b.dx) / r2,
                 (b.v * a.dy - a.v * b.dy) / r2,
             )
         }
         F2::Hypot => {
-            let h = a.v.hypot(b.v);
+            let h = zip_f64(a.v, b.v, f64::hypot);
             Dual::new(
                 h,
                 scale(a.dx, a.v / h) + scale(b.dx, b.v / h),
                 scale(a.dy, a.v / h) + scale(b.dy, b.v / h),
             )
         }
+    }
+}
+
+/// [`dual1`] over a row of values, the function chosen once for the row.
+#[inline(always)]
+fn dual1_rows<R: Real>(f: F1, row: &mut [Dual<R>]) {
+    macro_rules! each {
+        ($f:expr) => {
+            for d in row.iter_mut() {
+                *d = dual1($f, *d);
+            }
+        };
+    }
+    match f {
+        F1::Neg => each!(F1::Neg),
+        F1::Sin => each!(F1::Sin),
+        F1::Cos => each!(F1::Cos),
+        F1::Tan => each!(F1::Tan),
+        F1::Asin => each!(F1::Asin),
+        F1::Acos => each!(F1::Acos),
+        F1::Atan => each!(F1::Atan),
+        F1::Sinh => each!(F1::Sinh),
+        F1::Cosh => each!(F1::Cosh),
+        F1::Tanh => each!(F1::Tanh),
+        F1::Exp => each!(F1::Exp),
+        F1::Ln => each!(F1::Ln),
+        F1::Log2 => each!(F1::Log2),
+        F1::Log10 => each!(F1::Log10),
+        F1::Sqrt => each!(F1::Sqrt),
+        F1::Cbrt => each!(F1::Cbrt),
+        F1::Abs => each!(F1::Abs),
+        F1::Sign => each!(F1::Sign),
+        F1::Square => each!(F1::Square),
+        F1::PowI(n) => each!(F1::PowI(n)),
+    }
+}
+
+/// [`dual2`] over two rows (the result replaces the left one), the function chosen once.
+#[inline(always)]
+fn dual2_rows<R: Real>(f: F2, left: &mut [Dual<R>], right: &[Dual<R>]) {
+    macro_rules! each {
+        ($f:expr) => {
+            for (a, b) in left.iter_mut().zip(right) {
+                *a = dual2($f, *a, *b);
+            }
+        };
+    }
+    match f {
+        F2::Add => each!(F2::Add),
+        F2::Sub => each!(F2::Sub),
+        F2::Mul => each!(F2::Mul),
+        F2::Div => each!(F2::Div),
+        F2::Pow => each!(F2::Pow),
+        F2::Min => each!(F2::Min),
+        F2::Max => each!(F2::Max),
+        F2::Atan2 => each!(F2::Atan2),
+        F2::Hypot => each!(F2::Hypot),
     }
 }

@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex};
 
-pub use formula::{Formula, FormulaError};
+use crate::lanes::{Real, V2};
+pub use formula::{Dual, Formula, FormulaError};
 pub use minimum::{MinimumEstimate, estimate_global_minimum};
 
 /// An axis-aligned rectangle of the plane: `x0..=x1` by `y0..=y1`.
@@ -349,74 +350,59 @@ impl Surface {
         self.info().tol
     }
 
+    /// The height at `p` (the value part of [`Self::height_and_gradient`], bit for bit).
     #[inline]
     pub fn height(&self, p: DVec2) -> f64 {
         match &self.kind {
-            SurfaceKind::Seed => seed::height(p),
-            SurfaceKind::Rastrigin { a } => classic::rastrigin(*a, p),
-            SurfaceKind::Ackley => classic::ackley(p),
-            SurfaceKind::Himmelblau => classic::himmelblau(p),
-            SurfaceKind::Rosenbrock { a, b } => classic::rosenbrock(*a, *b, p),
-            SurfaceKind::Beale => classic::beale(p),
-            SurfaceKind::SixHumpCamel => classic::six_hump_camel(p),
-            SurfaceKind::StyblinskiTang => classic::styblinski_tang(p),
-            SurfaceKind::Levi13 => classic::levi13(p),
-            SurfaceKind::GoldsteinPrice => classic::goldstein_price(p),
-            SurfaceKind::Saddle => classic::saddle(p),
-            SurfaceKind::Plateau { sigma } => classic::plateau(*sigma, p),
-            SurfaceKind::Bowl => classic::bowl(p),
             SurfaceKind::Formula(f) => f.height(p),
+            _ => self.height_and_gradient(p).0,
         }
     }
 
-    /// `(height(p), gradient(p))` in one evaluation, sharing work where the formulas allow
-    /// (the runs call this once per step).
+    /// `(height(p), gradient(p))` in one evaluation: the surface's [`LaneEval`] on one f64
+    /// value, the same code the lab's lockstep batches run on many.
     #[inline]
     pub fn height_and_gradient(&self, p: DVec2) -> (f64, DVec2) {
-        match &self.kind {
-            SurfaceKind::Seed => seed::height_and_gradient(p),
-            SurfaceKind::Rastrigin { a } => classic::rastrigin_both(*a, p),
-            SurfaceKind::Bowl => {
-                let (h, g) = classic::bowl_eval(p.into());
+        struct At(DVec2);
+        impl LaneSurfaceVisitor for At {
+            type Out = (f64, DVec2);
+            #[inline(always)]
+            fn visit<S: LaneEval>(self, surface: S) -> (f64, DVec2) {
+                let (h, g) = surface.eval(V2::from(self.0));
                 (h, g.into())
             }
-            SurfaceKind::Formula(f) => f.height_and_gradient(p),
-            _ => (self.height(p), self.gradient(p)),
         }
+        self.visit_lanes(At(p))
     }
 
-    /// This surface as a [`LaneSurface`], when its formula is written for lanes (the lab's
-    /// lockstep batches run those; others run one start at a time).
-    pub fn lanes(&self) -> Option<LaneSurface> {
-        match &self.kind {
-            SurfaceKind::Seed => Some(LaneSurface::Seed),
-            SurfaceKind::Rastrigin { a } => Some(LaneSurface::Rastrigin { a: *a }),
-            SurfaceKind::Bowl => Some(LaneSurface::Bowl),
-            SurfaceKind::Himmelblau => Some(LaneSurface::Himmelblau),
-            SurfaceKind::Rosenbrock { a, b } => Some(LaneSurface::Rosenbrock { a: *a, b: *b }),
-            SurfaceKind::Saddle => Some(LaneSurface::Saddle),
-            _ => None,
-        }
-    }
-
-    /// The exact gradient (analytic; at kinks the subgradient with `sign(0) = 0`).
+    /// The exact gradient (analytic or by automatic differentiation; at kinks the subgradient
+    /// with `sign(0) = 0`).
     #[inline]
     pub fn gradient(&self, p: DVec2) -> DVec2 {
+        self.height_and_gradient(p).1
+    }
+
+    /// Calls `v` with this surface as its own [`LaneEval`] type (every surface has one).
+    #[inline]
+    pub fn visit_lanes<V: LaneSurfaceVisitor>(&self, v: V) -> V::Out {
         match &self.kind {
-            SurfaceKind::Seed => seed::gradient(p),
-            SurfaceKind::Rastrigin { a } => classic::rastrigin_grad(*a, p),
-            SurfaceKind::Ackley => classic::ackley_grad(p),
-            SurfaceKind::Himmelblau => classic::himmelblau_grad(p),
-            SurfaceKind::Rosenbrock { a, b } => classic::rosenbrock_grad(*a, *b, p),
-            SurfaceKind::Beale => classic::beale_grad(p),
-            SurfaceKind::SixHumpCamel => classic::six_hump_camel_grad(p),
-            SurfaceKind::StyblinskiTang => classic::styblinski_tang_grad(p),
-            SurfaceKind::Levi13 => classic::levi13_grad(p),
-            SurfaceKind::GoldsteinPrice => classic::goldstein_price_grad(p),
-            SurfaceKind::Saddle => classic::saddle_grad(p),
-            SurfaceKind::Plateau { sigma } => classic::plateau_grad(*sigma, p),
-            SurfaceKind::Bowl => classic::bowl_grad(p),
-            SurfaceKind::Formula(f) => f.height_and_gradient(p).1,
+            SurfaceKind::Seed => v.visit(SeedLanes {}),
+            SurfaceKind::Rastrigin { a } => v.visit(RastriginLanes { a: *a }),
+            SurfaceKind::Ackley => v.visit(AckleyLanes {}),
+            SurfaceKind::Himmelblau => v.visit(HimmelblauLanes {}),
+            SurfaceKind::Rosenbrock { a, b } => v.visit(RosenbrockLanes { a: *a, b: *b }),
+            SurfaceKind::Beale => v.visit(BealeLanes {}),
+            SurfaceKind::SixHumpCamel => v.visit(SixHumpCamelLanes {}),
+            SurfaceKind::StyblinskiTang => v.visit(StyblinskiTangLanes {}),
+            SurfaceKind::Levi13 => v.visit(Levi13Lanes {}),
+            SurfaceKind::GoldsteinPrice => v.visit(GoldsteinPriceLanes {}),
+            SurfaceKind::Saddle => v.visit(SaddleLanes {}),
+            SurfaceKind::Plateau { sigma } => v.visit(PlateauLanes { sigma: *sigma }),
+            SurfaceKind::Bowl => v.visit(BowlLanes {}),
+            SurfaceKind::Formula(f) => v.visit(FormulaLanes {
+                formula: f.formula(),
+                params: f.values(),
+            }),
         }
     }
 
@@ -744,112 +730,130 @@ impl TryFrom<FormulaSpec> for FormulaSurface {
     }
 }
 
-/// The surfaces whose height and gradient are written once for any lane type
-/// ([`crate::lanes::Real`]): the same code for a ball, `trace`, and the lab's batches.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum LaneSurface {
-    Seed,
-    Rastrigin { a: f64 },
-    Bowl,
-    Himmelblau,
-    Rosenbrock { a: f64, b: f64 },
-    Saddle,
-}
-
-/// One lane surface as its own type, so that a batch's loop is compiled for it alone.
+/// A surface's height and gradient written once for any lane type ([`Real`]): `f64` for a
+/// ball and `trace`, four or eight runs side by side for the lab's lockstep batches. One type
+/// per surface, so that a batch's loop is compiled for it alone.
 pub trait LaneEval: Copy + Send + Sync {
+    /// Whether the lab should evaluate a whole block of lane groups at once with
+    /// [`Self::eval_block`] (an interpreted formula: one dispatch per instruction for the block)
+    /// rather than each group right after its update (compiled surfaces: better overlap).
+    const BLOCKWISE: bool = false;
+
     /// Height and gradient at `p`, lane by lane.
-    fn eval<R: crate::lanes::Real>(self, p: crate::lanes::V2<R>) -> (R, crate::lanes::V2<R>);
+    fn eval<R: Real>(self, p: V2<R>) -> (R, V2<R>);
+
+    /// [`Self::eval`] of many values (`out[i]` for `ps[i]`), bit for bit the same. `scratch`
+    /// is working memory the caller keeps between calls (typed formulas interpret their program
+    /// once for the whole block).
+    #[inline(always)]
+    fn eval_block<R: Real>(
+        self,
+        ps: &[V2<R>],
+        out: &mut [(R, V2<R>)],
+        _scratch: &mut Vec<Dual<R>>,
+    ) {
+        for (o, p) in out.iter_mut().zip(ps) {
+            *o = self.eval(*p);
+        }
+    }
 }
 
-/// Something done with a [`LaneEval`] ([`LaneSurface::visit`]).
+/// Something done with a [`LaneEval`] ([`Surface::visit_lanes`]).
 pub trait LaneSurfaceVisitor {
     type Out;
     fn visit<S: LaneEval>(self, surface: S) -> Self::Out;
 }
 
-/// The notebook's surface as a [`LaneEval`].
-#[derive(Clone, Copy, Debug)]
-pub struct SeedLanes;
-
-impl LaneEval for SeedLanes {
-    #[inline(always)]
-    fn eval<R: crate::lanes::Real>(self, p: crate::lanes::V2<R>) -> (R, crate::lanes::V2<R>) {
-        seed::eval(p)
-    }
-}
-
-/// Rastrigin as a [`LaneEval`].
-#[derive(Clone, Copy, Debug)]
-pub struct RastriginLanes {
-    pub a: f64,
-}
-
-impl LaneEval for RastriginLanes {
-    #[inline(always)]
-    fn eval<R: crate::lanes::Real>(self, p: crate::lanes::V2<R>) -> (R, crate::lanes::V2<R>) {
-        classic::rastrigin_eval(self.a, p)
-    }
-}
-
-/// Himmelblau's function as a [`LaneEval`].
-#[derive(Clone, Copy, Debug)]
-pub struct HimmelblauLanes;
-
-impl LaneEval for HimmelblauLanes {
-    #[inline(always)]
-    fn eval<R: crate::lanes::Real>(self, p: crate::lanes::V2<R>) -> (R, crate::lanes::V2<R>) {
-        classic::himmelblau_eval(p)
-    }
-}
-
-/// Rosenbrock's function as a [`LaneEval`].
-#[derive(Clone, Copy, Debug)]
-pub struct RosenbrockLanes {
-    pub a: f64,
-    pub b: f64,
-}
-
-impl LaneEval for RosenbrockLanes {
-    #[inline(always)]
-    fn eval<R: crate::lanes::Real>(self, p: crate::lanes::V2<R>) -> (R, crate::lanes::V2<R>) {
-        classic::rosenbrock_eval(self.a, self.b, p)
-    }
-}
-
-/// The saddle as a [`LaneEval`].
-#[derive(Clone, Copy, Debug)]
-pub struct SaddleLanes;
-
-impl LaneEval for SaddleLanes {
-    #[inline(always)]
-    fn eval<R: crate::lanes::Real>(self, p: crate::lanes::V2<R>) -> (R, crate::lanes::V2<R>) {
-        classic::saddle_eval(p)
-    }
-}
-
-/// The bowl as a [`LaneEval`].
-#[derive(Clone, Copy, Debug)]
-pub struct BowlLanes;
-
-impl LaneEval for BowlLanes {
-    #[inline(always)]
-    fn eval<R: crate::lanes::Real>(self, p: crate::lanes::V2<R>) -> (R, crate::lanes::V2<R>) {
-        classic::bowl_eval(p)
-    }
-}
-
-impl LaneSurface {
-    /// Calls `v` with this surface's own type.
-    pub fn visit<V: LaneSurfaceVisitor>(self, v: V) -> V::Out {
-        match self {
-            LaneSurface::Seed => v.visit(SeedLanes),
-            LaneSurface::Rastrigin { a } => v.visit(RastriginLanes { a }),
-            LaneSurface::Bowl => v.visit(BowlLanes),
-            LaneSurface::Himmelblau => v.visit(HimmelblauLanes),
-            LaneSurface::Rosenbrock { a, b } => v.visit(RosenbrockLanes { a, b }),
-            LaneSurface::Saddle => v.visit(SaddleLanes),
+/// A [`LaneEval`] type for a built-in surface: `$name { fields } => |self, p| body`.
+macro_rules! lane_surface {
+    ($(#[$doc:meta])* $name:ident { $($field:ident),* } => |$s:ident, $p:ident| $body:expr) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug)]
+        pub struct $name {
+            $(pub $field: f64,)*
         }
+
+        impl LaneEval for $name {
+            #[inline(always)]
+            fn eval<R: Real>(self, $p: V2<R>) -> (R, V2<R>) {
+                let $s = self;
+                $body
+            }
+        }
+    };
+}
+
+lane_surface!(
+    /// The notebook's surface.
+    SeedLanes {} => |_s, p| seed::eval(p)
+);
+lane_surface!(
+    /// Rastrigin's function.
+    RastriginLanes { a } => |s, p| classic::rastrigin_eval(s.a, p)
+);
+lane_surface!(
+    /// Ackley's function.
+    AckleyLanes {} => |_s, p| classic::ackley_eval(p)
+);
+lane_surface!(
+    /// Himmelblau's function.
+    HimmelblauLanes {} => |_s, p| classic::himmelblau_eval(p)
+);
+lane_surface!(
+    /// Rosenbrock's function.
+    RosenbrockLanes { a, b } => |s, p| classic::rosenbrock_eval(s.a, s.b, p)
+);
+lane_surface!(
+    /// Beale's function.
+    BealeLanes {} => |_s, p| classic::beale_eval(p)
+);
+lane_surface!(
+    /// The six-hump camel.
+    SixHumpCamelLanes {} => |_s, p| classic::six_hump_camel_eval(p)
+);
+lane_surface!(
+    /// Styblinski-Tang.
+    StyblinskiTangLanes {} => |_s, p| classic::styblinski_tang_eval(p)
+);
+lane_surface!(
+    /// Levi N.13.
+    Levi13Lanes {} => |_s, p| classic::levi13_eval(p)
+);
+lane_surface!(
+    /// Goldstein-Price.
+    GoldsteinPriceLanes {} => |_s, p| classic::goldstein_price_eval(p)
+);
+lane_surface!(
+    /// The saddle.
+    SaddleLanes {} => |_s, p| classic::saddle_eval(p)
+);
+lane_surface!(
+    /// The plateau.
+    PlateauLanes { sigma } => |s, p| classic::plateau_eval(s.sigma, p)
+);
+lane_surface!(
+    /// The bowl.
+    BowlLanes {} => |_s, p| classic::bowl_eval(p)
+);
+
+/// A typed formula with its parameter values: the compiled program, interpreted over lanes.
+#[derive(Clone, Copy, Debug)]
+pub struct FormulaLanes<'a> {
+    pub formula: &'a Formula,
+    pub params: &'a [f64],
+}
+
+impl LaneEval for FormulaLanes<'_> {
+    const BLOCKWISE: bool = true;
+
+    #[inline(always)]
+    fn eval<R: Real>(self, p: V2<R>) -> (R, V2<R>) {
+        self.formula.eval(p, self.params)
+    }
+
+    #[inline(always)]
+    fn eval_block<R: Real>(self, ps: &[V2<R>], out: &mut [(R, V2<R>)], scratch: &mut Vec<Dual<R>>) {
+        self.formula.eval_block(ps, self.params, out, scratch)
     }
 }
 

@@ -50,20 +50,8 @@ pub const INFO: SurfaceInfo = SurfaceInfo {
     tol: 1e-3,
 };
 
-#[inline]
-pub fn height(p: DVec2) -> f64 {
-    height_and_gradient(p).0
-}
-
-/// Height and gradient together, sharing their three `sin_cos` evaluations (`height` and
-/// `gradient` call this, so all three agree to the bit).
-#[inline]
-pub fn height_and_gradient(p: DVec2) -> (f64, DVec2) {
-    let (h, g) = eval(V2::from(p));
-    (h, g.into())
-}
-
-/// [`height_and_gradient`] for any lane type (one implementation for balls and batches).
+/// Height and gradient for any lane type (one implementation for balls and batches), sharing
+/// three `sin_cos` evaluations.
 #[inline(always)]
 pub fn eval<R: Real>(p: V2<R>) -> (R, V2<R>) {
     let c = R::splat;
@@ -76,9 +64,4 @@ pub fn eval<R: Real>(p: V2<R>) -> (R, V2<R>) {
     let dx = c(2.0) * sx * cy + c(0.1) * (x - c(C)).sign0() * ay - c(2.0) * c(A) * sp;
     let dy = c(2.0) * cx * sy + c(0.1) * ax * (y - c(C)).sign0();
     (h, V2::new(dx, dy))
-}
-
-#[inline]
-pub fn gradient(p: DVec2) -> DVec2 {
-    height_and_gradient(p).1
 }

@@ -3,11 +3,11 @@
 //! define it). Arithmetic follows the reference implementations' order of operations, so that
 //! results agree to the last bit where possible.
 
-use super::adaptive::{lerp, lerp_lanes};
+use super::adaptive::lerp_lanes;
 use super::params::{Param, ParamSpec, common};
 use super::powers::pow_t;
 use super::rng::Rng;
-use super::sgd::{weight_decay_lanes, with_weight_decay};
+use super::sgd::weight_decay_lanes;
 use super::{LaneRule, StateValue, UpdateRule};
 use crate::lanes::{Real, V2};
 use glam::DVec2;
@@ -61,7 +61,7 @@ impl LaneRule for Adam {
     fn fresh<R: Real>(&self) -> [V2<R>; 3] {
         [V2::splat(0.0); 3]
     }
-    fn shared(&self, t: u64) -> (f64, f64) {
+    fn shared(&self, t: u64, _prev: Option<(f64, f64)>) -> (f64, f64) {
         let [b1, b2] = self.betas;
         let bias_correction1 = 1.0 - pow_t(b1, t);
         let bias_correction2 = 1.0 - pow_t(b2, t);
@@ -74,6 +74,7 @@ impl LaneRule for Adam {
         [m, v, v_max]: &mut [V2<R>; 3],
         pos: V2<R>,
         grad: V2<R>,
+        _rng: &mut [Rng],
     ) -> V2<R> {
         let c = R::splat;
         let [b1, b2] = self.betas;
@@ -102,10 +103,16 @@ impl LaneRule for Adam {
 }
 
 impl UpdateRule for Adam {
-    fn step(&mut self, pos: DVec2, grad: DVec2, _rng: &mut Rng) -> DVec2 {
+    fn step(&mut self, pos: DVec2, grad: DVec2, rng: &mut Rng) -> DVec2 {
         self.t += 1;
         let mut s = [self.m, self.v, self.v_max].map(V2::of);
-        let d = self.update(self.shared(self.t), &mut s, V2::of(pos), V2::of(grad));
+        let d = self.update(
+            self.shared(self.t, None),
+            &mut s,
+            V2::of(pos),
+            V2::of(grad),
+            std::slice::from_mut(rng),
+        );
         [self.m, self.v, self.v_max] = s.map(DVec2::from);
         d.into()
     }
@@ -172,15 +179,49 @@ impl Default for Adamax {
     }
 }
 
-impl UpdateRule for Adamax {
-    fn step(&mut self, pos: DVec2, grad: DVec2, _rng: &mut Rng) -> DVec2 {
-        self.t += 1;
+impl LaneRule for Adamax {
+    /// `(exp_avg, exp_inf)`.
+    type State<R: Real> = [V2<R>; 2];
+    /// The bias-corrected learning rate `clr`.
+    type Shared = f64;
+    fn fresh<R: Real>(&self) -> [V2<R>; 2] {
+        [V2::splat(0.0); 2]
+    }
+    fn shared(&self, t: u64, _prev: Option<f64>) -> f64 {
+        self.lr / (1.0 - pow_t(self.betas[0], t))
+    }
+    #[inline(always)]
+    fn update<R: Real>(
+        &self,
+        clr: f64,
+        [m, u]: &mut [V2<R>; 2],
+        pos: V2<R>,
+        grad: V2<R>,
+        _rng: &mut [Rng],
+    ) -> V2<R> {
+        let c = R::splat;
         let [b1, b2] = self.betas;
-        let g = with_weight_decay(grad, pos, self.weight_decay);
-        self.m = lerp(self.m, g, 1.0 - b1);
-        self.u = (self.u * b2).max(g.abs() + self.eps);
-        let clr = self.lr / (1.0 - pow_t(b1, self.t));
-        -clr * self.m / self.u
+        let g = weight_decay_lanes(grad, pos, self.weight_decay);
+        *m = lerp_lanes(*m, g, 1.0 - b1);
+        *u = u.scale(c(b2)).max(g.map(R::abs).add_scalar(c(self.eps)));
+        V2::scaled_by(c(-clr), *m) / *u
+    }
+}
+
+impl UpdateRule for Adamax {
+    fn step(&mut self, pos: DVec2, grad: DVec2, rng: &mut Rng) -> DVec2 {
+        self.t += 1;
+        let mut s = [self.m, self.u].map(V2::of);
+        let k = self.shared(self.t, None);
+        let d = self.update(
+            k,
+            &mut s,
+            V2::of(pos),
+            V2::of(grad),
+            std::slice::from_mut(rng),
+        );
+        [self.m, self.u] = s.map(DVec2::from);
+        d.into()
     }
 
     fn reset(&mut self) {
@@ -249,23 +290,93 @@ impl Default for Nadam {
     }
 }
 
-impl UpdateRule for Nadam {
-    fn step(&mut self, pos: DVec2, grad: DVec2, _rng: &mut Rng) -> DVec2 {
-        self.t += 1;
+/// What every NAdam run shares at one step.
+#[derive(Clone, Copy, Debug)]
+pub struct NadamStep {
+    /// `-lr (1 - mu_t) / (1 - prod mu_1..t)`, the gradient's factor.
+    grad_factor: f64,
+    /// `-lr mu_{t+1} / (1 - prod mu_1..t+1)`, the momentum's factor.
+    momentum_factor: f64,
+    bias_correction2: f64,
+    /// `prod mu_1..t`.
+    mu_product: f64,
+}
+
+impl Nadam {
+    /// `mu_t = b1 (1 - 0.5 * 0.96^(t psi))`.
+    fn mu(&self, t: f64) -> f64 {
+        self.betas[0] * (1.0 - 0.5 * 0.96f64.powf(t * self.momentum_decay))
+    }
+
+    /// Step `t`'s shared values, given `prod mu_1..t-1`.
+    fn step_values(&self, t: u64, mu_product_before: f64) -> NadamStep {
+        let tf = t as f64;
+        let (mu, mu_next) = (self.mu(tf), self.mu(tf + 1.0));
+        let mu_product = mu_product_before * mu;
+        let mu_product_next = mu_product * mu_next;
+        NadamStep {
+            grad_factor: -self.lr * (1.0 - mu) / (1.0 - mu_product),
+            momentum_factor: (-self.lr * mu_next) / (1.0 - mu_product_next),
+            bias_correction2: 1.0 - pow_t(self.betas[1], t),
+            mu_product,
+        }
+    }
+}
+
+impl LaneRule for Nadam {
+    /// `(exp_avg, exp_avg_sq)`.
+    type State<R: Real> = [V2<R>; 2];
+    type Shared = NadamStep;
+    fn fresh<R: Real>(&self) -> [V2<R>; 2] {
+        [V2::splat(0.0); 2]
+    }
+    /// The product of the mu schedule runs on from `prev` (from the start without it).
+    fn shared(&self, t: u64, prev: Option<NadamStep>) -> NadamStep {
+        let before = match prev {
+            Some(p) => p.mu_product,
+            None => (1..t).fold(1.0, |p, s| p * self.mu(s as f64)),
+        };
+        self.step_values(t, before)
+    }
+    #[inline(always)]
+    fn update<R: Real>(
+        &self,
+        k: NadamStep,
+        [m, v]: &mut [V2<R>; 2],
+        pos: V2<R>,
+        grad: V2<R>,
+        _rng: &mut [Rng],
+    ) -> V2<R> {
+        let c = R::splat;
         let [b1, b2] = self.betas;
-        let g = with_weight_decay(grad, pos, self.weight_decay);
-        let t = self.t as f64;
-        let bias_correction2 = 1.0 - pow_t(b2, self.t);
-        let mu = b1 * (1.0 - 0.5 * 0.96f64.powf(t * self.momentum_decay));
-        let mu_next = b1 * (1.0 - 0.5 * 0.96f64.powf((t + 1.0) * self.momentum_decay));
-        self.mu_product *= mu;
-        self.m = lerp(self.m, g, 1.0 - b1);
-        self.v = self.v * b2 + (1.0 - b2) * g * g;
-        let denom = (self.v / bias_correction2).map(f64::sqrt) + self.eps;
-        let mu_product_next = self.mu_product * mu_next;
-        let first = (-self.lr * (1.0 - mu) / (1.0 - self.mu_product)) * g / denom;
-        let second = ((-self.lr * mu_next) / (1.0 - mu_product_next)) * self.m / denom;
+        let g = weight_decay_lanes(grad, pos, self.weight_decay);
+        *m = lerp_lanes(*m, g, 1.0 - b1);
+        *v = v.scale(c(b2)) + g.scale(c(1.0 - b2)) * g;
+        let denom = v
+            .div_by(c(k.bias_correction2))
+            .sqrt()
+            .add_scalar(c(self.eps));
+        let first = V2::scaled_by(c(k.grad_factor), g) / denom;
+        let second = V2::scaled_by(c(k.momentum_factor), *m) / denom;
         first + second
+    }
+}
+
+impl UpdateRule for Nadam {
+    fn step(&mut self, pos: DVec2, grad: DVec2, rng: &mut Rng) -> DVec2 {
+        self.t += 1;
+        let k = self.step_values(self.t, self.mu_product);
+        self.mu_product = k.mu_product;
+        let mut s = [self.m, self.v].map(V2::of);
+        let d = self.update(
+            k,
+            &mut s,
+            V2::of(pos),
+            V2::of(grad),
+            std::slice::from_mut(rng),
+        );
+        [self.m, self.v] = s.map(DVec2::from);
+        d.into()
     }
 
     fn reset(&mut self) {
@@ -326,28 +437,65 @@ impl Default for Radam {
     }
 }
 
-impl UpdateRule for Radam {
-    fn step(&mut self, pos: DVec2, grad: DVec2, _rng: &mut Rng) -> DVec2 {
-        self.t += 1;
+impl LaneRule for Radam {
+    /// `(exp_avg, exp_avg_sq)`.
+    type State<R: Real> = [V2<R>; 2];
+    /// `(1 - b1^t, sqrt(1 - b2^t), r, rectified)`: the step is rectified when `rho_t > 5`.
+    type Shared = (f64, f64, f64, bool);
+    fn fresh<R: Real>(&self) -> [V2<R>; 2] {
+        [V2::splat(0.0); 2]
+    }
+    fn shared(&self, t: u64, _prev: Option<(f64, f64, f64, bool)>) -> (f64, f64, f64, bool) {
         let [b1, b2] = self.betas;
-        let g = with_weight_decay(grad, pos, self.weight_decay);
-        self.m = lerp(self.m, g, 1.0 - b1);
-        self.v = self.v * b2 + (1.0 - b2) * g * g;
-        let t = self.t as f64;
-        let bias_correction1 = 1.0 - pow_t(b1, self.t);
-        let bias_correction2 = 1.0 - pow_t(b2, self.t);
-        let m_hat = self.m / bias_correction1;
+        let tf = t as f64;
+        let bias_correction1 = 1.0 - pow_t(b1, t);
+        let bias_correction2 = 1.0 - pow_t(b2, t);
         let rho_inf = 2.0 / (1.0 - b2) - 1.0;
-        let rho_t = rho_inf - 2.0 * t * pow_t(b2, self.t) / bias_correction2;
-        if rho_t > 5.0 {
-            let rect = ((rho_t - 4.0) * (rho_t - 2.0) * rho_inf
-                / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t))
-                .sqrt();
-            let adaptive_lr = bias_correction2.sqrt() / (self.v.map(f64::sqrt) + self.eps);
-            -(m_hat * self.lr * adaptive_lr * rect)
+        let rho_t = rho_inf - 2.0 * tf * pow_t(b2, t) / bias_correction2;
+        let rect = ((rho_t - 4.0) * (rho_t - 2.0) * rho_inf
+            / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t))
+            .sqrt();
+        (bias_correction1, bias_correction2.sqrt(), rect, rho_t > 5.0)
+    }
+    #[inline(always)]
+    fn update<R: Real>(
+        &self,
+        (bias_correction1, bc2_sqrt, rect, rectified): (f64, f64, f64, bool),
+        [m, v]: &mut [V2<R>; 2],
+        pos: V2<R>,
+        grad: V2<R>,
+        _rng: &mut [Rng],
+    ) -> V2<R> {
+        let c = R::splat;
+        let [b1, b2] = self.betas;
+        let g = weight_decay_lanes(grad, pos, self.weight_decay);
+        *m = lerp_lanes(*m, g, 1.0 - b1);
+        *v = v.scale(c(b2)) + g.scale(c(1.0 - b2)) * g;
+        let m_hat = m.div_by(c(bias_correction1));
+        if rectified {
+            let d = v.sqrt().add_scalar(c(self.eps));
+            let adaptive_lr = V2::new(c(bc2_sqrt) / d.x, c(bc2_sqrt) / d.y);
+            -((m_hat.scale(c(self.lr)) * adaptive_lr).scale(c(rect)))
         } else {
-            -(m_hat * self.lr)
+            -m_hat.scale(c(self.lr))
         }
+    }
+}
+
+impl UpdateRule for Radam {
+    fn step(&mut self, pos: DVec2, grad: DVec2, rng: &mut Rng) -> DVec2 {
+        self.t += 1;
+        let mut s = [self.m, self.v].map(V2::of);
+        let k = self.shared(self.t, None);
+        let d = self.update(
+            k,
+            &mut s,
+            V2::of(pos),
+            V2::of(grad),
+            std::slice::from_mut(rng),
+        );
+        [self.m, self.v] = s.map(DVec2::from);
+        d.into()
     }
 
     fn reset(&mut self) {
@@ -404,19 +552,54 @@ impl Default for AdaBelief {
     }
 }
 
-impl UpdateRule for AdaBelief {
-    fn step(&mut self, pos: DVec2, grad: DVec2, _rng: &mut Rng) -> DVec2 {
-        self.t += 1;
+impl LaneRule for AdaBelief {
+    /// `(exp_avg, exp_avg_var)`.
+    type State<R: Real> = [V2<R>; 2];
+    /// `(step_size, sqrt(bias_correction2))`.
+    type Shared = (f64, f64);
+    fn fresh<R: Real>(&self) -> [V2<R>; 2] {
+        [V2::splat(0.0); 2]
+    }
+    fn shared(&self, t: u64, _prev: Option<(f64, f64)>) -> (f64, f64) {
         let [b1, b2] = self.betas;
-        let g = with_weight_decay(grad, pos, self.weight_decay);
-        let bias_correction1 = 1.0 - pow_t(b1, self.t);
-        let bias_correction2 = 1.0 - pow_t(b2, self.t);
-        self.m = self.m * b1 + g * (1.0 - b1);
-        let r = g - self.m;
-        self.s = self.s * b2 + (1.0 - b2) * r * r + self.eps;
-        let denom = self.s.map(f64::sqrt) / bias_correction2.sqrt() + self.eps;
-        let step_size = self.lr / bias_correction1;
-        -step_size * self.m / denom
+        let bias_correction1 = 1.0 - pow_t(b1, t);
+        let bias_correction2 = 1.0 - pow_t(b2, t);
+        (self.lr / bias_correction1, bias_correction2.sqrt())
+    }
+    #[inline(always)]
+    fn update<R: Real>(
+        &self,
+        (step_size, bc2_sqrt): (f64, f64),
+        [m, s]: &mut [V2<R>; 2],
+        pos: V2<R>,
+        grad: V2<R>,
+        _rng: &mut [Rng],
+    ) -> V2<R> {
+        let c = R::splat;
+        let [b1, b2] = self.betas;
+        let g = weight_decay_lanes(grad, pos, self.weight_decay);
+        *m = m.scale(c(b1)) + g.scale(c(1.0 - b1));
+        let r = g - *m;
+        *s = (s.scale(c(b2)) + r.scale(c(1.0 - b2)) * r).add_scalar(c(self.eps));
+        let denom = s.sqrt().div_by(c(bc2_sqrt)).add_scalar(c(self.eps));
+        V2::scaled_by(c(-step_size), *m) / denom
+    }
+}
+
+impl UpdateRule for AdaBelief {
+    fn step(&mut self, pos: DVec2, grad: DVec2, rng: &mut Rng) -> DVec2 {
+        self.t += 1;
+        let mut st = [self.m, self.s].map(V2::of);
+        let k = self.shared(self.t, None);
+        let d = self.update(
+            k,
+            &mut st,
+            V2::of(pos),
+            V2::of(grad),
+            std::slice::from_mut(rng),
+        );
+        [self.m, self.s] = st.map(DVec2::from);
+        d.into()
     }
 
     fn reset(&mut self) {
@@ -471,13 +654,44 @@ impl Default for Lion {
     }
 }
 
-impl UpdateRule for Lion {
-    fn step(&mut self, pos: DVec2, grad: DVec2, _rng: &mut Rng) -> DVec2 {
+impl LaneRule for Lion {
+    /// `exp_avg`.
+    type State<R: Real> = V2<R>;
+    type Shared = ();
+    fn fresh<R: Real>(&self) -> V2<R> {
+        V2::splat(0.0)
+    }
+    fn shared(&self, _t: u64, _prev: Option<()>) {}
+    #[inline(always)]
+    fn update<R: Real>(
+        &self,
+        _k: (),
+        m: &mut V2<R>,
+        pos: V2<R>,
+        grad: V2<R>,
+        _rng: &mut [Rng],
+    ) -> V2<R> {
+        let c = R::splat;
         let [b1, b2] = self.betas;
-        let c = (1.0 - b1) * grad + b1 * self.m;
-        let dir = DVec2::new(c.x.sign0(), c.y.sign0());
-        self.m = (1.0 - b2) * grad + b2 * self.m;
-        -self.lr * (dir + self.weight_decay * pos)
+        let interp = V2::scaled_by(c(1.0 - b1), grad) + V2::scaled_by(c(b1), *m);
+        let dir = interp.map(R::sign0);
+        *m = V2::scaled_by(c(1.0 - b2), grad) + V2::scaled_by(c(b2), *m);
+        V2::scaled_by(c(-self.lr), dir + V2::scaled_by(c(self.weight_decay), pos))
+    }
+}
+
+impl UpdateRule for Lion {
+    fn step(&mut self, pos: DVec2, grad: DVec2, rng: &mut Rng) -> DVec2 {
+        let mut m = V2::of(self.m);
+        let d = self.update(
+            (),
+            &mut m,
+            V2::of(pos),
+            V2::of(grad),
+            std::slice::from_mut(rng),
+        );
+        self.m = m.into();
+        d.into()
     }
 
     fn reset(&mut self) {

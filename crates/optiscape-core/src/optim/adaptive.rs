@@ -52,11 +52,18 @@ impl LaneRule for Adagrad {
     fn fresh<R: Real>(&self) -> V2<R> {
         V2::splat(self.initial_accumulator_value)
     }
-    fn shared(&self, t: u64) -> f64 {
+    fn shared(&self, t: u64, _prev: Option<f64>) -> f64 {
         self.lr / (1.0 + (t - 1) as f64 * self.lr_decay)
     }
     #[inline(always)]
-    fn update<R: Real>(&self, clr: f64, sum: &mut V2<R>, pos: V2<R>, grad: V2<R>) -> V2<R> {
+    fn update<R: Real>(
+        &self,
+        clr: f64,
+        sum: &mut V2<R>,
+        pos: V2<R>,
+        grad: V2<R>,
+        _rng: &mut [Rng],
+    ) -> V2<R> {
         let g = weight_decay_lanes(grad, pos, self.weight_decay);
         *sum = *sum + g * g;
         let std = sum.sqrt().add_scalar(R::splat(self.eps));
@@ -65,10 +72,16 @@ impl LaneRule for Adagrad {
 }
 
 impl UpdateRule for Adagrad {
-    fn step(&mut self, pos: DVec2, grad: DVec2, _rng: &mut Rng) -> DVec2 {
+    fn step(&mut self, pos: DVec2, grad: DVec2, rng: &mut Rng) -> DVec2 {
         self.t += 1;
         let mut sum = V2::of(self.sum);
-        let d = self.update(self.shared(self.t), &mut sum, V2::of(pos), V2::of(grad));
+        let d = self.update(
+            self.shared(self.t, None),
+            &mut sum,
+            V2::of(pos),
+            V2::of(grad),
+            std::slice::from_mut(rng),
+        );
         self.sum = sum.into();
         d.into()
     }
@@ -132,7 +145,7 @@ impl LaneRule for Adadelta {
     fn fresh<R: Real>(&self) -> (V2<R>, V2<R>) {
         (V2::splat(0.0), V2::splat(0.0))
     }
-    fn shared(&self, _t: u64) {}
+    fn shared(&self, _t: u64, _prev: Option<()>) {}
     #[inline(always)]
     fn update<R: Real>(
         &self,
@@ -140,6 +153,7 @@ impl LaneRule for Adadelta {
         (square_avg, acc_delta): &mut (V2<R>, V2<R>),
         pos: V2<R>,
         grad: V2<R>,
+        _rng: &mut [Rng],
     ) -> V2<R> {
         let c = R::splat;
         let g = weight_decay_lanes(grad, pos, self.weight_decay);
@@ -153,9 +167,15 @@ impl LaneRule for Adadelta {
 }
 
 impl UpdateRule for Adadelta {
-    fn step(&mut self, pos: DVec2, grad: DVec2, _rng: &mut Rng) -> DVec2 {
+    fn step(&mut self, pos: DVec2, grad: DVec2, rng: &mut Rng) -> DVec2 {
         let mut s = (V2::of(self.square_avg), V2::of(self.acc_delta));
-        let d = self.update((), &mut s, V2::of(pos), V2::of(grad));
+        let d = self.update(
+            (),
+            &mut s,
+            V2::of(pos),
+            V2::of(grad),
+            std::slice::from_mut(rng),
+        );
         (self.square_avg, self.acc_delta) = (s.0.into(), s.1.into());
         d.into()
     }
@@ -229,7 +249,7 @@ impl LaneRule for Rmsprop {
     fn fresh<R: Real>(&self) -> [V2<R>; 3] {
         [V2::splat(0.0); 3]
     }
-    fn shared(&self, _t: u64) {}
+    fn shared(&self, _t: u64, _prev: Option<()>) {}
     #[inline(always)]
     fn update<R: Real>(
         &self,
@@ -237,6 +257,7 @@ impl LaneRule for Rmsprop {
         [square_avg, grad_avg, buf]: &mut [V2<R>; 3],
         pos: V2<R>,
         grad: V2<R>,
+        _rng: &mut [Rng],
     ) -> V2<R> {
         let c = R::splat;
         let g = weight_decay_lanes(grad, pos, self.weight_decay);
@@ -261,9 +282,15 @@ impl LaneRule for Rmsprop {
 }
 
 impl UpdateRule for Rmsprop {
-    fn step(&mut self, pos: DVec2, grad: DVec2, _rng: &mut Rng) -> DVec2 {
+    fn step(&mut self, pos: DVec2, grad: DVec2, rng: &mut Rng) -> DVec2 {
         let mut s = [self.square_avg, self.grad_avg, self.buf].map(V2::of);
-        let d = self.update((), &mut s, V2::of(pos), V2::of(grad));
+        let d = self.update(
+            (),
+            &mut s,
+            V2::of(pos),
+            V2::of(grad),
+            std::slice::from_mut(rng),
+        );
         [self.square_avg, self.grad_avg, self.buf] = s.map(DVec2::from);
         d.into()
     }
@@ -336,9 +363,16 @@ impl LaneRule for SeedAdagrad {
     fn fresh<R: Real>(&self) -> V2<R> {
         V2::splat(1.0)
     }
-    fn shared(&self, _t: u64) {}
+    fn shared(&self, _t: u64, _prev: Option<()>) {}
     #[inline(always)]
-    fn update<R: Real>(&self, _k: (), gsum: &mut V2<R>, _pos: V2<R>, grad: V2<R>) -> V2<R> {
+    fn update<R: Real>(
+        &self,
+        _k: (),
+        gsum: &mut V2<R>,
+        _pos: V2<R>,
+        grad: V2<R>,
+        _rng: &mut [Rng],
+    ) -> V2<R> {
         let c = R::splat;
         *gsum = *gsum + grad * grad - gsum.scale(c(self.decay));
         (grad / gsum.add_scalar(c(self.eps)).sqrt()).scale(c(-self.lr))
@@ -346,9 +380,15 @@ impl LaneRule for SeedAdagrad {
 }
 
 impl UpdateRule for SeedAdagrad {
-    fn step(&mut self, pos: DVec2, grad: DVec2, _rng: &mut Rng) -> DVec2 {
+    fn step(&mut self, pos: DVec2, grad: DVec2, rng: &mut Rng) -> DVec2 {
         let mut gsum = V2::of(self.gsum);
-        let d = self.update((), &mut gsum, V2::of(pos), V2::of(grad));
+        let d = self.update(
+            (),
+            &mut gsum,
+            V2::of(pos),
+            V2::of(grad),
+            std::slice::from_mut(rng),
+        );
         self.gsum = gsum.into();
         d.into()
     }
@@ -368,12 +408,6 @@ impl UpdateRule for SeedAdagrad {
     fn state(&self) -> Vec<(&'static str, StateValue)> {
         vec![("gsum", StateValue::Vec(self.gsum))]
     }
-}
-
-/// torch's `lerp`: `a + w (b - a)` for `|w| < 0.5`, else `b - (b - a)(1 - w)`.
-#[inline]
-pub(super) fn lerp(a: DVec2, b: DVec2, w: f64) -> DVec2 {
-    lerp_lanes(V2::of(a), V2::of(b), w).into()
 }
 
 /// [`lerp`] for any lane type (the weight is shared by all lanes).

@@ -44,15 +44,19 @@ pub trait LaneRule: Clone {
     type Shared: Copy + Send + Sync;
     /// The state before the first step.
     fn fresh<R: Real>(&self) -> Self::State<R>;
-    /// The shared values for update number `t` (from 1).
-    fn shared(&self, t: u64) -> Self::Shared;
-    /// One update of every lane: returns the displacement.
+    /// The shared values for update number `t` (from 1); `prev` is update `t - 1`'s, when the
+    /// caller has it (schedules that are products, like NAdam's or a cooling temperature, run
+    /// on from it in the same order of operations as a single run; without it they start over).
+    fn shared(&self, t: u64, prev: Option<Self::Shared>) -> Self::Shared;
+    /// One update of every lane: returns the displacement. `rng` holds one random source per
+    /// lane (only noisy rules draw from it).
     fn update<R: Real>(
         &self,
         k: Self::Shared,
         state: &mut Self::State<R>,
         pos: V2<R>,
         grad: V2<R>,
+        rng: &mut [Rng],
     ) -> V2<R>;
 }
 
@@ -164,25 +168,9 @@ impl Rule {
 }
 
 impl Rule {
-    /// Calls `v` with this rule's [`LaneRule`] form; `None` for the rules written for one run
-    /// only (noisy Langevin, and Adamax, NAdam, RAdam, Lion, AdaBelief so far).
-    pub fn visit_lanes<V: LaneVisitor>(&self, v: V) -> Option<V::Out> {
-        Some(match self {
-            Rule::Sgd(r) => v.visit(r),
-            Rule::HeavyBall(r) | Rule::Nesterov(r) => v.visit(r),
-            Rule::Adagrad(r) => v.visit(r),
-            Rule::Adadelta(r) => v.visit(r),
-            Rule::Rmsprop(r) => v.visit(r),
-            Rule::Adam(r) | Rule::Adamw(r) | Rule::Amsgrad(r) => v.visit(r),
-            Rule::Momentum(r) => v.visit(r),
-            Rule::SeedAdagrad(r) => v.visit(r),
-            Rule::Adamax(_)
-            | Rule::Nadam(_)
-            | Rule::Radam(_)
-            | Rule::Lion(_)
-            | Rule::Adabelief(_)
-            | Rule::Langevin(_) => return None,
-        })
+    /// Calls `v` with this rule's [`LaneRule`] form (every rule has one).
+    pub fn visit_lanes<V: LaneVisitor>(&self, v: V) -> V::Out {
+        each_rule!(self, r => v.visit(r))
     }
 }
 

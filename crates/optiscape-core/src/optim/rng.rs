@@ -2,6 +2,7 @@
 //! SplitMix64 (Steele, Lea & Flood 2014) for bits, Box-Muller for Gaussians: the same seed gives
 //! the same numbers on every platform and in every version of optiscape.
 
+use crate::lanes::{Real, V2};
 use glam::DVec2;
 use serde::{Deserialize, Serialize};
 use std::f64::consts::TAU;
@@ -37,4 +38,19 @@ impl Rng {
         let (s, c) = (TAU * u2).sin_cos();
         DVec2::new(r * c, r * s)
     }
+}
+
+/// Two standard normal numbers per lane, lane `i` drawn from `rngs[i]` by [`Rng::normal2`]
+/// (in f64, then rounded to the lanes' precision): a lane of a batch draws exactly the numbers
+/// its run draws alone.
+#[inline]
+pub fn normal2_lanes<R: Real>(rngs: &mut [Rng]) -> V2<R> {
+    let mut xs = [0.0f64; 8];
+    let mut ys = [0.0f64; 8];
+    for (i, r) in rngs.iter_mut().enumerate().take(R::LANES.min(8)) {
+        let n = r.normal2();
+        xs[i] = n.x;
+        ys[i] = n.y;
+    }
+    V2::new(R::from_fn(|i| xs[i]), R::from_fn(|i| ys[i]))
 }

@@ -2,7 +2,7 @@
 //! momentum, and Langevin dynamics (noisy SGD with a cooling temperature).
 
 use super::params::{Param, ParamSpec, common};
-use super::rng::Rng;
+use super::rng::{Rng, normal2_lanes};
 use super::{LaneRule, StateValue, UpdateRule};
 use crate::lanes::{Real, V2};
 use glam::DVec2;
@@ -29,17 +29,31 @@ impl LaneRule for Sgd {
     type State<R: Real> = ();
     type Shared = ();
     fn fresh<R: Real>(&self) {}
-    fn shared(&self, _t: u64) {}
+    fn shared(&self, _t: u64, _prev: Option<()>) {}
     #[inline(always)]
-    fn update<R: Real>(&self, _k: (), _s: &mut (), pos: V2<R>, grad: V2<R>) -> V2<R> {
+    fn update<R: Real>(
+        &self,
+        _k: (),
+        _s: &mut (),
+        pos: V2<R>,
+        grad: V2<R>,
+        _rng: &mut [Rng],
+    ) -> V2<R> {
         let g = weight_decay_lanes(grad, pos, self.weight_decay);
         g.scale(R::splat(-self.lr))
     }
 }
 
 impl UpdateRule for Sgd {
-    fn step(&mut self, pos: DVec2, grad: DVec2, _rng: &mut Rng) -> DVec2 {
-        self.update((), &mut (), V2::of(pos), V2::of(grad)).into()
+    fn step(&mut self, pos: DVec2, grad: DVec2, rng: &mut Rng) -> DVec2 {
+        self.update(
+            (),
+            &mut (),
+            V2::of(pos),
+            V2::of(grad),
+            std::slice::from_mut(rng),
+        )
+        .into()
     }
 
     fn reset(&mut self) {}
@@ -90,11 +104,18 @@ impl LaneRule for MomentumSgd {
     fn fresh<R: Real>(&self) -> V2<R> {
         V2::splat(0.0)
     }
-    fn shared(&self, t: u64) -> bool {
+    fn shared(&self, t: u64, _prev: Option<bool>) -> bool {
         t == 1
     }
     #[inline(always)]
-    fn update<R: Real>(&self, first: bool, buf: &mut V2<R>, pos: V2<R>, grad: V2<R>) -> V2<R> {
+    fn update<R: Real>(
+        &self,
+        first: bool,
+        buf: &mut V2<R>,
+        pos: V2<R>,
+        grad: V2<R>,
+        _rng: &mut [Rng],
+    ) -> V2<R> {
         let g = weight_decay_lanes(grad, pos, self.weight_decay);
         let m = R::splat(self.momentum);
         let b = if first { g } else { buf.scale(m) + g };
@@ -105,10 +126,16 @@ impl LaneRule for MomentumSgd {
 }
 
 impl UpdateRule for MomentumSgd {
-    fn step(&mut self, pos: DVec2, grad: DVec2, _rng: &mut Rng) -> DVec2 {
+    fn step(&mut self, pos: DVec2, grad: DVec2, rng: &mut Rng) -> DVec2 {
         let first = self.buf.is_none();
         let mut buf = V2::of(self.buf.unwrap_or(DVec2::ZERO));
-        let d = self.update(first, &mut buf, V2::of(pos), V2::of(grad));
+        let d = self.update(
+            first,
+            &mut buf,
+            V2::of(pos),
+            V2::of(grad),
+            std::slice::from_mut(rng),
+        );
         self.buf = Some(buf.into());
         d.into()
     }
@@ -160,9 +187,16 @@ impl LaneRule for NotebookMomentum {
     fn fresh<R: Real>(&self) -> V2<R> {
         V2::splat(0.0)
     }
-    fn shared(&self, _t: u64) {}
+    fn shared(&self, _t: u64, _prev: Option<()>) {}
     #[inline(always)]
-    fn update<R: Real>(&self, _k: (), v: &mut V2<R>, _pos: V2<R>, grad: V2<R>) -> V2<R> {
+    fn update<R: Real>(
+        &self,
+        _k: (),
+        v: &mut V2<R>,
+        _pos: V2<R>,
+        grad: V2<R>,
+        _rng: &mut [Rng],
+    ) -> V2<R> {
         let d = -v.scale(R::splat(self.lr));
         *v = v.scale(R::splat(self.momentum)) + grad.scale(R::splat(1.0 - self.momentum));
         d
@@ -170,9 +204,15 @@ impl LaneRule for NotebookMomentum {
 }
 
 impl UpdateRule for NotebookMomentum {
-    fn step(&mut self, pos: DVec2, grad: DVec2, _rng: &mut Rng) -> DVec2 {
+    fn step(&mut self, pos: DVec2, grad: DVec2, rng: &mut Rng) -> DVec2 {
         let mut v = V2::of(self.v);
-        let d = self.update((), &mut v, V2::of(pos), V2::of(grad));
+        let d = self.update(
+            (),
+            &mut v,
+            V2::of(pos),
+            V2::of(grad),
+            std::slice::from_mut(rng),
+        );
         self.v = v.into();
         d.into()
     }
@@ -225,13 +265,53 @@ impl Default for Langevin {
     }
 }
 
+impl Langevin {
+    /// `(std, T_t)` for the temperature `T_t` of this step.
+    fn at(&self, temp: f64) -> (f64, f64) {
+        ((2.0 * self.lr * temp).sqrt(), temp)
+    }
+}
+
+impl LaneRule for Langevin {
+    type State<R: Real> = ();
+    /// `(sqrt(2 lr T_t), T_t)`: the temperature cools by one factor per step, from `prev`.
+    type Shared = (f64, f64);
+    fn fresh<R: Real>(&self) {}
+    fn shared(&self, t: u64, prev: Option<(f64, f64)>) -> (f64, f64) {
+        let temp = match prev {
+            Some((_, before)) => before * self.temp_decay,
+            None => (1..t).fold(self.temperature, |temp, _| temp * self.temp_decay),
+        };
+        self.at(temp)
+    }
+    #[inline(always)]
+    fn update<R: Real>(
+        &self,
+        (std, _temp): (f64, f64),
+        _s: &mut (),
+        pos: V2<R>,
+        grad: V2<R>,
+        rng: &mut [Rng],
+    ) -> V2<R> {
+        let c = R::splat;
+        let g = weight_decay_lanes(grad, pos, self.weight_decay);
+        let xi = normal2_lanes::<R>(rng);
+        V2::scaled_by(c(-self.lr), g) + V2::scaled_by(c(std), xi)
+    }
+}
+
 impl UpdateRule for Langevin {
     fn step(&mut self, pos: DVec2, grad: DVec2, rng: &mut Rng) -> DVec2 {
-        let g = with_weight_decay(grad, pos, self.weight_decay);
-        let std = (2.0 * self.lr * self.temp).sqrt();
-        let xi = rng.normal2();
+        let k = self.at(self.temp);
         self.temp *= self.temp_decay;
-        -self.lr * g + std * xi
+        let d = self.update(
+            k,
+            &mut (),
+            V2::of(pos),
+            V2::of(grad),
+            std::slice::from_mut(rng),
+        );
+        d.into()
     }
 
     fn reset(&mut self) {
@@ -250,12 +330,6 @@ impl UpdateRule for Langevin {
     fn state(&self) -> Vec<(&'static str, StateValue)> {
         vec![("temperature_now", StateValue::Scalar(self.temp))]
     }
-}
-
-/// torch's coupled weight decay: `g + weight_decay * theta` (skipped when 0, as torch does).
-#[inline]
-pub(super) fn with_weight_decay(grad: DVec2, pos: DVec2, weight_decay: f64) -> DVec2 {
-    weight_decay_lanes(grad.into(), pos.into(), weight_decay).into()
 }
 
 /// [`with_weight_decay`] for any lane type.

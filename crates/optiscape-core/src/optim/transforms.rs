@@ -1,7 +1,7 @@
 //! Gradient transforms that compose in front of any update rule, in this order: clip by norm,
 //! then Gaussian noise (the optax way: a chain of transforms, then the rule).
 
-use super::rng::Rng;
+use super::rng::{Rng, normal2_lanes};
 use crate::lanes::{Real, V2};
 use glam::DVec2;
 
@@ -29,8 +29,14 @@ pub fn clip_by_norm_lanes<R: Real>(g: V2<R>, max_norm: f64) -> V2<R> {
 /// means off (and draws nothing from the random source).
 #[inline]
 pub fn add_noise(g: DVec2, std: f64, rng: &mut Rng) -> DVec2 {
+    add_noise_lanes(V2::from(g), std, std::slice::from_mut(rng)).into()
+}
+
+/// [`add_noise`] for any lane type, lane `i` drawing from `rngs[i]`.
+#[inline(always)]
+pub fn add_noise_lanes<R: Real>(g: V2<R>, std: f64, rngs: &mut [Rng]) -> V2<R> {
     if std <= 0.0 {
         return g;
     }
-    g + rng.normal2() * std
+    g + normal2_lanes::<R>(rngs).scale(R::splat(std))
 }
