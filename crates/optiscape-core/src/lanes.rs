@@ -83,6 +83,9 @@ pub trait Real:
     fn sin_cos_turns(self) -> (Self, Self);
     /// `e^x` (see the module's notes on accuracy).
     fn exp(self) -> Self;
+    /// `2^k` for an integer-valued `self` inside the normal exponent range (the scaling step of
+    /// `exp`).
+    fn pow2i(self) -> Self;
     /// `f` applied to each lane, widened to f64 and rounded back: libm's functions that have
     /// no vector form here (`tan`, `ln`, `powf`...), identical in a lane and in a scalar.
     fn map_f64(self, f: impl Fn(f64) -> f64) -> Self;
@@ -125,15 +128,17 @@ pub const SIN_COS_LIMIT_F64: f64 = 524_288.0;
 /// The same for single precision (Cephes' limit).
 pub const SIN_COS_LIMIT_F32: f32 = 8192.0;
 
-/// Sine and cosine: `x = q pi/2 + r` with pi/2 given in three parts (Cody-Waite: the first
-/// products are exact inside the range limit), the kernels on `r`, then the quadrant.
+/// The reduction of sine and cosine: `x = q pi/2 + r` with pi/2 given in three parts
+/// (Cody-Waite: the first products are exact inside the range limit). Returns `(q, r)`.
+///
+/// (The kernels are called directly by each precision's function, never passed as closures: a
+/// closure is compiled as its own function, without the AVX of the lab's engine.)
 #[inline(always)]
-fn sin_cos_reduced<R: Real>(x: R, pio2: [f64; 3], kernels: impl Fn(R) -> (R, R)) -> (R, R) {
+fn reduce_pio2<R: Real>(x: R, pio2: [f64; 3]) -> (R, R) {
     let c = R::splat;
     let q = (x * c(std::f64::consts::FRAC_2_PI)).round();
     let r = ((x - q * c(pio2[0])) - q * c(pio2[1])) - q * c(pio2[2]);
-    let (sin, cos) = kernels(r);
-    quadrant(q, sin, cos)
+    (q, r)
 }
 
 /// Double-precision sine and cosine for any lane type whose lanes are f64: pi/2 in three parts
@@ -146,7 +151,9 @@ fn sin_cos_f64<R: Real>(x: R) -> (R, R) {
         6.077_100_506_303_965_976_6e-11,
         2.022_266_248_711_166_455_8e-21,
     ];
-    sin_cos_reduced(x, PIO2, kernels_f64)
+    let (q, r) = reduce_pio2(x, PIO2);
+    let (sin, cos) = kernels_f64(r);
+    quadrant(q, sin, cos)
 }
 
 /// The FreeBSD/musl kernels: sine and cosine of `|r| <= pi/4` (plus rounding), f64 lanes.
@@ -189,7 +196,9 @@ fn sin_cos_f32<R: Real>(x: R) -> (R, R) {
         4.837_512_969_970_703_125e-4,
         7.549_789_954_891_882_16e-8,
     ];
-    sin_cos_reduced(x, PIO2, kernels_f32)
+    let (q, r) = reduce_pio2(x, PIO2);
+    let (sin, cos) = kernels_f32(r);
+    quadrant(q, sin, cos)
 }
 
 /// Cephes' `sinf`/`cosf` polynomials for `|r| <= pi/4`, f32 lanes.
@@ -225,7 +234,7 @@ macro_rules! pow2 {
 /// `e^x` in double precision for lanes of f64: FreeBSD `e_exp.c`.
 #[allow(clippy::excessive_precision)]
 #[inline(always)]
-fn exp_f64<R: Real>(x: R, pow2: impl Fn(R) -> R) -> R {
+fn exp_f64<R: Real>(x: R) -> R {
     const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-01;
     const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
     const P1: f64 = 1.666_666_666_666_660_190_37e-01;
@@ -245,7 +254,7 @@ fn exp_f64<R: Real>(x: R, pow2: impl Fn(R) -> R) -> R {
     let y = c(1.0) - ((lo - (r * cc) / (c(2.0) - cc)) - hi);
     // 2^k in two exact halves: only the last product rounds (once, also into subnormals).
     let k1 = (k * c(0.5)).floor();
-    let out = y * pow2(k1) * pow2(k - k1);
+    let out = y * k1.pow2i() * (k - k1).pow2i();
     // NaN stays NaN (the clamp would have turned it into a number).
     R::select(x.eq(x), out, x)
 }
@@ -253,7 +262,7 @@ fn exp_f64<R: Real>(x: R, pow2: impl Fn(R) -> R) -> R {
 /// `e^x` in single precision for lanes of f32: Cephes `expf`.
 #[allow(clippy::excessive_precision)]
 #[inline(always)]
-fn exp_f32<R: Real>(x: R, pow2: impl Fn(R) -> R) -> R {
+fn exp_f32<R: Real>(x: R) -> R {
     let c = R::splat;
     let xc = x.max(c(-104.0)).min(c(89.0));
     let k = (xc * c(std::f64::consts::LOG2_E)).round();
@@ -270,19 +279,34 @@ fn exp_f32<R: Real>(x: R, pow2: impl Fn(R) -> R) -> R {
         + r
         + c(1.0);
     let k1 = (k * c(0.5)).floor();
-    let out = p * pow2(k1) * pow2(k - k1);
+    let out = p * k1.pow2i() * (k - k1).pow2i();
     R::select(x.eq(x), out, x)
 }
 
-/// `(sin 2 pi t, cos 2 pi t)` for any lane type: the reduction happens in turns, where it is
+/// `(sin 2 pi t, cos 2 pi t)`, reduced for any lane type: the reduction happens in turns, where it is
 /// exact (`4t - round(4t)` has no rounding error), and a single multiplication by pi/2 leaves
 /// the kernels' range; so it is accurate for every finite `t`, with no fallback.
 #[inline(always)]
-fn sin_cos_turns<R: Real>(t: R, kernels: impl Fn(R) -> (R, R)) -> (R, R) {
+fn reduce_turns<R: Real>(t: R) -> (R, R) {
     let c = R::splat;
     let quarters = t * c(4.0);
     let q = quarters.round();
-    let (sin, cos) = kernels((quarters - q) * c(std::f64::consts::FRAC_PI_2));
+    (q, (quarters - q) * c(std::f64::consts::FRAC_PI_2))
+}
+
+/// [`reduce_turns`] with the double-precision kernels.
+#[inline(always)]
+fn sin_cos_turns_f64<R: Real>(t: R) -> (R, R) {
+    let (q, r) = reduce_turns(t);
+    let (sin, cos) = kernels_f64(r);
+    quadrant(q, sin, cos)
+}
+
+/// [`reduce_turns`] with the single-precision kernels.
+#[inline(always)]
+fn sin_cos_turns_f32<R: Real>(t: R) -> (R, R) {
+    let (q, r) = reduce_turns(t);
+    let (sin, cos) = kernels_f32(r);
     quadrant(q, sin, cos)
 }
 
@@ -306,7 +330,7 @@ fn quadrant<R: Real>(q: R, sin: R, cos: R) -> (R, R) {
 
 /// The scalar impls, `f64` and `f32`: one value, IEEE operations, `bool` masks.
 macro_rules! scalar {
-    ($t:ident, $big:literal, $sin_cos:ident, $kernels:ident, $limit:ident, $exp:ident) => {
+    ($t:ident, $big:literal, $sin_cos:ident, $turns:ident, $limit:ident, $exp:ident) => {
         impl Real for $t {
             type Mask = bool;
             const LANES: usize = 1;
@@ -385,11 +409,15 @@ macro_rules! scalar {
             }
             #[inline(always)]
             fn sin_cos_turns(self) -> (Self, Self) {
-                sin_cos_turns(self, $kernels)
+                $turns(self)
             }
             #[inline(always)]
             fn exp(self) -> Self {
-                $exp(self, |k: $t| pow2!($t, k))
+                $exp(self)
+            }
+            #[inline(always)]
+            fn pow2i(self) -> Self {
+                pow2!($t, self)
             }
             #[inline(always)]
             fn map_f64(self, f: impl Fn(f64) -> f64) -> Self {
@@ -413,7 +441,7 @@ scalar!(
     f64,
     4_503_599_627_370_496.0,
     sin_cos_f64,
-    kernels_f64,
+    sin_cos_turns_f64,
     SIN_COS_LIMIT_F64,
     exp_f64
 );
@@ -421,7 +449,7 @@ scalar!(
     f32,
     8_388_608.0,
     sin_cos_f32,
-    kernels_f32,
+    sin_cos_turns_f32,
     SIN_COS_LIMIT_F32,
     exp_f32
 );
@@ -489,7 +517,7 @@ mask!(M64x4, u64, 4);
 mask!(M32x8, u32, 8);
 
 macro_rules! lanes {
-    ($name:ident, $t:ident, $n:literal, $mask:ident, $sin_cos:ident, $kernels:ident, $limit:ident, $exp:ident) => {
+    ($name:ident, $t:ident, $n:literal, $mask:ident, $sin_cos:ident, $turns:ident, $limit:ident, $exp:ident) => {
         #[doc = concat!(stringify!($n), " `", stringify!($t), "` lanes.")]
         #[derive(Clone, Copy, Debug, PartialEq)]
         pub struct $name(pub [$t; $n]);
@@ -616,11 +644,15 @@ macro_rules! lanes {
             }
             #[inline(always)]
             fn sin_cos_turns(self) -> (Self, Self) {
-                sin_cos_turns(self, $kernels)
+                $turns(self)
             }
             #[inline(always)]
             fn exp(self) -> Self {
-                $exp(self, |k: Self| k.map(|k| pow2!($t, k)))
+                $exp(self)
+            }
+            #[inline(always)]
+            fn pow2i(self) -> Self {
+                Self(std::array::from_fn(|i| pow2!($t, self.0[i])))
             }
             #[inline(always)]
             fn map_f64(self, f: impl Fn(f64) -> f64) -> Self {
@@ -652,7 +684,7 @@ lanes!(
     4,
     M64x4,
     sin_cos_f64,
-    kernels_f64,
+    sin_cos_turns_f64,
     SIN_COS_LIMIT_F64,
     exp_f64
 );
@@ -662,7 +694,7 @@ lanes!(
     8,
     M32x8,
     sin_cos_f32,
-    kernels_f32,
+    sin_cos_turns_f32,
     SIN_COS_LIMIT_F32,
     exp_f32
 );

@@ -275,7 +275,7 @@ const UNSET: RunEnd = RunEnd {
 
 /// Lane groups advanced together, one step at a time: independent work for the CPU to overlap
 /// (one group alone is a chain of dependent operations that waits on every square root).
-const GROUPS_PER_BLOCK: usize = 8;
+const GROUPS_PER_BLOCK: usize = 32;
 
 /// Most lanes of any lane type.
 const MAX_LANES: usize = 8;
@@ -376,7 +376,6 @@ impl LaneJob<'_> {
         // A local copy: its fields are then known not to change, and stay in registers.
         let rule = rule.clone();
         let (tv, tol) = (c(self.target.value), c(self.target.tol));
-        let reached = |l: R| l.is_finite() & (l - tv).abs().le(tol);
         let d = self.domain;
         let (w, h) = (d.width(), d.height());
         let (x_lo, x_hi, y_lo, y_hi) = (c(d.x0 - w), c(d.x1 + w), c(d.y0 - h), c(d.y1 + h));
@@ -395,7 +394,7 @@ impl LaneJob<'_> {
                 let index = |i: usize| first + gi * R::LANES + at(i);
                 let rngs = std::array::from_fn(|i| Rng::new(run_seed(self.seed, index(i))));
                 let (loss, grad) = surface.eval(p);
-                let success = reached(loss);
+                let success = loss.is_finite() & (loss - tv).abs().le(tol);
                 Group {
                     p,
                     loss,
@@ -428,46 +427,55 @@ impl LaneJob<'_> {
             };
             k = Some(ks);
             let done = c((s + 1) as f64);
-            // The update of one group: clip, noise, the rule.
-            let step = |g: &mut Group<R, U::State<R>>| {
-                let rngs = &mut g.rngs[..R::LANES.min(MAX_LANES)];
-                let grad = clip_by_norm_lanes(g.grad, clip);
-                let grad = add_noise_lanes(grad, noise, rngs);
-                g.p + rule.update(ks, &mut g.state, g.p, grad, rngs)
-            };
+            // The update of one group: clip, noise, the rule (macros, not closures: a closure
+            // is its own function, compiled without the AVX of `block_avx`).
+            macro_rules! step {
+                ($g:expr) => {{
+                    let g: &mut Group<R, U::State<R>> = $g;
+                    let rngs = &mut g.rngs[..R::LANES.min(MAX_LANES)];
+                    let grad = clip_by_norm_lanes(g.grad, clip);
+                    let grad = add_noise_lanes(grad, noise, rngs);
+                    g.p + rule.update(ks, &mut g.state, g.p, grad, rngs)
+                }};
+            }
             // Where a group lands: accept the new point lane by lane.
-            let land = |g: &mut Group<R, U::State<R>>, np: V2<R>, (nl, ng): (R, V2<R>)| {
-                let alive = g.alive;
-                // Not finite, or far outside the domain (`Domain::far_outside`): a NaN
-                // coordinate fails every comparison, so it is never "near".
-                let near = np.x.ge(x_lo) & np.x.le(x_hi) & np.y.ge(y_lo) & np.y.le(y_hi);
-                let bad = !(near & nl.is_finite());
-                g.p = V2::select(alive, np, g.p);
-                g.loss = R::select(alive, nl, g.loss);
-                // A finished lane's gradient is never used again: no select needed.
-                g.grad = ng;
-                g.taken = R::select(alive, done, g.taken);
-                let newly = alive & !g.success & reached(nl);
-                g.first = R::select(newly, done, g.first);
-                g.success = g.success | newly;
-                g.alive = alive & !bad;
-            };
+            macro_rules! land {
+                ($g:expr, $np:expr, $eval:expr) => {{
+                    let g: &mut Group<R, U::State<R>> = $g;
+                    let np: V2<R> = $np;
+                    let (nl, ng): (R, V2<R>) = $eval;
+                    let alive = g.alive;
+                    // Not finite, or far outside the domain (`Domain::far_outside`): a NaN
+                    // coordinate fails every comparison, so it is never "near".
+                    let near = np.x.ge(x_lo) & np.x.le(x_hi) & np.y.ge(y_lo) & np.y.le(y_hi);
+                    let bad = !(near & nl.is_finite());
+                    g.p = V2::select(alive, np, g.p);
+                    g.loss = R::select(alive, nl, g.loss);
+                    // A finished lane's gradient is never used again: no select needed.
+                    g.grad = ng;
+                    g.taken = R::select(alive, done, g.taken);
+                    let newly = alive & !g.success & nl.is_finite() & (nl - tv).abs().le(tol);
+                    g.first = R::select(newly, done, g.first);
+                    g.success = g.success | newly;
+                    g.alive = alive & !bad;
+                }};
+            }
             if S::BLOCKWISE {
                 // Update every group, evaluate the surface for all of them at once, land.
                 for (i, g) in groups.iter_mut().enumerate() {
-                    moved[i] = step(g);
+                    moved[i] = step!(g);
                     // Finished lanes are evaluated at the origin, harmlessly.
                     at[i] = V2::select(g.alive, moved[i], V2::splat(0.0));
                 }
                 surface.eval_block(&at[..n], &mut evals[..n], &mut scratch);
                 for (i, g) in groups.iter_mut().enumerate() {
-                    land(g, moved[i], evals[i]);
+                    land!(g, moved[i], evals[i]);
                 }
             } else {
                 for g in groups.iter_mut() {
-                    let np = step(g);
+                    let np = step!(&mut *g);
                     let e = surface.eval(V2::select(g.alive, np, V2::splat(0.0)));
-                    land(g, np, e);
+                    land!(g, np, e);
                 }
             }
         }

@@ -450,6 +450,31 @@ enum Op {
     Param(u8),
     Un(F1),
     Bin(F2),
+    /// `top (+ - * /) constant` (the constant folded into the instruction).
+    BinK(Arith, f64),
+    /// `constant (- /) top`.
+    KBin(Arith, f64),
+}
+
+/// The four operations that take a constant operand in one instruction.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Arith {
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+impl Arith {
+    fn of(f: F2) -> Option<Self> {
+        Some(match f {
+            F2::Add => Arith::Add,
+            F2::Sub => Arith::Sub,
+            F2::Mul => Arith::Mul,
+            F2::Div => Arith::Div,
+            _ => return None,
+        })
+    }
 }
 
 /// A compiled formula: the source, its parameter names, and a stack program.
@@ -551,6 +576,8 @@ impl Formula {
                     sp -= 1;
                     st[sp - 1] = apply2(f, st[sp - 1], st[sp]);
                 }
+                Op::BinK(f, k) => st[sp - 1] = dual_k(f, Dual::constant(st[sp - 1]), k).v,
+                Op::KBin(f, k) => st[sp - 1] = k_dual(f, k, Dual::constant(st[sp - 1])).v,
             }
         }
         st[0]
@@ -591,6 +618,8 @@ impl Formula {
                     sp -= 1;
                     st[sp - 1] = dual2(f, st[sp - 1], st[sp]);
                 }
+                Op::BinK(f, k) => st[sp - 1] = dual_k(f, st[sp - 1], k),
+                Op::KBin(f, k) => st[sp - 1] = k_dual(f, k, st[sp - 1]),
             }
         }
         (st[0].v, V2::new(st[0].dx, st[0].dy))
@@ -599,7 +628,9 @@ impl Formula {
     /// [`Self::eval`] for many values at once: the program is interpreted once for the whole
     /// block, each instruction applied to every value before the next (one dispatch per
     /// instruction, and loops the compiler vectorizes). `stack` is scratch space, kept by the
-    /// caller between calls. Each value's result equals `eval`'s bit for bit.
+    /// caller between calls. Each value's result equals `eval`'s bit for bit. (Always inlined:
+    /// the lab's engine compiles it inside its AVX-enabled block.)
+    #[inline(always)]
     pub fn eval_block<R: Real>(
         &self,
         ps: &[V2<R>],
@@ -639,6 +670,8 @@ impl Formula {
                     let (below, top) = st.split_at_mut(sp * n);
                     dual2_rows(f, &mut below[(sp - 1) * n..], &top[..n]);
                 }
+                Op::BinK(f, k) => arith_rows(f, k, false, &mut st[(sp - 1) * n..sp * n]),
+                Op::KBin(f, k) => arith_rows(f, k, true, &mut st[(sp - 1) * n..sp * n]),
             }
         }
         for (o, d) in out.iter_mut().zip(&st[..n]) {
@@ -670,12 +703,84 @@ fn compile(node: &Node, ops: &mut Vec<Op>, depth: &mut usize, max: &mut usize) {
             compile(a, ops, depth, max);
             ops.push(Op::Un(*f));
         }
-        Node::Bin(f, a, b) => {
-            compile(a, ops, depth, max);
-            compile(b, ops, depth, max);
-            ops.push(Op::Bin(*f));
-            *depth -= 1;
+        Node::Bin(f, a, b) => match (Arith::of(*f), a.as_ref(), b.as_ref()) {
+            // A constant operand goes into the instruction: no stack row to fill, and no
+            // derivative terms that are known to be zero.
+            (Some(op), a, Node::Num(k)) => {
+                compile(a, ops, depth, max);
+                ops.push(Op::BinK(op, *k));
+            }
+            // `k + b` and `k * b` equal `b + k` and `b * k` bit for bit.
+            (Some(op @ (Arith::Add | Arith::Mul)), Node::Num(k), b) => {
+                compile(b, ops, depth, max);
+                ops.push(Op::BinK(op, *k));
+            }
+            (Some(op), Node::Num(k), b) => {
+                compile(b, ops, depth, max);
+                ops.push(Op::KBin(op, *k));
+            }
+            _ => {
+                compile(a, ops, depth, max);
+                compile(b, ops, depth, max);
+                ops.push(Op::Bin(*f));
+                *depth -= 1;
+            }
+        },
+    }
+}
+
+/// `a op k` for a constant `k`: the derivative of the constant is zero, so only `a`'s terms.
+#[inline(always)]
+fn dual_k<R: Real>(f: Arith, a: Dual<R>, k: f64) -> Dual<R> {
+    let k = R::splat(k);
+    match f {
+        Arith::Add => Dual::new(a.v + k, a.dx, a.dy),
+        Arith::Sub => Dual::new(a.v - k, a.dx, a.dy),
+        Arith::Mul => Dual::new(a.v * k, a.dx * k, a.dy * k),
+        Arith::Div => Dual::new(a.v / k, a.dx / k, a.dy / k),
+    }
+}
+
+/// `k op a` for a constant `k` (subtraction and division; the others commute).
+#[inline(always)]
+fn k_dual<R: Real>(f: Arith, k: f64, a: Dual<R>) -> Dual<R> {
+    let k = R::splat(k);
+    match f {
+        Arith::Add => Dual::new(k + a.v, a.dx, a.dy),
+        Arith::Sub => Dual::new(k - a.v, -a.dx, -a.dy),
+        Arith::Mul => Dual::new(k * a.v, k * a.dx, k * a.dy),
+        Arith::Div => {
+            let q = k / a.v;
+            Dual::new(q, -(q * a.dx) / a.v, -(q * a.dy) / a.v)
         }
+    }
+}
+
+/// [`k_dual`] with [`dual_k`]'s argument order.
+#[inline(always)]
+fn flipped<R: Real>(f: Arith, a: Dual<R>, k: f64) -> Dual<R> {
+    k_dual(f, k, a)
+}
+
+/// [`dual_k`] or [`k_dual`] over a row, the operation chosen once for the row.
+#[inline(always)]
+fn arith_rows<R: Real>(f: Arith, k: f64, constant_first: bool, row: &mut [Dual<R>]) {
+    macro_rules! each {
+        ($fun:ident, $op:expr) => {
+            for d in row.iter_mut() {
+                *d = $fun($op, *d, k);
+            }
+        };
+    }
+    match (f, constant_first) {
+        (Arith::Add, false) => each!(dual_k, Arith::Add),
+        (Arith::Sub, false) => each!(dual_k, Arith::Sub),
+        (Arith::Mul, false) => each!(dual_k, Arith::Mul),
+        (Arith::Div, false) => each!(dual_k, Arith::Div),
+        (Arith::Add, true) => each!(flipped, Arith::Add),
+        (Arith::Sub, true) => each!(flipped, Arith::Sub),
+        (Arith::Mul, true) => each!(flipped, Arith::Mul),
+        (Arith::Div, true) => each!(flipped, Arith::Div),
     }
 }
 
