@@ -66,6 +66,22 @@ pub struct SurfaceChoice {
         requires = "surface"
     )]
     pub surface_param: Vec<String>,
+    /// With --surface: turn its picture DEG degrees counter-clockwise about the domain's centre.
+    #[arg(
+        long,
+        value_name = "DEG",
+        allow_hyphen_values = true,
+        requires = "surface"
+    )]
+    pub rotate: Option<String>,
+    /// With --surface: instance N, a rotation and shift drawn from N (0: as defined).
+    #[arg(
+        long,
+        value_name = "N",
+        allow_hyphen_values = true,
+        requires = "surface"
+    )]
+    pub instance: Option<String>,
 }
 
 impl SurfaceChoice {
@@ -74,11 +90,17 @@ impl SurfaceChoice {
         self.surface
             .as_deref()
             .map(|spec| {
-                optiscape_core::setup::build_surface(
+                let mut s = optiscape_core::setup::build_surface(
                     spec,
                     self.domain.as_deref(),
                     &self.surface_param,
-                )
+                )?;
+                optiscape_core::setup::apply_placement(
+                    &mut s,
+                    self.rotate.as_deref(),
+                    self.instance.as_deref(),
+                )?;
+                Ok(s)
             })
             .transpose()
     }
@@ -97,6 +119,14 @@ pub enum Command {
     Basins(BasinsArgs),
     /// Success rate and median final loss against one hyperparameter.
     Sweep(SweepArgs),
+    /// Runtime distributions (ECDFs): the share of (run, target) pairs reached within each
+    /// budget of updates, per method.
+    Ecdf(EcdfArgs),
+    /// Tune each method's learning rate (and momentum or beta1) on one set of starts, then
+    /// compare tuned and default settings on fresh starts.
+    Tune(TuneArgs),
+    /// Success rate and ERT over a grid of two hyperparameters of one method.
+    Phase(PhaseArgs),
     /// Render the scene offscreen (no window) to a GIF, an MP4 (with ffmpeg) or PNG frames.
     Record(RecordArgs),
 }
@@ -173,6 +203,13 @@ pub struct LabCommon {
     /// Set a surface parameter, e.g. `--surface-param a=5` (repeatable).
     #[arg(long = "surface-param", value_name = "NAME=VALUE")]
     pub surface_param: Vec<String>,
+    /// Turn the surface's picture DEG degrees counter-clockwise about the domain's centre.
+    #[arg(long, value_name = "DEG", allow_hyphen_values = true)]
+    pub rotate: Option<String>,
+    /// Instance N of the surface: a rotation and shift drawn from N that keep the global
+    /// minimum inside the domain (0: the surface as defined).
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub instance: Option<String>,
     /// Optimizer updates per run (default 300, or the scenario's).
     #[arg(long, allow_hyphen_values = true)]
     pub steps: Option<String>,
@@ -221,6 +258,101 @@ pub struct RaceArgs {
     pub region: Option<String>,
     #[arg(long, value_enum, default_value_t = TableFormat::Table)]
     pub format: TableFormat,
+    /// Write one row per run: `method,run,x0,y0,x,y,loss,updates,first_success,diverged`.
+    #[arg(long, value_name = "PATH")]
+    pub runs_csv: Option<std::path::PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct EcdfArgs {
+    #[command(flatten)]
+    pub common: LabCommon,
+    /// Comma-separated method ids, or `all`. Default: the scenario's enabled methods, or all.
+    #[arg(long)]
+    pub methods: Option<String>,
+    /// Set a hyperparameter of one method: `--set adam.lr=0.05`.
+    #[arg(long = "set", value_name = "METHOD.NAME=VALUE")]
+    pub set: Vec<String>,
+    /// Random start points, the same for every method (default 1000, or the scenario's).
+    #[arg(long, allow_hyphen_values = true)]
+    pub starts: Option<String>,
+    /// Draw the starts from `X0,X1,Y0,Y1` instead of the whole domain.
+    #[arg(long, value_name = "X0,X1,Y0,Y1", allow_hyphen_values = true)]
+    pub region: Option<String>,
+    /// Write `method,budget,fraction` rows.
+    #[arg(long, value_name = "PATH")]
+    pub csv: Option<std::path::PathBuf>,
+    /// Draw the curves as a PNG.
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<std::path::PathBuf>,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TuneFormat {
+    Table,
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct TuneArgs {
+    #[command(flatten)]
+    pub common: LabCommon,
+    /// Comma-separated method ids, or `all`. Default: the scenario's enabled methods, or all.
+    #[arg(long)]
+    pub methods: Option<String>,
+    /// Set a hyperparameter of one method (kept fixed unless tuned): `--set adam.eps=1e-6`.
+    #[arg(long = "set", value_name = "METHOD.NAME=VALUE")]
+    pub set: Vec<String>,
+    /// Random start points of the tuning set, and of the held-out set (default 1000).
+    #[arg(long, allow_hyphen_values = true)]
+    pub starts: Option<String>,
+    /// Draw the starts from `X0,X1,Y0,Y1` instead of the whole domain.
+    #[arg(long, value_name = "X0,X1,Y0,Y1", allow_hyphen_values = true)]
+    pub region: Option<String>,
+    /// Settings tried per method.
+    #[arg(long, default_value = "32", allow_hyphen_values = true)]
+    pub budget: String,
+    #[arg(long, value_enum, default_value_t = TuneFormat::Table)]
+    pub format: TuneFormat,
+}
+
+#[derive(Args, Debug)]
+pub struct PhaseArgs {
+    #[command(flatten)]
+    pub common: LabCommon,
+    /// Method or preset id (default: the scenario's first enabled method).
+    #[arg(long, required_unless_present = "scenario")]
+    pub method: Option<String>,
+    /// Set another hyperparameter: `--set eps=1e-6`.
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+    /// The horizontal axis: `NAME=LO..HI` (`beta1`, `beta2` name the two betas).
+    #[arg(long, default_value = "lr=1e-3..1", allow_hyphen_values = true)]
+    pub x: String,
+    /// The vertical axis: `NAME=LO..HI`.
+    #[arg(long, allow_hyphen_values = true)]
+    pub y: String,
+    /// Grid size `PxQ` (P values of x, Q of y).
+    #[arg(long, default_value = "16x16")]
+    pub points: String,
+    /// Random start points per cell, the same for every cell.
+    #[arg(long, default_value = "200", allow_hyphen_values = true)]
+    pub starts: String,
+    /// Draw the starts from `X0,X1,Y0,Y1` instead of the whole domain.
+    #[arg(long, value_name = "X0,X1,Y0,Y1", allow_hyphen_values = true)]
+    pub region: Option<String>,
+    /// Space x's values geometrically.
+    #[arg(long)]
+    pub log_x: bool,
+    /// Space y's values geometrically.
+    #[arg(long)]
+    pub log_y: bool,
+    /// Write `x_value,y_value,success_rate,ert` per cell.
+    #[arg(long, value_name = "PATH")]
+    pub csv: Option<std::path::PathBuf>,
+    /// Draw the heatmap as a PNG.
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<std::path::PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -303,6 +435,12 @@ pub struct TraceArgs {
     /// Domain `X0,X1,Y0,Y1` (default: the surface's).
     #[arg(long, value_name = "X0,X1,Y0,Y1", allow_hyphen_values = true)]
     pub domain: Option<String>,
+    /// Turn the surface's picture DEG degrees counter-clockwise about the domain's centre.
+    #[arg(long, value_name = "DEG", allow_hyphen_values = true)]
+    pub rotate: Option<String>,
+    /// Instance N of the surface (a drawn rotation and shift; 0: as defined).
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub instance: Option<String>,
     /// Seed of the random source behind `noise` and `langevin`.
     #[arg(long, default_value = "0", allow_hyphen_values = true)]
     pub seed: String,

@@ -191,9 +191,79 @@ pub(super) fn spawn_section(
         });
 }
 
+/// The surface's instance: a rotation slider (degrees, applied when let go) and an instance
+/// number (a rotation and shift drawn from it that keep the global minimum inside; 0 is the
+/// surface as defined), as `--rotate` and `--instance` on the command line.
+fn instance_fields(
+    ui: &mut egui::Ui,
+    state: &mut UiState,
+    surface: &Surface,
+    out: &mut Vec<SimCommand>,
+) {
+    let pl = surface.placement;
+    ui.horizontal(|ui| {
+        let id = ui.make_persistent_id("surface-rotate");
+        let current = if pl.instance == 0 { pl.rotate } else { 0.0 };
+        let mut deg = ui.data(|d| d.get_temp::<f64>(id)).unwrap_or(current);
+        let r = ui
+            .add(
+                egui::Slider::new(&mut deg, -180.0..=180.0)
+                    .suffix("°")
+                    .text("rotate"),
+            )
+            .on_hover_text(
+                "turn the surface's picture counter-clockwise about the domain's centre \
+                 (applies when you let go); axis-aligned valleys favour per-coordinate methods",
+            );
+        if r.dragged() {
+            ui.data_mut(|d| d.insert_temp(id, deg));
+        } else {
+            ui.data_mut(|d| d.remove::<f64>(id));
+        }
+        if (r.drag_stopped() || (r.changed() && !r.dragged())) && deg != current {
+            let mut s = surface.clone();
+            if s.set_rotation(deg).is_ok() {
+                apply_surface(state, s, out);
+            }
+        }
+    });
+    ui.horizontal(|ui| {
+        let mut n = pl.instance;
+        let r = ui
+            .add(
+                egui::DragValue::new(&mut n)
+                    .range(0..=9999)
+                    .prefix("instance "),
+            )
+            .on_hover_text(
+                "a rotation and shift drawn from this number that keep the global minimum \
+                 inside the domain; 0 is the surface as defined",
+            );
+        if r.changed() && n != pl.instance {
+            let mut s = surface.clone();
+            s.set_instance(n);
+            apply_surface(state, s, out);
+        }
+        if !pl.is_identity() && ui.button("As defined").clicked() {
+            apply_surface(state, surface.unplaced(), out);
+        }
+    });
+    if !pl.is_identity() {
+        ui.label(
+            RichText::new(format!(
+                "turned {:.1}°, shifted ({:.3}, {:.3})",
+                pl.rotate, pl.shift.x, pl.shift.y
+            ))
+            .small(),
+        );
+    }
+}
+
 /// Asks for a new surface, unless it has no finite value on its domain (then says so under the
-/// surface, as the command line refuses it).
-fn apply_surface(state: &mut UiState, surface: Surface, out: &mut Vec<SimCommand>) {
+/// surface, as the command line refuses it). An instance is drawn again for a changed domain or
+/// parameter.
+fn apply_surface(state: &mut UiState, mut surface: Surface, out: &mut Vec<SimCommand>) {
+    surface.replace_instance();
     match optiscape_core::setup::check_finite_somewhere(&surface) {
         Ok(()) => {
             state.surface_error = None;
@@ -445,6 +515,7 @@ pub(super) fn surface_section(
             if let Some(e) = &state.domain_error {
                 ui.colored_label(Color32::LIGHT_RED, e);
             }
+            instance_fields(ui, state, surface, out);
             egui::CollapsingHeader::new("Display")
                 .default_open(false)
                 .show(ui, |ui| {

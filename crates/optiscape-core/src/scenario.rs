@@ -80,6 +80,12 @@ pub struct SurfaceSpec {
     /// Absent: the surface's default domain.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<Domain>,
+    /// Degrees the surface's picture is turned counter-clockwise about the domain's centre.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotate: Option<f64>,
+    /// An instance: a rotation and shift drawn from this number (0: as defined).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance: Option<u64>,
 }
 
 /// What the sandbox's Display section holds. Its defaults are the sandbox's.
@@ -401,6 +407,14 @@ impl Scenario {
                 .set_param(name, *v)
                 .map_err(|e| format!("surface.params: {e}"))?;
         }
+        match (s.rotate, s.instance) {
+            (Some(_), Some(_)) => return Err("surface: give rotate or instance, not both".into()),
+            (Some(deg), None) => surface
+                .set_rotation(deg)
+                .map_err(|e| format!("surface.rotate: {e}"))?,
+            (None, Some(n)) => surface.set_instance(n),
+            (None, None) => {}
+        }
         Ok(surface)
     }
 
@@ -485,6 +499,9 @@ impl Scenario {
                 .map(|(p, v)| (p.name.to_string(), v))
                 .collect(),
             domain: (Some(surface.domain) != default_domain).then_some(surface.domain),
+            rotate: (surface.placement.instance == 0 && !surface.placement.is_identity())
+                .then_some(surface.placement.rotate),
+            instance: (surface.placement.instance != 0).then_some(surface.placement.instance),
         }
     }
 }

@@ -41,6 +41,29 @@ pub fn apply_surface_options(
             .set_param(name.trim(), v)
             .map_err(|e| format!("--surface-param: {e}"))?;
     }
+    // An instance is drawn for the domain and parameters it is shown with.
+    surface.replace_instance();
+    check_finite_somewhere(surface)
+}
+
+/// Applies `--rotate DEG` or `--instance N` (one of them) to a surface (after its domain and
+/// parameters: an instance keeps the global minima inside the domain it is drawn for).
+pub fn apply_placement(
+    surface: &mut Surface,
+    rotate: Option<&str>,
+    instance: Option<&str>,
+) -> Result<(), String> {
+    match (rotate, instance) {
+        (Some(_), Some(_)) => return Err("give --rotate or --instance, not both".into()),
+        (Some(r), None) => {
+            let v = parse_numbers("--rotate", r, 1)?[0];
+            surface
+                .set_rotation(v)
+                .map_err(|e| format!("--rotate: {e}"))?;
+        }
+        (None, Some(n)) => surface.set_instance(parse_count("--instance", n, 0)?),
+        (None, None) => return Ok(()),
+    }
     check_finite_somewhere(surface)
 }
 

@@ -82,6 +82,14 @@ fn every_surface() -> Vec<Surface> {
     .unwrap();
     f.set_param("k", -2.0).unwrap();
     v.push(f);
+    // Instances: a turned built-in surface and a turned and shifted formula.
+    let mut turned = Surface::by_id("ackley").unwrap();
+    turned.set_rotation(33.0).unwrap();
+    v.push(turned);
+    let mut inst = v[13].clone();
+    inst.set_instance(3);
+    assert!(!inst.placement.is_identity());
+    v.push(inst);
     v
 }
 

@@ -167,6 +167,8 @@ fn rich() -> Scenario {
             formula: Some("a*sin(x) + 0.1*(x^2 + y^2)".into()),
             params: sp,
             domain: Some(optiscape_core::landscape::Domain::new(-4.0, 4.0, -3.0, 5.0)),
+            rotate: Some(30.0),
+            instance: None,
         },
         display: Default::default(),
         methods: vec![

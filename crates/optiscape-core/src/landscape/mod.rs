@@ -4,6 +4,7 @@
 mod classic;
 pub mod formula;
 mod minimum;
+mod placement;
 mod seed;
 
 use glam::DVec2;
@@ -14,6 +15,7 @@ use std::sync::{Arc, Mutex};
 use crate::lanes::{Real, V2};
 pub use formula::{Dual, Formula, FormulaError};
 pub use minimum::{MinimumEstimate, estimate_global_minimum};
+pub use placement::{INSTANCE_MARGIN, Placed, Placement};
 
 /// An axis-aligned rectangle of the plane: `x0..=x1` by `y0..=y1`.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -143,7 +145,8 @@ pub struct GlobalMinimum {
 /// Estimated minima of built-in surfaces on domains that exclude their stated minima, by kind
 /// and domain: the estimate (a 257 x 257 grid and 16 local searches) is made once per setup,
 /// not on every call (the sandbox asks several times per frame). The few most recent are kept.
-static BUILTIN_MINIMA: Mutex<Vec<(SurfaceKind, Domain, GlobalMinimum)>> = Mutex::new(Vec::new());
+static BUILTIN_MINIMA: Mutex<Vec<(SurfaceKind, Domain, Placement, GlobalMinimum)>> =
+    Mutex::new(Vec::new());
 
 /// How many recent estimates `BUILTIN_MINIMA` keeps.
 const BUILTIN_MINIMA_KEPT: usize = 16;
@@ -158,9 +161,9 @@ fn builtin_estimate(surface: &Surface) -> GlobalMinimum {
         Ok(c) => c,
         Err(poisoned) => poisoned.into_inner(),
     };
-    if let Some((_, _, m)) = lock()
+    if let Some((_, _, _, m)) = lock()
         .iter()
-        .find(|(k, d, _)| *k == surface.kind && *d == surface.domain)
+        .find(|(k, d, p, _)| *k == surface.kind && *d == surface.domain && *p == surface.placement)
     {
         return m.clone();
     }
@@ -175,7 +178,12 @@ fn builtin_estimate(surface: &Surface) -> GlobalMinimum {
     if cache.len() >= BUILTIN_MINIMA_KEPT {
         cache.remove(0);
     }
-    cache.push((surface.kind.clone(), surface.domain, m.clone()));
+    cache.push((
+        surface.kind.clone(),
+        surface.domain,
+        surface.placement,
+        m.clone(),
+    ));
     m
 }
 
@@ -236,11 +244,14 @@ pub struct SurfaceInfo {
     pub tol: f64,
 }
 
-/// A surface: a kind with its parameters, on a domain.
+/// A surface: a kind with its parameters, on a domain, placed there as defined or as an
+/// instance (turned and shifted, see [`Placement`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Surface {
     pub kind: SurfaceKind,
     pub domain: Domain,
+    #[serde(default, skip_serializing_if = "Placement::is_identity")]
+    pub placement: Placement,
 }
 
 impl Default for Surface {
@@ -256,6 +267,7 @@ impl Surface {
         catalog().iter().find(|s| s.id == id).map(|s| Self {
             kind: s.default_kind.clone(),
             domain: s.default_domain,
+            placement: Placement::IDENTITY,
         })
     }
 
@@ -266,6 +278,7 @@ impl Surface {
         Ok(Self {
             kind: SurfaceKind::Formula(FormulaSurface::new(f, values)),
             domain: domain.unwrap_or(FORMULA_INFO.default_domain),
+            placement: Placement::IDENTITY,
         })
     }
 
@@ -354,7 +367,8 @@ impl Surface {
     #[inline]
     pub fn height(&self, p: DVec2) -> f64 {
         match &self.kind {
-            SurfaceKind::Formula(f) => f.height(p),
+            SurfaceKind::Formula(f) if self.placement.is_identity() => f.height(p),
+            SurfaceKind::Formula(f) => f.height(self.placement.to_source(self.domain.center(), p)),
             _ => self.height_and_gradient(p).0,
         }
     }
@@ -385,24 +399,33 @@ impl Surface {
     /// Calls `v` with this surface as its own [`LaneEval`] type (every surface has one).
     #[inline]
     pub fn visit_lanes<V: LaneSurfaceVisitor>(&self, v: V) -> V::Out {
+        let (pl, c) = (&self.placement, self.domain.center());
         match &self.kind {
-            SurfaceKind::Seed => v.visit(SeedLanes {}),
-            SurfaceKind::Rastrigin { a } => v.visit(RastriginLanes { a: *a }),
-            SurfaceKind::Ackley => v.visit(AckleyLanes {}),
-            SurfaceKind::Himmelblau => v.visit(HimmelblauLanes {}),
-            SurfaceKind::Rosenbrock { a, b } => v.visit(RosenbrockLanes { a: *a, b: *b }),
-            SurfaceKind::Beale => v.visit(BealeLanes {}),
-            SurfaceKind::SixHumpCamel => v.visit(SixHumpCamelLanes {}),
-            SurfaceKind::StyblinskiTang => v.visit(StyblinskiTangLanes {}),
-            SurfaceKind::Levi13 => v.visit(Levi13Lanes {}),
-            SurfaceKind::GoldsteinPrice => v.visit(GoldsteinPriceLanes {}),
-            SurfaceKind::Saddle => v.visit(SaddleLanes {}),
-            SurfaceKind::Plateau { sigma } => v.visit(PlateauLanes { sigma: *sigma }),
-            SurfaceKind::Bowl => v.visit(BowlLanes {}),
-            SurfaceKind::Formula(f) => v.visit(FormulaLanes {
-                formula: f.formula(),
-                params: f.values(),
-            }),
+            SurfaceKind::Seed => v.visit(Placed::new(SeedLanes {}, pl, c)),
+            SurfaceKind::Rastrigin { a } => v.visit(Placed::new(RastriginLanes { a: *a }, pl, c)),
+            SurfaceKind::Ackley => v.visit(Placed::new(AckleyLanes {}, pl, c)),
+            SurfaceKind::Himmelblau => v.visit(Placed::new(HimmelblauLanes {}, pl, c)),
+            SurfaceKind::Rosenbrock { a, b } => {
+                v.visit(Placed::new(RosenbrockLanes { a: *a, b: *b }, pl, c))
+            }
+            SurfaceKind::Beale => v.visit(Placed::new(BealeLanes {}, pl, c)),
+            SurfaceKind::SixHumpCamel => v.visit(Placed::new(SixHumpCamelLanes {}, pl, c)),
+            SurfaceKind::StyblinskiTang => v.visit(Placed::new(StyblinskiTangLanes {}, pl, c)),
+            SurfaceKind::Levi13 => v.visit(Placed::new(Levi13Lanes {}, pl, c)),
+            SurfaceKind::GoldsteinPrice => v.visit(Placed::new(GoldsteinPriceLanes {}, pl, c)),
+            SurfaceKind::Saddle => v.visit(Placed::new(SaddleLanes {}, pl, c)),
+            SurfaceKind::Plateau { sigma } => {
+                v.visit(Placed::new(PlateauLanes { sigma: *sigma }, pl, c))
+            }
+            SurfaceKind::Bowl => v.visit(Placed::new(BowlLanes {}, pl, c)),
+            SurfaceKind::Formula(f) => v.visit(Placed::new(
+                FormulaLanes {
+                    formula: f.formula(),
+                    params: f.values(),
+                },
+                pl,
+                c,
+            )),
         }
     }
 
@@ -410,6 +433,9 @@ impl Surface {
     /// still holds the stated minima) the stated literature values; otherwise a numerical
     /// estimate, marked as such.
     pub fn global_minimum(&self) -> GlobalMinimum {
+        if !self.placement.is_identity() {
+            return self.placed_minimum();
+        }
         if let SurfaceKind::Formula(f) = &self.kind {
             return f.global_minimum(self.domain);
         }
@@ -427,6 +453,63 @@ impl Surface {
             };
         }
         builtin_estimate(self)
+    }
+
+    /// The global minimum of an instance: a built-in surface's stated minima moved with it
+    /// (exact) when at least one stays inside the domain and nothing lower is found on the
+    /// domain (a turn brings points from outside the domain as defined into view); otherwise,
+    /// and for formulas, the numerical estimate.
+    fn placed_minimum(&self) -> GlobalMinimum {
+        let est = builtin_estimate(self);
+        if let SurfaceKind::Formula(_) = &self.kind {
+            return est;
+        }
+        let (value, points) = self.kind.stated_minimum();
+        let c = self.domain.center();
+        let moved: Vec<DVec2> = points
+            .iter()
+            .map(|m| self.placement.from_source(c, *m))
+            .filter(|p| self.domain.contains(*p))
+            .collect();
+        if !moved.is_empty() && est.value >= value - 1e-9 * (1.0 + value.abs()) {
+            GlobalMinimum {
+                value,
+                points: moved,
+                estimated: false,
+            }
+        } else {
+            est
+        }
+    }
+
+    /// This surface as defined (without rotation or shift).
+    pub fn unplaced(&self) -> Surface {
+        Surface {
+            placement: Placement::IDENTITY,
+            ..self.clone()
+        }
+    }
+
+    /// Turns the surface's picture `degrees` counter-clockwise about the domain's centre (no
+    /// shift; replaces any instance).
+    pub fn set_rotation(&mut self, degrees: f64) -> Result<(), String> {
+        self.placement = Placement::rotation(degrees)?;
+        Ok(())
+    }
+
+    /// Places the surface as instance `n` (0: as defined), drawn for its current domain and
+    /// parameters (see [`Placement::instance`]).
+    pub fn set_instance(&mut self, n: u64) {
+        let minima = self.unplaced().global_minimum().points;
+        self.placement = Placement::instance(n, &minima, self.domain);
+    }
+
+    /// Draws the instance again after the domain or a parameter changed (a rotation set by
+    /// hand stays as it is).
+    pub fn replace_instance(&mut self) {
+        if self.placement.instance != 0 {
+            self.set_instance(self.placement.instance);
+        }
     }
 
     /// Whether the surface has a finite value anywhere on its domain (on the grid the minimum
