@@ -8,8 +8,9 @@ use optiscape_core::lab::{RunStatus, trace_each};
 use optiscape_core::landscape::{Surface, catalog as surfaces};
 use optiscape_core::optim::{Optimizer, ParamKind, catalog as methods};
 use optiscape_core::setup::{
-    apply_settings, apply_surface_options, build_surface, check_folder_of, load_scenario,
-    parse_count, parse_method, parse_numbers, parse_region, parse_surface, split_method_setting,
+    apply_placement, apply_settings, apply_surface_options, build_surface, check_folder_of,
+    load_scenario, parse_count, parse_method, parse_numbers, parse_region, parse_surface,
+    split_method_setting,
 };
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -22,6 +23,7 @@ pub fn list() -> Output {
         let surface = Surface {
             kind: info.default_kind.clone(),
             domain: info.default_domain,
+            placement: Default::default(),
         };
         let min = surface.global_minimum();
         let d = info.default_domain;
@@ -81,7 +83,12 @@ pub fn list() -> Output {
 /// `optiscape trace`: rows are written to `out` as they are computed (nothing but the run's state
 /// is kept, whatever `--steps`); a closed pipe ends the run quietly.
 pub fn trace_command(args: &TraceArgs, out: &mut dyn std::io::Write) -> Result<Output, CliError> {
-    let surface = build_surface(&args.surface, args.domain.as_deref(), &args.surface_param)?;
+    let mut surface = build_surface(&args.surface, args.domain.as_deref(), &args.surface_param)?;
+    apply_placement(
+        &mut surface,
+        args.rotate.as_deref(),
+        args.instance.as_deref(),
+    )?;
     let seed = parse_count("--seed", &args.seed, 0)?;
     let mut opt = parse_method(&args.method)?.with_seed(seed);
     apply_settings(&mut opt, &args.set)?;
@@ -192,18 +199,18 @@ fn param_json(p: &optiscape_core::optim::Param<'_>) -> serde_json::Value {
 }
 
 /// What a lab command runs on: surface, steps, seed, success target, and the scenario if any.
-struct LabSetup {
-    surface: Surface,
-    steps: u64,
-    seed: u64,
-    target: optiscape_core::lab::Target,
-    precision: optiscape_core::lab::Precision,
-    scenario: Option<optiscape_core::scenario::Scenario>,
+pub(crate) struct LabSetup {
+    pub(crate) surface: Surface,
+    pub(crate) steps: u64,
+    pub(crate) seed: u64,
+    pub(crate) target: optiscape_core::lab::Target,
+    pub(crate) precision: optiscape_core::lab::Precision,
+    pub(crate) scenario: Option<optiscape_core::scenario::Scenario>,
 }
 
 impl LabSetup {
     /// The scenario's enabled methods with their hyperparameters.
-    fn scenario_methods(&self) -> Vec<Optimizer> {
+    pub(crate) fn scenario_methods(&self) -> Vec<Optimizer> {
         let Some(sc) = &self.scenario else {
             return Vec::new();
         };
@@ -218,7 +225,7 @@ impl LabSetup {
     }
 
     /// `--method`, or the scenario's first enabled method.
-    fn method(&self, given: Option<&str>) -> Result<Optimizer, CliError> {
+    pub(crate) fn method(&self, given: Option<&str>) -> Result<Optimizer, CliError> {
         match given {
             Some(id) => Ok(parse_method(id)?),
             None => {
@@ -231,7 +238,7 @@ impl LabSetup {
 }
 
 /// The surface of a lab command, with its domain and success target.
-fn lab_setup(c: &LabCommon) -> Result<LabSetup, CliError> {
+pub(crate) fn lab_setup(c: &LabCommon) -> Result<LabSetup, CliError> {
     let scenario = c.scenario.as_deref().map(load_scenario).transpose()?;
     let mut surface = match (&c.surface, &scenario) {
         (Some(spec), _) => parse_surface(spec)?,
@@ -239,6 +246,7 @@ fn lab_setup(c: &LabCommon) -> Result<LabSetup, CliError> {
         (None, None) => return Err(CliError("give --surface or --scenario".into())),
     };
     apply_surface_options(&mut surface, c.domain.as_deref(), &c.surface_param)?;
+    apply_placement(&mut surface, c.rotate.as_deref(), c.instance.as_deref())?;
     let steps = match (&c.steps, &scenario) {
         (Some(t), _) => parse_count("--steps", t, 1)?,
         (None, Some(sc)) => sc.steps,
@@ -276,7 +284,7 @@ fn lab_setup(c: &LabCommon) -> Result<LabSetup, CliError> {
     })
 }
 
-fn progress(what: &str) {
+pub(crate) fn progress(what: &str) {
     use std::io::IsTerminal;
     if std::io::stderr().is_terminal() {
         eprint!("\r\x1b[2K{what}");
@@ -284,32 +292,58 @@ fn progress(what: &str) {
 }
 
 /// A CSV field: the number in full precision, or empty for "no value" (documented in the guide).
-fn csv_opt(v: Option<f64>) -> String {
+pub(crate) fn csv_opt(v: Option<f64>) -> String {
     v.map(|x| format!("{x:?}")).unwrap_or_default()
 }
 
-/// `optiscape race`.
-pub fn race_command(args: &RaceArgs) -> Result<Output, CliError> {
-    let setup = lab_setup(&args.common)?;
-    let (surface, steps, seed, target) = (&setup.surface, setup.steps, setup.seed, setup.target);
+/// The start count and region of a lab command that draws random starts: `--starts`, else the
+/// scenario's random starts, else `default`; `--region`, else the scenario's, else the domain.
+pub(crate) fn lab_starts(
+    setup: &LabSetup,
+    starts: Option<&str>,
+    region: Option<&str>,
+    default: u64,
+) -> Result<(usize, optiscape_core::landscape::Domain), CliError> {
+    let surface = &setup.surface;
     let scenario_random = match setup.scenario.as_ref().map(|s| &s.starts) {
         Some(optiscape_core::scenario::StartSpec::Random { k, region }) => {
             Some((*k as u64, *region))
         }
         _ => None,
     };
-    let k = match (&args.starts, scenario_random) {
+    let k = match (starts, scenario_random) {
         (Some(t), _) => parse_count("--starts", t, 1)?,
         (None, Some((k, _))) => k,
-        (None, None) => 1000,
+        (None, None) => default,
     };
     if k > 10_000_000 {
         return Err(CliError(format!(
             "--starts must be at most 10000000 (got {k})"
         )));
     }
+    let region = match region {
+        Some(text) => parse_region("--region", Some(text), surface.domain)?,
+        None => {
+            let given = scenario_random.and_then(|(_, r)| r);
+            surface
+                .domain
+                .start_region(given)
+                .map_err(|e| CliError(format!("the scenario's starts.region: {e}")))?
+        }
+    };
+    Ok((k as usize, region))
+}
+
+/// The methods of a lab command that compares several: `--methods` (ids, or `all`), else the
+/// scenario's enabled ones, else all; then `--set METHOD.NAME=VALUE`.
+pub(crate) fn lab_methods(
+    setup: &LabSetup,
+    list: Option<&str>,
+    set: &[String],
+    what: &str,
+) -> Result<Vec<Optimizer>, CliError> {
     let mut opts = Vec::new();
-    match args.methods.as_deref().map(str::trim) {
+    match list.map(str::trim) {
         None if setup.scenario.is_some() => {
             opts = setup.scenario_methods();
             if opts.is_empty() {
@@ -325,30 +359,58 @@ pub fn race_command(args: &RaceArgs) -> Result<Output, CliError> {
         }
         Some(list) => {
             for id in list.split(',') {
-                opts.push(parse_method(id.trim())?);
+                let o = parse_method(id.trim())?;
+                if opts.iter().any(|p: &Optimizer| p.id == o.id) {
+                    return Err(CliError(format!("--methods lists '{}' twice", o.id)));
+                }
+                opts.push(o);
             }
         }
     }
-    for s in &args.set {
+    for s in set {
         let (m, k, v) = split_method_setting(s)?;
         let Some(opt) = opts.iter_mut().find(|o| o.id == m) else {
             return Err(CliError(format!(
-                "--set {s}: method '{m}' is not in the race"
+                "--set {s}: method '{m}' is not in the {what}"
             )));
         };
         opt.set(k, v).map_err(CliError)?;
     }
-    let region = match &args.region {
-        Some(text) => parse_region("--region", Some(text), surface.domain)?,
-        None => {
-            let given = scenario_random.and_then(|(_, r)| r);
-            surface
-                .domain
-                .start_region(given)
-                .map_err(|e| CliError(format!("the scenario's starts.region: {e}")))?
-        }
+    Ok(opts)
+}
+
+/// A number for tables: 5 significant digits, or `–` for none.
+pub(crate) fn fmt_opt(v: Option<f64>) -> String {
+    match v {
+        Some(x) if x.abs() >= 1e5 => format!("{x:.3e}"),
+        Some(x) => format!("{x:.5}")
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string(),
+        None => "–".into(),
+    }
+}
+
+/// An ERT with its interval for tables: `412 [380, 455]`, `–` when undefined, `∞` for an
+/// unbounded end.
+pub(crate) fn fmt_ert(ert: Option<f64>, lo: Option<f64>, hi: Option<f64>) -> String {
+    let Some(e) = ert else {
+        return "none reached".into();
     };
-    let starts = optiscape_core::lab::uniform_starts(region, k as usize, seed);
+    let end = |v: Option<f64>| v.map(|x| format!("{x:.0}")).unwrap_or_else(|| "∞".into());
+    format!("{e:.0} [{}, {}]", end(lo), end(hi))
+}
+
+/// `optiscape race`.
+pub fn race_command(args: &RaceArgs) -> Result<Output, CliError> {
+    let setup = lab_setup(&args.common)?;
+    let (surface, steps, seed, target) = (&setup.surface, setup.steps, setup.seed, setup.target);
+    let (k, region) = lab_starts(&setup, args.starts.as_deref(), args.region.as_deref(), 1000)?;
+    let opts = lab_methods(&setup, args.methods.as_deref(), &args.set, "race")?;
+    if let Some(p) = &args.runs_csv {
+        check_folder_of(p)?;
+    }
+    let starts = optiscape_core::lab::uniform_starts(region, k, seed);
     let mut rows = Vec::new();
     for (i, opt) in opts.iter().enumerate() {
         progress(&format!("race: {} ({}/{})", opt.id, i + 1, opts.len()));
@@ -365,8 +427,37 @@ pub fn race_command(args: &RaceArgs) -> Result<Output, CliError> {
             )
             .ok_or_else(|| CliError("the race was cancelled before it finished".into()))?,
         );
+        // Every run's end is kept only for `--runs-csv` (72 bytes a run: a race of millions of
+        // starts and many methods would otherwise hold gigabytes).
+        if args.runs_csv.is_none()
+            && let Some(last) = rows.last_mut()
+        {
+            last.ends = Vec::new();
+        }
     }
     progress("");
+    if let Some(path) = &args.runs_csv {
+        let mut s = String::from("method,run,x0,y0,x,y,loss,updates,first_success,diverged\n");
+        for r in &rows {
+            for (i, e) in r.ends.iter().enumerate() {
+                let _ = writeln!(
+                    s,
+                    "{},{i},{:?},{:?},{:?},{:?},{:?},{},{},{}",
+                    r.method,
+                    e.start.x,
+                    e.start.y,
+                    e.end.x,
+                    e.end.y,
+                    e.loss,
+                    e.steps,
+                    e.first_success.map(|v| v.to_string()).unwrap_or_default(),
+                    e.status == optiscape_core::lab::RunStatus::Diverged
+                );
+            }
+        }
+        std::fs::write(path, s)
+            .map_err(|e| CliError(format!("could not write {}: {e}", path.display())))?;
+    }
     let mut out = Output::default();
     out.notes.push(format!(
         "{} starts per method, {steps} updates each; success = final loss within {} of the global minimum {}",
@@ -374,6 +465,9 @@ pub fn race_command(args: &RaceArgs) -> Result<Output, CliError> {
         target.tol,
         target.value
     ));
+    out.notes.push(
+        "95% intervals: Wilson for rates, bootstrap (1000 resamples) for the ERT (expected updates to reach the minimum with restarts); see docs/guide.md".into(),
+    );
     out.stdout = match args.format {
         TableFormat::Json => {
             let doc = serde_json::json!({
@@ -391,12 +485,12 @@ pub fn race_command(args: &RaceArgs) -> Result<Output, CliError> {
         }
         TableFormat::Csv => {
             let mut s = String::from(
-                "method,runs,success_rate,mean_loss,median_loss,median_steps_to_success,diverged,seconds\n",
+                "method,runs,success_rate,mean_loss,median_loss,median_steps_to_success,diverged,seconds,success_rate_low,success_rate_high,reached_rate,ert,ert_low,ert_high\n",
             );
             for r in &rows {
                 let _ = writeln!(
                     s,
-                    "{},{},{:?},{},{},{},{},{:.3}",
+                    "{},{},{:?},{},{},{},{},{:.3},{:?},{:?},{:?},{},{},{}",
                     r.method,
                     r.runs,
                     r.success_rate,
@@ -404,36 +498,45 @@ pub fn race_command(args: &RaceArgs) -> Result<Output, CliError> {
                     csv_opt(r.median_loss),
                     csv_opt(r.median_steps_to_success),
                     r.diverged,
-                    r.seconds
+                    r.seconds,
+                    r.success_rate_low,
+                    r.success_rate_high,
+                    r.reached_rate,
+                    csv_opt(r.ert),
+                    csv_opt(r.ert_low),
+                    csv_opt(r.ert_high),
                 );
             }
             s
         }
         TableFormat::Table => {
             let mut s = format!(
-                "{:<22} {:>6} {:>8} {:>12} {:>12} {:>10} {:>8} {:>8}\n",
+                "{:<22} {:>6} {:>8} {:>15} {:>8} {:>22} {:>12} {:>8} {:>8}\n",
                 "method",
                 "runs",
                 "success",
-                "mean loss",
+                "95% interval",
+                "reached",
+                "ERT [95% interval]",
                 "median loss",
-                "med steps",
                 "diverged",
                 "seconds"
             );
-            let f = |v: Option<f64>| v.map(|x| format!("{x:.5}")).unwrap_or_else(|| "–".into());
             for r in &rows {
                 let _ = writeln!(
                     s,
-                    "{:<22} {:>6} {:>7.1}% {:>12} {:>12} {:>10} {:>8} {:>8.2}",
+                    "{:<22} {:>6} {:>7.1}% {:>15} {:>7.1}% {:>22} {:>12} {:>8} {:>8.2}",
                     r.method,
                     r.runs,
                     100.0 * r.success_rate,
-                    f(r.mean_loss),
-                    f(r.median_loss),
-                    r.median_steps_to_success
-                        .map(|v| format!("{v}"))
-                        .unwrap_or_else(|| "–".into()),
+                    format!(
+                        "{:.1}-{:.1}%",
+                        100.0 * r.success_rate_low,
+                        100.0 * r.success_rate_high
+                    ),
+                    100.0 * r.reached_rate,
+                    fmt_ert(r.ert, r.ert_low, r.ert_high),
+                    fmt_opt(r.median_loss),
                     r.diverged,
                     r.seconds
                 );

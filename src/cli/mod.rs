@@ -3,6 +3,7 @@
 //! line; [`run`] prints it and exits with status 2.
 
 pub mod args;
+pub mod fair;
 pub mod lab;
 pub mod record;
 pub mod sandbox;
@@ -43,6 +44,9 @@ pub fn run(cli: &Cli) -> ExitCode {
         Some(Command::Race(args)) => lab::race_command(args),
         Some(Command::Basins(args)) => lab::basins_command(args),
         Some(Command::Sweep(args)) => lab::sweep_command(args),
+        Some(Command::Ecdf(args)) => fair::ecdf_command(args),
+        Some(Command::Tune(args)) => fair::tune_command(args),
+        Some(Command::Phase(args)) => fair::phase_command(args),
         Some(Command::Record(args)) => record::record_command(args),
         None => {
             return match sandbox::settings(&cli.sandbox) {

@@ -1,8 +1,9 @@
-//! The lab inside the sandbox: a basin map, a race and a learning-rate sweep for the current
-//! surface, each computed on a background thread (the UI stays responsive, a progress bar
-//! shows, it can be cancelled) with the very same batch runners as the command line.
+//! The lab inside the sandbox: a basin map, a race, a learning-rate sweep, runtime
+//! distributions (ECDFs), tuning and a phase map for the current surface, each computed on a
+//! background thread (the UI stays responsive, a progress bar shows, it can be cancelled) with
+//! the very same functions as the command line.
 
-use crate::sim::{Roster, SimRng, SimSurface};
+use crate::sim::{Roster, SimCommand, SimRng, SimSurface};
 use crate::view::BasinOverlay;
 use bevy::asset::RenderAssetUsages;
 use bevy::image::{Image, ImageSampler};
@@ -12,7 +13,10 @@ use bevy_egui::egui;
 use egui::{Color32, RichText};
 use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints};
 use optiscape_core::lab::basins::{BasinMap, basins_with, image as basin_image};
+use optiscape_core::lab::ecdf::{EcdfCurve, coco_targets, ecdf};
+use optiscape_core::lab::phase::{PhaseAxis, PhaseCell, phase, rate_color};
 use optiscape_core::lab::sweep::{SweepPoint, grid, sweep};
+use optiscape_core::lab::tune::{TuneRow, TuneSetup, set_value, total_runs, tune};
 use optiscape_core::lab::{Precision, Progress, RaceRow, Target, race_with, uniform_starts};
 use optiscape_core::landscape::Surface;
 use optiscape_core::optim::Optimizer;
@@ -125,14 +129,36 @@ pub struct LabState {
     pub sweep_hi: f64,
     pub sweep_points: usize,
     pub sweep_starts: usize,
+    /// Settings tried per method by "Tune".
+    pub tune_budget: usize,
+    /// The phase map's vertical parameter (the horizontal one is the learning rate), ranges and
+    /// cells per side.
+    pub phase_y: String,
+    pub phase_x_range: (f64, f64),
+    pub phase_y_range: (f64, f64),
+    pub phase_points: usize,
     basin_job: Option<Job<BasinMap>>,
     race_job: Option<Job<Vec<RaceRow>>>,
     sweep_job: Option<Job<Vec<SweepPoint>>>,
+    ecdf_job: Option<Job<Vec<EcdfCurve>>>,
+    tune_job: Option<Job<Vec<TuneRow>>>,
+    phase_job: Option<Job<PhaseResult>>,
     /// The latest results, with what they were computed on.
     pub basin: Option<(JobSetup, BasinMap)>,
     pub race: Option<(JobSetup, Vec<RaceRow>)>,
     pub sweep: Option<(JobSetup, Vec<SweepPoint>)>,
+    pub ecdf: Option<(JobSetup, Vec<EcdfCurve>)>,
+    pub tune: Option<(JobSetup, Vec<TuneRow>)>,
+    pub phase: Option<(JobSetup, PhaseResult)>,
     pub message: Option<String>,
+}
+
+/// A phase map with its axes.
+#[derive(Clone, Debug)]
+pub struct PhaseResult {
+    pub x: PhaseAxis,
+    pub y: PhaseAxis,
+    pub cells: Vec<PhaseCell>,
 }
 
 impl Default for LabState {
@@ -146,13 +172,42 @@ impl Default for LabState {
             sweep_hi: 1.0,
             sweep_points: 13,
             sweep_starts: 100,
+            tune_budget: 16,
+            phase_y: "momentum".into(),
+            phase_x_range: (1e-3, 0.3),
+            phase_y_range: (0.0, 0.99),
+            phase_points: 16,
             basin_job: None,
             race_job: None,
             sweep_job: None,
+            ecdf_job: None,
+            tune_job: None,
+            phase_job: None,
             basin: None,
             race: None,
             sweep: None,
+            ecdf: None,
+            tune: None,
+            phase: None,
             message: None,
+        }
+    }
+}
+
+/// A finished job's result with the setup it ran on (the job is then gone); a cancelled one
+/// leaves `"<what> cancelled"` in `message`.
+fn finished<T: Send + 'static>(
+    job: &mut Option<Job<T>>,
+    what: &str,
+    message: &mut Option<String>,
+) -> Option<(JobSetup, T)> {
+    let result = job.as_mut()?.take_finished()?;
+    let setup = job.take()?.setup;
+    match result {
+        Some(r) => Some((setup, r)),
+        None => {
+            *message = Some(format!("{what} cancelled"));
+            None
         }
     }
 }
@@ -200,25 +255,21 @@ pub(super) fn poll_jobs(
             None => lab.message = Some("basin map cancelled".into()),
         }
     }
-    if let Some(job) = lab.race_job.as_mut()
-        && let Some(result) = job.take_finished()
-    {
-        let setup = job.setup.clone();
-        lab.race_job = None;
-        match result {
-            Some(rows) => lab.race = Some((setup, rows)),
-            None => lab.message = Some("race cancelled".into()),
-        }
+    let lab = &mut *lab;
+    if let Some(r) = finished(&mut lab.race_job, "race", &mut lab.message) {
+        lab.race = Some(r);
     }
-    if let Some(job) = lab.sweep_job.as_mut()
-        && let Some(result) = job.take_finished()
-    {
-        let setup = job.setup.clone();
-        lab.sweep_job = None;
-        match result {
-            Some(rows) => lab.sweep = Some((setup, rows)),
-            None => lab.message = Some("sweep cancelled".into()),
-        }
+    if let Some(r) = finished(&mut lab.sweep_job, "sweep", &mut lab.message) {
+        lab.sweep = Some(r);
+    }
+    if let Some(r) = finished(&mut lab.ecdf_job, "ECDF", &mut lab.message) {
+        lab.ecdf = Some(r);
+    }
+    if let Some(r) = finished(&mut lab.tune_job, "tuning", &mut lab.message) {
+        lab.tune = Some(r);
+    }
+    if let Some(r) = finished(&mut lab.phase_job, "phase map", &mut lab.message) {
+        lab.phase = Some(r);
     }
     // A map of another surface must not stay draped over this one.
     if lab
@@ -266,10 +317,11 @@ pub(super) fn lab_section(
     lab: &mut LabState,
     overlay: &mut BasinOverlay,
     surface: &Surface,
-    roster: &Roster,
+    roster: &mut Roster,
     rng: &SimRng,
+    out: &mut Vec<SimCommand>,
 ) {
-    egui::CollapsingHeader::new("Lab: basins, race, sweep")
+    egui::CollapsingHeader::new("Lab: basins, race, sweep, ECDF, tuning, phase map")
         .default_open(false)
         .show(ui, |ui| {
             let target = Target::of(surface);
@@ -412,6 +464,7 @@ pub(super) fn lab_section(
                 setup_caption(ui, setup, "starts per value", surface);
                 sweep_chart(ui, &setup.methods.join(", "), rows);
             }
+            fair_sections(ui, lab, surface, roster, rng, &template, out);
             if let Some(m) = &lab.message {
                 ui.colored_label(Color32::LIGHT_YELLOW, m);
             }
@@ -422,7 +475,7 @@ fn race_results(ui: &mut egui::Ui, rows: &[RaceRow], roster: &Roster, target: Ta
     egui::Grid::new("race-results")
         .striped(true)
         .show(ui, |ui| {
-            for h in ["method", "success", "median loss", "div.", "s"] {
+            for h in ["method", "success", "ERT", "median loss", "div.", "s"] {
                 ui.label(RichText::new(h).strong());
             }
             ui.end_row();
@@ -432,7 +485,15 @@ fn race_results(ui: &mut egui::Ui, rows: &[RaceRow], roster: &Roster, target: Ta
                     .map(|m| super::color32(m.color))
                     .unwrap_or(Color32::WHITE);
                 ui.colored_label(color, &r.method);
-                ui.label(format!("{:.1}%", 100.0 * r.success_rate));
+                ui.label(format!("{:.1}%", 100.0 * r.success_rate))
+                    .on_hover_text(format!(
+                        "95% interval {:.1}-{:.1}% (Wilson); reached at some update: {:.1}%",
+                        100.0 * r.success_rate_low,
+                        100.0 * r.success_rate_high,
+                        100.0 * r.reached_rate
+                    ));
+                ui.label(ert_text(r.ert))
+                    .on_hover_text(ert_hover(r.ert_low, r.ert_high));
                 ui.label(super::fmt_value(r.median_loss.unwrap_or(f64::NAN)));
                 ui.label(r.diverged.to_string());
                 ui.label(format!("{:.2}", r.seconds));
@@ -486,6 +547,450 @@ fn race_results(ui: &mut egui::Ui, rows: &[RaceRow], roster: &Roster, target: Ta
                 plot.bar_chart(
                     BarChart::new(r.method.clone(), bars).color(color.gamma_multiply(0.6)),
                 );
+            }
+        });
+}
+
+/// An ERT for the panel: whole updates, or "none" when no run reached the minimum.
+fn ert_text(ert: Option<f64>) -> String {
+    ert.map(|e| format!("{e:.0}"))
+        .unwrap_or_else(|| "none".into())
+}
+
+fn ert_hover(lo: Option<f64>, hi: Option<f64>) -> String {
+    let end = |v: Option<f64>| v.map(|x| format!("{x:.0}")).unwrap_or_else(|| "∞".into());
+    format!(
+        "expected updates to reach the global minimum with restarts; 95% bootstrap interval [{}, {}]",
+        end(lo),
+        end(hi)
+    )
+}
+
+/// ECDF, Tune and Phase map: the fair-comparison tools of `docs/guide.md`, for the current
+/// surface and the enabled methods (the phase map: the lab's method).
+fn fair_sections(
+    ui: &mut egui::Ui,
+    lab: &mut LabState,
+    surface: &Surface,
+    roster: &mut Roster,
+    rng: &SimRng,
+    template: &Optimizer,
+    out: &mut Vec<SimCommand>,
+) {
+    let target = Target::of(surface);
+    let enabled: Vec<Optimizer> = roster.enabled().map(|m| m.template.clone()).collect();
+    // ECDF.
+    ui.separator();
+    ui.horizontal(|ui| {
+        ui.label(format!("ECDF, K = {}", lab.race_starts));
+        if lab.ecdf_job.is_none()
+            && ui
+                .add_enabled(!enabled.is_empty(), egui::Button::new("Run"))
+                .on_hover_text(
+                    "runtime distributions of the enabled methods from the race's K starts: the \
+                     share of (run, target) pairs reached within each budget of updates",
+                )
+                .clicked()
+        {
+            let (s, k, n, seed) = (surface.clone(), lab.race_starts, lab.steps, rng.seed);
+            let total = k * enabled.len();
+            let setup = JobSetup::now(surface, &enabled, lab, seed, k);
+            let methods = enabled.clone();
+            lab.ecdf_job = Some(Job::spawn(
+                format!("{total} runs"),
+                total,
+                setup,
+                move |p| {
+                    let starts = uniform_starts(s.domain, k, seed);
+                    let t = coco_targets();
+                    ecdf(
+                        &s,
+                        &methods,
+                        &starts,
+                        n,
+                        seed,
+                        target,
+                        &t,
+                        Precision::F64,
+                        p,
+                    )
+                },
+            ));
+        }
+    });
+    progress_row(ui, &lab.ecdf_job);
+    if let Some((setup, curves)) = &lab.ecdf {
+        setup_caption(ui, setup, "starts", surface);
+        ecdf_chart(ui, curves, roster);
+    }
+    // Tuning.
+    ui.separator();
+    ui.horizontal(|ui| {
+        ui.label("Tune, settings");
+        ui.add(egui::DragValue::new(&mut lab.tune_budget).range(1..=256));
+        if lab.tune_job.is_none()
+            && ui
+                .add_enabled(!enabled.is_empty(), egui::Button::new("Run"))
+                .on_hover_text(
+                    "search each enabled method's learning rate (and momentum or beta1) on K \
+                     starts, then compare tuned and default settings on K fresh starts",
+                )
+                .clicked()
+        {
+            let ts = TuneSetup {
+                region: surface.domain,
+                starts: lab.race_starts,
+                steps: lab.steps,
+                budget: lab.tune_budget,
+                seed: rng.seed,
+                target,
+                precision: Precision::F64,
+            };
+            let total = total_runs(&enabled, ts.budget, ts.starts);
+            let setup = JobSetup::now(surface, &enabled, lab, rng.seed, ts.starts);
+            let (s, methods) = (surface.clone(), enabled.clone());
+            lab.tune_job = Some(Job::spawn(
+                format!("{total} runs"),
+                total,
+                setup,
+                move |p| tune(&s, &methods, &ts, p).ok().flatten(),
+            ));
+        }
+    });
+    progress_row(ui, &lab.tune_job);
+    if let Some((setup, rows)) = &lab.tune {
+        setup_caption(ui, setup, "starts", surface);
+        egui::Grid::new("tune-results")
+            .striped(true)
+            .show(ui, |ui| {
+                for h in ["method", "tuned", "success", "ERT", "default ERT"] {
+                    ui.label(RichText::new(h).strong());
+                }
+                ui.end_row();
+                for r in rows {
+                    let color = roster
+                        .get(&r.method)
+                        .map(|m| super::color32(m.color))
+                        .unwrap_or(Color32::WHITE);
+                    ui.colored_label(color, &r.method);
+                    let params: Vec<String> = r
+                        .params
+                        .iter()
+                        .map(|(k, v)| format!("{k} {}", super::fmt_value(*v)))
+                        .collect();
+                    ui.label(params.join(", "));
+                    ui.label(format!("{:.1}%", 100.0 * r.success_rate))
+                        .on_hover_text(format!(
+                            "default: {:.1}% (both on held-out starts)",
+                            100.0 * r.default_success_rate
+                        ));
+                    ui.label(ert_text(r.ert))
+                        .on_hover_text(ert_hover(r.ert_low, r.ert_high));
+                    ui.label(ert_text(r.default_ert))
+                        .on_hover_text(ert_hover(r.default_ert_low, r.default_ert_high));
+                    ui.end_row();
+                }
+            });
+        if ui
+            .button("Apply tuned settings")
+            .on_hover_text("set these values on the methods and their balls")
+            .clicked()
+        {
+            let rows = rows.clone();
+            for r in &rows {
+                if let Some(entry) = roster.get_mut(&r.method) {
+                    for (k, v) in &r.params {
+                        let _ = set_value(&mut entry.template, k, *v);
+                    }
+                    out.push(SimCommand::ApplyHyperparameters {
+                        method: r.method.clone(),
+                    });
+                }
+            }
+            lab.message = Some(format!("tuned settings applied to {} methods", rows.len()));
+        }
+    }
+    // Phase map.
+    ui.separator();
+    phase_section(ui, lab, surface, roster, rng, template, out);
+}
+
+/// The phase map of the lab's method: lr (log scale) x another numeric hyperparameter.
+fn phase_section(
+    ui: &mut egui::Ui,
+    lab: &mut LabState,
+    surface: &Surface,
+    roster: &mut Roster,
+    rng: &SimRng,
+    template: &Optimizer,
+    out: &mut Vec<SimCommand>,
+) {
+    let target = Target::of(surface);
+    let mut probe = template.clone();
+    let mut names: Vec<String> = probe
+        .params()
+        .iter()
+        .filter(|p| p.spec.kind == optiscape_core::optim::ParamKind::Num && p.spec.name != "lr")
+        .map(|p| p.spec.name.to_string())
+        .collect();
+    if probe.params().iter().any(|p| p.spec.name == "betas") {
+        names.splice(0..0, ["beta1".to_string(), "beta2".to_string()]);
+    }
+    if !names.contains(&lab.phase_y)
+        && let Some(first) = names.first()
+    {
+        lab.phase_y = first.clone();
+    }
+    ui.horizontal(|ui| {
+        ui.label("Phase map: lr x");
+        egui::ComboBox::from_id_salt("phase-y")
+            .selected_text(lab.phase_y.clone())
+            .show_ui(ui, |ui| {
+                for n in &names {
+                    ui.selectable_value(&mut lab.phase_y, n.clone(), n);
+                }
+            });
+        ui.add(egui::DragValue::new(&mut lab.phase_points).range(2..=64))
+            .on_hover_text("cells per side");
+    });
+    ui.horizontal(|ui| {
+        ui.label("lr");
+        ui.add(
+            egui::DragValue::new(&mut lab.phase_x_range.0)
+                .range(1e-6..=10.0)
+                .speed(1e-4),
+        );
+        ui.label("..");
+        ui.add(
+            egui::DragValue::new(&mut lab.phase_x_range.1)
+                .range(1e-6..=10.0)
+                .speed(1e-3),
+        );
+        ui.label(lab.phase_y.clone());
+        ui.add(
+            egui::DragValue::new(&mut lab.phase_y_range.0)
+                .range(0.0..=1e3)
+                .speed(1e-3),
+        );
+        ui.label("..");
+        ui.add(
+            egui::DragValue::new(&mut lab.phase_y_range.1)
+                .range(0.0..=1e3)
+                .speed(1e-3),
+        );
+    });
+    let axes = (|| {
+        let (xr, yr, n) = (lab.phase_x_range, lab.phase_y_range, lab.phase_points);
+        let x = PhaseAxis::parse(
+            "lr",
+            template,
+            &format!("lr={:?}..{:?}", xr.0, xr.1),
+            n,
+            true,
+        )?;
+        let y = PhaseAxis::parse(
+            &lab.phase_y,
+            template,
+            &format!("{}={:?}..{:?}", lab.phase_y, yr.0, yr.1),
+            n,
+            false,
+        )?;
+        Ok::<_, String>((x, y))
+    })();
+    ui.horizontal(|ui| {
+        ui.label(format!("K = {} per cell", lab.sweep_starts));
+        match &axes {
+            Ok((x, y)) if !names.is_empty() => {
+                if lab.phase_job.is_none() && ui.button("Run").clicked() {
+                    let (x, y) = (x.clone(), y.clone());
+                    let (s, o, k, n, seed) = (
+                        surface.clone(),
+                        template.clone(),
+                        lab.sweep_starts,
+                        lab.steps,
+                        rng.seed,
+                    );
+                    let total = x.points * y.points * k;
+                    let setup = JobSetup::now(surface, std::slice::from_ref(&o), lab, seed, k);
+                    lab.phase_job = Some(Job::spawn(
+                        format!("{total} runs"),
+                        total,
+                        setup,
+                        move |p| {
+                            let starts = uniform_starts(s.domain, k, seed);
+                            let cells =
+                                phase(&s, &o, &x, &y, &starts, n, seed, target, Precision::F64, p)
+                                    .ok()
+                                    .flatten()?;
+                            Some(PhaseResult { x, y, cells })
+                        },
+                    ));
+                }
+            }
+            Ok(_) => {
+                ui.label(RichText::new("this method has no second parameter").small());
+            }
+            Err(e) => {
+                ui.colored_label(Color32::LIGHT_RED, RichText::new(e).small());
+            }
+        }
+    });
+    progress_row(ui, &lab.phase_job);
+    let Some((setup, map)) = &lab.phase else {
+        return;
+    };
+    setup_caption(ui, setup, "starts per cell", surface);
+    let picked = phase_plot(ui, map);
+    if let Some(cell) = picked {
+        let method = setup.methods.first().cloned().unwrap_or_default();
+        if let Some(entry) = roster.get_mut(&method) {
+            let ok = set_value(&mut entry.template, &map.x.name, cell.x_value)
+                .and_then(|_| set_value(&mut entry.template, &map.y.name, cell.y_value));
+            lab.message = Some(match ok {
+                Ok(()) => {
+                    out.push(SimCommand::ApplyHyperparameters {
+                        method: method.clone(),
+                    });
+                    format!(
+                        "{method}: {} = {}, {} = {} applied",
+                        map.x.name,
+                        super::fmt_value(cell.x_value),
+                        map.y.name,
+                        super::fmt_value(cell.y_value)
+                    )
+                }
+                Err(e) => e,
+            });
+        }
+    }
+}
+
+/// The phase map as colored cells (success rate, 0 to the map's highest rate), lr on a log
+/// axis; hovering shows a cell's values, a click returns the cell to apply.
+fn phase_plot(ui: &mut egui::Ui, map: &PhaseResult) -> Option<PhaseCell> {
+    use egui_plot::{PlotPoint, Polygon};
+    let (nx, ny) = (map.x.points, map.y.points);
+    let xs = map.x.values();
+    let ys = map.y.values();
+    let tx = |v: f64| if map.x.log { v.log10() } else { v };
+    let ty = |v: f64| if map.y.log { v.log10() } else { v };
+    // Cell edges halfway between values (in the axis's own scale).
+    let edges = |vals: Vec<f64>| -> Vec<f64> {
+        let n = vals.len();
+        if n == 1 {
+            return vec![vals[0] - 0.5, vals[0] + 0.5];
+        }
+        let mut e = vec![vals[0] - 0.5 * (vals[1] - vals[0])];
+        for i in 0..n - 1 {
+            e.push(0.5 * (vals[i] + vals[i + 1]));
+        }
+        e.push(vals[n - 1] + 0.5 * (vals[n - 1] - vals[n - 2]));
+        e
+    };
+    let ex = edges(xs.iter().map(|v| tx(*v)).collect());
+    let ey = edges(ys.iter().map(|v| ty(*v)).collect());
+    let vmax = map
+        .cells
+        .iter()
+        .map(|c| c.success_rate)
+        .fold(0.0, f64::max)
+        .max(1e-12);
+    let mut hovered: Option<PhaseCell> = None;
+    let response = Plot::new("phase-map")
+        .height(220.0)
+        .x_axis_label(if map.x.log {
+            format!("log10({})", map.x.name)
+        } else {
+            map.x.name.clone()
+        })
+        .y_axis_label(map.y.name.clone())
+        .allow_drag(false)
+        .allow_zoom(false)
+        .allow_scroll(false)
+        .show(ui, |plot| {
+            for (k, c) in map.cells.iter().enumerate() {
+                let (i, j) = (k % nx, k / nx);
+                if j >= ny {
+                    break;
+                }
+                let [r, g, b] = rate_color(c.success_rate / vmax);
+                let color = Color32::from_rgb(r, g, b);
+                let pts = vec![
+                    [ex[i], ey[j]],
+                    [ex[i + 1], ey[j]],
+                    [ex[i + 1], ey[j + 1]],
+                    [ex[i], ey[j + 1]],
+                ];
+                plot.polygon(
+                    Polygon::new("", PlotPoints::from(pts))
+                        .fill_color(color)
+                        .stroke(egui::Stroke::NONE)
+                        .allow_hover(false),
+                );
+            }
+            if let Some(PlotPoint { x, y }) = plot.pointer_coordinate() {
+                let i = ex.partition_point(|e| *e <= x);
+                let j = ey.partition_point(|e| *e <= y);
+                if (1..=nx).contains(&i) && (1..=ny).contains(&j) {
+                    hovered = map.cells.get((j - 1) * nx + (i - 1)).copied();
+                }
+            }
+        });
+    let clicked = response.response.clicked();
+    match hovered {
+        Some(c) => {
+            ui.label(
+                RichText::new(format!(
+                    "{} {} · {} {} · success {:.1}% · ERT {} — click to apply",
+                    map.x.name,
+                    super::fmt_value(c.x_value),
+                    map.y.name,
+                    super::fmt_value(c.y_value),
+                    100.0 * c.success_rate,
+                    ert_text(c.ert)
+                ))
+                .small(),
+            );
+        }
+        None => {
+            ui.label(
+                RichText::new(format!(
+                    "success rate: dark 0% to yellow {:.1}% (the best cell); hover a cell for its values",
+                    100.0 * vmax
+                ))
+                .small(),
+            );
+        }
+    }
+    if clicked { hovered } else { None }
+}
+
+/// ECDF curves in the methods' colors: the share of (run, target) pairs against log10 of the
+/// budget.
+fn ecdf_chart(ui: &mut egui::Ui, curves: &[EcdfCurve], roster: &Roster) {
+    Plot::new("ecdf-chart")
+        .height(170.0)
+        .legend(Legend::default())
+        .x_axis_label("log10(updates)")
+        .y_axis_label("pairs reached")
+        .include_y(0.0)
+        .include_y(1.0)
+        .show(ui, |plot| {
+            for c in curves {
+                let color = roster
+                    .get(&c.method)
+                    .map(|m| super::color32(m.color))
+                    .unwrap_or(Color32::WHITE);
+                // A step function: the fraction holds until the next budget.
+                let mut pts: Vec<[f64; 2]> = Vec::new();
+                for (k, (b, f)) in c.budgets.iter().zip(&c.fractions).enumerate() {
+                    let x = (*b as f64).log10();
+                    if k > 0 {
+                        pts.push([x, c.fractions[k - 1]]);
+                    }
+                    pts.push([x, *f]);
+                }
+                plot.line(Line::new(c.method.clone(), PlotPoints::from(pts)).color(color));
             }
         });
 }

@@ -140,8 +140,9 @@ pub(super) fn draw_panels(
                     &mut lab,
                     &mut overlay,
                     &surface.0,
-                    &roster,
+                    &mut roster,
                     &rng,
+                    &mut out,
                 );
                 ui.separator();
                 results::loss_plot(ui, &mut ui_state, &surface.0, &roster, &balls);

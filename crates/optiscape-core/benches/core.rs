@@ -152,5 +152,52 @@ fn formulas(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, rule_kernels, trace_300, lab, formulas);
+/// The fair-comparison workloads of the issue: `tune` of six methods on Rastrigin (32 settings
+/// each, 1,000 starts x 500 updates) and a 32 x 32 phase map (200 starts x 300 updates).
+fn fair(c: &mut Criterion) {
+    use optiscape_core::lab::phase::{PhaseAxis, phase};
+    use optiscape_core::lab::tune::{TuneSetup, tune};
+    let s = Surface::by_id("rastrigin").unwrap();
+    let mut g = c.benchmark_group("fair");
+    g.sample_size(10);
+    let methods: Vec<Optimizer> = ["sgd", "heavy-ball", "nesterov", "adam", "rmsprop", "lion"]
+        .iter()
+        .map(|id| Optimizer::by_id(id).unwrap())
+        .collect();
+    let setup = TuneSetup {
+        region: s.domain,
+        starts: 1000,
+        steps: 500,
+        budget: 32,
+        seed: 1,
+        target: Target::of(&s),
+        precision: Precision::F64,
+    };
+    g.bench_function("tune 6 methods x 32 settings, 1000 starts x 500", |b| {
+        b.iter(|| tune(&s, &methods, &setup, &Progress::default()))
+    });
+    let hb = Optimizer::by_id("heavy-ball").unwrap();
+    let x = PhaseAxis::parse("--x", &hb, "lr=1e-3..0.3", 32, true).unwrap();
+    let y = PhaseAxis::parse("--y", &hb, "momentum=0..0.99", 32, false).unwrap();
+    let starts = uniform_starts(s.domain, 200, 1);
+    g.bench_function("phase 32 x 32, 200 starts x 300", |b| {
+        b.iter(|| {
+            phase(
+                &s,
+                &hb,
+                &x,
+                &y,
+                &starts,
+                300,
+                1,
+                Target::of(&s),
+                Precision::F64,
+                &Progress::default(),
+            )
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, rule_kernels, trace_300, lab, formulas, fair);
 criterion_main!(benches);

@@ -144,6 +144,45 @@ pub fn run_batch_with(
     precision: Precision,
     progress: &Progress,
 ) -> Option<Vec<RunEnd>> {
+    let (ends, _) = run_batch_anytime(
+        surface,
+        optimizer,
+        starts,
+        steps,
+        seed,
+        target,
+        precision,
+        progress,
+        &[],
+    )?;
+    Some(ends)
+}
+
+/// `run_batch_with` that also keeps, for every run and every update count in `budgets`
+/// (ascending, from 1 to `steps`), the best precision reached so far: the lowest
+/// `|loss - target.value|` over the start and the updates up to that count (while the run had
+/// not diverged). Row-major: `best[run * budgets.len() + b]`. A run's loss is within the
+/// target's tolerance at some update up to `budgets[b]` exactly when that value is at most the
+/// tolerance (the ECDFs are counted from it).
+#[allow(clippy::too_many_arguments)]
+pub fn run_batch_anytime(
+    surface: &Surface,
+    optimizer: &Optimizer,
+    starts: &[DVec2],
+    steps: u64,
+    seed: u64,
+    target: Target,
+    precision: Precision,
+    progress: &Progress,
+    budgets: &[u64],
+) -> Option<(Vec<RunEnd>, Vec<f64>)> {
+    let mut budgets: Vec<u64> = budgets
+        .iter()
+        .copied()
+        .filter(|b| (1..=steps).contains(b))
+        .collect();
+    budgets.sort_unstable();
+    budgets.dedup();
     let job = LaneJob {
         surface,
         domain: surface.domain,
@@ -155,12 +194,14 @@ pub fn run_batch_with(
         target,
         precision,
         progress,
+        budgets: &budgets,
     };
     optimizer.rule.visit_lanes(job)
 }
 
 /// The general engine: each run on its own, through `step_once` (also the reference the
 /// lockstep engine is tested against).
+#[allow(clippy::too_many_arguments)]
 pub fn run_batch_scalar(
     surface: &Surface,
     optimizer: &Optimizer,
@@ -170,7 +211,32 @@ pub fn run_batch_scalar(
     target: Target,
     progress: &Progress,
 ) -> Option<Vec<RunEnd>> {
-    let ends: Vec<Option<RunEnd>> = starts
+    run_batch_scalar_anytime(
+        surface,
+        optimizer,
+        starts,
+        steps,
+        seed,
+        target,
+        progress,
+        &[],
+    )
+    .map(|(ends, _)| ends)
+}
+
+/// [`run_batch_scalar`] with [`run_batch_anytime`]'s best precision at `budgets` (ascending).
+#[allow(clippy::too_many_arguments)]
+pub fn run_batch_scalar_anytime(
+    surface: &Surface,
+    optimizer: &Optimizer,
+    starts: &[DVec2],
+    steps: u64,
+    seed: u64,
+    target: Target,
+    progress: &Progress,
+    budgets: &[u64],
+) -> Option<(Vec<RunEnd>, Vec<f64>)> {
+    let ends: Vec<Option<(RunEnd, Vec<f64>)>> = starts
         .par_iter()
         .enumerate()
         .map(|(i, &start)| {
@@ -183,6 +249,14 @@ pub fn run_batch_scalar(
             let mut first_success = target.reached(state.loss).then_some(0);
             let window = (steps / 10).max(1);
             let mut before_end = start;
+            let precision = |loss: f64| (loss - target.value).abs();
+            let mut best = if state.loss.is_finite() {
+                precision(state.loss)
+            } else {
+                f64::INFINITY
+            };
+            let mut bests = vec![best; budgets.len()];
+            let mut next = 0;
             if state.status != RunStatus::Diverged {
                 for s in 0..steps {
                     if s + window == steps {
@@ -192,13 +266,23 @@ pub fn run_batch_scalar(
                     if first_success.is_none() && target.reached(state.loss) {
                         first_success = Some(state.steps);
                     }
+                    if state.loss.is_finite() {
+                        best = best.min(precision(state.loss));
+                    }
+                    while next < budgets.len() && budgets[next] == s + 1 {
+                        bests[next] = best;
+                        next += 1;
+                    }
                     if status == RunStatus::Diverged {
                         break;
                     }
                 }
             }
+            for b in &mut bests[next..] {
+                *b = best;
+            }
             progress.done.fetch_add(1, Ordering::Relaxed);
-            Some(RunEnd {
+            let end = RunEnd {
                 start,
                 end: state.pos,
                 loss: state.loss,
@@ -210,13 +294,21 @@ pub fn run_batch_scalar(
                 steps: state.steps,
                 first_success,
                 recent_travel: state.pos.distance(before_end),
-            })
+            };
+            Some((end, bests))
         })
         .collect();
     if progress.cancelled() {
         return None;
     }
-    ends.into_iter().collect()
+    let mut out = Vec::with_capacity(ends.len());
+    let mut best = Vec::with_capacity(ends.len() * budgets.len());
+    for e in ends {
+        let (end, b) = e?;
+        out.push(end);
+        best.extend(b);
+    }
+    Some((out, best))
 }
 
 /// A batch for the lockstep engine.
@@ -231,11 +323,16 @@ struct LaneJob<'a> {
     target: Target,
     precision: Precision,
     progress: &'a Progress,
+    /// Update counts at which each run's best precision so far is kept (ascending).
+    budgets: &'a [u64],
 }
 
+/// What a lockstep batch returns: the ends, and the best precisions at the budgets.
+type Anytime = Option<(Vec<RunEnd>, Vec<f64>)>;
+
 impl LaneVisitor for LaneJob<'_> {
-    type Out = Option<Vec<RunEnd>>;
-    fn visit<U: LaneRule + Sync>(self, rule: &U) -> Option<Vec<RunEnd>> {
+    type Out = Anytime;
+    fn visit<U: LaneRule + Sync>(self, rule: &U) -> Anytime {
         self.surface.visit_lanes(WithRule { job: &self, rule })
     }
 }
@@ -247,8 +344,8 @@ struct WithRule<'a, U> {
 }
 
 impl<U: LaneRule + Sync> LaneSurfaceVisitor for WithRule<'_, U> {
-    type Out = Option<Vec<RunEnd>>;
-    fn visit<S: LaneEval>(self, surface: S) -> Option<Vec<RunEnd>> {
+    type Out = Anytime;
+    fn visit<S: LaneEval>(self, surface: S) -> Anytime {
         // Step counts are kept in the lanes' own type: f32 counts exactly up to 2^24.
         match self.job.precision {
             Precision::F32 if self.job.steps <= 1 << 24 => {
@@ -292,6 +389,8 @@ struct Group<R: Real, St> {
     success: R::Mask,
     /// Update count of the first success (-1: none yet) and of the divergence.
     first: R,
+    /// The lowest `|loss - target|` so far (see `run_batch_anytime`).
+    best: R,
     taken: R,
     state: St,
     /// Each lane's random source, seeded as its run's own (`run_seed`).
@@ -299,11 +398,7 @@ struct Group<R: Real, St> {
 }
 
 impl LaneJob<'_> {
-    fn run<R: Real, U: LaneRule + Sync, S: LaneEval>(
-        &self,
-        rule: &U,
-        surface: S,
-    ) -> Option<Vec<RunEnd>> {
+    fn run<R: Real, U: LaneRule + Sync, S: LaneEval>(&self, rule: &U, surface: S) -> Anytime {
         let avx = has_avx();
         // What every run shares at each step, computed once, in order (up to a bound on memory).
         let mut shared: Vec<U::Shared> = Vec::new();
@@ -319,11 +414,22 @@ impl LaneJob<'_> {
             .into_par_iter()
             .map(|_| UNSET)
             .collect_into_vec(&mut ends);
+        let nb = self.budgets.len();
+        let mut best = vec![0.0; self.starts.len() * nb];
+        // With no budgets, `best` is empty: each block gets an empty slice.
+        let best_chunks: Vec<&mut [f64]> = if nb == 0 {
+            (0..self.starts.len().div_ceil(block))
+                .map(|_| <&mut [f64]>::default())
+                .collect()
+        } else {
+            best.chunks_mut(block * nb).collect()
+        };
         self.starts
             .par_chunks(block)
             .zip(ends.par_chunks_mut(block))
+            .zip(best_chunks.into_par_iter())
             .enumerate()
-            .for_each(|(b, (starts, out))| {
+            .for_each(|(b, ((starts, out), best))| {
                 if self.progress.cancelled() {
                     return;
                 }
@@ -332,20 +438,21 @@ impl LaneJob<'_> {
                     #[cfg(target_arch = "x86_64")]
                     // SAFETY: `has_avx` checked that this CPU runs AVX instructions.
                     true => unsafe {
-                        self.block_avx::<R, U, S>(rule, surface, shared, first, starts, out)
+                        self.block_avx::<R, U, S>(rule, surface, shared, first, starts, out, best)
                     },
-                    _ => self.block::<R, U, S>(rule, surface, shared, first, starts, out),
+                    _ => self.block::<R, U, S>(rule, surface, shared, first, starts, out, best),
                 }
                 self.progress
                     .done
                     .fetch_add(starts.len(), Ordering::Relaxed);
             });
-        (!self.progress.cancelled()).then_some(ends)
+        (!self.progress.cancelled()).then_some((ends, best))
     }
 
     /// [`Self::block`] compiled for AVX (eight f32 or four f64 lanes per instruction).
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx")]
+    #[allow(clippy::too_many_arguments)]
     fn block_avx<R: Real, U: LaneRule, S: LaneEval>(
         &self,
         rule: &U,
@@ -354,8 +461,9 @@ impl LaneJob<'_> {
         first: usize,
         starts: &[DVec2],
         out: &mut [RunEnd],
+        best: &mut [f64],
     ) {
-        self.block::<R, U, S>(rule, surface, shared, first, starts, out)
+        self.block::<R, U, S>(rule, surface, shared, first, starts, out, best)
     }
 
     /// Up to `GROUPS_PER_BLOCK` groups of `R::LANES` runs in lockstep (`first` is the index of
@@ -363,6 +471,7 @@ impl LaneJob<'_> {
     /// that diverges keeps its last position, loss and step count (selects, not branches) while
     /// the others go on.
     #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
     fn block<R: Real, U: LaneRule, S: LaneEval>(
         &self,
         rule: &U,
@@ -371,6 +480,7 @@ impl LaneJob<'_> {
         first: usize,
         starts: &[DVec2],
         out: &mut [RunEnd],
+        best_out: &mut [f64],
     ) {
         let c = R::splat;
         // A local copy: its fields are then known not to change, and stay in registers.
@@ -403,6 +513,7 @@ impl LaneJob<'_> {
                     alive: p.x.is_finite() & p.y.is_finite() & loss.is_finite(),
                     success,
                     first: R::select(success, c(0.0), c(-1.0)),
+                    best: R::select(loss.is_finite(), (loss - tv).abs(), c(f64::INFINITY)),
                     taken: c(0.0),
                     state: rule.fresh::<R>(),
                     rngs,
@@ -415,6 +526,10 @@ impl LaneJob<'_> {
         let mut moved = [V2::splat(0.0); GROUPS_PER_BLOCK];
         let mut at = [V2::splat(0.0); GROUPS_PER_BLOCK];
         let mut evals = [(c(0.0), V2::splat(0.0)); GROUPS_PER_BLOCK];
+        let budgets = self.budgets;
+        let nb = budgets.len();
+        let mut bests: Vec<R> = vec![c(f64::INFINITY); n * nb];
+        let mut next_budget = 0;
         for s in 0..self.steps {
             if s + window == self.steps {
                 for g in groups.iter_mut() {
@@ -454,7 +569,9 @@ impl LaneJob<'_> {
                     // A finished lane's gradient is never used again: no select needed.
                     g.grad = ng;
                     g.taken = R::select(alive, done, g.taken);
-                    let newly = alive & !g.success & nl.is_finite() & (nl - tv).abs().le(tol);
+                    let off = (nl - tv).abs();
+                    let newly = alive & !g.success & nl.is_finite() & off.le(tol);
+                    g.best = R::select(alive & nl.is_finite(), g.best.min(off), g.best);
                     g.first = R::select(newly, done, g.first);
                     g.success = g.success | newly;
                     g.alive = alive & !bad;
@@ -478,6 +595,12 @@ impl LaneJob<'_> {
                     land!(g, np, e);
                 }
             }
+            if next_budget < nb && budgets[next_budget] == s + 1 {
+                for (gi, g) in groups.iter().enumerate() {
+                    bests[gi * nb + next_budget] = g.best;
+                }
+                next_budget += 1;
+            }
         }
         for (g, out) in groups.iter().zip(out.chunks_mut(R::LANES)) {
             for (i, o) in out.iter_mut().enumerate() {
@@ -500,6 +623,16 @@ impl LaneJob<'_> {
         }
         for (o, start) in out.iter_mut().zip(starts) {
             o.start = *start;
+        }
+        for (run, row) in best_out
+            .chunks_mut(nb.max(1))
+            .enumerate()
+            .take(starts.len())
+        {
+            let (gi, lane) = (run / R::LANES, run % R::LANES);
+            for (b, v) in row.iter_mut().enumerate() {
+                *v = bests[gi * nb + b].lane(lane);
+            }
         }
     }
 }

@@ -196,6 +196,53 @@ pub fn draw_text(
     }
 }
 
+/// A 5 x 5 dot centred on `(x, y)`.
+pub fn draw_dot(img: &mut image::RgbImage, (x, y): (i64, i64), c: [u8; 3]) {
+    for dy in -2..=2 {
+        for dx in -2..=2 {
+            put(img, x + dx, y + dy, c);
+        }
+    }
+}
+
+/// One pixel, skipped outside the image.
+pub fn put(img: &mut image::RgbImage, x: i64, y: i64, c: [u8; 3]) {
+    if x >= 0 && y >= 0 && (x as u32) < img.width() && (y as u32) < img.height() {
+        img.put_pixel(x as u32, y as u32, image::Rgb(c));
+    }
+}
+
+/// A line two pixels thick.
+pub fn draw_line(img: &mut image::RgbImage, a: (i64, i64), b: (i64, i64), c: [u8; 3]) {
+    let n = (b.0 - a.0).abs().max((b.1 - a.1).abs()).max(1);
+    for i in 0..=n {
+        let t = i as f64 / n as f64;
+        let x = a.0 as f64 + t * (b.0 - a.0) as f64;
+        let y = a.1 as f64 + t * (b.1 - a.1) as f64;
+        put(img, x.round() as i64, y.round() as i64, c);
+        put(img, x.round() as i64, y.round() as i64 + 1, c);
+    }
+}
+
+/// A filled rectangle `[x0, x1) x [y0, y1)`, clipped to the image.
+pub fn fill_rect(
+    img: &mut image::RgbImage,
+    (x0, y0): (i64, i64),
+    (x1, y1): (i64, i64),
+    c: [u8; 3],
+) {
+    for y in y0..y1 {
+        for x in x0..x1 {
+            put(img, x, y, c);
+        }
+    }
+}
+
+/// `[r, g, b]` in 0..=1 to 8-bit components.
+pub fn rgb8(c: [f32; 3]) -> [u8; 3] {
+    c.map(|v| (v.clamp(0.0, 1.0) * 255.0).round() as u8)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,18 +4,21 @@
 
 pub mod basins;
 mod batch;
+pub mod ecdf;
 mod glyphs;
+pub mod phase;
 mod race;
 mod run;
 pub mod stats;
 pub mod sweep;
 mod trace;
+pub mod tune;
 
 pub use batch::{
-    Precision, Progress, RunEnd, Target, random_points, run_batch, run_batch_scalar,
-    run_batch_with, run_seed, uniform_starts,
+    Precision, Progress, RunEnd, Target, random_points, run_batch, run_batch_anytime,
+    run_batch_scalar, run_batch_scalar_anytime, run_batch_with, run_seed, uniform_starts,
 };
 pub use race::{RaceRow, race, race_with};
 pub use run::{RunState, RunStatus, step_once};
-pub use stats::{Outcome, Summary, median, summarize};
+pub use stats::{Outcome, Runtime, Summary, ert, ert_interval, median, summarize, wilson};
 pub use trace::{Trace, TracePoint, trace, trace_each};

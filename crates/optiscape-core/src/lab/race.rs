@@ -1,8 +1,9 @@
 //! Random-restart races: K start points, the same for every method; per method, how often it
 //! reaches the global minimum and how good its final losses are.
 
+use super::batch::RunEnd;
 use super::batch::{Precision, Progress, Target, run_batch_with};
-use super::stats::{Outcome, summarize};
+use super::stats::{Outcome, Runtime, ert, ert_interval, summarize, wilson};
 use crate::landscape::Surface;
 use crate::optim::Optimizer;
 use glam::DVec2;
@@ -17,6 +18,18 @@ pub struct RaceRow {
     /// Share of runs that did not diverge and whose final loss is within the tolerance of the
     /// global minimum.
     pub success_rate: f64,
+    /// The Wilson 95% interval of `success_rate`.
+    pub success_rate_low: f64,
+    pub success_rate_high: f64,
+    /// Share of runs whose loss came within the tolerance at some update (diverged later or
+    /// not, left again or not): the success the runtime statistics (ERT, ECDFs) count.
+    pub reached_rate: f64,
+    /// Expected updates to reach the global minimum with independent restarts (see
+    /// [`super::stats::ert`]); `None` when no run reached it.
+    pub ert: Option<f64>,
+    /// Its 95% bootstrap interval (see [`super::stats::ert_interval`]).
+    pub ert_low: Option<f64>,
+    pub ert_high: Option<f64>,
     /// Over the final losses of the runs that did not diverge (see [`super::stats::Summary`]).
     pub mean_loss: Option<f64>,
     pub median_loss: Option<f64>,
@@ -30,6 +43,50 @@ pub struct RaceRow {
     /// the mean and median).
     #[serde(skip)]
     pub final_losses: Vec<f64>,
+    /// Every run's end, in start order (`race --runs-csv`).
+    #[serde(skip)]
+    pub ends: Vec<RunEnd>,
+}
+
+impl RaceRow {
+    /// The row of a method's runs. The bootstrap is seeded by the race's `seed` and the
+    /// method's id (the same interval whatever the other methods).
+    pub fn of(method: &str, ends: Vec<RunEnd>, target: Target, seed: u64, seconds: f64) -> Self {
+        let s = summarize(ends.iter().map(Outcome::from), target);
+        let runtimes: Vec<Runtime> = ends.iter().map(Runtime::from).collect();
+        let (success_rate_low, success_rate_high) = wilson(s.successes, s.runs);
+        let reached = runtimes
+            .iter()
+            .filter(|r| r.first_success.is_some())
+            .count();
+        // FNV-1a of the id.
+        let id_hash = method.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        let (ert_low, ert_high) = ert_interval(&runtimes, seed ^ id_hash);
+        RaceRow {
+            method: method.to_string(),
+            runs: s.runs,
+            success_rate: s.success_rate,
+            success_rate_low,
+            success_rate_high,
+            reached_rate: reached as f64 / s.runs.max(1) as f64,
+            ert: ert(&runtimes),
+            ert_low,
+            ert_high,
+            mean_loss: s.mean_loss,
+            median_loss: s.median_loss,
+            median_steps_to_success: s.median_steps_to_success,
+            diverged: s.diverged,
+            seconds,
+            final_losses: ends
+                .iter()
+                .filter(|e| e.status != super::RunStatus::Diverged)
+                .map(|e| e.loss)
+                .collect(),
+            ends,
+        }
+    }
 }
 
 /// Races every optimizer from the same starts.
@@ -75,22 +132,7 @@ pub fn race_with(
                 surface, opt, starts, steps, seed, target, precision, progress,
             )?;
             let seconds = t0.elapsed().as_secs_f64();
-            let s = summarize(ends.iter().map(Outcome::from), target);
-            Some(RaceRow {
-                method: opt.id.clone(),
-                runs: s.runs,
-                success_rate: s.success_rate,
-                mean_loss: s.mean_loss,
-                median_loss: s.median_loss,
-                median_steps_to_success: s.median_steps_to_success,
-                diverged: s.diverged,
-                seconds,
-                final_losses: ends
-                    .iter()
-                    .filter(|e| e.status != super::RunStatus::Diverged)
-                    .map(|e| e.loss)
-                    .collect(),
-            })
+            Some(RaceRow::of(&opt.id, ends, target, seed, seconds))
         })
         .collect()
 }

@@ -83,6 +83,103 @@ pub fn summarize(outcomes: impl IntoIterator<Item = Outcome>, target: Target) ->
     }
 }
 
+/// The two-sided 95% normal quantile, for [`wilson`].
+const Z95: f64 = 1.959_963_984_540_054;
+
+/// The Wilson score interval (95%) of a success rate: `successes` out of `runs`. `(0, 0)` when
+/// there are no runs. Unlike `p ± 1.96 sqrt(p(1-p)/n)`, it never leaves [0, 1] and is not
+/// empty when `p` is 0 or 1.
+pub fn wilson(successes: usize, runs: usize) -> (f64, f64) {
+    if runs == 0 {
+        return (0.0, 0.0);
+    }
+    let n = runs as f64;
+    let p = successes as f64 / n;
+    let z2 = Z95 * Z95;
+    let denom = 1.0 + z2 / n;
+    let centre = (p + z2 / (2.0 * n)) / denom;
+    let half = Z95 / denom * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
+    let (lo, hi) = ((centre - half).max(0.0), (centre + half).min(1.0));
+    // Exactly 0 or 1 where the rate is (no rounding error at the ends).
+    (
+        if successes == 0 { 0.0 } else { lo },
+        if successes == runs { 1.0 } else { hi },
+    )
+}
+
+/// What the runtime statistics need of one run: the updates it made, and the first update at
+/// which it reached the target (`None`: never).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Runtime {
+    pub updates: u64,
+    pub first_success: Option<u64>,
+}
+
+impl From<&RunEnd> for Runtime {
+    fn from(e: &RunEnd) -> Self {
+        Self {
+            updates: e.steps,
+            first_success: e.first_success,
+        }
+    }
+}
+
+/// The expected running time with independent restarts (ERT, as COCO/BBOB defines it): the
+/// updates spent by all runs (a successful run counting its updates up to its first success, a
+/// failed one all it made) divided by the number of successful runs. `None` when no run
+/// succeeded (the restarts would never end).
+pub fn ert(runs: &[Runtime]) -> Option<f64> {
+    let (spent, successes) = ert_parts(runs.iter());
+    (successes > 0).then(|| spent as f64 / successes as f64)
+}
+
+fn ert_parts<'a>(runs: impl Iterator<Item = &'a Runtime>) -> (u64, u64) {
+    let mut spent = 0u64;
+    let mut successes = 0u64;
+    for r in runs {
+        match r.first_success {
+            Some(u) => {
+                spent += u;
+                successes += 1;
+            }
+            None => spent += r.updates,
+        }
+    }
+    (spent, successes)
+}
+
+/// Resamples the bootstrap confidence interval of the ERT draws.
+pub const BOOTSTRAP_RESAMPLES: usize = 1000;
+
+/// The 95% percentile bootstrap interval of [`ert`]: [`BOOTSTRAP_RESAMPLES`] resamples of the
+/// runs with replacement (drawn from `seed`: the same interval every time), the ERT of each
+/// (infinite when a resample has no success), and the 2.5% and 97.5% points of their sorted
+/// values (the 26th and the 975th of 1000). Either bound is `None` where it is infinite (the
+/// upper one when more than 2.5% of the resamples had no success); both when no run succeeded.
+pub fn ert_interval(runs: &[Runtime], seed: u64) -> (Option<f64>, Option<f64>) {
+    if ert(runs).is_none() {
+        return (None, None);
+    }
+    let n = runs.len();
+    let mut rng = crate::optim::Rng::new(seed ^ 0xB007_57A9_0000_0001);
+    let mut values: Vec<f64> = (0..BOOTSTRAP_RESAMPLES)
+        .map(|_| {
+            let (spent, successes) =
+                ert_parts((0..n).map(|_| &runs[(rng.uniform() * n as f64) as usize % n]));
+            if successes == 0 {
+                f64::INFINITY
+            } else {
+                spent as f64 / successes as f64
+            }
+        })
+        .collect();
+    values.sort_by(|a, b| a.total_cmp(b));
+    let lo = values[BOOTSTRAP_RESAMPLES * 25 / 1000];
+    let hi = values[BOOTSTRAP_RESAMPLES * 975 / 1000 - 1];
+    let finite = |v: f64| v.is_finite().then_some(v);
+    (finite(lo), finite(hi))
+}
+
 /// The median of the finite values (the mean of the two middle ones for an even count).
 pub fn median(values: &[f64]) -> Option<f64> {
     let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
@@ -136,6 +233,60 @@ mod tests {
         assert_eq!(s.mean_loss, Some((0.05 + 3.0 + 1.0) / 3.0));
         assert_eq!(s.median_loss, Some(1.0));
         assert_eq!(s.median_steps_to_success, Some(7.0));
+    }
+
+    #[test]
+    fn wilson_matches_the_textbook_and_stays_in_bounds() {
+        // Wilson (1927) / Agresti & Coull (1998): 8 of 10 gives [0.4902, 0.9433].
+        let (lo, hi) = wilson(8, 10);
+        assert!(
+            (lo - 0.490_162).abs() < 1e-5 && (hi - 0.943_317).abs() < 1e-5,
+            "{lo} {hi}"
+        );
+        assert_eq!(wilson(0, 20).0, 0.0);
+        assert!(wilson(0, 20).1 > 0.1);
+        assert_eq!(wilson(20, 20).1, 1.0);
+        assert_eq!(wilson(0, 0), (0.0, 0.0));
+        // Narrower with more runs.
+        let (a, b) = wilson(500, 1000);
+        assert!(b - a < 0.07 && a < 0.5 && b > 0.5);
+    }
+
+    #[test]
+    fn ert_counts_updates_up_to_the_first_success_and_all_of_failures() {
+        let r = |updates, first_success| Runtime {
+            updates,
+            first_success,
+        };
+        let runs = [
+            r(100, Some(10)),
+            r(100, None),
+            r(37, None),
+            r(100, Some(50)),
+        ];
+        // (10 + 100 + 37 + 50) / 2
+        assert_eq!(ert(&runs), Some(98.5));
+        assert_eq!(ert(&[r(100, None)]), None);
+        assert_eq!(ert(&[]), None);
+        let (lo, hi) = ert_interval(&runs, 3);
+        assert!(lo.unwrap() <= 98.5, "{lo:?}");
+        // A quarter of 4-run resamples have no success at all: no upper bound.
+        assert_eq!(hi, None);
+        assert_eq!(ert_interval(&runs, 3), (lo, hi));
+        let many: Vec<Runtime> = (0..400)
+            .map(|i| {
+                if i % 4 == 0 {
+                    r(300, Some(20 + i % 7))
+                } else {
+                    r(300, None)
+                }
+            })
+            .collect();
+        let e = ert(&many).unwrap();
+        let (lo, hi) = ert_interval(&many, 9);
+        let (lo, hi) = (lo.unwrap(), hi.unwrap());
+        assert!(lo < e && e < hi && hi < 2.0 * e, "{lo} {e} {hi}");
+        assert_eq!(ert_interval(&[r(5, None)], 1), (None, None));
     }
 
     #[test]

@@ -116,7 +116,7 @@ pub fn chart(
     param: &str,
     title: &str,
 ) -> image::RgbImage {
-    use super::glyphs::{draw_text, text_width};
+    use super::glyphs::{draw_dot, draw_line, draw_text, text_width};
     const BLUE: [u8; 3] = [30, 90, 200];
     const ORANGE: [u8; 3] = [220, 110, 10];
     const INK: [u8; 3] = [40, 40, 40];
@@ -265,31 +265,6 @@ pub fn chart(
         }
     }
     img
-}
-
-fn draw_dot(img: &mut image::RgbImage, (x, y): (i64, i64), c: [u8; 3]) {
-    for dy in -2..=2 {
-        for dx in -2..=2 {
-            put(img, x + dx, y + dy, c);
-        }
-    }
-}
-
-fn put(img: &mut image::RgbImage, x: i64, y: i64, c: [u8; 3]) {
-    if x >= 0 && y >= 0 && (x as u32) < img.width() && (y as u32) < img.height() {
-        img.put_pixel(x as u32, y as u32, image::Rgb(c));
-    }
-}
-
-fn draw_line(img: &mut image::RgbImage, a: (i64, i64), b: (i64, i64), c: [u8; 3]) {
-    let n = (b.0 - a.0).abs().max((b.1 - a.1).abs()).max(1);
-    for i in 0..=n {
-        let t = i as f64 / n as f64;
-        let x = a.0 as f64 + t * (b.0 - a.0) as f64;
-        let y = a.1 as f64 + t * (b.1 - a.1) as f64;
-        put(img, x.round() as i64, y.round() as i64, c);
-        put(img, x.round() as i64, y.round() as i64 + 1, c);
-    }
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 mod adam;
 mod adaptive;
+mod colors;
 pub mod params;
 mod powers;
 pub mod rng;
@@ -12,6 +13,7 @@ pub mod transforms;
 
 pub use adam::{AdaBelief, Adam, Adamax, Lion, Nadam, Radam};
 pub use adaptive::{Adadelta, Adagrad, Rmsprop, SeedAdagrad};
+pub use colors::method_color;
 pub use params::{Param, ParamKind, ParamMut, ParamSpec};
 pub use rng::Rng;
 pub use sgd::{Langevin, MomentumSgd, NotebookMomentum, Sgd};

@@ -1,0 +1,194 @@
+//! Runtime distributions (ECDFs), as the COCO/BBOB platform draws them: for a set of targets of
+//! precision (`|loss - global minimum|`) and for each budget of updates, the fraction of
+//! (run, target) pairs where the run had reached the target within that budget.
+
+use super::batch::{Precision, Progress, Target, run_batch_anytime};
+use crate::landscape::Surface;
+use crate::optim::Optimizer;
+use glam::DVec2;
+use serde::Serialize;
+
+/// The COCO convention: 51 targets of precision, `10^2, 10^1.8, ..., 10^-8` (five per decade).
+pub fn coco_targets() -> Vec<f64> {
+    (0..51).map(|i| 10f64.powf(2.0 - 0.2 * i as f64)).collect()
+}
+
+/// Budgets of updates for a run of `steps`: ten per decade, `round(10^(j/10))` from 1, without
+/// repeats, and `steps` itself last.
+pub fn budgets(steps: u64) -> Vec<u64> {
+    let mut out: Vec<u64> = Vec::new();
+    for j in 0.. {
+        let b = 10f64.powf(j as f64 / 10.0).round() as u64;
+        if b >= steps {
+            break;
+        }
+        if out.last() != Some(&b) {
+            out.push(b);
+        }
+    }
+    if steps > 0 {
+        out.push(steps);
+    }
+    out
+}
+
+/// One method's runtime distribution.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EcdfCurve {
+    pub method: String,
+    pub budgets: Vec<u64>,
+    /// `fractions[b]`: the share of (run, target) pairs reached within `budgets[b]` updates.
+    pub fractions: Vec<f64>,
+}
+
+/// The ECDF of best-so-far precisions `best` (`runs x budgets`, row-major, as
+/// [`run_batch_anytime`] returns them) over `targets`: per budget, the share of (run, target)
+/// pairs with the run's best precision at most the target. Non-decreasing in the budget (the
+/// best so far never grows).
+pub fn fractions(best: &[f64], budgets: usize, targets: &[f64]) -> Vec<f64> {
+    let mut sorted = targets.to_vec();
+    sorted.sort_by(|a, b| a.total_cmp(b));
+    let runs = best.len().checked_div(budgets).unwrap_or(0);
+    let pairs = (runs * sorted.len()).max(1) as f64;
+    (0..budgets)
+        .map(|b| {
+            let reached: usize = (0..runs)
+                .map(|r| {
+                    let v = best[r * budgets + b];
+                    // Targets at least `v`: all but those below it.
+                    sorted.len() - sorted.partition_point(|t| *t < v)
+                })
+                .sum();
+            reached as f64 / pairs
+        })
+        .collect()
+}
+
+/// Runs every method from `starts` for `steps` updates and returns its ECDF over `targets`
+/// (precisions relative to `target.value`, the global minimum) at [`budgets`]`(steps)`. `None`
+/// when cancelled.
+#[allow(clippy::too_many_arguments)]
+pub fn ecdf(
+    surface: &Surface,
+    methods: &[Optimizer],
+    starts: &[DVec2],
+    steps: u64,
+    seed: u64,
+    target: Target,
+    targets: &[f64],
+    precision: Precision,
+    progress: &Progress,
+) -> Option<Vec<EcdfCurve>> {
+    let budgets = budgets(steps);
+    methods
+        .iter()
+        .map(|opt| {
+            let (_, best) = run_batch_anytime(
+                surface, opt, starts, steps, seed, target, precision, progress, &budgets,
+            )?;
+            Some(EcdfCurve {
+                method: opt.id.clone(),
+                fractions: fractions(&best, budgets.len(), targets),
+                budgets: budgets.clone(),
+            })
+        })
+        .collect()
+}
+
+/// The ECDF chart: one curve per method in its color (`colors[i]` for `curves[i]`), the
+/// fraction of (run, target) pairs (0-100%) against the budget of updates on a log scale, a
+/// legend, `title` above.
+pub fn chart(curves: &[EcdfCurve], colors: &[[f32; 3]], title: &str) -> image::RgbImage {
+    use super::glyphs::{draw_line, draw_text, fill_rect, rgb8, text_width};
+    const BG: [u8; 3] = [28, 30, 36];
+    const INK: [u8; 3] = [225, 225, 225];
+    const GRID: [u8; 3] = [58, 62, 72];
+    let (w, h) = (820i64, 480i64);
+    let (left, right, top, bottom) = (64i64, 190i64, 44i64, 56i64);
+    let mut img = image::RgbImage::from_pixel(w as u32, h as u32, image::Rgb(BG));
+    let last = curves
+        .iter()
+        .flat_map(|c| c.budgets.last().copied())
+        .max()
+        .unwrap_or(1)
+        .max(2);
+    let x1 = (last as f64).log10();
+    let px = |b: f64| left + (b.max(1.0).log10() / x1 * (w - left - right) as f64).round() as i64;
+    let py = |t: f64| h - bottom - (t.clamp(0.0, 1.0) * (h - top - bottom) as f64).round() as i64;
+    draw_text(&mut img, (left, 12), title, 2, INK);
+    for k in 0..=10 {
+        let y = py(k as f64 / 10.0);
+        draw_line(&mut img, (left, y), (w - right, y), GRID);
+        if k % 2 == 0 {
+            let label = format!("{}%", k * 10);
+            draw_text(
+                &mut img,
+                (left - 8 - text_width(&label, 1), y - 3),
+                &label,
+                1,
+                INK,
+            );
+        }
+    }
+    for e in 0..=(x1.floor() as i64) {
+        let x = px(10f64.powi(e as i32));
+        draw_line(&mut img, (x, py(0.0)), (x, py(1.0)), GRID);
+        let label = format!("1e{e}");
+        draw_text(
+            &mut img,
+            (x - text_width(&label, 1) / 2, py(0.0) + 9),
+            &label,
+            1,
+            INK,
+        );
+    }
+    let axis = "updates (log scale)";
+    let mid = (left + w - right - text_width(axis, 2)) / 2;
+    draw_text(&mut img, (mid, h - 26), axis, 2, INK);
+    draw_text(&mut img, (4, top - 14), "pairs reached", 1, INK);
+    for (i, c) in curves.iter().enumerate() {
+        let color = rgb8(colors.get(i).copied().unwrap_or([1.0, 1.0, 1.0]));
+        // A step function: the fraction holds until the next budget.
+        let mut prev: Option<(i64, i64)> = None;
+        for (b, f) in c.budgets.iter().zip(&c.fractions) {
+            let p = (px(*b as f64), py(*f));
+            if let Some(q) = prev {
+                draw_line(&mut img, q, (p.0, q.1), color);
+                draw_line(&mut img, (p.0, q.1), p, color);
+            }
+            prev = Some(p);
+        }
+        let (lx, ly) = (w - right + 16, top + 6 + 16 * i as i64);
+        fill_rect(&mut img, (lx, ly), (lx + 18, ly + 7), color);
+        draw_text(&mut img, (lx + 24, ly), &c.method, 1, color);
+    }
+    img
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn budgets_and_targets_follow_the_documented_sets() {
+        let t = coco_targets();
+        assert_eq!(t.len(), 51);
+        assert_eq!(t[0], 100.0);
+        assert!((t[50] - 1e-8).abs() < 1e-20);
+        let b = budgets(300);
+        assert_eq!(&b[..6], &[1, 2, 3, 4, 5, 6]);
+        assert_eq!(*b.last().unwrap(), 300);
+        assert!(b.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(budgets(1), vec![1]);
+    }
+
+    #[test]
+    fn fractions_count_pairs_and_never_fall() {
+        // Two runs, three budgets; targets 1 and 0.1.
+        let best = [5.0, 0.5, 0.05, 0.5, 0.5, 0.1];
+        let f = fractions(&best, 3, &[1.0, 0.1]);
+        assert_eq!(f, vec![1.0 / 4.0, 2.0 / 4.0, 4.0 / 4.0]);
+        assert!(f.windows(2).all(|w| w[0] <= w[1]));
+        assert_eq!(fractions(&[], 3, &[1.0]), vec![0.0; 3]);
+    }
+}

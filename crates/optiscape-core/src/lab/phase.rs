@@ -1,0 +1,289 @@
+//! Phase maps: the success rate and the ERT of one method over a grid of two of its
+//! hyperparameters (learning rate x momentum, beta1 x beta2, ...), every cell from the same
+//! starts.
+
+use super::batch::{Precision, Progress, Target, run_batch_with};
+use super::race::RaceRow;
+use super::tune::{get_value, set_value};
+use crate::landscape::Surface;
+use crate::optim::Optimizer;
+use glam::DVec2;
+use serde::Serialize;
+
+/// Most values per axis.
+pub const MAX_POINTS: usize = 256;
+
+/// One axis of a phase map: a hyperparameter (`beta1`, `beta2` for the two `betas`) and its
+/// values.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PhaseAxis {
+    pub name: String,
+    pub lo: f64,
+    pub hi: f64,
+    pub points: usize,
+    pub log: bool,
+}
+
+impl PhaseAxis {
+    /// `NAME=LO..HI` for `opt`, checked: the method has the parameter, both ends are in its
+    /// range, a log axis has positive ends, `points` is 1..=[`MAX_POINTS`]. `what` names the
+    /// option in messages.
+    pub fn parse(
+        what: &str,
+        opt: &Optimizer,
+        text: &str,
+        points: usize,
+        log: bool,
+    ) -> Result<Self, String> {
+        let Some((name, range)) = text.split_once('=') else {
+            return Err(format!(
+                "{what} expects NAME=LO..HI (e.g. lr=1e-3..1), got '{text}'"
+            ));
+        };
+        let Some((lo, hi)) = range.split_once("..") else {
+            return Err(format!(
+                "{what} expects NAME=LO..HI (e.g. lr=1e-3..1), got '{text}'"
+            ));
+        };
+        let num = |t: &str| match t.trim().parse::<f64>() {
+            Ok(v) if v.is_finite() => Ok(v),
+            _ => Err(format!("{what}: '{}' is not a finite number", t.trim())),
+        };
+        let (name, lo, hi) = (name.trim().to_string(), num(lo)?, num(hi)?);
+        if !(1..=MAX_POINTS).contains(&points) {
+            return Err(format!(
+                "{what}: the number of points must be between 1 and {MAX_POINTS} (got {points})"
+            ));
+        }
+        if lo > hi {
+            return Err(format!("{what}: LO must not exceed HI (got {lo}..{hi})"));
+        }
+        if log && lo <= 0.0 {
+            return Err(format!("{what}: a log axis needs LO > 0 (got {lo})"));
+        }
+        let mut probe = opt.clone();
+        for v in [lo, hi] {
+            set_value(&mut probe, &name, v).map_err(|e| format!("{what}: {e}"))?;
+        }
+        Ok(Self {
+            name,
+            lo,
+            hi,
+            points,
+            log,
+        })
+    }
+
+    /// The axis's values, low to high.
+    pub fn values(&self) -> Vec<f64> {
+        super::sweep::grid(self.lo, self.hi, self.points, self.log)
+    }
+}
+
+/// One cell of a phase map.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct PhaseCell {
+    pub x_value: f64,
+    pub y_value: f64,
+    pub success_rate: f64,
+    pub ert: Option<f64>,
+}
+
+/// The map, `x` varying fastest (row `j` is `y.values()[j]`). `None` when cancelled.
+#[allow(clippy::too_many_arguments)]
+pub fn phase(
+    surface: &Surface,
+    optimizer: &Optimizer,
+    x: &PhaseAxis,
+    y: &PhaseAxis,
+    starts: &[DVec2],
+    steps: u64,
+    seed: u64,
+    target: Target,
+    precision: Precision,
+    progress: &Progress,
+) -> Result<Option<Vec<PhaseCell>>, String> {
+    let mut out = Vec::with_capacity(x.points * y.points);
+    for &yv in &y.values() {
+        for &xv in &x.values() {
+            let mut opt = optimizer.clone();
+            set_value(&mut opt, &y.name, yv)?;
+            set_value(&mut opt, &x.name, xv)?;
+            let Some(ends) = run_batch_with(
+                surface, &opt, starts, steps, seed, target, precision, progress,
+            ) else {
+                return Ok(None);
+            };
+            let row = RaceRow::of(&opt.id, ends, target, seed, 0.0);
+            out.push(PhaseCell {
+                x_value: get_value(&opt, &x.name).unwrap_or(xv),
+                y_value: get_value(&opt, &y.name).unwrap_or(yv),
+                success_rate: row.success_rate,
+                ert: row.ert,
+            });
+        }
+    }
+    Ok(Some(out))
+}
+
+/// A color for a success rate in 0..=1: dark blue through teal and green to yellow (the
+/// perceptually even viridis map, by five of its stops).
+pub fn rate_color(t: f64) -> [u8; 3] {
+    const STOPS: [[f64; 3]; 5] = [
+        [68.0, 1.0, 84.0],
+        [59.0, 82.0, 139.0],
+        [33.0, 145.0, 140.0],
+        [94.0, 201.0, 98.0],
+        [253.0, 231.0, 37.0],
+    ];
+    let t = if t.is_finite() {
+        t.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let f = t * 4.0;
+    let i = (f.floor() as usize).min(3);
+    let u = f - i as f64;
+    let (a, b) = (STOPS[i], STOPS[i + 1]);
+    [0, 1, 2].map(|k| (a[k] + u * (b[k] - a[k])).round() as u8)
+}
+
+/// The heatmap of success rates: cells colored by [`rate_color`] over 0 to the map's highest
+/// rate (a map whose best cell succeeds 14% of the time still shows its structure), axes
+/// labelled with the parameters' names and values, a color bar labelled in rates, `title`
+/// above.
+pub fn heatmap(cells: &[PhaseCell], x: &PhaseAxis, y: &PhaseAxis, title: &str) -> image::RgbImage {
+    use super::glyphs::{draw_line, draw_text, fill_rect, text_width};
+    const BG: [u8; 3] = [250, 250, 250];
+    const INK: [u8; 3] = [40, 40, 40];
+    let (w, h) = (760i64, 600i64);
+    let (left, right, top, bottom) = (86i64, 120i64, 44i64, 64i64);
+    let mut img = image::RgbImage::from_pixel(w as u32, h as u32, image::Rgb(BG));
+    draw_text(&mut img, (left, 12), title, 2, INK);
+    let (pw, ph) = (w - left - right, h - top - bottom);
+    let (nx, ny) = (x.points.max(1) as i64, y.points.max(1) as i64);
+    let top_rate = cells.iter().map(|c| c.success_rate).fold(0.0, f64::max);
+    let vmax = if top_rate > 0.0 { top_rate } else { 1.0 };
+    for (k, c) in cells.iter().enumerate() {
+        let (i, j) = (k as i64 % nx, k as i64 / nx);
+        let (x0, x1) = (left + i * pw / nx, left + (i + 1) * pw / nx);
+        // Row 0 (the lowest y) at the bottom.
+        let (y0, y1) = (top + ph - (j + 1) * ph / ny, top + ph - j * ph / ny);
+        fill_rect(
+            &mut img,
+            (x0, y0),
+            (x1, y1),
+            rate_color(c.success_rate / vmax),
+        );
+    }
+    draw_line(&mut img, (left, top + ph), (left + pw, top + ph), INK);
+    draw_line(&mut img, (left, top), (left, top + ph), INK);
+    let label = |v: f64| {
+        if v != 0.0 && (v.abs() < 1e-2 || v.abs() >= 1e4) {
+            format!("{v:.1e}")
+        } else {
+            format!("{}", (v * 1e4).round() / 1e4)
+        }
+    };
+    // Up to five ticks per axis, at cell centres.
+    let ticks = |n: i64| -> Vec<i64> {
+        let k = n.min(5);
+        if k <= 1 {
+            return vec![0];
+        }
+        (0..k).map(|t| t * (n - 1) / (k - 1)).collect()
+    };
+    let xs = x.values();
+    for i in ticks(nx) {
+        let cx = left + (2 * i + 1) * pw / (2 * nx);
+        draw_line(&mut img, (cx, top + ph), (cx, top + ph + 4), INK);
+        let t = label(xs[i as usize]);
+        draw_text(
+            &mut img,
+            (cx - text_width(&t, 1) / 2, top + ph + 9),
+            &t,
+            1,
+            INK,
+        );
+    }
+    let ys = y.values();
+    for j in ticks(ny) {
+        let cy = top + ph - (2 * j + 1) * ph / (2 * ny);
+        draw_line(&mut img, (left - 4, cy), (left, cy), INK);
+        let t = label(ys[j as usize]);
+        draw_text(&mut img, (left - 8 - text_width(&t, 1), cy - 3), &t, 1, INK);
+    }
+    let scale = |a: &PhaseAxis| {
+        if a.log {
+            format!("{} (log scale)", a.name)
+        } else {
+            a.name.clone()
+        }
+    };
+    let xl = scale(x);
+    draw_text(
+        &mut img,
+        (left + (pw - text_width(&xl, 2)) / 2, h - 30),
+        &xl,
+        2,
+        INK,
+    );
+    draw_text(&mut img, (4, top - 14), &scale(y), 1, INK);
+    // The color bar.
+    let (bx, bw) = (w - right + 28, 18);
+    for k in 0..ph {
+        let t = 1.0 - k as f64 / (ph - 1) as f64;
+        fill_rect(
+            &mut img,
+            (bx, top + k),
+            (bx + bw, top + k + 1),
+            rate_color(t),
+        );
+    }
+    for k in 0..=4 {
+        let y = top + ph - k * ph / 4;
+        let t = format!("{:.1}%", 100.0 * vmax * k as f64 / 4.0);
+        draw_text(&mut img, (bx + bw + 6, y - 3), &t, 1, INK);
+    }
+    draw_text(&mut img, (bx - 6, top + ph + 9), "success", 1, INK);
+    img
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn axes_are_checked_against_the_method() {
+        let adam = Optimizer::by_id("adam").unwrap();
+        let a = PhaseAxis::parse("--x", &adam, "lr=1e-3..1", 8, true).unwrap();
+        assert_eq!(a.values().len(), 8);
+        assert!(PhaseAxis::parse("--y", &adam, "beta1=0..0.99", 4, false).is_ok());
+        for (text, points, log, needle) in [
+            (
+                "momentum=0..0.9",
+                4,
+                false,
+                "no numeric hyperparameter 'momentum'",
+            ),
+            ("beta2=0..1", 4, false, "beta2"),
+            ("lr=0..1", 4, true, "log axis"),
+            ("lr=1..0.1", 4, false, "LO must not exceed HI"),
+            ("lr=1e-3..1", 0, false, "between 1 and"),
+            ("lr=1e-3..1", 100_000, false, "between 1 and"),
+            ("lr 1..2", 4, false, "NAME=LO..HI"),
+            ("lr=nan..1", 4, false, "not a finite number"),
+        ] {
+            let e = PhaseAxis::parse("--x", &adam, text, points, log).unwrap_err();
+            assert!(e.contains(needle), "{text}: {e}");
+            assert!(e.starts_with("--x"), "{e}");
+        }
+    }
+
+    #[test]
+    fn the_color_map_runs_from_dark_to_bright() {
+        assert_eq!(rate_color(0.0), [68, 1, 84]);
+        assert_eq!(rate_color(1.0), [253, 231, 37]);
+        assert_eq!(rate_color(f64::NAN), [68, 1, 84]);
+    }
+}

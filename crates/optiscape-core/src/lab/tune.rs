@@ -1,0 +1,416 @@
+//! Tuning: each method's learning rate (log scale) and momentum-like parameter (`momentum`, or
+//! the first of `betas`) searched on one set of starts by successive halving, minimizing the ERT
+//! (ties: the median final loss); then the best setting and the defaults evaluated on a fresh,
+//! held-out set of starts.
+
+use super::batch::{Precision, Progress, Target, run_batch_with, uniform_starts};
+use super::race::RaceRow;
+use super::stats::{Runtime, ert, median};
+use crate::landscape::{Domain, Surface};
+use crate::optim::{Optimizer, ParamMut};
+use serde::Serialize;
+use std::cmp::Ordering;
+
+/// The learning rates searched: a geometric grid over `10^-4 .. 10^0.5` (within the method's
+/// allowed range).
+pub const LR_RANGE: (f64, f64) = (1e-4, 3.162_277_660_168_379_5);
+
+/// What a tuning run is given.
+#[derive(Clone, Copy, Debug)]
+pub struct TuneSetup {
+    /// Where starts are drawn (the domain, or a region of it).
+    pub region: Domain,
+    /// Starts of the tuning set, and of the held-out set.
+    pub starts: usize,
+    pub steps: u64,
+    /// Settings tried per method (at least 1).
+    pub budget: usize,
+    pub seed: u64,
+    pub target: Target,
+    pub precision: Precision,
+}
+
+/// A method's result: the tuned values and, on the held-out starts, how the tuned and the
+/// default settings do.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TuneRow {
+    pub method: String,
+    /// The tuned values by name (`lr`, and `momentum` or `beta1` where the method has one).
+    pub params: Vec<(String, f64)>,
+    /// Settings evaluated in the search (the defaults included).
+    pub settings_tried: usize,
+    /// On the held-out starts, tuned.
+    pub success_rate: f64,
+    pub ert: Option<f64>,
+    pub ert_low: Option<f64>,
+    pub ert_high: Option<f64>,
+    /// On the held-out starts, the defaults.
+    pub default_success_rate: f64,
+    pub default_ert: Option<f64>,
+    pub default_ert_low: Option<f64>,
+    pub default_ert_high: Option<f64>,
+    /// On the tuning starts: the ERT and median final loss of the tuned and the default
+    /// settings (the tuned one is never worse).
+    pub tuning_ert: Option<f64>,
+    pub tuning_median_loss: Option<f64>,
+    pub tuning_default_ert: Option<f64>,
+    pub tuning_default_median_loss: Option<f64>,
+}
+
+/// The momentum-like parameter a method has, if any.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Momentum {
+    Momentum,
+    Beta1,
+}
+
+fn momentum_of(opt: &Optimizer) -> Option<Momentum> {
+    let mut probe = opt.clone();
+    let names: Vec<&str> = probe.params().iter().map(|p| p.spec.name).collect();
+    if names.contains(&"momentum") {
+        Some(Momentum::Momentum)
+    } else if names.contains(&"betas") {
+        Some(Momentum::Beta1)
+    } else {
+        None
+    }
+}
+
+/// Sets a numeric hyperparameter, or one of the two `betas` as `beta1` / `beta2`, checking its
+/// range (the phase maps use it too).
+pub fn set_value(opt: &mut Optimizer, name: &str, v: f64) -> Result<(), String> {
+    let (param, index) = match name {
+        "beta1" => ("betas", Some(0)),
+        "beta2" => ("betas", Some(1)),
+        n => (n, None),
+    };
+    let id = opt.id.clone();
+    let mut params = opt.params();
+    let names: Vec<&str> = params.iter().map(|p| p.spec.name).collect();
+    let has_betas = names.contains(&"betas");
+    let Some(p) = params.iter_mut().find(|p| p.spec.name == param) else {
+        let mut known: Vec<String> = names
+            .iter()
+            .filter(|n| **n != "betas" && **n != "steps_per_frame")
+            .map(|n| n.to_string())
+            .collect();
+        if has_betas {
+            known.extend(["beta1".into(), "beta2".into()]);
+        }
+        return Err(format!(
+            "method '{id}' has no numeric hyperparameter '{name}' (it has: {})",
+            known.join(", ")
+        ));
+    };
+    p.spec.check(v).map_err(|e| format!("{name}: {e}"))?;
+    match (&mut p.value, index) {
+        (ParamMut::Num(x), None) => **x = v,
+        (ParamMut::Pair(pair), Some(i)) => pair[i] = v,
+        _ => return Err(format!("'{name}' of '{id}' is not a single number")),
+    }
+    Ok(())
+}
+
+/// The value of a numeric hyperparameter (or `beta1` / `beta2`).
+pub fn get_value(opt: &Optimizer, name: &str) -> Option<f64> {
+    let (param, index) = match name {
+        "beta1" => ("betas", Some(0)),
+        "beta2" => ("betas", Some(1)),
+        n => (n, None),
+    };
+    let mut probe = opt.clone();
+    let params = probe.params();
+    let p = params.iter().find(|p| p.spec.name == param)?;
+    match (&p.value, index) {
+        (ParamMut::Num(x), None) => Some(**x),
+        (ParamMut::Pair(pair), Some(i)) => Some(pair[i]),
+        _ => None,
+    }
+}
+
+/// `k` momentum-like values `1 - g`, the gaps `g` geometric from 1 (no momentum) to 0.01:
+/// 0, 0.785, 0.954, 0.99 for four.
+pub fn momentum_grid(k: usize) -> Vec<f64> {
+    if k <= 1 {
+        return vec![0.9];
+    }
+    (0..k)
+        .map(|i| {
+            let g = 10f64.powf(-2.0 * i as f64 / (k - 1) as f64);
+            ((1.0 - g) * 1e6).round() / 1e6
+        })
+        .collect()
+}
+
+/// The settings searched for a method: (lr, momentum-like value) pairs, at most `budget`.
+fn settings(opt: &Optimizer, budget: usize) -> Vec<(f64, Option<f64>)> {
+    let budget = budget.max(1);
+    let m = momentum_of(opt);
+    let n_m = if m.is_some() {
+        ((budget as f64 / 2.0).sqrt().round() as usize).clamp(1, 8)
+    } else {
+        1
+    };
+    let n_lr = (budget / n_m).max(1);
+    let lrs = super::sweep::grid(LR_RANGE.0, LR_RANGE.1, n_lr, true);
+    let lrs: Vec<f64> = if n_lr == 1 {
+        vec![get_value(opt, "lr").unwrap_or(1e-2)]
+    } else {
+        lrs.iter()
+            .map(|v| (v * 1e6).round() / 1e6)
+            .map(|v| v.max(1e-6))
+            .collect()
+    };
+    let ms: Vec<Option<f64>> = match m {
+        Some(_) if n_m > 1 => momentum_grid(n_m).into_iter().map(Some).collect(),
+        Some(Momentum::Momentum) => vec![get_value(opt, "momentum")],
+        Some(Momentum::Beta1) => vec![get_value(opt, "beta1")],
+        None => vec![None],
+    };
+    let mut out = Vec::new();
+    for &lr in &lrs {
+        for &mv in &ms {
+            out.push((lr, mv));
+        }
+    }
+    out
+}
+
+fn with_setting(opt: &Optimizer, (lr, m): (f64, Option<f64>)) -> Result<Optimizer, String> {
+    let mut o = opt.clone();
+    set_value(&mut o, "lr", lr)?;
+    if let Some(v) = m {
+        let name = match momentum_of(opt) {
+            Some(Momentum::Momentum) => "momentum",
+            _ => "beta1",
+        };
+        set_value(&mut o, name, v)?;
+    }
+    Ok(o)
+}
+
+/// How good a setting was: ERT (none: infinite), then the median final loss.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Score {
+    ert: Option<f64>,
+    median_loss: Option<f64>,
+}
+
+impl Score {
+    fn key(&self) -> (f64, f64) {
+        (
+            self.ert.unwrap_or(f64::INFINITY),
+            self.median_loss.unwrap_or(f64::INFINITY),
+        )
+    }
+
+    fn cmp(&self, o: &Self) -> Ordering {
+        let (a, b) = (self.key(), o.key());
+        a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1))
+    }
+}
+
+fn score(
+    surface: &Surface,
+    opt: &Optimizer,
+    starts: &[glam::DVec2],
+    s: &TuneSetup,
+    seed: u64,
+    progress: &Progress,
+) -> Option<(Score, Vec<super::RunEnd>)> {
+    let ends = run_batch_with(
+        surface,
+        opt,
+        starts,
+        s.steps,
+        seed,
+        s.target,
+        s.precision,
+        progress,
+    )?;
+    let rt: Vec<Runtime> = ends.iter().map(Runtime::from).collect();
+    let losses: Vec<f64> = ends
+        .iter()
+        .filter(|e| e.status != super::RunStatus::Diverged)
+        .map(|e| e.loss)
+        .collect();
+    Some((
+        Score {
+            ert: ert(&rt),
+            median_loss: median(&losses),
+        },
+        ends,
+    ))
+}
+
+/// The seed of the held-out set's starts and noise.
+fn held_out_seed(seed: u64) -> u64 {
+    seed ^ 0x4E1D_0000_5EED_0001
+}
+
+/// Runs of the search for a budget of `budget` settings and `starts` starts (for progress
+/// bars): successive halving runs `settings x starts / 8` per round for four rounds at most,
+/// then the finalists and the defaults on all starts, then two settings on the held-out set.
+pub fn total_runs(methods: &[Optimizer], budget: usize, starts: usize) -> usize {
+    methods
+        .iter()
+        .map(|m| {
+            plan(settings(m, budget).len(), starts)
+                .iter()
+                .sum::<usize>()
+                + 3 * starts
+        })
+        .sum()
+}
+
+/// Runs per round: round `r` gives every survivor the first `starts / 2^(R-1-r)` starts, and
+/// halves the survivors after it, until at most 4 (or 1 setting) remain for the full set.
+fn plan(settings: usize, starts: usize) -> Vec<usize> {
+    let mut rounds = Vec::new();
+    let mut alive = settings;
+    let mut halvings = 0;
+    while alive > 4 && halvings < 3 {
+        alive = alive.div_ceil(2);
+        halvings += 1;
+    }
+    let mut alive = settings;
+    for r in 0..=halvings {
+        let n = (starts >> (halvings - r)).max(1.min(starts));
+        rounds.push(alive * n);
+        if r < halvings {
+            alive = alive.div_ceil(2);
+        }
+    }
+    rounds
+}
+
+/// Tunes every method (see the module's documentation). Deterministic for a seed, whatever the
+/// number of threads; `None` when cancelled.
+pub fn tune(
+    surface: &Surface,
+    methods: &[Optimizer],
+    s: &TuneSetup,
+    progress: &Progress,
+) -> Result<Option<Vec<TuneRow>>, String> {
+    let tuning = uniform_starts(s.region, s.starts, s.seed);
+    let held_out = uniform_starts(s.region, s.starts, held_out_seed(s.seed));
+    let mut rows = Vec::with_capacity(methods.len());
+    for opt in methods {
+        let grid = settings(opt, s.budget);
+        let plan = plan(grid.len(), s.starts);
+        let halvings = plan.len() - 1;
+        let mut alive: Vec<(f64, Option<f64>)> = grid.clone();
+        let mut finals: Vec<((f64, Option<f64>), Score)> = Vec::new();
+        for r in 0..=halvings {
+            let n = (s.starts >> (halvings - r)).max(1.min(s.starts));
+            let mut scored = Vec::with_capacity(alive.len());
+            for setting in &alive {
+                let o = with_setting(opt, *setting)?;
+                let Some((sc, _)) = score(surface, &o, &tuning[..n], s, s.seed, progress) else {
+                    return Ok(None);
+                };
+                scored.push((*setting, sc));
+            }
+            // Stable: equal scores keep the grid's order.
+            scored.sort_by(|a, b| a.1.cmp(&b.1));
+            if r == halvings {
+                finals = scored;
+            } else {
+                alive = scored
+                    .iter()
+                    .take(alive.len().div_ceil(2))
+                    .map(|x| x.0)
+                    .collect();
+            }
+        }
+        let Some((default_score, _)) = score(surface, opt, &tuning, s, s.seed, progress) else {
+            return Ok(None);
+        };
+        // The defaults win ties: a tuned setting is never reported worse than them.
+        let (best_opt, best_score, best_params) = match finals.first() {
+            Some((setting, sc)) if sc.cmp(&default_score) == Ordering::Less => {
+                (with_setting(opt, *setting)?, *sc, *setting)
+            }
+            _ => {
+                let lr = get_value(opt, "lr").unwrap_or(f64::NAN);
+                let m = match momentum_of(opt) {
+                    Some(Momentum::Momentum) => get_value(opt, "momentum"),
+                    Some(Momentum::Beta1) => get_value(opt, "beta1"),
+                    None => None,
+                };
+                (opt.clone(), default_score, (lr, m))
+            }
+        };
+        let hs = held_out_seed(s.seed);
+        let (Some((_, tuned_ends)), Some((_, default_ends))) = (
+            score(surface, &best_opt, &held_out, s, hs, progress),
+            score(surface, opt, &held_out, s, hs, progress),
+        ) else {
+            return Ok(None);
+        };
+        let tuned = RaceRow::of(&opt.id, tuned_ends, s.target, hs, 0.0);
+        let default = RaceRow::of(&opt.id, default_ends, s.target, hs, 0.0);
+        let mut params = vec![("lr".to_string(), best_params.0)];
+        if let Some(v) = best_params.1 {
+            let name = match momentum_of(opt) {
+                Some(Momentum::Momentum) => "momentum",
+                _ => "beta1",
+            };
+            params.push((name.to_string(), v));
+        }
+        rows.push(TuneRow {
+            method: opt.id.clone(),
+            params,
+            settings_tried: grid.len() + 1,
+            success_rate: tuned.success_rate,
+            ert: tuned.ert,
+            ert_low: tuned.ert_low,
+            ert_high: tuned.ert_high,
+            default_success_rate: default.success_rate,
+            default_ert: default.ert,
+            default_ert_low: default.ert_low,
+            default_ert_high: default.ert_high,
+            tuning_ert: best_score.ert,
+            tuning_median_loss: best_score.median_loss,
+            tuning_default_ert: default_score.ert,
+            tuning_default_median_loss: default_score.median_loss,
+        });
+    }
+    Ok(Some(rows))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_search_grid_fits_the_budget() {
+        let adam = Optimizer::by_id("adam").unwrap();
+        let g = settings(&adam, 32);
+        assert_eq!(g.len(), 32);
+        assert!(g.iter().all(|(lr, m)| *lr > 0.0 && m.is_some()));
+        let sgd = Optimizer::by_id("sgd").unwrap();
+        let g = settings(&sgd, 32);
+        assert_eq!(g.len(), 32);
+        assert!(g.iter().all(|(_, m)| m.is_none()));
+        assert_eq!(settings(&sgd, 1).len(), 1);
+        let m = momentum_grid(4);
+        for (a, b) in m.iter().zip([0.0, 0.784_557, 0.953_584, 0.99]) {
+            assert!((a - b).abs() < 2e-6, "{m:?}");
+        }
+        assert_eq!(plan(32, 1000), vec![32 * 125, 16 * 250, 8 * 500, 4 * 1000]);
+        assert_eq!(plan(3, 100), vec![300]);
+    }
+
+    #[test]
+    fn values_are_set_by_name_with_their_ranges() {
+        let mut adam = Optimizer::by_id("adam").unwrap();
+        set_value(&mut adam, "beta1", 0.5).unwrap();
+        assert_eq!(get_value(&adam, "beta1"), Some(0.5));
+        assert_eq!(get_value(&adam, "beta2"), Some(0.999));
+        assert!(set_value(&mut adam, "beta2", 1.0).is_err());
+        let e = set_value(&mut adam, "momentum", 0.5).unwrap_err();
+        assert!(e.contains("beta1") && e.contains("lr"), "{e}");
+        assert!(set_value(&mut adam, "lr", -1.0).is_err());
+    }
+}
