@@ -134,6 +134,8 @@ pub struct LabState {
     /// The phase map's vertical parameter (the horizontal one is the learning rate), ranges and
     /// cells per side.
     pub phase_y: String,
+    /// The method `phase_y` was chosen for (another method gets its own default).
+    pub phase_for: String,
     pub phase_x_range: (f64, f64),
     pub phase_y_range: (f64, f64),
     pub phase_points: usize,
@@ -174,6 +176,7 @@ impl Default for LabState {
             sweep_starts: 100,
             tune_budget: 16,
             phase_y: "momentum".into(),
+            phase_for: String::new(),
             phase_x_range: (1e-3, 0.3),
             phase_y_range: (0.0, 0.99),
             phase_points: 16,
@@ -736,13 +739,32 @@ fn phase_section(
     if probe.params().iter().any(|p| p.spec.name == "betas") {
         names.splice(0..0, ["beta1".to_string(), "beta2".to_string()]);
     }
-    if !names.contains(&lab.phase_y)
-        && let Some(first) = names.first()
-    {
-        lab.phase_y = first.clone();
+    // The values a parameter's axis spans by default: its slider's range (0..0.99 for the
+    // two betas).
+    let default_range = |name: &str| -> (f64, f64) {
+        let mut probe = template.clone();
+        let params = probe.params();
+        match params.iter().find(|p| p.spec.name == name) {
+            Some(p) => p.spec.slider,
+            None => (0.0, 0.99),
+        }
+    };
+    if lab.phase_for != template.id || !names.contains(&lab.phase_y) {
+        lab.phase_for = template.id.clone();
+        // Momentum-like parameters first: the map the guide talks about.
+        let preferred = ["momentum", "beta1"]
+            .into_iter()
+            .find(|n| names.iter().any(|m| m == n))
+            .map(str::to_string)
+            .or_else(|| names.first().cloned());
+        if let Some(y) = preferred {
+            lab.phase_y_range = default_range(&y);
+            lab.phase_y = y;
+        }
     }
     ui.horizontal(|ui| {
         ui.label("Phase map: lr x");
+        let before = lab.phase_y.clone();
         egui::ComboBox::from_id_salt("phase-y")
             .selected_text(lab.phase_y.clone())
             .show_ui(ui, |ui| {
@@ -750,6 +772,9 @@ fn phase_section(
                     ui.selectable_value(&mut lab.phase_y, n.clone(), n);
                 }
             });
+        if lab.phase_y != before {
+            lab.phase_y_range = default_range(&lab.phase_y);
+        }
         ui.add(egui::DragValue::new(&mut lab.phase_points).range(2..=64))
             .on_hover_text("cells per side");
     });
@@ -1055,6 +1080,39 @@ mod tests {
         world.insert_resource(lab);
         world.run_system_once(poll_jobs).expect("runs");
         world
+    }
+
+    #[test]
+    fn finished_jobs_are_collected_once_and_cancelled_ones_say_so() {
+        let surface = Surface::by_id("bowl").expect("built in");
+        let setup = |n| JobSetup {
+            surface: surface.clone(),
+            methods: vec!["sgd".into()],
+            steps: n,
+            seed: 0,
+            size: 1,
+            target: Target::of(&surface),
+        };
+        let wait = |job: &Job<u32>| {
+            while !job.handle.as_ref().is_some_and(|h| h.is_finished()) {
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+        };
+        let mut message = None;
+        let mut done = Some(Job::spawn("a".into(), 1, setup(7), |_| Some(42u32)));
+        wait(done.as_ref().expect("spawned"));
+        let (s, v) = finished(&mut done, "tuning", &mut message).expect("finished");
+        assert_eq!((s.steps, v), (7, 42));
+        assert!(done.is_none() && message.is_none());
+        assert!(finished(&mut done, "tuning", &mut message).is_none());
+        let mut cancelled = Some(Job::spawn("b".into(), 1, setup(3), |p| {
+            p.cancel.store(true, Ordering::Relaxed);
+            None::<u32>
+        }));
+        wait(cancelled.as_ref().expect("spawned"));
+        assert!(finished(&mut cancelled, "phase map", &mut message).is_none());
+        assert_eq!(message.as_deref(), Some("phase map cancelled"));
+        assert!(cancelled.is_none());
     }
 
     #[test]

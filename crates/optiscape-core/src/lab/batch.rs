@@ -528,6 +528,8 @@ impl LaneJob<'_> {
         let mut evals = [(c(0.0), V2::splat(0.0)); GROUPS_PER_BLOCK];
         let budgets = self.budgets;
         let nb = budgets.len();
+        // The best precision so far is kept only when it is asked for (ECDFs).
+        let track_best = nb > 0;
         let mut bests: Vec<R> = vec![c(f64::INFINITY); n * nb];
         let mut next_budget = 0;
         for s in 0..self.steps {
@@ -571,7 +573,9 @@ impl LaneJob<'_> {
                     g.taken = R::select(alive, done, g.taken);
                     let off = (nl - tv).abs();
                     let newly = alive & !g.success & nl.is_finite() & off.le(tol);
-                    g.best = R::select(alive & nl.is_finite(), g.best.min(off), g.best);
+                    if track_best {
+                        g.best = R::select(alive & nl.is_finite(), g.best.min(off), g.best);
+                    }
                     g.first = R::select(newly, done, g.first);
                     g.success = g.success | newly;
                     g.alive = alive & !bad;
