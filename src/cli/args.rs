@@ -219,8 +219,8 @@ pub struct LabCommon {
     /// Success tolerance on loss above the global minimum (default: the surface's).
     #[arg(long, allow_hyphen_values = true)]
     pub tol: Option<String>,
-    /// Arithmetic precision of the runs: f64 (every run equals `trace`) or f32 (faster; for
-    /// the surfaces and methods that run in lanes, see `docs/guide.md`).
+    /// Arithmetic precision of the runs: f64 (every run equals `trace`) or f32 (about twice
+    /// as fast, within the tolerance `docs/guide.md` states).
     #[arg(long, value_enum, default_value_t = PrecisionArg::F64)]
     pub precision: PrecisionArg,
 }
@@ -238,10 +238,10 @@ pub enum TableFormat {
     Json,
 }
 
+/// The methods and the random starts of a command that compares methods (`race`, `ecdf`,
+/// `tune`).
 #[derive(Args, Debug)]
-pub struct RaceArgs {
-    #[command(flatten)]
-    pub common: LabCommon,
+pub struct Comparison {
     /// Comma-separated method ids, or `all` (every rule and preset). Default: all, or the
     /// scenario's enabled methods with their hyperparameters.
     #[arg(long)]
@@ -256,6 +256,14 @@ pub struct RaceArgs {
     /// Draw the starts from `X0,X1,Y0,Y1` instead of the whole domain.
     #[arg(long, value_name = "X0,X1,Y0,Y1", allow_hyphen_values = true)]
     pub region: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct RaceArgs {
+    #[command(flatten)]
+    pub common: LabCommon,
+    #[command(flatten)]
+    pub cmp: Comparison,
     #[arg(long, value_enum, default_value_t = TableFormat::Table)]
     pub format: TableFormat,
     /// Write one row per run: `method,run,x0,y0,x,y,loss,updates,first_success,diverged`.
@@ -267,18 +275,8 @@ pub struct RaceArgs {
 pub struct EcdfArgs {
     #[command(flatten)]
     pub common: LabCommon,
-    /// Comma-separated method ids, or `all`. Default: the scenario's enabled methods, or all.
-    #[arg(long)]
-    pub methods: Option<String>,
-    /// Set a hyperparameter of one method: `--set adam.lr=0.05`.
-    #[arg(long = "set", value_name = "METHOD.NAME=VALUE")]
-    pub set: Vec<String>,
-    /// Random start points, the same for every method (default 1000, or the scenario's).
-    #[arg(long, allow_hyphen_values = true)]
-    pub starts: Option<String>,
-    /// Draw the starts from `X0,X1,Y0,Y1` instead of the whole domain.
-    #[arg(long, value_name = "X0,X1,Y0,Y1", allow_hyphen_values = true)]
-    pub region: Option<String>,
+    #[command(flatten)]
+    pub cmp: Comparison,
     /// Write `method,budget,fraction` rows.
     #[arg(long, value_name = "PATH")]
     pub csv: Option<std::path::PathBuf>,
@@ -297,18 +295,9 @@ pub enum TuneFormat {
 pub struct TuneArgs {
     #[command(flatten)]
     pub common: LabCommon,
-    /// Comma-separated method ids, or `all`. Default: the scenario's enabled methods, or all.
-    #[arg(long)]
-    pub methods: Option<String>,
-    /// Set a hyperparameter of one method (kept fixed unless tuned): `--set adam.eps=1e-6`.
-    #[arg(long = "set", value_name = "METHOD.NAME=VALUE")]
-    pub set: Vec<String>,
-    /// Random start points of the tuning set, and of the held-out set (default 1000).
-    #[arg(long, allow_hyphen_values = true)]
-    pub starts: Option<String>,
-    /// Draw the starts from `X0,X1,Y0,Y1` instead of the whole domain.
-    #[arg(long, value_name = "X0,X1,Y0,Y1", allow_hyphen_values = true)]
-    pub region: Option<String>,
+    /// The methods, and the starts of the tuning set (the held-out set has as many).
+    #[command(flatten)]
+    pub cmp: Comparison,
     /// Settings tried per method.
     #[arg(long, default_value = "32", allow_hyphen_values = true)]
     pub budget: String,

@@ -48,8 +48,18 @@ fn with_progress<T: Send>(
 pub fn ecdf_command(args: &EcdfArgs) -> Result<Output, CliError> {
     let setup = lab_setup(&args.common)?;
     let (surface, steps, seed, target) = (&setup.surface, setup.steps, setup.seed, setup.target);
-    let (k, region) = lab_starts(&setup, args.starts.as_deref(), args.region.as_deref(), 1000)?;
-    let opts = lab_methods(&setup, args.methods.as_deref(), &args.set, "comparison")?;
+    let (k, region) = lab_starts(
+        &setup,
+        args.cmp.starts.as_deref(),
+        args.cmp.region.as_deref(),
+        1000,
+    )?;
+    let opts = lab_methods(
+        &setup,
+        args.cmp.methods.as_deref(),
+        &args.cmp.set,
+        "comparison",
+    )?;
     for p in [&args.out, &args.csv].into_iter().flatten() {
         check_folder_of(p)?;
     }
@@ -126,8 +136,13 @@ pub fn ecdf_command(args: &EcdfArgs) -> Result<Output, CliError> {
 /// `optiscape tune`.
 pub fn tune_command(args: &TuneArgs) -> Result<Output, CliError> {
     let setup = lab_setup(&args.common)?;
-    let (k, region) = lab_starts(&setup, args.starts.as_deref(), args.region.as_deref(), 1000)?;
-    let opts = lab_methods(&setup, args.methods.as_deref(), &args.set, "tuning")?;
+    let (k, region) = lab_starts(
+        &setup,
+        args.cmp.starts.as_deref(),
+        args.cmp.region.as_deref(),
+        1000,
+    )?;
+    let opts = lab_methods(&setup, args.cmp.methods.as_deref(), &args.cmp.set, "tuning")?;
     let budget = parse_count("--budget", &args.budget, 1)?;
     if budget > 4096 {
         return Err(CliError(format!(

@@ -405,8 +405,13 @@ pub(crate) fn fmt_ert(ert: Option<f64>, lo: Option<f64>, hi: Option<f64>) -> Str
 pub fn race_command(args: &RaceArgs) -> Result<Output, CliError> {
     let setup = lab_setup(&args.common)?;
     let (surface, steps, seed, target) = (&setup.surface, setup.steps, setup.seed, setup.target);
-    let (k, region) = lab_starts(&setup, args.starts.as_deref(), args.region.as_deref(), 1000)?;
-    let opts = lab_methods(&setup, args.methods.as_deref(), &args.set, "race")?;
+    let (k, region) = lab_starts(
+        &setup,
+        args.cmp.starts.as_deref(),
+        args.cmp.region.as_deref(),
+        1000,
+    )?;
+    let opts = lab_methods(&setup, args.cmp.methods.as_deref(), &args.cmp.set, "race")?;
     if let Some(p) = &args.runs_csv {
         check_folder_of(p)?;
     }

@@ -483,10 +483,7 @@ fn race_results(ui: &mut egui::Ui, rows: &[RaceRow], roster: &Roster, target: Ta
             }
             ui.end_row();
             for r in rows {
-                let color = roster
-                    .get(&r.method)
-                    .map(|m| super::color32(m.color))
-                    .unwrap_or(Color32::WHITE);
+                let color = color_of(roster, &r.method);
                 ui.colored_label(color, &r.method);
                 ui.label(format!("{:.1}%", 100.0 * r.success_rate))
                     .on_hover_text(format!(
@@ -538,10 +535,7 @@ fn race_results(ui: &mut egui::Ui, rows: &[RaceRow], roster: &Roster, target: Ta
                     let b = (((v - lo) / width) as usize).min(bins - 1);
                     counts[b] += 1;
                 }
-                let color = roster
-                    .get(&r.method)
-                    .map(|m| super::color32(m.color))
-                    .unwrap_or(Color32::WHITE);
+                let color = color_of(roster, &r.method);
                 let bars: Vec<Bar> = counts
                     .iter()
                     .enumerate()
@@ -552,6 +546,14 @@ fn race_results(ui: &mut egui::Ui, rows: &[RaceRow], roster: &Roster, target: Ta
                 );
             }
         });
+}
+
+/// A method's color in the roster (white for one it does not list).
+fn color_of(roster: &Roster, method: &str) -> Color32 {
+    roster
+        .get(method)
+        .map(|m| super::color32(m.color))
+        .unwrap_or(Color32::WHITE)
 }
 
 /// An ERT for the panel: whole updates, or "none" when no run reached the minimum.
@@ -671,10 +673,7 @@ fn fair_sections(
                 }
                 ui.end_row();
                 for r in rows {
-                    let color = roster
-                        .get(&r.method)
-                        .map(|m| super::color32(m.color))
-                        .unwrap_or(Color32::WHITE);
+                    let color = color_of(roster, &r.method);
                     ui.colored_label(color, &r.method);
                     let params: Vec<String> = r
                         .params
@@ -1002,10 +1001,7 @@ fn ecdf_chart(ui: &mut egui::Ui, curves: &[EcdfCurve], roster: &Roster) {
         .include_y(1.0)
         .show(ui, |plot| {
             for c in curves {
-                let color = roster
-                    .get(&c.method)
-                    .map(|m| super::color32(m.color))
-                    .unwrap_or(Color32::WHITE);
+                let color = color_of(roster, &c.method);
                 // A step function: the fraction holds until the next budget.
                 let mut pts: Vec<[f64; 2]> = Vec::new();
                 for (k, (b, f)) in c.budgets.iter().zip(&c.fractions).enumerate() {
