@@ -2,7 +2,7 @@
 //! searched, then tuned and default settings compared on held-out starts) and `phase` (success
 //! over a grid of two hyperparameters). Setups go through the same helpers as `race`.
 
-use super::lab::{csv_opt, fmt_ert, fmt_opt, lab_methods, lab_setup, lab_starts, progress};
+use super::lab::{csv_opt, fmt_ert, fmt_opt, lab_comparison, lab_setup, lab_starts, progress};
 use super::{CliError, EcdfArgs, Output, PhaseArgs, TuneArgs, TuneFormat};
 use optiscape_core::lab::ecdf::{chart, coco_targets, ecdf};
 use optiscape_core::lab::phase::{MAX_POINTS, PhaseAxis, heatmap, phase};
@@ -48,18 +48,7 @@ fn with_progress<T: Send>(
 pub fn ecdf_command(args: &EcdfArgs) -> Result<Output, CliError> {
     let setup = lab_setup(&args.common)?;
     let (surface, steps, seed, target) = (&setup.surface, setup.steps, setup.seed, setup.target);
-    let (k, region) = lab_starts(
-        &setup,
-        args.cmp.starts.as_deref(),
-        args.cmp.region.as_deref(),
-        1000,
-    )?;
-    let opts = lab_methods(
-        &setup,
-        args.cmp.methods.as_deref(),
-        &args.cmp.set,
-        "comparison",
-    )?;
+    let (k, region, opts) = lab_comparison(&setup, &args.cmp, "comparison")?;
     for p in [&args.out, &args.csv].into_iter().flatten() {
         check_folder_of(p)?;
     }
@@ -136,13 +125,7 @@ pub fn ecdf_command(args: &EcdfArgs) -> Result<Output, CliError> {
 /// `optiscape tune`.
 pub fn tune_command(args: &TuneArgs) -> Result<Output, CliError> {
     let setup = lab_setup(&args.common)?;
-    let (k, region) = lab_starts(
-        &setup,
-        args.cmp.starts.as_deref(),
-        args.cmp.region.as_deref(),
-        1000,
-    )?;
-    let opts = lab_methods(&setup, args.cmp.methods.as_deref(), &args.cmp.set, "tuning")?;
+    let (k, region, opts) = lab_comparison(&setup, &args.cmp, "tuning")?;
     let budget = parse_count("--budget", &args.budget, 1)?;
     if budget > 4096 {
         return Err(CliError(format!(

@@ -296,6 +296,19 @@ pub(crate) fn csv_opt(v: Option<f64>) -> String {
     v.map(|x| format!("{x:?}")).unwrap_or_default()
 }
 
+/// What a command comparing methods (`race`, `ecdf`, `tune`) runs: the start count and region
+/// ([`lab_starts`], 1000 starts by default) and the methods ([`lab_methods`]); `what` names the
+/// comparison in messages.
+pub(crate) fn lab_comparison(
+    setup: &LabSetup,
+    cmp: &super::Comparison,
+    what: &str,
+) -> Result<(usize, optiscape_core::landscape::Domain, Vec<Optimizer>), CliError> {
+    let (k, region) = lab_starts(setup, cmp.starts.as_deref(), cmp.region.as_deref(), 1000)?;
+    let opts = lab_methods(setup, cmp.methods.as_deref(), &cmp.set, what)?;
+    Ok((k, region, opts))
+}
+
 /// The start count and region of a lab command that draws random starts: `--starts`, else the
 /// scenario's random starts, else `default`; `--region`, else the scenario's, else the domain.
 pub(crate) fn lab_starts(
@@ -336,7 +349,7 @@ pub(crate) fn lab_starts(
 
 /// The methods of a lab command that compares several: `--methods` (ids, or `all`), else the
 /// scenario's enabled ones, else all; then `--set METHOD.NAME=VALUE`.
-pub(crate) fn lab_methods(
+fn lab_methods(
     setup: &LabSetup,
     list: Option<&str>,
     set: &[String],
@@ -405,13 +418,7 @@ pub(crate) fn fmt_ert(ert: Option<f64>, lo: Option<f64>, hi: Option<f64>) -> Str
 pub fn race_command(args: &RaceArgs) -> Result<Output, CliError> {
     let setup = lab_setup(&args.common)?;
     let (surface, steps, seed, target) = (&setup.surface, setup.steps, setup.seed, setup.target);
-    let (k, region) = lab_starts(
-        &setup,
-        args.cmp.starts.as_deref(),
-        args.cmp.region.as_deref(),
-        1000,
-    )?;
-    let opts = lab_methods(&setup, args.cmp.methods.as_deref(), &args.cmp.set, "race")?;
+    let (k, region, opts) = lab_comparison(&setup, &args.cmp, "race")?;
     if let Some(p) = &args.runs_csv {
         check_folder_of(p)?;
     }
