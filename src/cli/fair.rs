@@ -5,11 +5,11 @@
 use super::lab::{csv_opt, fmt_ert, fmt_opt, lab_comparison, lab_setup, lab_starts, progress};
 use super::{CliError, EcdfArgs, Output, PhaseArgs, TuneArgs, TuneFormat};
 use optiscape_core::lab::ecdf::{chart, coco_targets, ecdf};
-use optiscape_core::lab::phase::{MAX_POINTS, PhaseAxis, heatmap, phase};
+use optiscape_core::lab::phase::{PhaseAxis, heatmap, phase};
 use optiscape_core::lab::tune::{TuneSetup, total_runs, tune};
 use optiscape_core::lab::{Progress, uniform_starts};
 use optiscape_core::optim::method_color;
-use optiscape_core::setup::{apply_settings, check_folder_of, parse_count};
+use optiscape_core::setup::{apply_settings, check_folder_of};
 use std::fmt::Write as _;
 
 fn write_file(path: &std::path::Path, text: &str) -> Result<(), CliError> {
@@ -126,12 +126,7 @@ pub fn ecdf_command(args: &EcdfArgs) -> Result<Output, CliError> {
 pub fn tune_command(args: &TuneArgs) -> Result<Output, CliError> {
     let setup = lab_setup(&args.common)?;
     let (k, region, opts) = lab_comparison(&setup, &args.cmp, "tuning")?;
-    let budget = parse_count("--budget", &args.budget, 1)?;
-    if budget > 4096 {
-        return Err(CliError(format!(
-            "--budget must be at most 4096 settings (got {budget})"
-        )));
-    }
+    let budget = optiscape_core::setup::parse_budget(&args.budget)?;
     let ts = TuneSetup {
         region,
         starts: k,
@@ -154,42 +149,7 @@ pub fn tune_command(args: &TuneArgs) -> Result<Output, CliError> {
     ));
     out.stdout = match args.format {
         TuneFormat::Json => {
-            let methods: Vec<serde_json::Value> = rows
-                .iter()
-                .map(|r| {
-                    let params: serde_json::Map<String, serde_json::Value> = r
-                        .params
-                        .iter()
-                        .map(|(k, v)| (k.clone(), serde_json::json!(v)))
-                        .collect();
-                    serde_json::json!({
-                        "method": r.method,
-                        "params": params,
-                        "settings_tried": r.settings_tried,
-                        "success_rate": r.success_rate,
-                        "ert": r.ert,
-                        "ert_low": r.ert_low,
-                        "ert_high": r.ert_high,
-                        "default_success_rate": r.default_success_rate,
-                        "default_ert": r.default_ert,
-                        "default_ert_low": r.default_ert_low,
-                        "default_ert_high": r.default_ert_high,
-                        "tuning_ert": r.tuning_ert,
-                        "tuning_median_loss": r.tuning_median_loss,
-                        "tuning_default_ert": r.tuning_default_ert,
-                        "tuning_default_median_loss": r.tuning_default_median_loss,
-                    })
-                })
-                .collect();
-            let doc = serde_json::json!({
-                "surface": setup.surface.spec(),
-                "starts": k,
-                "steps": ts.steps,
-                "budget": ts.budget,
-                "seed": ts.seed,
-                "target": ts.target,
-                "methods": methods,
-            });
+            let doc = optiscape_core::lab::report::tune(&setup.surface, &ts, &rows);
             let mut s = serde_json::to_string_pretty(&doc)
                 .map_err(|e| CliError(format!("could not write JSON: {e}")))?;
             s.push('\n');
@@ -223,30 +183,13 @@ pub fn tune_command(args: &TuneArgs) -> Result<Output, CliError> {
     Ok(out)
 }
 
-/// `PxQ`, each 1..=MAX_POINTS.
-fn parse_grid(text: &str) -> Result<(usize, usize), CliError> {
-    let bad = || {
-        CliError(format!(
-            "--points expects PxQ with P and Q between 1 and {MAX_POINTS} (e.g. 16x16), got '{text}'"
-        ))
-    };
-    let (p, q) = text.trim().split_once(['x', 'X']).ok_or_else(bad)?;
-    let n = |t: &str| {
-        t.trim()
-            .parse::<usize>()
-            .ok()
-            .filter(|v| (1..=MAX_POINTS).contains(v))
-    };
-    Ok((n(p).ok_or_else(bad)?, n(q).ok_or_else(bad)?))
-}
-
 /// `optiscape phase`.
 pub fn phase_command(args: &PhaseArgs) -> Result<Output, CliError> {
     let setup = lab_setup(&args.common)?;
     let (surface, steps, seed, target) = (&setup.surface, setup.steps, setup.seed, setup.target);
     let mut opt = setup.method(args.method.as_deref())?;
     apply_settings(&mut opt, &args.set)?;
-    let (p, q) = parse_grid(&args.points)?;
+    let (p, q) = optiscape_core::lab::phase::parse_grid(&args.points)?;
     let x = PhaseAxis::parse("--x", &opt, &args.x, p, args.log_x)?;
     let y = PhaseAxis::parse("--y", &opt, &args.y, q, args.log_y)?;
     if x.name == y.name {

@@ -133,10 +133,7 @@ pub fn trace_command(args: &TraceArgs, out: &mut dyn std::io::Write) -> Result<O
         TraceFormat::Json => {
             // The document as `serde_json` writes it (keys in order), with the points streamed
             // where the placeholder is and the status, known at the end, after them.
-            let mut params = serde_json::Map::new();
-            for p in opt.params() {
-                params.insert(p.spec.name.to_string(), param_json(&p));
-            }
+            let params = optiscape_core::lab::report::param_values(&opt);
             const POINTS: &str = "@@points@@";
             const STATUS: &str = "@@status@@";
             let doc = serde_json::json!({
@@ -186,16 +183,6 @@ pub fn trace_command(args: &TraceArgs, out: &mut dyn std::io::Write) -> Result<O
         ));
     }
     Ok(notes)
-}
-
-fn param_json(p: &optiscape_core::optim::Param<'_>) -> serde_json::Value {
-    use optiscape_core::optim::ParamMut;
-    match &p.value {
-        ParamMut::Num(v) => serde_json::json!(**v),
-        ParamMut::Pair(v) => serde_json::json!([v[0], v[1]]),
-        ParamMut::Flag(v) => serde_json::json!(**v),
-        ParamMut::Count(v) => serde_json::json!(**v),
-    }
 }
 
 /// What a lab command runs on: surface, steps, seed, success target, and the scenario if any.
@@ -248,13 +235,14 @@ pub(crate) fn lab_setup(c: &LabCommon) -> Result<LabSetup, CliError> {
     apply_surface_options(&mut surface, c.domain.as_deref(), &c.surface_param)?;
     apply_placement(&mut surface, c.rotate.as_deref(), c.instance.as_deref())?;
     let steps = match (&c.steps, &scenario) {
-        (Some(t), _) => parse_count("--steps", t, 1)?,
+        (Some(t), _) => optiscape_core::setup::parse_steps(t)?,
         (None, Some(sc)) => sc.steps,
         (None, None) => 300,
     };
-    if steps > 10_000_000 {
+    if steps > optiscape_core::setup::MAX_STEPS {
         return Err(CliError(format!(
-            "--steps must be at most 10000000 (got {steps})"
+            "the scenario's steps must be at most {} (got {steps})",
+            optiscape_core::setup::MAX_STEPS
         )));
     }
     let seed = match (&c.seed, &scenario) {
@@ -262,14 +250,7 @@ pub(crate) fn lab_setup(c: &LabCommon) -> Result<LabSetup, CliError> {
         (None, Some(sc)) => sc.seed,
         (None, None) => 0,
     };
-    let mut target = optiscape_core::lab::Target::of(&surface);
-    if let Some(t) = &c.tol {
-        let v = parse_numbers("--tol", t, 1)?[0];
-        if v < 0.0 {
-            return Err(CliError(format!("--tol must be >= 0 (got {v})")));
-        }
-        target.tol = v;
-    }
+    let target = optiscape_core::setup::parse_target(&surface, c.tol.as_deref())?;
     let precision = match c.precision {
         PrecisionArg::F64 => optiscape_core::lab::Precision::F64,
         PrecisionArg::F32 => optiscape_core::lab::Precision::F32,
@@ -325,13 +306,14 @@ pub(crate) fn lab_starts(
         _ => None,
     };
     let k = match (starts, scenario_random) {
-        (Some(t), _) => parse_count("--starts", t, 1)?,
+        (Some(t), _) => optiscape_core::setup::parse_starts(t)?,
         (None, Some((k, _))) => k,
         (None, None) => default,
     };
-    if k > 10_000_000 {
+    if k > optiscape_core::setup::MAX_STARTS {
         return Err(CliError(format!(
-            "--starts must be at most 10000000 (got {k})"
+            "the scenario's starts must be at most {} (got {k})",
+            optiscape_core::setup::MAX_STARTS
         )));
     }
     let region = match region {
@@ -482,14 +464,14 @@ pub fn race_command(args: &RaceArgs) -> Result<Output, CliError> {
     );
     out.stdout = match args.format {
         TableFormat::Json => {
-            let doc = serde_json::json!({
-                "surface": surface.spec(),
-                "starts": starts.len(),
-                "steps": steps,
-                "seed": seed,
-                "target": target,
-                "methods": rows,
-            });
+            let doc = optiscape_core::lab::report::race(
+                surface,
+                starts.len(),
+                steps,
+                seed,
+                target,
+                &rows,
+            );
             let mut s = serde_json::to_string_pretty(&doc)
                 .map_err(|e| CliError(format!("could not write JSON: {e}")))?;
             s.push('\n');
@@ -563,12 +545,7 @@ pub fn race_command(args: &RaceArgs) -> Result<Output, CliError> {
 pub fn basins_command(args: &BasinsArgs) -> Result<Output, CliError> {
     let setup = lab_setup(&args.common)?;
     let (surface, steps, seed, target) = (&setup.surface, setup.steps, setup.seed, setup.target);
-    let r = parse_count("--resolution", &args.resolution, 2)?;
-    if r > 4096 {
-        return Err(CliError(format!(
-            "--resolution must be at most 4096 (got {r})"
-        )));
-    }
+    let r = optiscape_core::setup::parse_resolution(&args.resolution)?;
     let mut opt = setup.method(args.method.as_deref())?;
     apply_settings(&mut opt, &args.set)?;
     for p in [&args.out, &args.csv].into_iter().flatten() {
@@ -608,17 +585,7 @@ pub fn basins_command(args: &BasinsArgs) -> Result<Output, CliError> {
         out.notes.push(format!("wrote {}", path.display()));
     }
     if args.json {
-        let doc = serde_json::json!({
-            "surface": surface.spec(),
-            "method": opt.id,
-            "resolution": r,
-            "steps": steps,
-            "target": target,
-            "global_fraction": map.global_fraction,
-            "diverged_fraction": map.diverged_fraction,
-            "unsettled_fraction": map.unsettled_fraction,
-            "minima": map.minima,
-        });
+        let doc = optiscape_core::lab::report::basins(surface, &opt.id, steps, target, &map);
         out.stdout = serde_json::to_string_pretty(&doc)
             .map_err(|e| CliError(format!("could not write JSON: {e}")))?;
         out.stdout.push('\n');
@@ -643,17 +610,7 @@ pub fn sweep_command(args: &SweepArgs) -> Result<Output, CliError> {
     let (surface, steps, seed, target) = (&setup.surface, setup.steps, setup.seed, setup.target);
     let mut opt = setup.method(args.method.as_deref())?;
     apply_settings(&mut opt, &args.set)?;
-    let Some((lo, hi)) = args.range.split_once("..") else {
-        return Err(CliError(format!(
-            "--range expects LO..HI, got '{}'",
-            args.range
-        )));
-    };
-    let lo = parse_numbers("--range", lo, 1)?[0];
-    let hi = parse_numbers("--range", hi, 1)?[0];
-    if lo >= hi {
-        return Err(CliError(format!("--range needs LO < HI (got {lo}..{hi})")));
-    }
+    let (lo, hi) = optiscape_core::lab::sweep::parse_range(&args.range)?;
     let points = parse_count("--points", &args.points, 1)?.min(1000) as usize;
     let k = parse_count("--starts", &args.starts, 1)?;
     if k > 1_000_000 {
@@ -678,6 +635,7 @@ pub fn sweep_command(args: &SweepArgs) -> Result<Output, CliError> {
         seed,
         target,
         setup.precision,
+        &optiscape_core::lab::Progress::default(),
     )
     .map_err(CliError)?;
     progress("");

@@ -449,15 +449,8 @@ pub(super) fn lab_section(
                         setup,
                         move |p| {
                             let starts = uniform_starts(s.domain, k, seed);
-                            let mut rows = Vec::new();
-                            for v in values {
-                                if p.cancelled() {
-                                    return None;
-                                }
-                                rows.extend(sweep(&s, &o, "lr", &[v], &starts, n, seed, target, Precision::F64).ok()?);
-                                p.done.fetch_add(k, Ordering::Relaxed);
-                            }
-                            Some(rows)
+                            let f64 = Precision::F64;
+                            sweep(&s, &o, "lr", &values, &starts, n, seed, target, f64, p).ok()
                         },
                     ));
                 }

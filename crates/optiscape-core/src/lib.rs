@@ -2,15 +2,16 @@
 //! program (`optiscape`) and the Python package are built on top of this crate.
 //!
 //! Layers, each depending only on the ones below it (see `docs/architecture.md`):
-//! - [`lab`], [`scenario`], [`setup`]: runs of many starts (trace, race, basins, sweep and
-//!   their statistics); scenario files; building a surface, a method or a start region from
-//!   what a user typed;
+//! - [`lab`], [`scenario`], [`link`], [`setup`]: runs of many starts (trace, race, basins,
+//!   sweep and their statistics); scenario files and links; building a surface, a method or a
+//!   start region from what a user typed;
 //! - [`landscape`], [`optim`]: pure math, what is optimized and how one step is taken;
 //! - [`lanes`]: arithmetic written once for one number or several side by side.
 
 pub mod lab;
 pub mod landscape;
 pub mod lanes;
+pub mod link;
 pub mod optim;
 pub mod scenario;
 pub mod setup;

@@ -7,6 +7,64 @@ use crate::landscape::{Domain, Surface};
 use crate::optim::{Optimizer, catalog as methods};
 use crate::scenario::Scenario;
 
+/// The most updates a lab run takes (`--steps`).
+pub const MAX_STEPS: u64 = 10_000_000;
+/// The most random starts a lab command draws (`--starts`).
+pub const MAX_STARTS: u64 = 10_000_000;
+/// The largest basin map side (`--resolution`).
+pub const MAX_RESOLUTION: u64 = 4096;
+/// The most settings `tune` tries per method (`--budget`).
+pub const MAX_BUDGET: u64 = 4096;
+
+/// `--steps` of a lab command: 1..=[`MAX_STEPS`].
+pub fn parse_steps(text: &str) -> Result<u64, String> {
+    parse_count_in("--steps", text, 1, MAX_STEPS)
+}
+
+/// `--starts` of a lab command: 1..=[`MAX_STARTS`].
+pub fn parse_starts(text: &str) -> Result<u64, String> {
+    parse_count_in("--starts", text, 1, MAX_STARTS)
+}
+
+/// `--resolution` of a basin map: 2..=[`MAX_RESOLUTION`].
+pub fn parse_resolution(text: &str) -> Result<u64, String> {
+    parse_count_in("--resolution", text, 2, MAX_RESOLUTION)
+}
+
+/// `--budget` of `tune`: 1..=[`MAX_BUDGET`] settings per method.
+pub fn parse_budget(text: &str) -> Result<u64, String> {
+    let v = parse_count("--budget", text, 1)?;
+    if v > MAX_BUDGET {
+        return Err(format!(
+            "--budget must be at most {MAX_BUDGET} settings (got {v})"
+        ));
+    }
+    Ok(v)
+}
+
+/// The success target of a lab run on `surface`: its global minimum, within `--tol` if given
+/// (at least 0), else within the surface's own tolerance.
+pub fn parse_target(surface: &Surface, tol: Option<&str>) -> Result<crate::lab::Target, String> {
+    let mut target = crate::lab::Target::of(surface);
+    if let Some(t) = tol {
+        let v = parse_numbers("--tol", t, 1)?[0];
+        if v < 0.0 {
+            return Err(format!("--tol must be >= 0 (got {v})"));
+        }
+        target.tol = v;
+    }
+    Ok(target)
+}
+
+/// `--precision`: `f64` or `f32`.
+pub fn parse_precision(text: &str) -> Result<crate::lab::Precision, String> {
+    match text.trim() {
+        "f64" => Ok(crate::lab::Precision::F64),
+        "f32" => Ok(crate::lab::Precision::F32),
+        other => Err(format!("--precision expects f64 or f32, got '{other}'")),
+    }
+}
+
 /// A surface by id or `formula:f(x, y)`, with a message listing the valid ids.
 pub fn parse_surface(spec: &str) -> Result<Surface, String> {
     Surface::parse(spec)

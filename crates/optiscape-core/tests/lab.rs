@@ -463,3 +463,42 @@ fn diverging_runs_are_counted() {
     );
     assert_eq!(ends[0].status, RunStatus::Diverged);
 }
+
+#[test]
+fn shards_of_a_batch_equal_the_batch_bit_for_bit() {
+    // Noisy rules draw from the run's own stream, seeded by its index in the whole batch: a
+    // batch cut anywhere (also mid lane group) and run in pieces equals the batch.
+    use optiscape_core::lab::{Precision, Progress, run_batch_with, run_shard};
+    let surface = Surface::parse("rastrigin").unwrap();
+    let target = Target::of(&surface);
+    let starts = uniform_starts(surface.domain, 301, 9);
+    for method in [
+        opt("langevin", &[]),
+        opt("adam", &[("noise", "0.2")]),
+        opt("sgd", &[]),
+    ] {
+        for precision in [Precision::F64, Precision::F32] {
+            let p = Progress::default();
+            let whole =
+                run_batch_with(&surface, &method, &starts, 120, 9, target, precision, &p).unwrap();
+            let mut pieces = Vec::new();
+            for (a, b) in [(0, 5), (5, 133), (133, 134), (134, 301)] {
+                let part = &starts[a..b];
+                pieces.extend(
+                    run_shard(&surface, &method, part, a, 120, 9, target, precision, &p).unwrap(),
+                );
+            }
+            assert_eq!(pieces.len(), whole.len());
+            for (i, (x, y)) in pieces.iter().zip(&whole).enumerate() {
+                assert_eq!(
+                    (x.end.x.to_bits(), x.end.y.to_bits(), x.loss.to_bits()),
+                    (y.end.x.to_bits(), y.end.y.to_bits(), y.loss.to_bits()),
+                    "{} {precision:?} run {i}",
+                    method.id
+                );
+                assert_eq!(x.first_success, y.first_success);
+                assert_eq!(x.status, y.status);
+            }
+        }
+    }
+}

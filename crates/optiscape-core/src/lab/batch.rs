@@ -195,8 +195,42 @@ pub fn run_batch_anytime(
         precision,
         progress,
         budgets: &budgets,
+        first_index: 0,
     };
     optimizer.rule.visit_lanes(job)
+}
+
+/// Runs `first..first + starts.len()` of a batch whose runs are `all_starts`: the same ends
+/// as the same runs of [`run_batch_with`] over the whole batch, bit for bit (each run's noise is
+/// seeded by its index in the whole batch), so a batch split into shards, run anywhere and put
+/// back in index order equals the batch run at once (`optiscape.distributed` in Python).
+#[allow(clippy::too_many_arguments)]
+pub fn run_shard(
+    surface: &Surface,
+    optimizer: &Optimizer,
+    starts: &[DVec2],
+    first: usize,
+    steps: u64,
+    seed: u64,
+    target: Target,
+    precision: Precision,
+    progress: &Progress,
+) -> Option<Vec<RunEnd>> {
+    let job = LaneJob {
+        surface,
+        domain: surface.domain,
+        clip: optimizer.clip,
+        noise: optimizer.noise,
+        starts,
+        steps,
+        seed,
+        target,
+        precision,
+        progress,
+        budgets: &[],
+        first_index: first,
+    };
+    optimizer.rule.visit_lanes(job).map(|(ends, _)| ends)
 }
 
 /// The general engine: each run on its own, through `step_once` (also the reference the
@@ -325,6 +359,8 @@ struct LaneJob<'a> {
     progress: &'a Progress,
     /// Update counts at which each run's best precision so far is kept (ascending).
     budgets: &'a [u64],
+    /// The run index of `starts[0]` (seeds follow the run's index in the whole batch).
+    first_index: usize,
 }
 
 /// What a lockstep batch returns: the ends, and the best precisions at the budgets.
@@ -433,7 +469,7 @@ impl LaneJob<'_> {
                 if self.progress.cancelled() {
                     return;
                 }
-                let first = b * block;
+                let first = self.first_index + b * block;
                 match avx {
                     #[cfg(target_arch = "x86_64")]
                     // SAFETY: `has_avx` checked that this CPU runs AVX instructions.

@@ -8,6 +8,7 @@ pub mod ecdf;
 mod glyphs;
 pub mod phase;
 mod race;
+pub mod report;
 mod run;
 pub mod stats;
 pub mod sweep;
@@ -16,7 +17,8 @@ pub mod tune;
 
 pub use batch::{
     Precision, Progress, RunEnd, Target, random_points, run_batch, run_batch_anytime,
-    run_batch_scalar, run_batch_scalar_anytime, run_batch_with, run_seed, uniform_starts,
+    run_batch_scalar, run_batch_scalar_anytime, run_batch_with, run_seed, run_shard,
+    uniform_starts,
 };
 pub use race::{RaceRow, race, race_with};
 pub use run::{RunState, RunStatus, step_once};

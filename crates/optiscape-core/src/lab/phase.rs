@@ -89,6 +89,23 @@ pub struct PhaseCell {
     pub ert: Option<f64>,
 }
 
+/// `--points PxQ`: the grid's columns and rows, each 1..=[`MAX_POINTS`].
+pub fn parse_grid(text: &str) -> Result<(usize, usize), String> {
+    let bad = || {
+        format!(
+            "--points expects PxQ with P and Q between 1 and {MAX_POINTS} (e.g. 16x16), got '{text}'"
+        )
+    };
+    let (p, q) = text.trim().split_once(['x', 'X']).ok_or_else(bad)?;
+    let n = |t: &str| {
+        t.trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|v| (1..=MAX_POINTS).contains(v))
+    };
+    Ok((n(p).ok_or_else(bad)?, n(q).ok_or_else(bad)?))
+}
+
 /// The map, `x` varying fastest (row `j` is `y.values()[j]`). `None` when cancelled.
 #[allow(clippy::too_many_arguments)]
 pub fn phase(

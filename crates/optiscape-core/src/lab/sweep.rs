@@ -16,6 +16,19 @@ pub struct SweepPoint {
     pub diverged: usize,
 }
 
+/// `--range LO..HI`: finite, LO < HI.
+pub fn parse_range(text: &str) -> Result<(f64, f64), String> {
+    let Some((lo, hi)) = text.split_once("..") else {
+        return Err(format!("--range expects LO..HI, got '{text}'"));
+    };
+    let lo = crate::setup::parse_numbers("--range", lo, 1)?[0];
+    let hi = crate::setup::parse_numbers("--range", hi, 1)?[0];
+    if lo >= hi {
+        return Err(format!("--range needs LO < HI (got {lo}..{hi})"));
+    }
+    Ok((lo, hi))
+}
+
 /// `points` values from `lo` to `hi`: geometric when `log`, else evenly spaced.
 pub fn grid(lo: f64, hi: f64, points: usize, log: bool) -> Vec<f64> {
     if points <= 1 {
@@ -59,7 +72,8 @@ pub fn sweep_param(
     Ok(p.spec)
 }
 
-/// Runs the sweep of the numeric parameter `param` over `values`.
+/// Runs the sweep of the numeric parameter `param` over `values` (`progress` counts runs over
+/// all values and can cancel it: then the error says so).
 #[allow(clippy::too_many_arguments)]
 pub fn sweep(
     surface: &Surface,
@@ -71,6 +85,7 @@ pub fn sweep(
     seed: u64,
     target: Target,
     precision: Precision,
+    progress: &Progress,
 ) -> Result<Vec<SweepPoint>, String> {
     let mut out = Vec::with_capacity(values.len());
     for &v in values {
@@ -85,14 +100,7 @@ pub fn sweep(
             *x = v;
         }
         let ends = run_batch_with(
-            surface,
-            &opt,
-            starts,
-            steps,
-            seed,
-            target,
-            precision,
-            &Progress::default(),
+            surface, &opt, starts, steps, seed, target, precision, progress,
         )
         .ok_or_else(|| "the sweep was cancelled before it finished".to_string())?;
         let s = summarize(ends.iter().map(Outcome::from), target);

@@ -1,0 +1,194 @@
+//! The lab's results as JSON documents: what `race --format json`, `basins --json`,
+//! `tune --format json` and `list` print, and what the Python package returns as dicts. One
+//! function per document, so the command line and Python cannot drift apart.
+
+use super::basins::BasinMap;
+use super::batch::Target;
+use super::race::RaceRow;
+use super::tune::{TuneRow, TuneSetup};
+use crate::landscape::{Surface, catalog as surfaces};
+use crate::optim::{Optimizer, Param, ParamKind, ParamMut, catalog as methods};
+use serde_json::{Map, Value, json};
+
+/// A hyperparameter's value as JSON: a number, a pair `[a, b]`, a flag or a count.
+pub fn param_value(p: &Param<'_>) -> Value {
+    match &p.value {
+        ParamMut::Num(v) => json!(**v),
+        ParamMut::Pair(v) => json!([v[0], v[1]]),
+        ParamMut::Flag(v) => json!(**v),
+        ParamMut::Count(v) => json!(**v),
+    }
+}
+
+/// A method's hyperparameters by name, with their current values.
+pub fn param_values(opt: &Optimizer) -> Map<String, Value> {
+    let mut opt = opt.clone();
+    opt.params()
+        .iter()
+        .map(|p| (p.spec.name.to_string(), param_value(p)))
+        .collect()
+}
+
+/// `race --format json`: the setup, then one object per method ([`RaceRow`]'s fields).
+pub fn race(
+    surface: &Surface,
+    starts: usize,
+    steps: u64,
+    seed: u64,
+    target: Target,
+    rows: &[RaceRow],
+) -> Value {
+    json!({
+        "surface": surface.spec(),
+        "starts": starts,
+        "steps": steps,
+        "seed": seed,
+        "target": target,
+        "methods": rows,
+    })
+}
+
+/// `basins --json`: the setup, the fractions and the minima found.
+pub fn basins(
+    surface: &Surface,
+    method: &str,
+    steps: u64,
+    target: Target,
+    map: &BasinMap,
+) -> Value {
+    json!({
+        "surface": surface.spec(),
+        "method": method,
+        "resolution": map.resolution,
+        "steps": steps,
+        "target": target,
+        "global_fraction": map.global_fraction,
+        "diverged_fraction": map.diverged_fraction,
+        "unsettled_fraction": map.unsettled_fraction,
+        "minima": map.minima,
+    })
+}
+
+/// `tune --format json`: the setup, then per method the tuned values and both settings'
+/// numbers on the held-out and the tuning starts.
+pub fn tune(surface: &Surface, setup: &TuneSetup, rows: &[TuneRow]) -> Value {
+    let methods: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            let params: Map<String, Value> = r
+                .params
+                .iter()
+                .map(|(k, v)| (k.clone(), json!(v)))
+                .collect();
+            json!({
+                "method": r.method,
+                "params": params,
+                "settings_tried": r.settings_tried,
+                "success_rate": r.success_rate,
+                "ert": r.ert,
+                "ert_low": r.ert_low,
+                "ert_high": r.ert_high,
+                "default_success_rate": r.default_success_rate,
+                "default_ert": r.default_ert,
+                "default_ert_low": r.default_ert_low,
+                "default_ert_high": r.default_ert_high,
+                "tuning_ert": r.tuning_ert,
+                "tuning_median_loss": r.tuning_median_loss,
+                "tuning_default_ert": r.tuning_default_ert,
+                "tuning_default_median_loss": r.tuning_default_median_loss,
+            })
+        })
+        .collect();
+    json!({
+        "surface": surface.spec(),
+        "starts": setup.starts,
+        "steps": setup.steps,
+        "budget": setup.budget,
+        "seed": setup.seed,
+        "target": setup.target,
+        "methods": methods,
+    })
+}
+
+/// Every built-in surface as `list` shows it: id, name, formula, what it tests, domain
+/// `[x0, x1, y0, y1]`, default start, success tolerance, global minimum (value and points) and
+/// parameters (name, default, meaning, range).
+pub fn surface_catalog() -> Value {
+    let list: Vec<Value> = surfaces()
+        .iter()
+        .map(|info| {
+            let surface = Surface {
+                kind: info.default_kind.clone(),
+                domain: info.default_domain,
+                placement: Default::default(),
+            };
+            let min = surface.global_minimum();
+            let d = info.default_domain;
+            let params: Vec<Value> = surface
+                .params()
+                .into_iter()
+                .map(|(p, v)| {
+                    json!({"name": p.name, "default": v, "doc": p.doc, "min": p.min, "max": p.max})
+                })
+                .collect();
+            json!({
+                "id": info.id,
+                "name": info.display_name,
+                "formula": info.formula,
+                "note": info.note,
+                "domain": [d.x0, d.x1, d.y0, d.y1],
+                "start": [info.default_start.x, info.default_start.y],
+                "tol": info.tol,
+                "global_minimum": {
+                    "value": min.value,
+                    "points": min.points.iter().map(|p| [p.x, p.y]).collect::<Vec<_>>(),
+                },
+                "params": params,
+            })
+        })
+        .collect();
+    Value::Array(list)
+}
+
+/// Every method and preset as `list` shows it: id, label, reference, note, and each
+/// hyperparameter (name, kind, default, meaning, valid range as text and as numbers).
+pub fn method_catalog() -> Value {
+    let list: Vec<Value> = methods()
+        .iter()
+        .map(|info| {
+            let mut opt = (info.build)();
+            let params: Vec<Value> = opt
+                .params()
+                .iter()
+                .map(|p| {
+                    let kind = match p.spec.kind {
+                        ParamKind::Num => "number",
+                        ParamKind::Pair => "pair",
+                        ParamKind::Flag => "flag",
+                        ParamKind::Count => "count",
+                    };
+                    let finite = |v: f64| v.is_finite().then_some(v);
+                    json!({
+                        "name": p.spec.name,
+                        "kind": kind,
+                        "default": param_value(p),
+                        "doc": p.spec.doc,
+                        "range": p.spec.range_text(),
+                        "min": finite(p.spec.min),
+                        "max": finite(p.spec.max),
+                        "min_open": p.spec.min_open,
+                        "max_open": p.spec.max_open,
+                    })
+                })
+                .collect();
+            json!({
+                "id": info.id,
+                "label": info.label,
+                "reference": info.reference,
+                "note": info.note,
+                "params": params,
+            })
+        })
+        .collect();
+    Value::Array(list)
+}

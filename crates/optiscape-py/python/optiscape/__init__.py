@@ -1,0 +1,548 @@
+"""optiscape from Python: how well do optimization algorithms fight local optima?
+
+The lab of the ``optiscape`` command line as functions on NumPy arrays, with the same numbers
+(the same Rust code computes them): ``trace`` one run, ``race`` methods from many starts,
+``basins`` maps, ``sweep``, ``tune``, ``ecdf`` and ``phase``. Surfaces are built-in ids
+(``surfaces()``) or typed formulas (``"formula:x^2 + 3*y^2"``); methods are ids of update rules
+and the seed notebook's presets (``methods()``), hyperparameters as keyword arguments.
+
+Bad input raises ``ValueError`` with the command line's own message. Long calls release the GIL
+and stop on Ctrl-C (``KeyboardInterrupt``). Studies larger than one machine:
+``optiscape.distributed``.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from typing import Any, Iterable, Mapping, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from . import _optiscape
+
+__all__ = [
+    "Surface",
+    "BasinMap",
+    "surfaces",
+    "methods",
+    "trace",
+    "race",
+    "basins",
+    "sweep",
+    "tune",
+    "ecdf",
+    "phase",
+    "__version__",
+]
+
+__version__: str = _optiscape.__version__
+
+SurfaceLike = Union["Surface", str]
+Region = Optional[Sequence[float]]
+
+
+# --- arguments as the command line's text (checked by the same Rust functions) -------------
+
+
+def _num(v: Any) -> str:
+    """A number as text that parses back to the same float (``repr`` round-trips)."""
+    if isinstance(v, (bool, np.bool_)):
+        return "true" if v else "false"
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if isinstance(v, (float, np.floating)):
+        return repr(float(v))
+    return str(v)
+
+
+def _count(v: Any) -> str:
+    """A whole number as text (anything else goes through as text and is refused there)."""
+    if isinstance(v, (bool, np.bool_)):
+        return repr(v)
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    return str(v)
+
+
+def _numbers(v: Sequence[float]) -> str:
+    return ",".join(_num(x) for x in v)
+
+
+def _setting(name: str, v: Any) -> str:
+    if isinstance(v, (tuple, list, np.ndarray)):
+        return f"{name}={_numbers(v)}"
+    return f"{name}={_num(v)}"
+
+
+def _settings(hyperparameters: Mapping[str, Any]) -> list:
+    return [_setting(k, v) for k, v in hyperparameters.items()]
+
+
+def _method_settings(params: Optional[Mapping[str, Mapping[str, Any]]]) -> list:
+    out = []
+    for method, values in (params or {}).items():
+        if not isinstance(values, Mapping):
+            raise ValueError(
+                f"params maps a method to its hyperparameters, e.g. {{'adam': {{'lr': 0.05}}}}; "
+                f"got {values!r} for '{method}'"
+            )
+        out.extend(f"{method}.{_setting(k, v)}" for k, v in values.items())
+    return out
+
+
+def _method_list(methods: Union[str, Iterable[str]]) -> list:
+    if isinstance(methods, str):
+        if methods.strip() == "all":
+            return [m["id"] for m in globals()["methods"]()]
+        return [m.strip() for m in methods.split(",")]
+    return [str(m) for m in methods]
+
+
+def _region(region: Region) -> Optional[str]:
+    return None if region is None else _numbers(region)
+
+
+def _tol(tol: Optional[float]) -> Optional[str]:
+    return None if tol is None else _num(tol)
+
+
+def _surface(surface: SurfaceLike) -> "Surface":
+    if isinstance(surface, Surface):
+        return surface
+    if isinstance(surface, str):
+        return Surface(surface)
+    raise TypeError(f"expected a Surface or a surface id/formula, got {type(surface).__name__}")
+
+
+# --- what exists -----------------------------------------------------------------------------
+
+
+def surfaces() -> list:
+    """The built-in surfaces, as ``optiscape list`` shows them.
+
+    Each is a dict: ``id``, ``name``, ``formula``, ``note`` (what it tests), ``domain``
+    ``[x0, x1, y0, y1]``, ``start``, ``tol`` (success tolerance), ``global_minimum``
+    (``value`` and ``points``) and ``params`` (``name``, ``default``, ``doc``, ``min``, ``max``).
+    """
+    return json.loads(_optiscape.surface_catalog())
+
+
+def methods() -> list:
+    """The update rules and the notebook's presets, as ``optiscape list`` shows them.
+
+    Each is a dict: ``id``, ``label``, ``reference`` (where the rule is defined), ``note`` and
+    ``params``: ``name``, ``kind`` (number, pair, flag, count), ``default``, ``doc``, ``range``
+    (as text), ``min``/``max`` (``None`` when unbounded) and whether those ends are open.
+    """
+    return json.loads(_optiscape.method_catalog())
+
+
+class Surface:
+    """A surface to optimize on.
+
+    ``Surface("rastrigin")``, ``Surface("formula:1.5*sin(x)*cos(y) + 0.1*(x^2 + y^2)",
+    domain=(-5, 5, -5, 5))``, ``Surface("ackley", rotate=30)``, ``Surface("rastrigin",
+    instance=3)``; keyword arguments set the surface's parameters (``Surface("rastrigin",
+    a=5)``). ``rotate`` (degrees) and ``instance`` (a drawn turn and shift, 0 = as defined) are
+    exclusive, as on the command line.
+    """
+
+    def __init__(
+        self,
+        name_or_formula: str,
+        domain: Optional[Sequence[float]] = None,
+        rotate: Optional[float] = None,
+        instance: Optional[int] = None,
+        **params: float,
+    ) -> None:
+        if not isinstance(name_or_formula, str):
+            raise TypeError("a surface is named by its id or 'formula:...'")
+        self._s = _optiscape.Surface(
+            name_or_formula,
+            domain=None if domain is None else _numbers(domain),
+            params=[f"{k}={_num(v)}" for k, v in params.items()],
+            rotate=None if rotate is None else _num(rotate),
+            instance=None if instance is None else _count(instance),
+        )
+
+    def _points(self, x: Any, y: Any):
+        xa, ya = np.broadcast_arrays(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
+        return xa.shape, np.ascontiguousarray(xa).ravel(), np.ascontiguousarray(ya).ravel()
+
+    def height(self, x: Any, y: Any) -> Any:
+        """f(x, y) at every point; ``x`` and ``y`` broadcast like NumPy arrays (a float for two
+        numbers). Outside the domain the formula is evaluated all the same."""
+        shape, xf, yf = self._points(x, y)
+        z = self._s.height(xf, yf).reshape(shape)
+        return float(z) if z.ndim == 0 else z
+
+    def __call__(self, x: Any, y: Any) -> Any:
+        return self.height(x, y)
+
+    def gradient(self, x: Any, y: Any) -> Tuple[Any, Any]:
+        """The exact gradient ``(df/dx, df/dy)`` at every point, each shaped like the broadcast
+        inputs."""
+        shape, xf, yf = self._points(x, y)
+        g = self._s.gradient(xf, yf).reshape(shape + (2,))
+        gx, gy = g[..., 0], g[..., 1]
+        if gx.ndim == 0:
+            return float(gx), float(gy)
+        return gx, gy
+
+    @property
+    def spec(self) -> str:
+        """The surface as the command line names it."""
+        return self._s.spec
+
+    @property
+    def id(self) -> str:
+        return self._s.id
+
+    @property
+    def domain(self) -> Tuple[float, float, float, float]:
+        """``(x0, x1, y0, y1)``."""
+        return self._s.domain
+
+    @property
+    def extent(self) -> Tuple[float, float, float, float]:
+        """The domain as matplotlib's ``imshow(extent=...)`` takes it (with ``origin="lower"``)."""
+        return self._s.domain
+
+    @property
+    def default_start(self) -> Tuple[float, float]:
+        return self._s.default_start
+
+    @property
+    def tol(self) -> float:
+        """Default success tolerance on loss above the global minimum."""
+        return self._s.tol
+
+    @property
+    def global_minimum(self) -> dict:
+        """``{"value", "points", "estimated"}`` (estimated: found numerically, e.g. on a domain
+        that excludes the stated minima)."""
+        value, points, estimated = self._s.global_minimum
+        return {"value": value, "points": points, "estimated": estimated}
+
+    @property
+    def params(self) -> dict:
+        return dict(self._s.params)
+
+    @property
+    def rotate(self) -> float:
+        return self._s.placement[0]
+
+    @property
+    def instance(self) -> int:
+        return self._s.placement[1]
+
+    def grid(self, n: int = 200) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``X, Y, Z`` on an ``n x n`` grid over the domain (for ``contour``)."""
+        x0, x1, y0, y1 = self.domain
+        X, Y = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
+        return X, Y, self.height(X, Y)
+
+    def __repr__(self) -> str:
+        return f"Surface({self.spec!r}, domain={self.domain!r})"
+
+
+# --- the lab ----------------------------------------------------------------------------------
+
+
+def trace(
+    surface: SurfaceLike,
+    method: str,
+    start: Optional[Sequence[float]] = None,
+    steps: int = 300,
+    seed: int = 0,
+    **hyperparameters: Any,
+) -> np.ndarray:
+    """One run: a float64 array of shape ``(steps + 1, 3)``, rows ``x, y, loss``, row 0 the
+    start (default: the surface's). Equal to ``optiscape trace`` bit for bit. A run that
+    diverges stops there (fewer rows, and a ``RuntimeWarning``)."""
+    s = _surface(surface)
+    rows, diverged = _optiscape.trace(
+        s._s,
+        method,
+        _settings(hyperparameters),
+        None if start is None else _numbers(start),
+        _count(steps),
+        _count(seed),
+    )
+    out = rows.reshape(-1, 3)
+    if diverged:
+        warnings.warn(
+            f"the run diverged at step {len(out) - 1} (position or loss not finite, or far "
+            "outside the domain); the trace stops there",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    return out
+
+
+def race(
+    surface: SurfaceLike,
+    methods: Union[str, Iterable[str]],
+    starts: int = 1000,
+    steps: int = 300,
+    seed: int = 0,
+    params: Optional[Mapping[str, Mapping[str, Any]]] = None,
+    region: Region = None,
+    *,
+    tol: Optional[float] = None,
+    precision: str = "f64",
+) -> dict:
+    """Races ``methods`` (ids, a comma-separated string, or ``"all"``) from the same
+    ``starts`` random start points in ``region`` (default: the domain). Returns the dict
+    ``optiscape race --format json`` prints: the setup and, per method, ``success_rate`` with
+    its Wilson 95% interval, ``reached_rate``, ``ert`` with its bootstrap interval, losses,
+    ``median_steps_to_success``, ``diverged`` and ``seconds``. ``params`` maps a method to its
+    hyperparameters (``{"adam": {"lr": 0.05}}``); ``tol`` overrides the success tolerance."""
+    s = _surface(surface)
+    text = _optiscape.race(
+        s._s,
+        _method_list(methods),
+        _method_settings(params),
+        _count(starts),
+        _region(region),
+        _count(steps),
+        _count(seed),
+        _tol(tol),
+        precision,
+    )
+    return json.loads(text)
+
+
+class BasinMap:
+    """Where each start of a grid ends.
+
+    ``ends`` (R x R x 2, end points), ``losses`` (R x R), ``labels`` (R x R: the index of the
+    minimum in ``minima`` each start reached, -1 diverged, -2 still moving), ``minima`` (dicts:
+    ``x``, ``y``, ``loss``, ``area_fraction``, ``global``, lowest loss first),
+    ``global_fraction``, ``diverged_fraction``, ``unsettled_fraction``. Row 0 is the domain's
+    bottom edge (``imshow(..., origin="lower", extent=surface.extent)``).
+    """
+
+    def __init__(self, native: Any, surface: "Surface") -> None:
+        self._m = native
+        self.document: dict = json.loads(native.document())
+        r = self.document["resolution"]
+        self.resolution: int = r
+        self.surface = surface
+        self.ends: np.ndarray = native.ends().reshape(r, r, 2)
+        self.losses: np.ndarray = native.losses().reshape(r, r)
+        self.labels: np.ndarray = native.labels().reshape(r, r)
+        self.minima: list = self.document["minima"]
+        self.global_fraction: float = self.document["global_fraction"]
+        self.diverged_fraction: float = self.document["diverged_fraction"]
+        self.unsettled_fraction: float = self.document["unsettled_fraction"]
+
+    def to_image(self, min_size: int = 512) -> np.ndarray:
+        """The picture ``optiscape basins --out`` writes (global minima in one colour, others
+        by basin, diverged and still-moving set apart) as an RGB uint8 array, top row = the
+        domain's top edge (show it with plain ``imshow``)."""
+        h, w, data = self._m.image(int(min_size))
+        return data.reshape(h, w, 3)
+
+    def __repr__(self) -> str:
+        return (
+            f"BasinMap({self.document['method']} on {self.document['surface']}, "
+            f"{self.resolution}x{self.resolution}: global {self.global_fraction:.1%}, "
+            f"{len(self.minima)} minima)"
+        )
+
+
+def basins(
+    surface: SurfaceLike,
+    method: str,
+    resolution: int = 128,
+    steps: int = 300,
+    *,
+    seed: int = 0,
+    tol: Optional[float] = None,
+    precision: str = "f64",
+    **hyperparameters: Any,
+) -> BasinMap:
+    """A basin-of-attraction map: one run from the centre of every cell of a ``resolution x
+    resolution`` grid over the domain (``optiscape basins``)."""
+    s = _surface(surface)
+    native = _optiscape.basins(
+        s._s,
+        method,
+        _settings(hyperparameters),
+        _count(resolution),
+        _count(steps),
+        _count(seed),
+        _tol(tol),
+        precision,
+    )
+    return BasinMap(native, s)
+
+
+def sweep(
+    surface: SurfaceLike,
+    method: str,
+    param: str = "lr",
+    range: Tuple[float, float] = (1e-4, 1.0),
+    points: int = 13,
+    starts: int = 200,
+    steps: int = 300,
+    seed: int = 0,
+    *,
+    tol: Optional[float] = None,
+    precision: str = "f64",
+    **hyperparameters: Any,
+) -> dict:
+    """Success against one hyperparameter (``optiscape sweep``): ``points`` values of
+    ``param`` over ``range`` (log-spaced where the parameter is), each raced from the same
+    ``starts`` random starts. Returns ``{"param", "values", "success_rate", "median_loss"
+    (NaN where every run diverged), "diverged"}`` (arrays)."""
+    s = _surface(surface)
+    lo, hi = range
+    values, rate, median, diverged = _optiscape.sweep(
+        s._s,
+        method,
+        _settings(hyperparameters),
+        param,
+        f"{_num(lo)}..{_num(hi)}",
+        _count(points),
+        _count(starts),
+        _count(steps),
+        _count(seed),
+        _tol(tol),
+        precision,
+    )
+    return {
+        "param": param,
+        "values": np.asarray(values),
+        "success_rate": np.asarray(rate),
+        "median_loss": np.asarray(median),
+        "diverged": np.asarray(diverged, dtype=np.int64),
+    }
+
+
+def tune(
+    surface: SurfaceLike,
+    methods: Union[str, Iterable[str]],
+    starts: int = 1000,
+    steps: int = 300,
+    seed: int = 0,
+    budget: int = 32,
+    params: Optional[Mapping[str, Mapping[str, Any]]] = None,
+    region: Region = None,
+    *,
+    tol: Optional[float] = None,
+    precision: str = "f64",
+) -> dict:
+    """Tunes each method's learning rate (and momentum or beta1) by successive halving on
+    ``starts`` tuning starts, then compares tuned and default settings on as many held-out
+    starts (``optiscape tune --format json``)."""
+    s = _surface(surface)
+    text = _optiscape.tune(
+        s._s,
+        _method_list(methods),
+        _method_settings(params),
+        _count(starts),
+        _region(region),
+        _count(budget),
+        _count(steps),
+        _count(seed),
+        _tol(tol),
+        precision,
+    )
+    return json.loads(text)
+
+
+def ecdf(
+    surface: SurfaceLike,
+    methods: Union[str, Iterable[str]],
+    starts: int = 1000,
+    steps: int = 300,
+    seed: int = 0,
+    params: Optional[Mapping[str, Mapping[str, Any]]] = None,
+    region: Region = None,
+    *,
+    tol: Optional[float] = None,
+    precision: str = "f64",
+) -> dict:
+    """Runtime distributions (``optiscape ecdf``): per method, the share of (run, target) pairs
+    reached within each budget, over COCO's 51 targets ``|loss - minimum|`` from 1e2 to 1e-8.
+    Returns ``{"budgets", "targets", "fractions": {method: array}}`` (``fractions[m][b]`` at
+    ``budgets[b]`` updates; the same numbers as ``--csv``)."""
+    s = _surface(surface)
+    budgets, targets, curves = _optiscape.ecdf(
+        s._s,
+        _method_list(methods),
+        _method_settings(params),
+        _count(starts),
+        _region(region),
+        _count(steps),
+        _count(seed),
+        _tol(tol),
+        precision,
+    )
+    return {
+        "budgets": np.asarray(budgets, dtype=np.int64),
+        "targets": np.asarray(targets),
+        "fractions": {m: np.asarray(f) for m, f in curves},
+    }
+
+
+def _axis(v: Union[str, Tuple[str, float, float]]) -> str:
+    if isinstance(v, str):
+        return v
+    name, lo, hi = v
+    return f"{name}={_num(lo)}..{_num(hi)}"
+
+
+def phase(
+    surface: SurfaceLike,
+    method: str,
+    x: Union[str, Tuple[str, float, float]] = "lr=1e-3..1",
+    y: Union[str, Tuple[str, float, float], None] = None,
+    points: Tuple[int, int] = (16, 16),
+    log_x: bool = False,
+    log_y: bool = False,
+    starts: int = 200,
+    region: Region = None,
+    steps: int = 300,
+    seed: int = 0,
+    *,
+    tol: Optional[float] = None,
+    precision: str = "f64",
+    **hyperparameters: Any,
+) -> dict:
+    """A phase map (``optiscape phase``): success over a grid of two hyperparameters, each
+    ``"NAME=LO..HI"`` or ``(name, lo, hi)``. Returns ``{"x", "x_values", "y", "y_values",
+    "success_rate", "ert"}``; the two maps are ``(len(y_values), len(x_values))`` arrays (row
+    ``j`` is ``y_values[j]``; ERT NaN where no run reached the target)."""
+    if y is None:
+        raise ValueError("phase needs y, the second hyperparameter (e.g. y='momentum=0..0.99')")
+    s = _surface(surface)
+    p, q = points
+    xn, xv, yn, yv, rate, ert = _optiscape.phase(
+        s._s,
+        method,
+        _settings(hyperparameters),
+        _axis(x),
+        _axis(y),
+        f"{_count(p)}x{_count(q)}",
+        bool(log_x),
+        bool(log_y),
+        _count(starts),
+        _region(region),
+        _count(steps),
+        _count(seed),
+        _tol(tol),
+        precision,
+    )
+    shape = (len(yv), len(xv))
+    return {
+        "x": xn,
+        "x_values": np.asarray(xv),
+        "y": yn,
+        "y_values": np.asarray(yv),
+        "success_rate": np.asarray(rate).reshape(shape),
+        "ert": np.asarray(ert).reshape(shape),
+    }

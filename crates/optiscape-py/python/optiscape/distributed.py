@@ -1,0 +1,198 @@
+"""Studies too big for one process, on a Dask cluster.
+
+A study is a grid of cells (surface x instance x method x hyperparameters); each cell is a race
+of one method from ``starts`` random starts. ``sweep(client, grid(...))`` splits every cell's
+runs into shards by run index, runs the shards on the cluster's workers, puts each cell's runs
+back in index order and computes its row with the same function as ``optiscape.race``. Every
+run's start and noise depend only on the seed and the run's index, so the result equals the
+single-process result exactly, however the runs were split and wherever they ran.
+
+On one machine::
+
+    from dask.distributed import Client, LocalCluster
+    import optiscape.distributed as od
+
+    with LocalCluster(n_workers=2, threads_per_worker=1) as cluster, Client(cluster) as client:
+        rows = od.sweep(client, od.grid(["rastrigin", "ackley"], ["adam", "sgd"],
+                                        params={"lr": [0.01, 0.05]}, instances=[0, 1, 2]))
+
+On a cluster: install this package (the same version) on every worker, start a scheduler and
+workers (``dask scheduler``; ``dask worker tcp://HOST:8786 --nthreads 1`` on each machine, or
+dask-jobqueue / dask-kubernetes), and pass ``Client("tcp://HOST:8786")``. optiscape runs each
+shard on all the cores of its worker, so one thread per worker process is the right setting.
+``client=None`` runs the same shards in this process.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from typing import Any, Iterable, List, Mapping, Optional, Sequence, Union
+
+import numpy as np
+
+from . import _optiscape, _count, _num, _region, _setting, _tol
+
+__all__ = ["grid", "sweep", "run_shard"]
+
+#: The runs in one shard by default: enough work to hide the scheduler's overhead.
+SHARD_RUNS = 20_000
+
+
+def grid(
+    surfaces: Iterable[Union[str, Mapping[str, Any]]],
+    methods: Iterable[str],
+    params: Optional[Mapping[str, Sequence[Any]]] = None,
+    instances: Optional[Iterable[int]] = None,
+    rotations: Optional[Iterable[float]] = None,
+) -> List[dict]:
+    """Every combination of surface, placement, method and hyperparameter values, as cells.
+
+    ``surfaces``: ids, formulas, or dicts of ``optiscape.Surface``'s arguments (``{"surface":
+    "formula:...", "domain": (-5, 5, -5, 5), "a": 5}``). ``params`` maps a hyperparameter name to
+    the values to try (every method of the study must have it). ``instances`` or ``rotations``
+    multiply the grid by placements (not both; default: as defined).
+    """
+    if instances is not None and rotations is not None:
+        raise ValueError("give instances or rotations, not both")
+    placements: List[dict] = [{}]
+    if instances is not None:
+        placements = [{"instance": int(i)} for i in instances]
+    elif rotations is not None:
+        placements = [{"rotate": float(r)} for r in rotations]
+    names = list((params or {}).keys())
+    values = [list(v) for v in (params or {}).values()]
+    cells = []
+    for s, placement, m, combo in itertools.product(
+        list(surfaces), placements, list(methods), itertools.product(*values)
+    ):
+        spec = {"surface": s} if isinstance(s, str) else dict(s)
+        if "surface" not in spec:
+            raise ValueError(f"a surface dict needs 'surface' (an id or formula): {s!r}")
+        spec.update(placement)
+        cells.append({**spec, "method": m, "params": dict(zip(names, combo))})
+    return cells
+
+
+def _surface_of(cell: Mapping[str, Any]):
+    from . import Surface
+
+    args = {k: v for k, v in cell.items() if k not in ("method", "params")}
+    return Surface(args.pop("surface"), **args)
+
+
+def _settings(cell: Mapping[str, Any]) -> list:
+    return [_setting(k, v) for k, v in cell.get("params", {}).items()]
+
+
+def run_shard(
+    cell: Mapping[str, Any],
+    first: int,
+    count: int,
+    starts: int,
+    steps: int,
+    seed: int,
+    region: Optional[Sequence[float]] = None,
+    tol: Optional[float] = None,
+    precision: str = "f64",
+) -> dict:
+    """Runs ``first .. first + count`` of a cell's ``starts`` runs: a dict of arrays (``x0, y0,
+    x, y, loss, updates, first_success`` (-1: never), ``diverged``), plus ``first`` and the
+    shard's ``seconds``."""
+    s = _surface_of(cell)
+    t0 = time.perf_counter()
+    cols = _optiscape.run_shard(
+        s._s,
+        cell["method"],
+        _settings(cell),
+        _count(starts),
+        _region(region),
+        int(first),
+        int(count),
+        _count(steps),
+        _count(seed),
+        _tol(tol),
+        precision,
+    )
+    names = ("x0", "y0", "x", "y", "loss", "updates", "first_success", "diverged")
+    out = dict(zip(names, cols))
+    out["first"] = int(first)
+    out["seconds"] = time.perf_counter() - t0
+    return out
+
+
+def _row(cell, shards, seed, tol) -> dict:
+    import json
+
+    shards = sorted(shards, key=lambda r: r["first"])
+    cols = {
+        k: np.ascontiguousarray(np.concatenate([r[k] for r in shards]))
+        for k in ("x0", "y0", "x", "y", "loss", "updates", "first_success", "diverged")
+    }
+    s = _surface_of(cell)
+    row = json.loads(
+        _optiscape.race_row(
+            s._s,
+            cell["method"],
+            cols["x0"],
+            cols["y0"],
+            cols["x"],
+            cols["y"],
+            cols["loss"],
+            cols["updates"],
+            cols["first_success"],
+            cols["diverged"],
+            _count(seed),
+            _tol(tol),
+            float(sum(r["seconds"] for r in shards)),
+        )
+    )
+    return {"cell": dict(cell), "surface": s.spec, **row}
+
+
+def sweep(
+    client: Any,
+    grid: Iterable[Mapping[str, Any]],
+    starts: int = 1000,
+    steps: int = 300,
+    seed: int = 0,
+    *,
+    region: Optional[Sequence[float]] = None,
+    tol: Optional[float] = None,
+    precision: str = "f64",
+    shard_runs: int = SHARD_RUNS,
+) -> List[dict]:
+    """Runs every cell of ``grid`` (see :func:`grid`) as a race of ``starts`` runs, in shards of
+    at most ``shard_runs`` runs on ``client``'s workers (a ``dask.distributed.Client``; ``None``:
+    here). Returns one dict per cell, in grid order: ``cell`` (the cell), ``surface`` (as the
+    command line names it) and ``optiscape.race``'s numbers for the method (``runs``,
+    ``success_rate`` and its interval, ``reached_rate``, ``ert`` and its interval, losses,
+    ``diverged``; ``seconds`` is the compute time summed over shards). Equal, number for number,
+    to ``optiscape.race(surface, [method], starts, steps, seed, params=...)`` for the cell."""
+    cells = [dict(c) for c in grid]
+    if int(shard_runs) < 1:
+        raise ValueError(f"shard_runs must be at least 1 (got {shard_runs})")
+    # Check every cell (and the counts) here, with one clear error, before anything is sent.
+    for c in cells:
+        if "method" not in c or "surface" not in c:
+            raise ValueError(f"a cell needs 'surface' and 'method': {c!r}")
+        run_shard(c, 0, 0, starts, steps, seed, region, tol, precision)
+    n = int(starts) if cells else 0
+    jobs = [
+        (i, first, min(int(shard_runs), n - first))
+        for i in range(len(cells))
+        for first in range(0, n, int(shard_runs))
+    ]
+    args = (n, steps, seed, region, tol, precision)
+    if client is None:
+        results = [run_shard(cells[i], a, k, *args) for i, a, k in jobs]
+    else:
+        futures = [
+            client.submit(run_shard, cells[i], a, k, *args, pure=False)
+            for i, a, k in jobs
+        ]
+        results = client.gather(futures)
+    by_cell: List[list] = [[] for _ in cells]
+    for (i, _, _), r in zip(jobs, results):
+        by_cell[i].append(r)
+    return [_row(c, shards, seed, tol) for c, shards in zip(cells, by_cell)]

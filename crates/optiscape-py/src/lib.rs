@@ -1,0 +1,836 @@
+//! `optiscape._optiscape`: the lab of `optiscape-core` for Python. The Python package
+//! (`python/optiscape`) gives it its Pythonic shape; here every argument arrives as the text the
+//! command line would take (so it is checked, and refused, by the same `optiscape_core::setup`
+//! functions with the same messages, raised as `ValueError`), every computation runs with the
+//! GIL released on a worker thread while the calling thread checks for Ctrl-C, and documents
+//! come from `optiscape_core::lab::report`, the command line's own.
+
+use glam::DVec2;
+use numpy::{PyArray1, PyReadonlyArray1};
+use optiscape_core::lab::{self, Precision, Progress, RunEnd, RunStatus, Target, report};
+use optiscape_core::landscape::{Domain, Surface as CoreSurface};
+use optiscape_core::optim::Optimizer;
+use optiscape_core::setup;
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{RecvTimeoutError, channel};
+use std::time::Duration;
+
+fn err(e: String) -> PyErr {
+    PyValueError::new_err(e)
+}
+
+fn json_text(v: &serde_json::Value) -> PyResult<String> {
+    serde_json::to_string(v)
+        .map_err(|e| PyRuntimeError::new_err(format!("could not write JSON: {e}")))
+}
+
+/// Runs `work` on a worker thread with the GIL released; every 50 ms the calling thread takes
+/// the GIL back to check for signals. On Ctrl-C (or any signal handler raising) the work is
+/// cancelled through `progress`, joined, and the handler's exception (`KeyboardInterrupt`)
+/// raised.
+fn interruptible<T: Send>(
+    py: Python<'_>,
+    progress: &Progress,
+    work: impl FnOnce() -> T + Send,
+) -> PyResult<T> {
+    std::thread::scope(|scope| {
+        let (tx, rx) = channel::<()>();
+        let job = scope.spawn(move || {
+            let out = work();
+            let _ = tx.send(());
+            out
+        });
+        let mut rx = rx;
+        loop {
+            let (back, waited) = py.detach(move || {
+                let w = rx.recv_timeout(Duration::from_millis(50));
+                (rx, w)
+            });
+            rx = back;
+            match waited {
+                Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+            if let Err(e) = py.check_signals() {
+                progress.cancel.store(true, Ordering::Relaxed);
+                let _ = py.detach(|| job.join());
+                return Err(e);
+            }
+        }
+        py.detach(|| job.join())
+            .map_err(|_| PyRuntimeError::new_err("the computation stopped unexpectedly"))
+    })
+}
+
+/// What was cancelled comes back as `None` from the core: only a signal cancels here.
+fn finished<T>(v: Option<T>) -> PyResult<T> {
+    v.ok_or_else(|| PyRuntimeError::new_err("cancelled"))
+}
+
+/// A surface: a built-in id or `formula:...`, with domain, parameters and placement applied in
+/// the command line's order.
+#[pyclass(module = "optiscape._optiscape", name = "Surface", frozen)]
+struct Surface {
+    inner: CoreSurface,
+}
+
+#[pymethods]
+impl Surface {
+    #[new]
+    #[pyo3(signature = (spec, domain=None, params=Vec::new(), rotate=None, instance=None))]
+    fn new(
+        spec: &str,
+        domain: Option<&str>,
+        params: Vec<String>,
+        rotate: Option<&str>,
+        instance: Option<&str>,
+    ) -> PyResult<Self> {
+        let mut inner = setup::build_surface(spec, domain, &params).map_err(err)?;
+        setup::apply_placement(&mut inner, rotate, instance).map_err(err)?;
+        Ok(Self { inner })
+    }
+
+    /// Heights at the points `(x[i], y[i])` (contiguous 1-d float64 arrays of equal length).
+    fn height<'py>(
+        &self,
+        py: Python<'py>,
+        x: PyReadonlyArray1<'py, f64>,
+        y: PyReadonlyArray1<'py, f64>,
+    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        let (x, y) = (slice(&x)?, slice(&y)?);
+        let s = &self.inner;
+        let out: Vec<f64> = py.detach(|| {
+            x.iter()
+                .zip(y)
+                .map(|(&a, &b)| s.height(DVec2::new(a, b)))
+                .collect()
+        });
+        Ok(PyArray1::from_vec(py, out))
+    }
+
+    /// Gradients at the points, as one array `[gx0, gy0, gx1, gy1, ...]`.
+    fn gradient<'py>(
+        &self,
+        py: Python<'py>,
+        x: PyReadonlyArray1<'py, f64>,
+        y: PyReadonlyArray1<'py, f64>,
+    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        let (x, y) = (slice(&x)?, slice(&y)?);
+        let s = &self.inner;
+        let out: Vec<f64> = py.detach(|| {
+            x.iter()
+                .zip(y)
+                .flat_map(|(&a, &b)| {
+                    let g = s.gradient(DVec2::new(a, b));
+                    [g.x, g.y]
+                })
+                .collect()
+        });
+        Ok(PyArray1::from_vec(py, out))
+    }
+
+    /// The surface as the command line writes it (`rastrigin`, `formula:...`).
+    #[getter]
+    fn spec(&self) -> String {
+        self.inner.spec()
+    }
+
+    #[getter]
+    fn id(&self) -> &'static str {
+        self.inner.id()
+    }
+
+    #[getter]
+    fn domain(&self) -> (f64, f64, f64, f64) {
+        let d = self.inner.domain;
+        (d.x0, d.x1, d.y0, d.y1)
+    }
+
+    #[getter]
+    fn default_start(&self) -> (f64, f64) {
+        let p = self.inner.default_start();
+        (p.x, p.y)
+    }
+
+    #[getter]
+    fn tol(&self) -> f64 {
+        self.inner.tol()
+    }
+
+    /// `(value, [(x, y), ...], estimated)`.
+    #[getter]
+    fn global_minimum(&self) -> (f64, Vec<(f64, f64)>, bool) {
+        let m = self.inner.global_minimum();
+        let points = m.points.iter().map(|p| (p.x, p.y)).collect();
+        (m.value, points, m.estimated)
+    }
+
+    /// `[(name, value), ...]`.
+    #[getter]
+    fn params(&self) -> Vec<(String, f64)> {
+        self.inner
+            .params()
+            .into_iter()
+            .map(|(p, v)| (p.name.to_string(), v))
+            .collect()
+    }
+
+    /// `(degrees, instance)`: the rotation and the instance number (0: as defined).
+    #[getter]
+    fn placement(&self) -> (f64, u64) {
+        let p = &self.inner.placement;
+        (p.rotate, p.instance)
+    }
+}
+
+fn slice<'a>(a: &'a PyReadonlyArray1<'_, f64>) -> PyResult<&'a [f64]> {
+    a.as_slice()
+        .map_err(|_| PyValueError::new_err("expected a contiguous array"))
+}
+
+/// A method with `NAME=VALUE` settings applied in order.
+fn method(id: &str, sets: &[String]) -> PyResult<Optimizer> {
+    let mut opt = setup::parse_method(id).map_err(err)?;
+    setup::apply_settings(&mut opt, sets).map_err(err)?;
+    Ok(opt)
+}
+
+/// Methods with `METHOD.NAME=VALUE` settings (as `race --set` takes them).
+fn methods(ids: &[String], sets: &[String], what: &str) -> PyResult<Vec<Optimizer>> {
+    let mut opts: Vec<Optimizer> = Vec::new();
+    for id in ids {
+        let o = setup::parse_method(id.trim()).map_err(err)?;
+        if opts.iter().any(|p| p.id == o.id) {
+            return Err(err(format!("methods lists '{}' twice", o.id)));
+        }
+        opts.push(o);
+    }
+    if opts.is_empty() {
+        return Err(err("give at least one method".into()));
+    }
+    for s in sets {
+        let (m, k, v) = setup::split_method_setting(s).map_err(err)?;
+        let Some(opt) = opts.iter_mut().find(|o| o.id == m) else {
+            return Err(err(format!("--set {s}: method '{m}' is not in the {what}")));
+        };
+        opt.set(k, v).map_err(err)?;
+    }
+    Ok(opts)
+}
+
+/// Steps, seed, target and precision of a lab call.
+struct Common {
+    steps: u64,
+    seed: u64,
+    target: Target,
+    precision: Precision,
+}
+
+fn common(
+    surface: &CoreSurface,
+    steps: &str,
+    seed: &str,
+    tol: Option<&str>,
+    precision: &str,
+) -> PyResult<Common> {
+    Ok(Common {
+        steps: setup::parse_steps(steps).map_err(err)?,
+        seed: setup::parse_count("--seed", seed, 0).map_err(err)?,
+        target: setup::parse_target(surface, tol).map_err(err)?,
+        precision: setup::parse_precision(precision).map_err(err)?,
+    })
+}
+
+fn region(surface: &CoreSurface, text: Option<&str>) -> PyResult<Domain> {
+    setup::parse_region("--region", text, surface.domain).map_err(err)
+}
+
+/// `optiscape list`'s surfaces, as JSON.
+#[pyfunction]
+fn surface_catalog() -> PyResult<String> {
+    json_text(&report::surface_catalog())
+}
+
+/// `optiscape list`'s methods, as JSON.
+#[pyfunction]
+fn method_catalog() -> PyResult<String> {
+    json_text(&report::method_catalog())
+}
+
+/// `optiscape trace`: rows `x, y, loss` from the start (row 0) to the last step taken (a run
+/// that diverges stops there), flat; and whether it diverged.
+#[pyfunction]
+#[pyo3(signature = (surface, method_id, sets, start, steps, seed))]
+fn trace<'py>(
+    py: Python<'py>,
+    surface: &Surface,
+    method_id: &str,
+    sets: Vec<String>,
+    start: Option<&str>,
+    steps: &str,
+    seed: &str,
+) -> PyResult<(Bound<'py, PyArray1<f64>>, bool)> {
+    let s = &surface.inner;
+    let seed = setup::parse_count("--seed", seed, 0).map_err(err)?;
+    let mut opt = setup::parse_method(method_id).map_err(err)?.with_seed(seed);
+    setup::apply_settings(&mut opt, &sets).map_err(err)?;
+    let steps = setup::parse_count("--steps", steps, 1).map_err(err)?;
+    if steps > 100_000_000 {
+        return Err(err(format!(
+            "--steps must be at most 100000000 (got {steps})"
+        )));
+    }
+    let start = match start {
+        Some(t) => {
+            let v = setup::parse_numbers("--start", t, 2).map_err(err)?;
+            DVec2::new(v[0], v[1])
+        }
+        None => s.default_start(),
+    };
+    let d = s.domain;
+    if !d.contains(start) {
+        return Err(err(format!(
+            "--start ({}, {}) is outside the domain [{}, {}] x [{}, {}] of '{}'",
+            start.x,
+            start.y,
+            d.x0,
+            d.x1,
+            d.y0,
+            d.y1,
+            s.id()
+        )));
+    }
+    let progress = Progress::default();
+    let (rows, status) = interruptible(py, &progress, || {
+        let mut rows = Vec::with_capacity(3 * (steps.min(1 << 24) as usize + 1));
+        let status = lab::trace_each(s, &opt, start, steps, |p| {
+            if p.step % 4096 == 0 && progress.cancelled() {
+                return Err(());
+            }
+            rows.extend([p.x, p.y, p.loss]);
+            Ok(())
+        });
+        (rows, status)
+    })?;
+    let status = finished(status.ok())?;
+    Ok((PyArray1::from_vec(py, rows), status == RunStatus::Diverged))
+}
+
+/// `optiscape race --format json`, as JSON.
+#[pyfunction]
+#[pyo3(signature = (surface, method_ids, sets, starts, region_text, steps, seed, tol, precision))]
+#[allow(clippy::too_many_arguments)]
+fn race(
+    py: Python<'_>,
+    surface: &Surface,
+    method_ids: Vec<String>,
+    sets: Vec<String>,
+    starts: &str,
+    region_text: Option<&str>,
+    steps: &str,
+    seed: &str,
+    tol: Option<&str>,
+    precision: &str,
+) -> PyResult<String> {
+    let s = &surface.inner;
+    let c = common(s, steps, seed, tol, precision)?;
+    let k = setup::parse_starts(starts).map_err(err)? as usize;
+    let region = region(s, region_text)?;
+    let opts = methods(&method_ids, &sets, "race")?;
+    let starts = lab::uniform_starts(region, k, c.seed);
+    let progress = Progress::default();
+    let rows = interruptible(py, &progress, || {
+        lab::race_with(
+            s,
+            &opts,
+            &starts,
+            c.steps,
+            c.seed,
+            c.target,
+            c.precision,
+            &progress,
+        )
+    })?;
+    let mut rows = finished(rows)?;
+    for r in &mut rows {
+        r.ends = Vec::new();
+    }
+    json_text(&report::race(
+        s,
+        starts.len(),
+        c.steps,
+        c.seed,
+        c.target,
+        &rows,
+    ))
+}
+
+/// A basin map: the core's map, and its document.
+#[pyclass(module = "optiscape._optiscape", name = "BasinMap", frozen)]
+struct BasinMap {
+    map: lab::basins::BasinMap,
+    doc: String,
+}
+
+#[pymethods]
+impl BasinMap {
+    /// End points, flat `[x, y, x, y, ...]` row-major from the domain's `y0` row.
+    fn ends<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        let v: Vec<f64> = self
+            .map
+            .ends
+            .iter()
+            .flat_map(|e| [e.end.x, e.end.y])
+            .collect();
+        PyArray1::from_vec(py, v)
+    }
+
+    /// Final losses, flat.
+    fn losses<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        let v: Vec<f64> = self.map.ends.iter().map(|e| e.loss).collect();
+        PyArray1::from_vec(py, v)
+    }
+
+    /// Labels, flat (an index into the minima, -1 diverged, -2 still moving).
+    fn labels<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<i32>> {
+        PyArray1::from_slice(py, &self.map.labels)
+    }
+
+    /// `basins --json`, as JSON.
+    fn document(&self) -> String {
+        self.doc.clone()
+    }
+
+    /// The picture `basins --out` writes: `(height, width, rgb bytes)`, at least `min_size`
+    /// pixels a side.
+    fn image<'py>(&self, py: Python<'py>, min_size: u32) -> (u32, u32, Bound<'py, PyArray1<u8>>) {
+        let img = lab::basins::image(&self.map, min_size);
+        let (w, h) = img.dimensions();
+        (h, w, PyArray1::from_vec(py, img.into_raw()))
+    }
+}
+
+/// `optiscape basins`.
+#[pyfunction]
+#[pyo3(signature = (surface, method_id, sets, resolution, steps, seed, tol, precision))]
+#[allow(clippy::too_many_arguments)]
+fn basins(
+    py: Python<'_>,
+    surface: &Surface,
+    method_id: &str,
+    sets: Vec<String>,
+    resolution: &str,
+    steps: &str,
+    seed: &str,
+    tol: Option<&str>,
+    precision: &str,
+) -> PyResult<BasinMap> {
+    let s = &surface.inner;
+    let c = common(s, steps, seed, tol, precision)?;
+    let r = setup::parse_resolution(resolution).map_err(err)? as usize;
+    let opt = method(method_id, &sets)?;
+    let progress = Progress::default();
+    let map = interruptible(py, &progress, || {
+        lab::basins::basins_with(
+            s,
+            &opt,
+            r,
+            c.steps,
+            c.seed,
+            c.target,
+            c.precision,
+            &progress,
+        )
+    })?;
+    let map = finished(map)?;
+    let doc = json_text(&report::basins(s, &opt.id, c.steps, c.target, &map))?;
+    Ok(BasinMap { map, doc })
+}
+
+/// `optiscape sweep`: `(values, success_rate, median_loss (NaN for none), diverged)`.
+#[pyfunction]
+#[pyo3(signature = (surface, method_id, sets, param, range, points, starts, steps, seed, tol, precision))]
+#[allow(clippy::too_many_arguments)]
+#[allow(clippy::type_complexity)]
+fn sweep(
+    py: Python<'_>,
+    surface: &Surface,
+    method_id: &str,
+    sets: Vec<String>,
+    param: &str,
+    range: &str,
+    points: &str,
+    starts: &str,
+    steps: &str,
+    seed: &str,
+    tol: Option<&str>,
+    precision: &str,
+) -> PyResult<(Vec<f64>, Vec<f64>, Vec<f64>, Vec<usize>)> {
+    let s = &surface.inner;
+    let c = common(s, steps, seed, tol, precision)?;
+    let opt = method(method_id, &sets)?;
+    let (lo, hi) = lab::sweep::parse_range(range).map_err(err)?;
+    let points = setup::parse_count("--points", points, 1)
+        .map_err(err)?
+        .min(1000) as usize;
+    let k = setup::parse_count_in("--starts", starts, 1, 1_000_000).map_err(err)? as usize;
+    let log = lab::sweep::sweep_param(&opt, param, lo, hi)
+        .map_err(err)?
+        .log;
+    let values = lab::sweep::grid(lo, hi, points, log);
+    let starts = lab::uniform_starts(s.domain, k, c.seed);
+    let progress = Progress::default();
+    let rows = interruptible(py, &progress, || {
+        lab::sweep::sweep(
+            s,
+            &opt,
+            param,
+            &values,
+            &starts,
+            c.steps,
+            c.seed,
+            c.target,
+            c.precision,
+            &progress,
+        )
+    })?;
+    let rows = rows.map_err(|e| {
+        if progress.cancelled() {
+            PyRuntimeError::new_err("cancelled")
+        } else {
+            err(e)
+        }
+    })?;
+    Ok((
+        rows.iter().map(|r| r.value).collect(),
+        rows.iter().map(|r| r.success_rate).collect(),
+        rows.iter()
+            .map(|r| r.median_loss.unwrap_or(f64::NAN))
+            .collect(),
+        rows.iter().map(|r| r.diverged).collect(),
+    ))
+}
+
+/// `optiscape tune --format json`, as JSON.
+#[pyfunction]
+#[pyo3(signature = (surface, method_ids, sets, starts, region_text, budget, steps, seed, tol, precision))]
+#[allow(clippy::too_many_arguments)]
+fn tune(
+    py: Python<'_>,
+    surface: &Surface,
+    method_ids: Vec<String>,
+    sets: Vec<String>,
+    starts: &str,
+    region_text: Option<&str>,
+    budget: &str,
+    steps: &str,
+    seed: &str,
+    tol: Option<&str>,
+    precision: &str,
+) -> PyResult<String> {
+    let s = &surface.inner;
+    let c = common(s, steps, seed, tol, precision)?;
+    let k = setup::parse_starts(starts).map_err(err)? as usize;
+    let region = region(s, region_text)?;
+    let opts = methods(&method_ids, &sets, "tuning")?;
+    let budget = setup::parse_budget(budget).map_err(err)? as usize;
+    let ts = lab::tune::TuneSetup {
+        region,
+        starts: k,
+        steps: c.steps,
+        budget,
+        seed: c.seed,
+        target: c.target,
+        precision: c.precision,
+    };
+    let progress = Progress::default();
+    let rows = interruptible(py, &progress, || lab::tune::tune(s, &opts, &ts, &progress))?;
+    let rows = finished(rows.map_err(err)?)?;
+    json_text(&report::tune(s, &ts, &rows))
+}
+
+/// `optiscape ecdf`: `(budgets, targets, [(method, fractions)])`.
+#[pyfunction]
+#[pyo3(signature = (surface, method_ids, sets, starts, region_text, steps, seed, tol, precision))]
+#[allow(clippy::too_many_arguments)]
+#[allow(clippy::type_complexity)]
+fn ecdf(
+    py: Python<'_>,
+    surface: &Surface,
+    method_ids: Vec<String>,
+    sets: Vec<String>,
+    starts: &str,
+    region_text: Option<&str>,
+    steps: &str,
+    seed: &str,
+    tol: Option<&str>,
+    precision: &str,
+) -> PyResult<(Vec<u64>, Vec<f64>, Vec<(String, Vec<f64>)>)> {
+    let s = &surface.inner;
+    let c = common(s, steps, seed, tol, precision)?;
+    let k = setup::parse_starts(starts).map_err(err)? as usize;
+    let region = region(s, region_text)?;
+    let opts = methods(&method_ids, &sets, "comparison")?;
+    let starts = lab::uniform_starts(region, k, c.seed);
+    let targets = lab::ecdf::coco_targets();
+    let progress = Progress::default();
+    let curves = interruptible(py, &progress, || {
+        lab::ecdf::ecdf(
+            s,
+            &opts,
+            &starts,
+            c.steps,
+            c.seed,
+            c.target,
+            &targets,
+            c.precision,
+            &progress,
+        )
+    })?;
+    let curves = finished(curves)?;
+    let budgets = curves
+        .first()
+        .map(|c| c.budgets.clone())
+        .unwrap_or_else(|| lab::ecdf::budgets(c.steps));
+    Ok((
+        budgets,
+        targets,
+        curves
+            .into_iter()
+            .map(|c| (c.method, c.fractions))
+            .collect(),
+    ))
+}
+
+/// `optiscape phase`: `(x name, x values, y name, y values, success rates, erts (NaN for
+/// none))`, cells with x varying fastest.
+#[pyfunction]
+#[pyo3(signature = (surface, method_id, sets, x, y, points, log_x, log_y, starts, region_text, steps, seed, tol, precision))]
+#[allow(clippy::too_many_arguments)]
+#[allow(clippy::type_complexity)]
+fn phase(
+    py: Python<'_>,
+    surface: &Surface,
+    method_id: &str,
+    sets: Vec<String>,
+    x: &str,
+    y: &str,
+    points: &str,
+    log_x: bool,
+    log_y: bool,
+    starts: &str,
+    region_text: Option<&str>,
+    steps: &str,
+    seed: &str,
+    tol: Option<&str>,
+    precision: &str,
+) -> PyResult<(String, Vec<f64>, String, Vec<f64>, Vec<f64>, Vec<f64>)> {
+    let s = &surface.inner;
+    let c = common(s, steps, seed, tol, precision)?;
+    let opt = method(method_id, &sets)?;
+    let (p, q) = lab::phase::parse_grid(points).map_err(err)?;
+    let xa = lab::phase::PhaseAxis::parse("--x", &opt, x, p, log_x).map_err(err)?;
+    let ya = lab::phase::PhaseAxis::parse("--y", &opt, y, q, log_y).map_err(err)?;
+    if xa.name == ya.name {
+        return Err(err(format!(
+            "--x and --y name the same parameter '{}'",
+            xa.name
+        )));
+    }
+    let k = setup::parse_starts(starts).map_err(err)? as usize;
+    let region = region(s, region_text)?;
+    let starts = lab::uniform_starts(region, k, c.seed);
+    let progress = Progress::default();
+    let cells = interruptible(py, &progress, || {
+        lab::phase::phase(
+            s,
+            &opt,
+            &xa,
+            &ya,
+            &starts,
+            c.steps,
+            c.seed,
+            c.target,
+            c.precision,
+            &progress,
+        )
+    })?;
+    let cells = finished(cells.map_err(err)?)?;
+    Ok((
+        xa.name.clone(),
+        xa.values(),
+        ya.name.clone(),
+        ya.values(),
+        cells.iter().map(|c| c.success_rate).collect(),
+        cells.iter().map(|c| c.ert.unwrap_or(f64::NAN)).collect(),
+    ))
+}
+
+/// Runs `first..first + count` of a race's runs of one method (the starts of a race with
+/// `starts` runs): `(x0, y0, x, y, loss, updates, first_success (-1: none), diverged)`, each a
+/// flat array, equal bit for bit to the same runs of the whole race.
+#[pyfunction]
+#[pyo3(signature = (surface, method_id, sets, starts, region_text, first, count, steps, seed, tol, precision))]
+#[allow(clippy::too_many_arguments)]
+#[allow(clippy::type_complexity)]
+fn run_shard<'py>(
+    py: Python<'py>,
+    surface: &Surface,
+    method_id: &str,
+    sets: Vec<String>,
+    starts: &str,
+    region_text: Option<&str>,
+    first: usize,
+    count: usize,
+    steps: &str,
+    seed: &str,
+    tol: Option<&str>,
+    precision: &str,
+) -> PyResult<Vec<Bound<'py, PyAny>>> {
+    let s = &surface.inner;
+    let c = common(s, steps, seed, tol, precision)?;
+    let k = setup::parse_starts(starts).map_err(err)? as usize;
+    let region = region(s, region_text)?;
+    let opt = method(method_id, &sets)?;
+    if first > k || count > k - first {
+        return Err(err(format!(
+            "runs {first}..{} are not among the {k} runs",
+            first.saturating_add(count)
+        )));
+    }
+    let all = lab::uniform_starts(region, k, c.seed);
+    let part = &all[first..first + count];
+    let progress = Progress::default();
+    let ends = interruptible(py, &progress, || {
+        lab::run_shard(
+            s,
+            &opt,
+            part,
+            first,
+            c.steps,
+            c.seed,
+            c.target,
+            c.precision,
+            &progress,
+        )
+    })?;
+    let ends = finished(ends)?;
+    let col = |f: &dyn Fn(&RunEnd) -> f64| -> Bound<'py, PyAny> {
+        PyArray1::from_vec(py, ends.iter().map(f).collect()).into_any()
+    };
+    Ok(vec![
+        col(&|e| e.start.x),
+        col(&|e| e.start.y),
+        col(&|e| e.end.x),
+        col(&|e| e.end.y),
+        col(&|e| e.loss),
+        PyArray1::from_vec(py, ends.iter().map(|e| e.steps).collect()).into_any(),
+        PyArray1::from_vec(
+            py,
+            ends.iter()
+                .map(|e| e.first_success.map_or(-1, |v| v as i64))
+                .collect(),
+        )
+        .into_any(),
+        PyArray1::from_vec(
+            py,
+            ends.iter()
+                .map(|e| e.status == RunStatus::Diverged)
+                .collect(),
+        )
+        .into_any(),
+    ])
+}
+
+/// The race's row of one method from its runs (all of them, in run order, as `run_shard`
+/// returns them), as JSON: the same numbers as `race` (seconds aside: given).
+#[pyfunction]
+#[pyo3(signature = (surface, method_id, x0, y0, x, y, loss, updates, first_success, diverged, seed, tol, seconds))]
+#[allow(clippy::too_many_arguments)]
+fn race_row(
+    surface: &Surface,
+    method_id: &str,
+    x0: PyReadonlyArray1<'_, f64>,
+    y0: PyReadonlyArray1<'_, f64>,
+    x: PyReadonlyArray1<'_, f64>,
+    y: PyReadonlyArray1<'_, f64>,
+    loss: PyReadonlyArray1<'_, f64>,
+    updates: PyReadonlyArray1<'_, u64>,
+    first_success: PyReadonlyArray1<'_, i64>,
+    diverged: PyReadonlyArray1<'_, bool>,
+    seed: &str,
+    tol: Option<&str>,
+    seconds: f64,
+) -> PyResult<String> {
+    let s = &surface.inner;
+    let seed = setup::parse_count("--seed", seed, 0).map_err(err)?;
+    let target = setup::parse_target(s, tol).map_err(err)?;
+    let id = setup::parse_method(method_id).map_err(err)?.id;
+    let cols = [
+        slice(&x0)?,
+        slice(&y0)?,
+        slice(&x)?,
+        slice(&y)?,
+        slice(&loss)?,
+    ];
+    let (updates, first_success, diverged) = (
+        updates
+            .as_slice()
+            .map_err(|_| err("expected a contiguous array".into()))?,
+        first_success
+            .as_slice()
+            .map_err(|_| err("expected a contiguous array".into()))?,
+        diverged
+            .as_slice()
+            .map_err(|_| err("expected a contiguous array".into()))?,
+    );
+    let n = cols[0].len();
+    if cols.iter().any(|c| c.len() != n)
+        || updates.len() != n
+        || first_success.len() != n
+        || diverged.len() != n
+    {
+        return Err(err("the run arrays differ in length".into()));
+    }
+    let ends: Vec<RunEnd> = (0..n)
+        .map(|i| RunEnd {
+            start: DVec2::new(cols[0][i], cols[1][i]),
+            end: DVec2::new(cols[2][i], cols[3][i]),
+            loss: cols[4][i],
+            status: if diverged[i] {
+                RunStatus::Diverged
+            } else {
+                RunStatus::Done
+            },
+            steps: updates[i],
+            first_success: u64::try_from(first_success[i]).ok(),
+            recent_travel: 0.0,
+        })
+        .collect();
+    let mut row = lab::RaceRow::of(&id, ends, target, seed, seconds);
+    row.ends = Vec::new();
+    serde_json::to_value(&row)
+        .map_err(|e| PyRuntimeError::new_err(format!("could not write JSON: {e}")))
+        .and_then(|v| json_text(&v))
+}
+
+#[pymodule]
+fn _optiscape(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Surface>()?;
+    m.add_class::<BasinMap>()?;
+    m.add_function(wrap_pyfunction!(surface_catalog, m)?)?;
+    m.add_function(wrap_pyfunction!(method_catalog, m)?)?;
+    m.add_function(wrap_pyfunction!(trace, m)?)?;
+    m.add_function(wrap_pyfunction!(race, m)?)?;
+    m.add_function(wrap_pyfunction!(basins, m)?)?;
+    m.add_function(wrap_pyfunction!(sweep, m)?)?;
+    m.add_function(wrap_pyfunction!(tune, m)?)?;
+    m.add_function(wrap_pyfunction!(ecdf, m)?)?;
+    m.add_function(wrap_pyfunction!(phase, m)?)?;
+    m.add_function(wrap_pyfunction!(run_shard, m)?)?;
+    m.add_function(wrap_pyfunction!(race_row, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

@@ -1,0 +1,63 @@
+"""A study split into shards on a Dask LocalCluster with two worker processes equals the same
+study in one process, and each cell equals optiscape.race for it."""
+
+import pytest
+
+import optiscape as o
+import optiscape.distributed as od
+
+
+def without_seconds(row):
+    return {k: v for k, v in row.items() if k != "seconds"}
+
+
+@pytest.fixture(scope="module")
+def client():
+    from dask.distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        with Client(cluster) as c:
+            yield c
+
+
+GRID = od.grid(
+    ["rastrigin", {"surface": "formula:1.5*sin(x)*cos(y) + 0.1*(x^2 + y^2)", "domain": (-5, 5, -5, 5)}],
+    ["adam", "langevin"],
+    params={"lr": [0.01, 0.05]},
+    instances=[0, 2],
+)
+
+
+def test_grid_is_every_combination():
+    assert len(GRID) == 2 * 2 * 2 * 2
+    assert GRID[0] == {"surface": "rastrigin", "instance": 0, "method": "adam", "params": {"lr": 0.01}}
+    with pytest.raises(ValueError):
+        od.grid(["seed"], ["adam"], instances=[1], rotations=[30])
+
+
+def test_shards_on_two_workers_equal_one_process_and_race(client):
+    assert len(client.scheduler_info()["workers"]) == 2
+    far = od.sweep(client, GRID, starts=500, steps=150, seed=4, shard_runs=96)
+    here = od.sweep(None, GRID, starts=500, steps=150, seed=4, shard_runs=500)
+    assert [without_seconds(r) for r in far] == [without_seconds(r) for r in here]
+    # Shards ran on both workers' processes: the counts add up per cell.
+    assert all(r["runs"] == 500 for r in far)
+    for cell, row in zip(GRID, far):
+        args = {k: v for k, v in cell.items() if k not in ("surface", "method", "params")}
+        s = o.Surface(cell["surface"], **args)
+        ref = o.race(s, [cell["method"]], starts=500, steps=150, seed=4, params={cell["method"]: cell["params"]})
+        assert row["surface"] == ref["surface"]
+        assert without_seconds(row) | {"cell": None, "surface": None} == {
+            **without_seconds(ref["methods"][0]),
+            "cell": None,
+            "surface": None,
+        }
+
+
+def test_bad_cells_are_refused_before_anything_runs(client):
+    with pytest.raises(ValueError, match="unknown method"):
+        od.sweep(client, [{"surface": "seed", "method": "nope"}])
+    with pytest.raises(ValueError, match="no parameter"):
+        od.sweep(client, od.grid(["seed"], ["adam"], params={"momentum": [0.5]}))
+    with pytest.raises(ValueError, match="--starts"):
+        od.sweep(None, GRID, starts=0)

@@ -1,0 +1,352 @@
+"""Every function of the package against the command line's output: exact in f64."""
+
+import csv
+import io
+import math
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import optiscape as o
+
+FORMULA = "formula:1.5*sin(x)*cos(y) + 0.1*(x^2 + y^2)"
+
+
+def rows(text: str):
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def rust_float(v: float) -> str:
+    """A float as Rust's `{}` writes it (no trailing `.0`)."""
+    t = repr(float(v))
+    return t[:-2] if t.endswith(".0") else t
+
+
+def drop_seconds(doc):
+    doc = dict(doc)
+    doc["methods"] = [{k: v for k, v in m.items() if k != "seconds"} for m in doc["methods"]]
+    return doc
+
+
+# --- catalogs ----------------------------------------------------------------------------------
+
+
+def test_catalogs_list_what_the_command_line_lists(cli):
+    text = cli.out("list")
+    ss, ms = o.surfaces(), o.methods()
+    assert len(ss) == 13 and len(ms) == 22
+    for s in ss:
+        assert f"  {s['id']:<16} {s['name']}" in text
+        assert f"f(x, y) = {s['formula']}" in text
+        for p in s["params"]:
+            assert f"parameter {p['name']} = {rust_float(p['default'])}" in text
+        assert len(s["domain"]) == 4 and s["tol"] > 0
+        assert s["global_minimum"]["points"]
+    for m in ms:
+        assert f"  {m['id']:<22} {m['label']} ({m['reference']})" in text
+        names = [p["name"] for p in m["params"]]
+        assert "lr" in names or m["id"].startswith("seed:") or "rho" in names
+        for p in m["params"]:
+            assert p["kind"] in ("number", "pair", "flag", "count")
+            assert p["range"]
+    adam = next(m for m in ms if m["id"] == "adam")
+    assert next(p for p in adam["params"] if p["name"] == "betas")["default"] == [0.9, 0.999]
+
+
+# --- surfaces ----------------------------------------------------------------------------------
+
+
+def test_heights_and_gradients_broadcast_over_any_shape():
+    s = o.Surface("rastrigin")
+    assert s.height(0.0, 0.0) == 0.0
+    assert isinstance(s.height(1, 2), float)
+    x = np.linspace(-2, 2, 12).reshape(3, 4)
+    z = s.height(x, 0.5)
+    assert z.shape == (3, 4) and z.dtype == np.float64
+    gx, gy = s.gradient(x, np.full((1, 4), 0.5))
+    assert gx.shape == gy.shape == (3, 4) and gx.dtype == np.float64
+    # Each element equals the scalar call.
+    assert z[1, 2] == s.height(float(x[1, 2]), 0.5)
+    assert (gx[2, 3], gy[2, 3]) == s.gradient(float(x[2, 3]), 0.5)
+    # Exact gradients agree with central differences.
+    h = 1e-6
+    fd = (s.height(x + h, 0.5) - s.height(x - h, 0.5)) / (2 * h)
+    np.testing.assert_allclose(gx, fd, rtol=1e-6, atol=1e-5)
+    # Non-contiguous input and integer dtypes are taken as they are.
+    big = np.arange(20.0).reshape(4, 5)[:, ::2]
+    assert s.height(big, big.T[: big.shape[1], : big.shape[0]].T).shape == big.shape
+    assert s.height(np.array([1, 2]), np.array([0, 0])).dtype == np.float64
+
+
+def test_surfaces_take_domain_parameters_and_placement():
+    s = o.Surface(FORMULA, domain=(-5, 5, -5, 5))
+    assert s.spec == FORMULA and s.domain == (-5.0, 5.0, -5.0, 5.0)
+    assert s.height(1.0, 2.0) == pytest.approx(1.5 * math.sin(1) * math.cos(2) + 0.1 * 5)
+    r = o.Surface("rastrigin", a=5)
+    assert r.params["a"] == 5
+    x, y = 0.3, -1.2
+    expected = 2 * 5 + x * x - 5 * math.cos(2 * math.pi * x) + y * y - 5 * math.cos(2 * math.pi * y)
+    assert r.height(x, y) == pytest.approx(expected, abs=1e-12)
+    turned = o.Surface("rastrigin", rotate=90)
+    assert turned.rotate == 90
+    assert turned.height(1.0, 0.3) == pytest.approx(o.Surface("rastrigin").height(0.3, -1.0), abs=1e-12)
+    inst = o.Surface("himmelblau", instance=2)
+    assert inst.instance == 2
+    gm = inst.global_minimum
+    assert inst.height(*gm["points"][0]) == pytest.approx(gm["value"], abs=1e-9)
+
+
+def test_trace_loss_is_the_surface_height(cli):
+    s = o.Surface("ackley", instance=3)
+    t = o.trace(s, "adam", steps=50)
+    np.testing.assert_array_equal(t[:, 2], s.height(t[:, 0], t[:, 1]))
+
+
+# --- the lab against the command line ---------------------------------------------------------
+
+
+def cli_trace(cli, *args):
+    r = rows(cli.out("trace", "--format", "csv", *args))
+    return np.array([[float(x["x"]), float(x["y"]), float(x["loss"])] for x in r])
+
+
+@pytest.mark.parametrize(
+    "surface, method, kwargs, args",
+    [
+        ("seed", "seed:adadelta", {}, []),
+        ("seed", "seed:momentum", {"steps": 400}, ["--steps", "400"]),
+        ("rastrigin", "adam", {"lr": 0.05, "betas": (0.8, 0.99), "start": (2.5, -1.25)},
+         ["--set", "lr=0.05", "--set", "betas=0.8,0.99", "--start", "2.5,-1.25"]),
+        ("ackley", "langevin", {"seed": 7, "steps": 200}, ["--seed", "7", "--steps", "200"]),
+        ("rosenbrock", "nadam", {"noise": 0.1, "seed": 3, "clip": 1.0},
+         ["--set", "noise=0.1", "--seed", "3", "--set", "clip=1.0"]),
+        (FORMULA, "rmsprop", {"momentum": 0.9}, ["--set", "momentum=0.9"]),
+    ],
+)
+def test_trace_equals_the_command_line_bit_for_bit(cli, surface, method, kwargs, args):
+    t = o.trace(surface, method, **kwargs)
+    steps = kwargs.get("steps", 300)
+    assert t.shape == (steps + 1, 3) and t.dtype == np.float64
+    ref = cli_trace(cli, "--surface", surface, "--method", method, *args)
+    np.testing.assert_array_equal(t, ref)
+
+
+def test_trace_of_an_instance_equals_the_command_line(cli):
+    t = o.trace(o.Surface("rastrigin", instance=4), "lion", steps=120)
+    ref = cli_trace(cli, "--surface", "rastrigin", "--instance", "4", "--method", "lion", "--steps", "120")
+    np.testing.assert_array_equal(t, ref)
+
+
+def test_a_diverging_trace_stops_and_warns(cli):
+    with pytest.warns(RuntimeWarning, match="diverged"):
+        t = o.trace("rosenbrock", "sgd", lr=5.0, steps=300)
+    assert len(t) < 301
+    ref = cli_trace(cli, "--surface", "rosenbrock", "--method", "sgd", "--set", "lr=5", "--steps", "300")
+    np.testing.assert_array_equal(t, ref)
+
+
+def test_race_is_the_command_lines_json(cli):
+    got = o.race("rastrigin", ["adam", "sgd", "langevin"], starts=300, steps=200, seed=5,
+                 params={"adam": {"lr": 0.05}, "langevin": {"lr": 0.02}})
+    ref = cli.json("race", "--surface", "rastrigin", "--methods", "adam,sgd,langevin", "--starts", "300",
+                   "--steps", "200", "--seed", "5", "--set", "adam.lr=0.05", "--set", "langevin.lr=0.02",
+                   "--format", "json")
+    assert drop_seconds(got) == drop_seconds(ref)
+    assert [m["method"] for m in got["methods"]] == ["adam", "sgd", "langevin"]
+
+
+def test_race_with_region_tolerance_and_f32(cli):
+    got = o.race(o.Surface("himmelblau", rotate=30), "nadam,adamax", starts=200, region=(-2, 2, -2, 2),
+                 tol=0.5, precision="f32")
+    ref = cli.json("race", "--surface", "himmelblau", "--rotate", "30", "--methods", "nadam,adamax",
+                   "--starts", "200", "--region=-2,2,-2,2", "--tol", "0.5", "--precision", "f32",
+                   "--format", "json")
+    assert drop_seconds(got) == drop_seconds(ref)
+
+
+def test_basins_equal_the_command_lines_map_csv_and_picture(cli, tmp_path):
+    b = o.basins("himmelblau", "momentum", resolution=48, steps=200, lr=0.01)
+    assert b.ends.shape == (48, 48, 2) and b.ends.dtype == np.float64
+    assert b.labels.shape == (48, 48) and b.labels.dtype == np.int32
+    assert b.losses.shape == (48, 48)
+    png, csv_path = tmp_path / "map.png", tmp_path / "map.csv"
+    doc = cli.json("basins", "--surface", "himmelblau", "--method", "momentum", "--resolution", "48",
+                   "--steps", "200", "--set", "lr=0.01", "--json", "--out", str(png), "--csv", str(csv_path))
+    assert b.document == doc
+    assert b.minima == doc["minima"] and b.global_fraction == doc["global_fraction"]
+    r = rows(csv_path.read_text())
+    ends = np.array([[float(x["x"]), float(x["y"])] for x in r]).reshape(48, 48, 2)
+    np.testing.assert_array_equal(b.ends, ends)
+    np.testing.assert_array_equal(b.labels, np.array([int(x["label"]) for x in r]).reshape(48, 48))
+    np.testing.assert_array_equal(b.losses.ravel(), np.array([float(x["loss"]) for x in r]))
+    from PIL import Image
+
+    img = b.to_image()
+    assert img.dtype == np.uint8 and img.shape[2] == 3 and min(img.shape[:2]) >= 512
+    np.testing.assert_array_equal(img, np.asarray(Image.open(png).convert("RGB")))
+    # Labels are -1, -2 or an index into the minima.
+    assert set(np.unique(b.labels)) <= {-2, -1, *range(len(b.minima))}
+
+
+def test_sweep_equals_the_command_line(cli):
+    got = o.sweep("seed", "adam", param="lr", range=(1e-3, 0.5), points=5, starts=100, steps=150)
+    ref = rows(cli.out("sweep", "--surface", "seed", "--method", "adam", "--param", "lr", "--range",
+                       "1e-3..0.5", "--points", "5", "--starts", "100", "--steps", "150"))
+    np.testing.assert_array_equal(got["values"], [float(r["lr"]) for r in ref])
+    np.testing.assert_array_equal(got["success_rate"], [float(r["success_rate"]) for r in ref])
+    np.testing.assert_array_equal(got["median_loss"], [float(r["median_loss"] or "nan") for r in ref])
+    np.testing.assert_array_equal(got["diverged"], [int(r["diverged"]) for r in ref])
+
+
+def test_tune_is_the_command_lines_json(cli):
+    got = o.tune("rastrigin", ["adam", "sgd"], starts=100, steps=150, budget=6, seed=2)
+    ref = cli.json("tune", "--surface", "rastrigin", "--methods", "adam,sgd", "--starts", "100",
+                   "--steps", "150", "--budget", "6", "--seed", "2", "--format", "json")
+    assert got == ref
+
+
+def test_ecdf_equals_the_command_lines_csv(cli, tmp_path):
+    got = o.ecdf("seed", ["adam", "seed:adadelta"], starts=120, steps=300)
+    path = tmp_path / "e.csv"
+    cli.out("ecdf", "--surface", "seed", "--methods", "adam,seed:adadelta", "--starts", "120",
+            "--steps", "300", "--csv", str(path))
+    ref = rows(path.read_text())
+    assert len(got["targets"]) == 51
+    for m in ("adam", "seed:adadelta"):
+        mine = [r for r in ref if r["method"] == m]
+        np.testing.assert_array_equal(got["budgets"], [int(r["budget"]) for r in mine])
+        np.testing.assert_array_equal(got["fractions"][m], [float(r["fraction"]) for r in mine])
+        assert np.all(np.diff(got["fractions"][m]) >= 0)
+
+
+def test_phase_equals_the_command_lines_csv(cli, tmp_path):
+    got = o.phase("rastrigin", "momentum", x=("lr", 1e-3, 0.1), y="momentum=0..0.95", points=(4, 3),
+                  log_x=True, starts=60, steps=150)
+    path = tmp_path / "p.csv"
+    cli.out("phase", "--surface", "rastrigin", "--method", "momentum", "--x", "lr=1e-3..0.1", "--y",
+            "momentum=0..0.95", "--points", "4x3", "--log-x", "--starts", "60", "--steps", "150",
+            "--csv", str(path))
+    ref = rows(path.read_text())
+    assert got["success_rate"].shape == (3, 4)
+    np.testing.assert_array_equal(got["x_values"], [float(r["x_value"]) for r in ref[:4]])
+    np.testing.assert_array_equal(got["y_values"], [float(r["y_value"]) for r in ref[::4]])
+    np.testing.assert_array_equal(got["success_rate"].ravel(), [float(r["success_rate"]) for r in ref])
+    np.testing.assert_array_equal(got["ert"].ravel(), [float(r["ert"] or "nan") for r in ref])
+
+
+# --- bad input ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "call, args",
+    [
+        (lambda: o.Surface("nowhere"), ["trace", "--surface", "nowhere", "--method", "adam"]),
+        (lambda: o.trace("seed", "nomethod"), ["trace", "--surface", "seed", "--method", "nomethod"]),
+        (lambda: o.trace("seed", "adam", lrr=0.1), ["trace", "--surface", "seed", "--method", "adam", "--set", "lrr=0.1"]),
+        (lambda: o.trace("seed", "adam", lr=-1), ["trace", "--surface", "seed", "--method", "adam", "--set", "lr=-1"]),
+        (lambda: o.trace("seed", "adam", steps=-3), ["trace", "--surface", "seed", "--method", "adam", "--steps=-3"]),
+        (lambda: o.trace("seed", "adam", start=(float("nan"), 0.0)), ["trace", "--surface", "seed", "--method", "adam", "--start", "nan,0.0"]),
+        (lambda: o.trace("seed", "adam", start=(99.0, 0.0)), ["trace", "--surface", "seed", "--method", "adam", "--start", "99.0,0.0"]),
+        (lambda: o.race("seed", ["adam"], starts=0), ["race", "--surface", "seed", "--methods", "adam", "--starts", "0"]),
+        (lambda: o.race("seed", ["adam"], region=(-100, -90, 0, 1)), ["race", "--surface", "seed", "--methods", "adam", "--region=-100,-90,0,1"]),
+        (lambda: o.basins("seed", "adam", resolution=5000), ["basins", "--surface", "seed", "--method", "adam", "--resolution", "5000"]),
+        (lambda: o.Surface("formula:x^2 +* y"), ["trace", "--surface", "formula:x^2 +* y", "--method", "adam"]),
+        (lambda: o.Surface("seed", domain=(1, 0, 0, 1)), ["trace", "--surface", "seed", "--domain", "1,0,0,1", "--method", "adam"]),
+        (lambda: o.tune("seed", ["adam"], budget=0), ["tune", "--surface", "seed", "--methods", "adam", "--budget", "0"]),
+    ],
+)
+def test_bad_input_is_a_value_error_with_the_command_lines_message(cli, call, args):
+    with pytest.raises(ValueError) as e:
+        call()
+    assert str(e.value) == cli.error(*args)
+
+
+def test_bad_types_never_crash():
+    with pytest.raises(ValueError):
+        o.trace("seed", "adam", steps=2.5)
+    with pytest.raises(ValueError):
+        o.race("seed", ["adam"], params={"adam": 0.1})
+    with pytest.raises(ValueError):
+        o.phase("seed", "adam")
+    with pytest.raises(TypeError):
+        o.trace(42, "adam")
+    with pytest.raises(ValueError):
+        o.race("seed", ["adam", "adam"])
+    with pytest.raises(ValueError):
+        o.trace("seed", "adam", steps=10**30)
+    with pytest.raises(ValueError, match="f64 or f32"):
+        o.basins("seed", "adam", precision="f16")
+
+
+# --- the GIL and Ctrl-C -----------------------------------------------------------------------
+
+
+def test_long_calls_release_the_gil():
+    ticks = []
+    stop = threading.Event()
+
+    def count():
+        while not stop.is_set():
+            ticks.append(1)
+            time.sleep(0.001)
+
+    t = threading.Thread(target=count)
+    t.start()
+    t0 = time.perf_counter()
+    o.basins("rastrigin", "adam", resolution=256, steps=600)
+    elapsed = time.perf_counter() - t0
+    stop.set()
+    t.join()
+    # The other thread ran during the call (held, it would get a tick in only every 5 ms
+    # switch interval at best; it gets hundreds).
+    assert elapsed > 0.05
+    assert len(ticks) > 20, (len(ticks), elapsed)
+
+
+def test_ctrl_c_interrupts_a_long_call():
+    code = textwrap.dedent(
+        """
+        import sys, time, optiscape
+        print("ready", flush=True)
+        t0 = time.perf_counter()
+        try:
+            optiscape.race("rastrigin", ["adam"], starts=1000000, steps=100000)
+        except KeyboardInterrupt:
+            print(f"interrupted {time.perf_counter() - t0:.2f}", flush=True)
+            sys.exit(0)
+        print("finished", flush=True)
+        """
+    )
+    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "ready"
+    time.sleep(1.5)
+    t0 = time.perf_counter()
+    p.send_signal(signal.SIGINT)
+    out, _ = p.communicate(timeout=60)
+    assert p.returncode == 0, out
+    assert out.startswith("interrupted"), out
+    # It stops within the current blocks of runs, not after the whole map.
+    assert time.perf_counter() - t0 < 30
+
+
+def test_the_notebook_is_executed_with_its_outputs_saved():
+    import json as _json
+
+    nb = _json.loads((Path(__file__).resolve().parents[3] / "docs" / "notebook.ipynb").read_text())
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert len(code) >= 6
+    for i, c in enumerate(code, 1):
+        assert c["execution_count"] == i, f"cell {i} not executed in order"
+        assert c["outputs"], f"cell {i} has no output"
+        assert not any(o.get("output_type") == "error" for o in c["outputs"]), f"cell {i} failed"
+    images = sum("image/png" in o.get("data", {}) for c in code for o in c["outputs"])
+    assert images >= 4
