@@ -43,6 +43,8 @@ pub struct SandboxSettings {
     pub opened: Option<String>,
     /// Render, save a screenshot and exit.
     pub screenshot: Option<ScreenshotSettings>,
+    /// Shown when the window opens (why a link could not be opened).
+    pub message: Option<String>,
 }
 
 /// `--screenshot PATH --frames N`.
@@ -84,6 +86,7 @@ pub fn run_sandbox(settings: SandboxSettings) -> AppExit {
         starts,
         opened,
         screenshot,
+        message,
     } = settings;
     // After the simulation's own opening scene (written in `Startup`).
     app.add_systems(PostStartup, move |mut writer: MessageWriter<SimCommand>| {
@@ -101,8 +104,15 @@ pub fn run_sandbox(settings: SandboxSettings) -> AppExit {
             });
         }
     });
+    if message.is_some() {
+        // The message itself stays under the Scenario section's field.
+        app.add_systems(PostStartup, |mut ui: ResMut<crate::ui::UiState>| {
+            ui.toast = Some(("Could not open the link (see Scenario)".into(), 8.0));
+        });
+    }
     app.insert_resource(crate::ui::ScenarioUi {
         current: opened,
+        error: message,
         ..default()
     });
     if let Some(shot) = screenshot {

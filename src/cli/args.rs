@@ -41,6 +41,10 @@ pub struct SandboxArgs {
     /// long-valley, egg-crate, four-minima, narrow-well, formula-ripples).
     #[arg(long, value_name = "FILE")]
     pub scenario: Option<String>,
+    /// Open a shared link: the web page's address with `#s1.…` at its end, or that text alone
+    /// (the sandbox's "Copy link"). A damaged link opens the notebook's scene with a message.
+    #[arg(long, value_name = "LINK", conflicts_with_all = ["scenario", "surface"])]
+    pub link: Option<String>,
 }
 
 /// `--surface S [--domain X0,X1,Y0,Y1] [--surface-param NAME=VALUE]...` instead of a
@@ -129,6 +133,18 @@ pub enum Command {
     Phase(PhaseArgs),
     /// Render the scene offscreen (no window) to a GIF, an MP4 (with ffmpeg) or PNG frames.
     Record(RecordArgs),
+    /// Print a scenario's share link (the text after `#` in the web page's address, and what
+    /// `--link` opens); with --ron, print the scenario file of a link.
+    Link(LinkArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct LinkArgs {
+    /// A scenario (a `.ron` file or a shipped one by name); with --ron, a link.
+    pub input: String,
+    /// Read a link and print its scenario as a `.ron` file.
+    #[arg(long)]
+    pub ron: bool,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]

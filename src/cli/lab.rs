@@ -3,14 +3,12 @@
 
 use super::{BasinsArgs, CliError, LabCommon, Output, PrecisionArg, RaceArgs, SweepArgs};
 use super::{TableFormat, TraceArgs, TraceFormat};
-use glam::DVec2;
 use optiscape_core::lab::{RunStatus, trace_each};
 use optiscape_core::landscape::{Surface, catalog as surfaces};
 use optiscape_core::optim::{Optimizer, ParamKind, catalog as methods};
 use optiscape_core::setup::{
     apply_placement, apply_settings, apply_surface_options, build_surface, check_folder_of,
-    load_scenario, parse_count, parse_method, parse_numbers, parse_region, parse_surface,
-    split_method_setting,
+    load_scenario, parse_count, parse_method, parse_region, parse_surface, split_method_setting,
 };
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -20,11 +18,7 @@ pub fn list() -> Output {
     let mut s = String::new();
     let _ = writeln!(s, "SURFACES");
     for info in surfaces() {
-        let surface = Surface {
-            kind: info.default_kind.clone(),
-            domain: info.default_domain,
-            placement: Default::default(),
-        };
+        let surface = Surface::of(info);
         let min = surface.global_minimum();
         let d = info.default_domain;
         let _ = writeln!(s, "  {:<16} {}", info.id, info.display_name);
@@ -92,32 +86,9 @@ pub fn trace_command(args: &TraceArgs, out: &mut dyn std::io::Write) -> Result<O
     let seed = parse_count("--seed", &args.seed, 0)?;
     let mut opt = parse_method(&args.method)?.with_seed(seed);
     apply_settings(&mut opt, &args.set)?;
-    let steps = parse_count("--steps", &args.steps, 1)?;
-    if steps > 100_000_000 {
-        return Err(CliError(format!(
-            "--steps must be at most 100000000 (got {steps})"
-        )));
-    }
-    let start = match &args.start {
-        Some(text) => {
-            let v = parse_numbers("--start", text, 2)?;
-            DVec2::new(v[0], v[1])
-        }
-        None => surface.default_start(),
-    };
+    let steps = optiscape_core::setup::parse_trace_steps(&args.steps)?;
+    let start = optiscape_core::setup::parse_start(&surface, args.start.as_deref())?;
     let d = surface.domain;
-    if !d.contains(start) {
-        return Err(CliError(format!(
-            "--start ({}, {}) is outside the domain [{}, {}] x [{}, {}] of '{}'",
-            start.x,
-            start.y,
-            d.x0,
-            d.x1,
-            d.y0,
-            d.y1,
-            surface.id()
-        )));
-    }
     let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
     let mut last = 0;
     let status = match args.format {

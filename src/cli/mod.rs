@@ -48,6 +48,7 @@ pub fn run(cli: &Cli) -> ExitCode {
         Some(Command::Tune(args)) => fair::tune_command(args),
         Some(Command::Phase(args)) => fair::phase_command(args),
         Some(Command::Record(args)) => record::record_command(args),
+        Some(Command::Link(args)) => sandbox::link_command(args),
         None => {
             return match sandbox::settings(&cli.sandbox) {
                 Ok(settings) => match crate::app::run_sandbox(settings) {

@@ -2,7 +2,7 @@
 //! takes ([`SandboxSettings`]): a bad surface, scenario or screenshot folder is one line and
 //! exit status 2 before any window opens.
 
-use super::{CliError, SandboxArgs};
+use super::{CliError, LinkArgs, Output, SandboxArgs};
 use crate::app::{SandboxSettings, ScreenshotSettings};
 use optiscape_core::scenario::{Scenario, builtin};
 use optiscape_core::setup::{check_folder_of, load_scenario};
@@ -22,12 +22,29 @@ pub fn settings(args: &SandboxArgs) -> Result<SandboxSettings, CliError> {
         None => None,
     };
     let surface = args.surface.build()?;
-    let nothing_asked =
-        args.scenario.is_none() && args.surface.surface.is_none() && args.starts.is_none();
-    let mut scenario = match (&args.scenario, nothing_asked) {
-        (Some(name), _) => Some(load_scenario(name)?),
-        (None, true) => Some(Scenario::load_or_builtin("notebook")?),
-        (None, false) => None,
+    let mut nothing_asked = args.scenario.is_none()
+        && args.link.is_none()
+        && args.surface.surface.is_none()
+        && args.starts.is_none();
+    // A link is clicked rather than typed: a damaged one opens the notebook's scene and says
+    // why (on stderr and in the window) instead of refusing to start.
+    let mut message = None;
+    let from_link = match args.link.as_deref().map(optiscape_core::link::decode) {
+        Some(Ok(sc)) => Some(sc),
+        Some(Err(e)) => {
+            let m = format!("could not open the link: {e}; the notebook's scene opened instead");
+            eprintln!("optiscape: note: {m}");
+            message = Some(m);
+            nothing_asked = true;
+            None
+        }
+        None => None,
+    };
+    let mut scenario = match (&args.scenario, from_link, nothing_asked) {
+        (Some(name), _, _) => Some(load_scenario(name)?),
+        (None, Some(sc), _) => Some(sc),
+        (None, None, true) => Some(Scenario::load_or_builtin("notebook")?),
+        (None, None, false) => None,
     };
     if let (Some(sc), Some(seed)) = (&mut scenario, args.seed) {
         sc.seed = seed;
@@ -47,5 +64,69 @@ pub fn settings(args: &SandboxArgs) -> Result<SandboxSettings, CliError> {
         starts: args.starts,
         opened,
         screenshot,
+        message,
     })
+}
+
+/// `optiscape link`: a scenario's link, or (`--ron`) a link's scenario file.
+pub fn link_command(args: &LinkArgs) -> Result<Output, CliError> {
+    let stdout = if args.ron {
+        let sc = optiscape_core::link::decode(&args.input)?;
+        sc.to_ron()?
+    } else {
+        let sc = load_scenario(&args.input)?;
+        optiscape_core::link::encode(&sc)? + "\n"
+    };
+    Ok(Output {
+        stdout,
+        notes: Vec::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn settings_of(args: &[&str]) -> Result<SandboxSettings, CliError> {
+        let cli = super::super::Cli::try_parse_from(
+            std::iter::once("optiscape").chain(args.iter().copied()),
+        )
+        .map_err(|e| CliError(e.to_string()))?;
+        settings(&cli.sandbox)
+    }
+
+    #[test]
+    fn a_link_opens_its_scenario() {
+        let sc = Scenario::load_or_builtin("four-minima").unwrap();
+        let link = optiscape_core::link::encode(&sc).unwrap();
+        for text in [
+            link.clone(),
+            format!("#{link}"),
+            format!("https://example.org/x/#{link}"),
+        ] {
+            let s = settings_of(&["--link", &text]).unwrap();
+            assert_eq!(s.scenario.as_ref(), Some(&sc));
+            assert_eq!(s.message, None);
+            assert_eq!(s.opened, None);
+        }
+    }
+
+    #[test]
+    fn a_damaged_link_opens_the_notebook_with_a_message() {
+        for text in ["", "#s1.AAAA", "https://example.org/", "s1.!!"] {
+            let s = settings_of(&["--link", text]).unwrap();
+            assert_eq!(
+                s.scenario,
+                Some(Scenario::load_or_builtin("notebook").unwrap()),
+                "{text:?}"
+            );
+            assert_eq!(s.opened.as_deref(), Some("notebook"));
+            let m = s.message.unwrap();
+            assert!(m.starts_with("could not open the link: "), "{m}");
+        }
+        // --link goes alone: with a scenario or a surface it is refused by the parser.
+        assert!(settings_of(&["--link", "s1.x", "--scenario", "notebook"]).is_err());
+        assert!(settings_of(&["--link", "s1.x", "--surface", "seed"]).is_err());
+    }
 }

@@ -23,7 +23,7 @@ use bevy_egui::{EguiGlobalSettings, EguiPrimaryContextPass, PrimaryEguiContext};
 pub use lab_panel::LabState;
 pub use pointer::Hover;
 pub use recording::{SandboxRecording, StartRecording, StopRecording};
-pub use scenario_panel::{LoadScenario, SaveScenario, ScenarioUi};
+pub use scenario_panel::{CopyLink, LoadScenario, SaveScenario, ScenarioUi};
 pub use screenshot::{TakeScreenshot, save_png};
 
 /// What the formula field holds until the user types their own.
@@ -136,6 +136,7 @@ impl Plugin for UiPlugin {
             .add_message::<TakeScreenshot>()
             .add_message::<LoadScenario>()
             .add_message::<SaveScenario>()
+            .add_message::<CopyLink>()
             .add_systems(
                 Startup,
                 (
@@ -155,6 +156,7 @@ impl Plugin for UiPlugin {
                     pointer::hover_and_click,
                     scenario_panel::load_scenarios,
                     scenario_panel::save_scenarios,
+                    scenario_panel::copy_links,
                 )
                     .before(crate::sim::SimSystems::Commands),
             )

@@ -26,6 +26,7 @@ pub(super) struct PanelExtras<'w, 's> {
     loaded_setup: Res<'w, crate::sim::LoadedSetup>,
     loads: MessageWriter<'w, super::LoadScenario>,
     saves: MessageWriter<'w, super::SaveScenario>,
+    copy_links: MessageWriter<'w, super::CopyLink>,
     world: Res<'w, crate::view::surface_mesh::WorldMap>,
     recording: Res<'w, super::SandboxRecording>,
     start_recording: MessageWriter<'w, super::StartRecording>,
@@ -86,6 +87,7 @@ pub(super) fn draw_panels(
     let mut rec = RecordRequest::None;
     let mut load: Vec<String> = Vec::new();
     let mut save: Option<std::path::PathBuf> = None;
+    let mut copy_link = false;
     let left = egui::Panel::left("controls")
         .resizable(true)
         .default_size(265.0)
@@ -103,6 +105,7 @@ pub(super) fn draw_panels(
                     extra.loaded_setup.edited,
                     &mut load,
                     &mut save,
+                    &mut copy_link,
                 );
                 controls::run_section(
                     ui,
@@ -161,6 +164,9 @@ pub(super) fn draw_panels(
     }
     if let Some(path) = save {
         extra.saves.write(super::SaveScenario(path));
+    }
+    if copy_link {
+        extra.copy_links.write(super::CopyLink);
     }
     for c in out {
         writer.write(c);

@@ -1,6 +1,8 @@
 //! Scenarios in the sandbox: the menu of shipped scenarios, a path field with Load and Save,
-//! and a recently used list (kept in the user's config folder). Loading a bad file shows the
-//! message and changes nothing; saving writes the whole current setup.
+//! "Copy link" (the whole setup as a link, `optiscape_core::link`), and a recently used list
+//! (kept in the user's config folder). The field loads a file, a shipped scenario or a link.
+//! Loading a bad file or link shows the message and changes nothing; saving writes the whole
+//! current setup.
 
 use super::UiState;
 use crate::sim::{Roster, SimCommand, SimRng, SimSettings, SimSurface, StartPoints};
@@ -25,6 +27,8 @@ pub struct ScenarioUi {
     pub recent: Vec<String>,
     /// The shipped scenario last chosen from the menu (for the menu's label).
     pub current: Option<String>,
+    /// The last link made by "Copy link" (shown, selectable, under the buttons).
+    pub link: Option<String>,
 }
 
 /// Load a scenario: a file path or a shipped scenario's name.
@@ -34,6 +38,17 @@ pub struct LoadScenario(pub String);
 /// Save the current setup to this file.
 #[derive(Message, Clone, Debug)]
 pub struct SaveScenario(pub PathBuf);
+
+/// Make the current setup's link and copy it to the clipboard.
+#[derive(Message, Clone, Copy, Debug)]
+pub struct CopyLink;
+
+/// Whether the text in the path field is a link rather than a file or a shipped name.
+fn is_link(text: &str) -> bool {
+    let t = text.trim();
+    t.starts_with(optiscape_core::link::PREFIX)
+        || t.contains(&format!("#{}", optiscape_core::link::PREFIX))
+}
 
 /// Where the recently used list lives: `$XDG_CONFIG_HOME/optiscape/recent-scenarios` (or under
 /// `~/.config`); `None` when neither is set.
@@ -84,6 +99,7 @@ pub(super) fn scenario_section(
     edited: bool,
     load: &mut Vec<String>,
     save: &mut Option<PathBuf>,
+    copy_link: &mut bool,
 ) {
     egui::CollapsingHeader::new("Scenario")
         .default_open(true)
@@ -112,25 +128,55 @@ pub(super) fn scenario_section(
             ui.horizontal(|ui| {
                 ui.add(
                     egui::TextEdit::singleline(&mut state.path)
-                        .hint_text("file.ron")
+                        .hint_text("file.ron or a link")
                         .desired_width(ui.available_width() - 92.0),
                 );
                 let has_path = !state.path.trim().is_empty();
                 if ui
                     .add_enabled(has_path, egui::Button::new("Load"))
-                    .on_hover_text("load the scenario in this file (or a shipped one by name)")
+                    .on_hover_text(
+                        "load the scenario in this file, a shipped one by name, or a link",
+                    )
                     .clicked()
                 {
                     load.push(state.path.trim().to_string());
                 }
                 if ui
-                    .add_enabled(has_path, egui::Button::new("Save"))
+                    .add_enabled(has_path && !is_link(&state.path), egui::Button::new("Save"))
                     .on_hover_text("save the whole setup to this file (.ron)")
                     .clicked()
                 {
                     *save = Some(PathBuf::from(state.path.trim()));
                 }
             });
+            ui.horizontal(|ui| {
+                if ui
+                    .button("Copy link")
+                    .on_hover_text(
+                        "copy the whole setup as a link: paste it after the web page's address \
+                         (…/#s1.…), into this field, or to optiscape --link",
+                    )
+                    .clicked()
+                {
+                    *copy_link = true;
+                }
+                if let Some(link) = &state.link {
+                    ui.label(
+                        RichText::new(format!("{} characters", link.len()))
+                            .small()
+                            .weak(),
+                    );
+                }
+            });
+            if let Some(link) = &mut state.link {
+                // Read-only, selectable: the link stays at hand when no clipboard is.
+                let mut shown = link.as_str();
+                ui.add(
+                    egui::TextEdit::singleline(&mut shown)
+                        .font(egui::TextStyle::Small)
+                        .desired_width(ui.available_width() - 8.0),
+                );
+            }
             if let Some(e) = &state.error {
                 ui.colored_label(Color32::LIGHT_RED, RichText::new(e).small());
             }
@@ -163,17 +209,26 @@ pub(super) fn load_scenarios(
     time: Res<Time<Real>>,
 ) {
     for LoadScenario(name) in requests.read() {
-        match Scenario::load_or_builtin(name) {
+        let link = is_link(name) && !Path::new(name).exists();
+        let loaded = if link {
+            optiscape_core::link::decode(name)
+        } else {
+            Scenario::load_or_builtin(name)
+        };
+        match loaded {
             Ok(sc) => {
                 let shipped = builtin().iter().any(|b| b.name == name) && !Path::new(name).exists();
                 if shipped {
                     state.current = Some(name.clone());
                 } else {
                     state.current = None;
-                    remember(&mut state, name);
+                    if !link {
+                        remember(&mut state, name);
+                    }
                 }
                 state.error = None;
-                ui.toast = Some((format!("Loaded {name}"), time.elapsed_secs_f64() + 3.0));
+                let what = if link { "the link" } else { name.as_str() };
+                ui.toast = Some((format!("Loaded {what}"), time.elapsed_secs_f64() + 3.0));
                 writer.write(SimCommand::LoadScenario(Box::new(sc)));
             }
             Err(e) => {
@@ -188,14 +243,97 @@ pub(super) fn load_scenarios(
     }
 }
 
-/// The simulation's resources a saved scenario is made of.
+/// What a saved scenario or a link is made of: the simulation's resources, the display
+/// settings and the camera.
 #[derive(bevy::ecs::system::SystemParam)]
-pub(super) struct SimState<'w> {
+pub(super) struct SimState<'w, 's> {
     surface: Res<'w, SimSurface>,
     settings: Res<'w, SimSettings>,
     rng: Res<'w, SimRng>,
     starts: Res<'w, StartPoints>,
     roster: Res<'w, Roster>,
+    display: Res<'w, DisplaySettings>,
+    camera: Query<'w, 's, &'static PanOrbitCamera>,
+}
+
+/// The whole current setup as a scenario: simulation, display and camera.
+fn current_scenario(sim: &SimState) -> Scenario {
+    let mut sc = crate::sim::scenario_of(
+        &sim.surface,
+        &sim.settings,
+        &sim.rng,
+        &sim.starts,
+        &sim.roster,
+    );
+    sc.display = sim.display.to_spec();
+    sc.camera = sim.camera.iter().next().map(crate::view::camera_spec);
+    sc
+}
+
+/// Puts `text` on the system clipboard. On the desktop the clipboard object is kept for the
+/// process's life (on X11 the copying process serves what it copied); in a browser egui hands
+/// the text to the page.
+fn copy_to_clipboard(contexts: &mut bevy_egui::EguiContexts, text: &str) -> Result<(), String> {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        use std::sync::{Mutex, OnceLock};
+        static CLIPBOARD: OnceLock<Mutex<Option<arboard::Clipboard>>> = OnceLock::new();
+        let _ = contexts;
+        let mut held = CLIPBOARD
+            .get_or_init(|| Mutex::new(None))
+            .lock()
+            .map_err(|_| "the clipboard is busy".to_string())?;
+        if held.is_none() {
+            *held = Some(arboard::Clipboard::new().map_err(|e| e.to_string())?);
+        }
+        match held.as_mut() {
+            Some(c) => c.set_text(text.to_string()).map_err(|e| e.to_string()),
+            None => Err("no clipboard".into()),
+        }
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        let ctx = contexts.ctx_mut().map_err(|e| e.to_string())?;
+        ctx.copy_text(text.to_string());
+        Ok(())
+    }
+}
+
+/// Carries out "Copy link": the current setup's link, to the clipboard and the field.
+pub(super) fn copy_links(
+    mut requests: MessageReader<CopyLink>,
+    mut state: ResMut<ScenarioUi>,
+    mut ui: ResMut<UiState>,
+    mut contexts: bevy_egui::EguiContexts,
+    sim: SimState,
+    time: Res<Time<Real>>,
+) {
+    if requests.read().count() == 0 {
+        return;
+    }
+    let mut sc = current_scenario(&sim);
+    sc.description = format!("shared from the sandbox ({})", sim.surface.0.display_name());
+    match optiscape_core::link::encode(&sc) {
+        Ok(link) => {
+            let copied = copy_to_clipboard(&mut contexts, &link);
+            let shown = match &copied {
+                Ok(()) => format!("Link copied ({} characters)", link.len()),
+                Err(_) => "Link made: select it below to copy it".to_string(),
+            };
+            ui.toast = Some((shown, time.elapsed_secs_f64() + 4.0));
+            state.error = copied
+                .err()
+                .map(|e| format!("no clipboard here ({e}): select the link and copy it"));
+            state.link = Some(link);
+        }
+        Err(e) => {
+            ui.toast = Some((
+                "Could not make the link".into(),
+                time.elapsed_secs_f64() + 3.0,
+            ));
+            state.error = Some(e);
+        }
+    }
 }
 
 /// Carries out save requests with the whole current setup.
@@ -204,8 +342,6 @@ pub(super) fn save_scenarios(
     mut state: ResMut<ScenarioUi>,
     mut ui: ResMut<UiState>,
     sim: SimState,
-    display: Res<DisplaySettings>,
-    camera: Query<&PanOrbitCamera>,
     time: Res<Time<Real>>,
 ) {
     for SaveScenario(path) in requests.read() {
@@ -213,15 +349,7 @@ pub(super) fn save_scenarios(
         if path.extension().is_none() {
             path.set_extension("ron");
         }
-        let mut sc = crate::sim::scenario_of(
-            &sim.surface,
-            &sim.settings,
-            &sim.rng,
-            &sim.starts,
-            &sim.roster,
-        );
-        sc.display = display.to_spec();
-        sc.camera = camera.iter().next().map(crate::view::camera_spec);
+        let mut sc = current_scenario(&sim);
         sc.description = format!("saved from the sandbox ({})", sim.surface.0.display_name());
         let shown = path.display().to_string();
         match sc.save(&path) {

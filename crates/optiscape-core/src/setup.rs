@@ -21,6 +21,39 @@ pub fn parse_steps(text: &str) -> Result<u64, String> {
     parse_count_in("--steps", text, 1, MAX_STEPS)
 }
 
+/// The most updates `trace` takes (`--steps`; its rows are streamed, not kept).
+pub const MAX_TRACE_STEPS: u64 = 100_000_000;
+
+/// `--steps` of `trace`: 1..=[`MAX_TRACE_STEPS`].
+pub fn parse_trace_steps(text: &str) -> Result<u64, String> {
+    parse_count_in("--steps", text, 1, MAX_TRACE_STEPS)
+}
+
+/// `--start X,Y` of `trace` (default: the surface's start): finite and inside the domain.
+pub fn parse_start(surface: &Surface, text: Option<&str>) -> Result<glam::DVec2, String> {
+    let start = match text {
+        Some(t) => {
+            let v = parse_numbers("--start", t, 2)?;
+            glam::DVec2::new(v[0], v[1])
+        }
+        None => surface.default_start(),
+    };
+    let d = surface.domain;
+    if !d.contains(start) {
+        return Err(format!(
+            "--start ({}, {}) is outside the domain [{}, {}] x [{}, {}] of '{}'",
+            start.x,
+            start.y,
+            d.x0,
+            d.x1,
+            d.y0,
+            d.y1,
+            surface.id()
+        ));
+    }
+    Ok(start)
+}
+
 /// `--starts` of a lab command: 1..=[`MAX_STARTS`].
 pub fn parse_starts(text: &str) -> Result<u64, String> {
     parse_count_in("--starts", text, 1, MAX_STARTS)

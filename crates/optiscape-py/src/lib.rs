@@ -276,32 +276,8 @@ fn trace<'py>(
     let seed = setup::parse_count("--seed", seed, 0).map_err(err)?;
     let mut opt = setup::parse_method(method_id).map_err(err)?.with_seed(seed);
     setup::apply_settings(&mut opt, &sets).map_err(err)?;
-    let steps = setup::parse_count("--steps", steps, 1).map_err(err)?;
-    if steps > 100_000_000 {
-        return Err(err(format!(
-            "--steps must be at most 100000000 (got {steps})"
-        )));
-    }
-    let start = match start {
-        Some(t) => {
-            let v = setup::parse_numbers("--start", t, 2).map_err(err)?;
-            DVec2::new(v[0], v[1])
-        }
-        None => s.default_start(),
-    };
-    let d = s.domain;
-    if !d.contains(start) {
-        return Err(err(format!(
-            "--start ({}, {}) is outside the domain [{}, {}] x [{}, {}] of '{}'",
-            start.x,
-            start.y,
-            d.x0,
-            d.x1,
-            d.y0,
-            d.y1,
-            s.id()
-        )));
-    }
+    let steps = setup::parse_trace_steps(steps).map_err(err)?;
+    let start = setup::parse_start(s, start).map_err(err)?;
     let progress = Progress::default();
     let (rows, status) = interruptible(py, &progress, || {
         let mut rows = Vec::with_capacity(3 * (steps.min(1 << 24) as usize + 1));

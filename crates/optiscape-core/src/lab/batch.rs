@@ -183,27 +183,16 @@ pub fn run_batch_anytime(
         .collect();
     budgets.sort_unstable();
     budgets.dedup();
-    let job = LaneJob {
-        surface,
-        domain: surface.domain,
-        clip: optimizer.clip,
-        noise: optimizer.noise,
-        starts,
-        steps,
-        seed,
-        target,
-        precision,
-        progress,
-        budgets: &budgets,
-        first_index: 0,
-    };
-    optimizer.rule.visit_lanes(job)
+    run_lanes(
+        surface, optimizer, starts, 0, steps, seed, target, precision, progress, &budgets,
+    )
 }
 
-/// Runs `first..first + starts.len()` of a batch whose runs are `all_starts`: the same ends
-/// as the same runs of [`run_batch_with`] over the whole batch, bit for bit (each run's noise is
-/// seeded by its index in the whole batch), so a batch split into shards, run anywhere and put
-/// back in index order equals the batch run at once (`optiscape.distributed` in Python).
+/// Runs `first..first + starts.len()` of a batch (`starts` are those runs' start points): the
+/// same ends as the same runs of [`run_batch_with`] over the whole batch, bit for bit (each
+/// run's noise is seeded by its index in the whole batch), so a batch split into shards, run
+/// anywhere and put back in index order equals the batch run at once (`optiscape.distributed`
+/// in Python).
 #[allow(clippy::too_many_arguments)]
 pub fn run_shard(
     surface: &Surface,
@@ -216,6 +205,35 @@ pub fn run_shard(
     precision: Precision,
     progress: &Progress,
 ) -> Option<Vec<RunEnd>> {
+    run_lanes(
+        surface,
+        optimizer,
+        starts,
+        first,
+        steps,
+        seed,
+        target,
+        precision,
+        progress,
+        &[],
+    )
+    .map(|(ends, _)| ends)
+}
+
+/// The lockstep engine on `starts`, the runs `first..` of their batch.
+#[allow(clippy::too_many_arguments)]
+fn run_lanes(
+    surface: &Surface,
+    optimizer: &Optimizer,
+    starts: &[DVec2],
+    first: usize,
+    steps: u64,
+    seed: u64,
+    target: Target,
+    precision: Precision,
+    progress: &Progress,
+    budgets: &[u64],
+) -> Option<(Vec<RunEnd>, Vec<f64>)> {
     let job = LaneJob {
         surface,
         domain: surface.domain,
@@ -227,10 +245,10 @@ pub fn run_shard(
         target,
         precision,
         progress,
-        budgets: &[],
+        budgets,
         first_index: first,
     };
-    optimizer.rule.visit_lanes(job).map(|(ends, _)| ends)
+    optimizer.rule.visit_lanes(job)
 }
 
 /// The general engine: each run on its own, through `step_once` (also the reference the

@@ -117,11 +117,7 @@ pub fn surface_catalog() -> Value {
     let list: Vec<Value> = surfaces()
         .iter()
         .map(|info| {
-            let surface = Surface {
-                kind: info.default_kind.clone(),
-                domain: info.default_domain,
-                placement: Default::default(),
-            };
+            let surface = Surface::of(info);
             let min = surface.global_minimum();
             let d = info.default_domain;
             let params: Vec<Value> = surface

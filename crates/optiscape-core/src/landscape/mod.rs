@@ -264,11 +264,16 @@ impl Default for Surface {
 impl Surface {
     /// The built-in surface with this id, its default parameters and domain.
     pub fn by_id(id: &str) -> Option<Self> {
-        catalog().iter().find(|s| s.id == id).map(|s| Self {
-            kind: s.default_kind.clone(),
-            domain: s.default_domain,
+        catalog().iter().find(|s| s.id == id).map(Self::of)
+    }
+
+    /// A catalog entry's surface: its default parameters and domain, as defined.
+    pub fn of(info: &SurfaceInfo) -> Self {
+        Self {
+            kind: info.default_kind.clone(),
+            domain: info.default_domain,
             placement: Placement::IDENTITY,
-        })
+        }
     }
 
     /// A typed surface `f(x, y)` on `domain` (default `[-5, 5]^2`), its parameters at 1.
