@@ -23,6 +23,7 @@ impl Plugin for SandboxPlugin {
             EguiPlugin::default(),
             PanOrbitCameraPlugin,
             ViewPlugin,
+            crate::view::still_cache::StillCachePlugin,
             UiPlugin,
         ));
     }
@@ -45,6 +46,9 @@ pub struct SandboxSettings {
     pub screenshot: Option<ScreenshotSettings>,
     /// Shown when the window opens (why a link could not be opened).
     pub message: Option<String>,
+    /// Draw everything in every frame at full resolution (`--redraw-all`): the frame-time aids
+    /// of the Display section start off.
+    pub redraw_all: bool,
 }
 
 /// `--screenshot PATH --frames N`.
@@ -53,6 +57,8 @@ pub struct ScreenshotSettings {
     pub path: PathBuf,
     /// Frames rendered before the screenshot (at least 1).
     pub frames: u32,
+    /// Turn the camera around the surface until then.
+    pub orbit: bool,
 }
 
 /// Where and when to take the screenshot in `--screenshot` mode.
@@ -60,6 +66,7 @@ pub struct ScreenshotSettings {
 struct ScreenshotPlan {
     path: PathBuf,
     frames: u32,
+    orbit: bool,
     taken: bool,
 }
 
@@ -87,7 +94,15 @@ pub fn run_sandbox(settings: SandboxSettings) -> AppExit {
         opened,
         screenshot,
         message,
+        redraw_all,
     } = settings;
+    if redraw_all {
+        app.insert_resource(crate::view::still_cache::RenderSettings {
+            reuse_still: crate::view::still_cache::Aid::Off,
+            half_while_moving: crate::view::still_cache::Aid::Off,
+            ..default()
+        });
+    }
     // After the simulation's own opening scene (written in `Startup`).
     app.add_systems(PostStartup, move |mut writer: MessageWriter<SimCommand>| {
         match scenario.clone() {
@@ -124,11 +139,29 @@ pub fn run_sandbox(settings: SandboxSettings) -> AppExit {
         .insert_resource(ScreenshotPlan {
             path: shot.path,
             frames: shot.frames.max(1),
+            orbit: shot.orbit,
             taken: false,
         })
+        .add_systems(Update, orbit_camera)
         .add_systems(Last, take_screenshot);
     }
     app.run()
+}
+
+/// Radians the camera turns per frame with `--orbit` (a turn in about 10 s at 30 frames/s).
+const ORBIT_STEP: f32 = std::f32::consts::TAU / 300.0;
+
+/// `--orbit`: the camera turns around its focus in every frame.
+fn orbit_camera(
+    plan: Res<ScreenshotPlan>,
+    mut cameras: Query<&mut bevy_panorbit_camera::PanOrbitCamera>,
+) {
+    if !plan.orbit || plan.taken {
+        return;
+    }
+    for mut cam in &mut cameras {
+        cam.target_yaw += ORBIT_STEP;
+    }
 }
 
 /// Frames skipped before frame times are averaged (start-up, pipeline compilation).
@@ -136,6 +169,7 @@ const WARM_UP_FRAMES: u32 = 10;
 
 fn take_screenshot(
     mut commands: Commands,
+    aids: Res<crate::view::still_cache::RenderAids>,
     mut plan: ResMut<ScreenshotPlan>,
     mut frame: Local<u32>,
     mut timed: Local<(u32, Option<std::time::Instant>)>,
@@ -153,8 +187,11 @@ fn take_screenshot(
     plan.taken = true;
     if let (n @ 1.., Some(t0)) = *timed {
         info!(
-            "mean frame time over {n} frames (after {WARM_UP_FRAMES} warm-up frames): {:.1} ms",
-            1000.0 * t0.elapsed().as_secs_f64() / n as f64
+            "mean frame time over {n} frames (after {WARM_UP_FRAMES} warm-up frames): {:.1} ms; \
+             still parts drawn for reuse in {} frames, reused in {}",
+            1000.0 * t0.elapsed().as_secs_f64() / n as f64,
+            aids.keeps,
+            aids.reuses
         );
     }
     let path = plan.path.clone();

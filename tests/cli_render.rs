@@ -79,6 +79,124 @@ fn the_sandbox_renders_the_opening_scene() -> Check {
     Ok(())
 }
 
+/// The sandbox's frame-time aids on a software renderer (`view::still_cache`). With a still
+/// camera the still parts are drawn once and reused: the 3D view equals the full redraw's
+/// (`--redraw-all`) but where a contour line crosses a ball or a trail. With the camera
+/// orbiting, the 3D view is drawn at half resolution and stretched: the same picture, coarser.
+/// (The panels are compared out: with the aids they refresh ten times a second, so their numbers
+/// may be a frame or two behind.)
+fn the_sandbox_aids_match_the_full_redraw() -> Check {
+    if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
+        return skip("no display (run under xvfb-run)");
+    }
+    let dir = std::env::temp_dir().join(format!("optiscape-aids-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let shot = |name: &str, extra: &[&str]| -> Result<(image::RgbImage, String, u64), Skipped> {
+        let path = dir.join(format!("{name}.png"));
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_optiscape"));
+        cmd.args(["--screenshot", path.to_str().unwrap(), "--frames", "60"])
+            .args(extra);
+        let (code, err) = run_bounded(cmd, std::time::Duration::from_secs(600));
+        match code {
+            Some(0) => {}
+            Some(_) if err.contains("no usable graphics adapter") => {
+                return Err(skip(format!("no graphics adapter: {err}")).unwrap_err());
+            }
+            other => panic!("the sandbox failed ({other:?}): {err}"),
+        }
+        let reused = err
+            .split("reused in ")
+            .nth(1)
+            .and_then(|t| t.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no frame-time line in the log: {err}"));
+        let img = image::open(&path).expect("a PNG was written").to_rgb8();
+        Ok((img, err, reused))
+    };
+    let (aided, log, reused) = shot("aided", &[])?;
+    let (full, _, full_reused) = shot("full", &["--redraw-all"])?;
+    assert_eq!(full_reused, 0, "--redraw-all reuses nothing");
+    let software = log.contains("software renderer");
+    if software {
+        assert!(
+            reused >= 30,
+            "a still camera on a software renderer reuses the still parts ({reused} frames)"
+        );
+    }
+    // The 3D view: between the panels, above the hover readout.
+    let region = |img: &image::RgbImage| -> Vec<[u8; 3]> {
+        img.enumerate_pixels()
+            .filter(|(x, y, _)| (300..800).contains(x) && *y < 660)
+            .map(|(_, _, p)| p.0)
+            .collect()
+    };
+    let (a, b) = (region(&aided), region(&full));
+    let differ = a
+        .iter()
+        .zip(&b)
+        .filter(|(p, q)| p.iter().zip(q.iter()).any(|(u, v)| u.abs_diff(*v) > 8))
+        .count();
+    assert!(
+        differ * 500 < a.len(),
+        "still camera: {differ} of {} pixels differ from the full redraw",
+        a.len()
+    );
+    // Orbiting: half resolution (on a software renderer), stretched over the same view.
+    let (moving, log, reused) = shot("orbit", &["--orbit"])?;
+    let (moving_full, _, _) = shot("orbit-full", &["--orbit", "--redraw-all"])?;
+    assert_eq!(reused, 0, "a moving camera draws everything: {log}");
+    let blocks = |img: &image::RgbImage| -> Vec<[f64; 3]> {
+        let mut out = Vec::new();
+        for by in (0..640).step_by(8) {
+            for bx in (304..800).step_by(8) {
+                let mut sum = [0.0; 3];
+                for y in by..by + 8 {
+                    for x in bx..bx + 8 {
+                        let p = img.get_pixel(x, y).0;
+                        for c in 0..3 {
+                            sum[c] += f64::from(p[c]) / 64.0;
+                        }
+                    }
+                }
+                out.push(sum);
+            }
+        }
+        out
+    };
+    let (m, f) = (blocks(&moving), blocks(&moving_full));
+    let far = m
+        .iter()
+        .zip(&f)
+        .filter(|(p, q)| (0..3).any(|c| (p[c] - q[c]).abs() > 40.0))
+        .count();
+    let mean: f64 = m
+        .iter()
+        .zip(&f)
+        .map(|(p, q)| (0..3).map(|c| (p[c] - q[c]).abs()).sum::<f64>() / 3.0)
+        .sum::<f64>()
+        / m.len() as f64;
+    assert!(
+        far * 50 < m.len() && mean < 6.0,
+        "orbiting: {far} of {} 8x8 blocks far from the full redraw's, mean difference {mean:.2}",
+        m.len()
+    );
+    if software {
+        // Coarser: fewer distinct colors in the stretched picture.
+        let distinct = |img: &image::RgbImage| {
+            region(img)
+                .into_iter()
+                .collect::<std::collections::HashSet<_>>()
+                .len()
+        };
+        assert!(
+            distinct(&moving) < distinct(&moving_full),
+            "the moving camera's picture is drawn at half resolution"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
 /// The offscreen recorder: no window and no X server, but a graphics adapter (the software one
 /// will do). Same skip rule as the sandbox's rendered check.
 fn record_writes_gif_png_frames_and_mp4_offscreen() -> Check {
@@ -381,10 +499,14 @@ fn partly_skipped(what: &str) {
 }
 
 fn main() -> ExitCode {
-    let checks: [Named; 6] = [
+    let checks: [Named; 7] = [
         (
             "the_sandbox_renders_the_opening_scene",
             the_sandbox_renders_the_opening_scene,
+        ),
+        (
+            "the_sandbox_aids_match_the_full_redraw",
+            the_sandbox_aids_match_the_full_redraw,
         ),
         (
             "record_writes_gif_png_frames_and_mp4_offscreen",

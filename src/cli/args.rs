@@ -27,6 +27,15 @@ pub struct SandboxArgs {
     /// With --screenshot: how many frames to run before taking it.
     #[arg(long, value_name = "N", default_value_t = 30, requires = "screenshot")]
     pub frames: u32,
+    /// With --screenshot: turn the camera around the surface the whole time (to measure frame
+    /// times while the camera moves).
+    #[arg(long, requires = "screenshot")]
+    pub orbit: bool,
+    /// Draw every part of the scene in every frame at full resolution, instead of reusing the
+    /// still parts while the camera rests and halving the resolution while it moves (both
+    /// automatic on a software renderer). Slower; for comparing pictures and frame times.
+    #[arg(long)]
+    pub redraw_all: bool,
     /// Open with K random start points (one ball per enabled method at each) instead of the
     /// notebook's start.
     #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..=100_000))]

@@ -17,6 +17,7 @@ pub fn settings(args: &SandboxArgs) -> Result<SandboxSettings, CliError> {
             Some(ScreenshotSettings {
                 path: path.clone(),
                 frames: args.frames.max(1),
+                orbit: args.orbit,
             })
         }
         None => None,
@@ -65,6 +66,7 @@ pub fn settings(args: &SandboxArgs) -> Result<SandboxSettings, CliError> {
         opened,
         screenshot,
         message,
+        redraw_all: args.redraw_all,
     })
 }
 

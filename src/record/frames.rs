@@ -1,34 +1,24 @@
-//! How `record` gets its pictures out of the renderer, and why it can skip most of the work.
+//! How `record` gets its pictures out of the renderer.
 //!
-//! - **Read-back from the camera's own texture.** After the UI pass, the camera's render texture
-//!   is copied into a reusable buffer and mapped; the bytes go to the recorder tagged with their
-//!   frame number. Bevy's `Screenshot` instead allocates a texture and a buffer per picture and
-//!   adds a second full-frame blit, which a software renderer pays for on every pixel.
-//! - **A cached backdrop for a still camera.** Everything but the balls, trails and arrows (the
-//!   surface, contours, axes, minimum markers) is the same in every frame. It is rendered once,
-//!   without the moving parts, and its color and depth are kept. Each recorded frame starts from
-//!   a copy of both, and only the moving parts are drawn over it, depth-tested against the
-//!   surface's depth so a ball behind a hill stays hidden. The legend and the frame counter (UI)
-//!   are drawn after that, as before.
+//! After the UI pass, the camera's render texture is copied into a reusable buffer and mapped;
+//! the bytes go to the recorder tagged with their frame number. Bevy's `Screenshot` instead
+//! allocates a texture and a buffer per picture and adds a second full-frame blit, which a
+//! software renderer pays for on every pixel.
 //!
-//! All of it is on the render side of the sandbox's own scene: the same entities, materials and
-//! shader; the view only hides its still or moving parts on request ([`ScenePartsShown`]).
-//!
-//! [`ScenePartsShown`]: crate::view::ScenePartsShown
+//! With a still camera the recorder also reuses the still parts of the scene: the sandbox's
+//! mechanism, [`crate::view::backdrop`] (a frame of still parts is kept, and each recorded frame
+//! starts from it and draws only the moving parts).
 
-use bevy::core_pipeline::Core3dSystems;
 use bevy::core_pipeline::schedule::Core3d;
 use bevy::core_pipeline::upscaling::upscaling;
 use bevy::prelude::*;
 use bevy::render::extract_component::{ExtractComponent, ExtractComponentPlugin};
 use bevy::render::render_resource::{
-    Buffer, BufferDescriptor, BufferUsages, Extent3d, LoadOp, MapMode, Operations, PipelineCache,
-    RenderPassColorAttachment, RenderPassDepthStencilAttachment, RenderPassDescriptor, StoreOp,
-    TexelCopyBufferInfo, TexelCopyBufferLayout, Texture, TextureDescriptor, TextureDimension,
-    TextureFormat, TextureUsages,
+    Buffer, BufferDescriptor, BufferUsages, Extent3d, MapMode, PipelineCache, TexelCopyBufferInfo,
+    TexelCopyBufferLayout, TextureFormat,
 };
 use bevy::render::renderer::{RenderContext, RenderDevice, ViewQuery};
-use bevy::render::view::{ViewDepthTexture, ViewTarget};
+use bevy::render::view::ViewTarget;
 use bevy::render::{Render, RenderApp, RenderSystems};
 use bevy::ui_render::ui_pass;
 use std::sync::{Arc, Mutex};
@@ -66,29 +56,13 @@ impl Pictures {
     }
 }
 
-/// What the cached backdrop does this frame.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Reflect)]
-pub enum Backdrop {
-    /// Not used: every part is drawn.
-    #[default]
-    Off,
-    /// This frame shows only the still parts: keep its color and depth afterwards.
-    Keep,
-    /// Start from the kept backdrop; only the moving parts are drawn.
-    Use,
-}
-
 /// On the recording camera: what to do with this frame.
 #[derive(Component, Clone, Copy, Debug, Default, Reflect, ExtractComponent)]
 #[reflect(Component)]
 pub struct FrameCapture {
     /// Read this frame back, with this tag.
     pub take: Option<Option<u32>>,
-    pub backdrop: Backdrop,
 }
-
-/// The texture usages the recording camera's color and depth textures need for this.
-pub const COPY_USAGES: TextureUsages = TextureUsages::COPY_SRC.union(TextureUsages::COPY_DST);
 
 pub struct FramesPlugin {
     pub pictures: Pictures,
@@ -103,29 +77,10 @@ impl Plugin for FramesPlugin {
         };
         render_app
             .insert_resource(self.pictures.clone())
-            .init_resource::<Kept>()
             .init_resource::<Readbacks>()
-            .add_systems(
-                Core3d,
-                (
-                    start_frame
-                        .after(Core3dSystems::Prepass)
-                        .before(Core3dSystems::MainPass),
-                    keep_backdrop
-                        .after(Core3dSystems::MainPass)
-                        .before(Core3dSystems::EarlyPostProcess),
-                    read_frame.after(ui_pass).before(upscaling),
-                ),
-            )
+            .add_systems(Core3d, read_frame.after(ui_pass).before(upscaling))
             .add_systems(Render, map_frames.in_set(RenderSystems::Cleanup));
     }
-}
-
-/// The kept backdrop: the still parts' color and depth.
-#[derive(Resource, Default)]
-struct Kept {
-    color: Option<Texture>,
-    depth: Option<Texture>,
 }
 
 /// Read-back buffers: free ones, and this frame's copies waiting to be mapped.
@@ -143,100 +98,6 @@ struct Copied {
     height: u32,
     padded_row: u32,
     format: TextureFormat,
-}
-
-/// Copies a color and a depth texture, whole, into two of the same size and format.
-fn copy_both(ctx: &mut RenderContext, from: (&Texture, &Texture), to: (&Texture, &Texture)) {
-    let encoder = ctx.command_encoder();
-    for (src, dst) in [(from.0, to.0), (from.1, to.1)] {
-        encoder.copy_texture_to_texture(src.as_image_copy(), dst.as_image_copy(), src.size());
-    }
-}
-
-/// A texture like `like`, for keeping its content.
-fn kept_like(device: &RenderDevice, like: &Texture, label: &'static str) -> Texture {
-    device.create_texture(&TextureDescriptor {
-        label: Some(label),
-        size: like.size(),
-        mip_level_count: 1,
-        sample_count: like.sample_count(),
-        dimension: TextureDimension::D2,
-        format: like.format(),
-        usage: TextureUsages::COPY_SRC | TextureUsages::COPY_DST,
-        view_formats: &[],
-    })
-}
-
-/// After the main pass of a `Keep` frame: copy its color and depth aside.
-fn keep_backdrop(
-    view: ViewQuery<(&FrameCapture, &ViewTarget, &ViewDepthTexture)>,
-    device: Res<RenderDevice>,
-    mut kept: ResMut<Kept>,
-    mut ctx: RenderContext,
-) {
-    let (capture, target, depth) = view.into_inner();
-    if capture.backdrop != Backdrop::Keep {
-        return;
-    }
-    let color_src = target.main_texture();
-    let fits = |t: &Option<Texture>, like: &Texture| {
-        t.as_ref()
-            .is_some_and(|t| t.size() == like.size() && t.format() == like.format())
-    };
-    if !fits(&kept.color, color_src) {
-        kept.color = Some(kept_like(&device, color_src, "record_backdrop_color"));
-    }
-    if !fits(&kept.depth, &depth.texture) {
-        kept.depth = Some(kept_like(&device, &depth.texture, "record_backdrop_depth"));
-    }
-    if let (Some(color), Some(kept_depth)) = (&kept.color, &kept.depth) {
-        copy_both(&mut ctx, (color_src, &depth.texture), (color, kept_depth));
-    }
-}
-
-/// Before the main pass: start from the kept backdrop (a `Use` frame), or clear. The camera
-/// itself never clears (its `ClearColorConfig::None` and depth `Load`), so that a `Use` frame
-/// keeps what was copied in.
-fn start_frame(
-    view: ViewQuery<(&FrameCapture, &ViewTarget, &ViewDepthTexture)>,
-    kept: Res<Kept>,
-    clear: Res<ClearColor>,
-    mut ctx: RenderContext,
-) {
-    let (capture, target, depth) = view.into_inner();
-    let color_dst = target.main_texture();
-    if capture.backdrop == Backdrop::Use
-        && let (Some(color), Some(kept_depth)) = (&kept.color, &kept.depth)
-        && color.size() == color_dst.size()
-        && kept_depth.size() == depth.texture.size()
-    {
-        copy_both(&mut ctx, (color, kept_depth), (color_dst, &depth.texture));
-        return;
-    }
-    ctx.command_encoder()
-        .begin_render_pass(&RenderPassDescriptor {
-            label: Some("record_clear"),
-            color_attachments: &[Some(RenderPassColorAttachment {
-                view: target.main_texture_view(),
-                depth_slice: None,
-                resolve_target: None,
-                ops: Operations {
-                    load: LoadOp::Clear(clear.0.to_linear().into()),
-                    store: StoreOp::Store,
-                },
-            })],
-            depth_stencil_attachment: Some(RenderPassDepthStencilAttachment {
-                view: depth.view(),
-                depth_ops: Some(Operations {
-                    load: LoadOp::Clear(0.0),
-                    store: StoreOp::Store,
-                }),
-                stencil_ops: None,
-            }),
-            timestamp_writes: None,
-            occlusion_query_set: None,
-            multiview_mask: None,
-        });
 }
 
 /// After the UI pass: copy the finished picture into a read-back buffer.

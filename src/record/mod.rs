@@ -15,15 +15,17 @@ mod sinks;
 pub use sinks::{Sink, ffmpeg_available};
 
 use crate::sim::{SimCommand, SimPlugin, SimSettings};
-use crate::view::{ScenePartsShown, ViewPlugin};
+use crate::view::ViewPlugin;
+use crate::view::backdrop::Backdrop;
 use bevy::app::ScheduleRunnerPlugin;
+use bevy::camera::visibility::RenderLayers;
 use bevy::ecs::schedule::{Schedules, SingleThreadedExecutor};
 use bevy::prelude::*;
 use bevy::render::render_resource::TextureFormat;
 use bevy::time::TimeUpdateStrategy;
 use bevy::window::ExitCondition;
 use bevy::winit::WinitPlugin;
-use frames::{Backdrop, FrameCapture, FramesPlugin, Picture, Pictures};
+use frames::{FrameCapture, FramesPlugin, Picture, Pictures};
 use optiscape_core::scenario::Scenario;
 use phases::{Phase, Settle, Settling};
 use scene::FrameCounter;
@@ -259,8 +261,12 @@ fn drive(
     mut rec: ResMut<Recorder>,
     pictures: Res<Pictures>,
     mut settings: ResMut<SimSettings>,
-    mut parts: ResMut<ScenePartsShown>,
-    mut cameras: Query<(&mut Transform, &mut FrameCapture)>,
+    mut cameras: Query<(
+        &mut Transform,
+        &mut FrameCapture,
+        &mut Backdrop,
+        &mut RenderLayers,
+    )>,
     mut counter: Query<&mut Text, With<FrameCounter>>,
     mut exit: MessageWriter<AppExit>,
 ) {
@@ -328,7 +334,6 @@ fn drive(
             match settling.step(untagged, 1, true) {
                 Settle::Done => rec.phase = Phase::Recording { next: 0 },
                 Settle::Waiting { ask } => {
-                    *parts = ScenePartsShown::Still;
                     backdrop = Backdrop::Keep;
                     take = ask.then_some(None);
                 }
@@ -357,7 +362,6 @@ fn drive(
         Phase::Recording { next } => {
             // One picture per update; the simulation advances one frame between them.
             if reuse {
-                *parts = ScenePartsShown::Moving;
                 backdrop = Backdrop::Use;
             }
             for mut text in &mut counter {
@@ -392,11 +396,16 @@ fn drive(
             ..default()
         }
     });
-    for (mut t, mut capture) in &mut cameras {
+    for (mut t, mut capture, mut kept, mut layers) in &mut cameras {
         if let Some(view) = view {
             t.set_if_neq(view);
         }
-        *capture = FrameCapture { take, backdrop };
+        *capture = FrameCapture { take };
+        kept.set_if_neq(backdrop);
+        let shown = backdrop.parts().layers();
+        if *layers != shown {
+            *layers = shown;
+        }
     }
     for p in tagged {
         if let Some(k) = p.tag {

@@ -2,14 +2,13 @@
 //! and the legend, title and frame counter drawn into it.
 
 use super::Recorder;
-use super::frames::{self, FrameCapture};
+use super::frames::FrameCapture;
 use crate::sim::Roster;
+use crate::view::MainCamera;
+use crate::view::backdrop::{Backdrop, Parts, backdrop_camera};
+use bevy::camera::CameraOutputMode;
 use bevy::camera::RenderTarget;
-use bevy::camera::{
-    Camera3dDepthLoadOp, CameraMainTextureUsages, CameraOutputMode, ClearColorConfig,
-};
 use bevy::prelude::*;
-use bevy::render::render_resource::TextureUsages;
 
 /// The frame counter text.
 #[derive(Component)]
@@ -20,20 +19,19 @@ pub(super) struct FrameCounter;
 pub(super) fn aim_at_image(
     mut commands: Commands,
     rec: Res<Recorder>,
-    mut cameras: Query<(Entity, &mut Camera, &mut Camera3d)>,
+    mut cameras: Query<(Entity, &mut Camera, &mut Camera3d), With<MainCamera>>,
 ) {
     for (cam, mut camera, mut camera3d) in &mut cameras {
         // Pictures are read from the camera's own texture: no blit to the image. The frame is
-        // cleared, or started from the backdrop, by `frames`, not by the camera (Bevy renders a
-        // camera with its output off only if it does not clear).
+        // cleared, or started from the backdrop, by `view::backdrop`, not by the camera (Bevy
+        // renders a camera with its output off only if it does not clear).
         camera.output_mode = CameraOutputMode::Skip;
-        camera.clear_color = ClearColorConfig::None;
-        camera3d.depth_load_op = Camera3dDepthLoadOp::Load;
-        camera3d.depth_texture_usages =
-            (TextureUsages::from(camera3d.depth_texture_usages) | frames::COPY_USAGES).into();
+        let usages = backdrop_camera(&mut camera, &mut camera3d);
         commands.entity(cam).insert((
             RenderTarget::Image(rec.target.clone().into()),
-            CameraMainTextureUsages(CameraMainTextureUsages::default().0 | frames::COPY_USAGES),
+            usages,
+            Backdrop::Off,
+            Parts::All.layers(),
             FrameCapture::default(),
         ));
     }
@@ -44,7 +42,7 @@ pub(super) fn aim_at_image(
 pub(super) fn overlay(
     mut commands: Commands,
     rec: Res<Recorder>,
-    cameras: Query<Entity, With<Camera3d>>,
+    cameras: Query<Entity, With<MainCamera>>,
 ) {
     let Some(cam) = cameras.iter().next() else {
         return;

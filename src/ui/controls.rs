@@ -3,8 +3,10 @@
 use super::UiState;
 use super::panels::{BallData, RecordRequest};
 use crate::sim::{Roster, SimCommand, SimRng, SimSettings, SimSurface};
-use crate::view::DisplaySettings;
+use crate::view::backdrop::Backdrop;
 use crate::view::colormap::Colormap;
+use crate::view::still_cache::{Aid, RenderAids, RenderSettings};
+use crate::view::{DisplaySettings, RenderAdapter};
 use bevy::prelude::*;
 use bevy_egui::egui;
 use egui::{Color32, RichText};
@@ -388,12 +390,20 @@ fn formula_field(
     );
 }
 
+/// What the Display section's "Performance" fields show and edit.
+pub(super) struct Performance<'a> {
+    pub settings: &'a mut RenderSettings,
+    pub adapter: &'a RenderAdapter,
+    pub aids: &'a RenderAids,
+}
+
 pub(super) fn surface_section(
     ui: &mut egui::Ui,
     state: &mut UiState,
     surface: &Surface,
     nonfinite: f64,
     display: &mut DisplaySettings,
+    perf: Performance<'_>,
     out: &mut Vec<SimCommand>,
 ) {
     egui::CollapsingHeader::new("Surface")
@@ -549,8 +559,66 @@ pub(super) fn surface_section(
                     ui.checkbox(&mut display.gradient_arrows, "gradient arrows (downhill)");
                     ui.checkbox(&mut display.update_arrows, "update arrows");
                     ui.checkbox(&mut display.labels, "labels");
+                    performance_fields(ui, perf);
                 });
         });
+}
+
+/// Display > Performance: the frame-time readout and the software renderer's aids.
+fn performance_fields(ui: &mut egui::Ui, perf: Performance<'_>) {
+    let Performance {
+        settings,
+        adapter,
+        aids,
+    } = perf;
+    ui.separator();
+    ui.label(RichText::new("Performance").strong());
+    ui.checkbox(&mut settings.show_frame_time, "frame time (fps and ms)");
+    let software = adapter.software.unwrap_or(false);
+    let aid = |ui: &mut egui::Ui, value: &mut Aid, label: &str, tip: &str| {
+        ui.horizontal(|ui| {
+            egui::ComboBox::from_id_salt(label)
+                .width(60.0)
+                .selected_text(value.label())
+                .show_ui(ui, |ui| {
+                    for a in Aid::ALL {
+                        ui.selectable_value(value, a, a.label());
+                    }
+                });
+            let now = if value.active(software) { "on" } else { "off" };
+            ui.label(label).on_hover_text(tip);
+            ui.label(RichText::new(format!("({now})")).small().weak());
+        });
+    };
+    aid(
+        ui,
+        &mut settings.reuse_still,
+        "reuse still parts",
+        "While the camera rests, draw the surface, contours and markers once and then only the \
+         balls, trails and arrows. Auto: on with a software renderer.",
+    );
+    aid(
+        ui,
+        &mut settings.half_while_moving,
+        "half resolution while moving",
+        "While the camera moves, draw the 3D view at half its width and height. Auto: on with a \
+         software renderer.",
+    );
+    let kind = match adapter.software {
+        Some(true) => "software renderer",
+        Some(false) => "GPU",
+        None => "starting",
+    };
+    let state = match (aids.backdrop, aids.scaled) {
+        (_, true) => "this frame: half resolution",
+        (Some(Backdrop::Use), _) => "this frame: still parts reused",
+        _ => "this frame: everything drawn",
+    };
+    ui.label(
+        RichText::new(format!("{} ({kind}); {state}", adapter.name))
+            .small()
+            .weak(),
+    );
 }
 
 pub(super) fn methods_section(ui: &mut egui::Ui, roster: &mut Roster, out: &mut Vec<SimCommand>) {

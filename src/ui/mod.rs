@@ -108,8 +108,15 @@ fn spawn_ui_camera(mut commands: Commands, mut egui_settings: ResMut<EguiGlobalS
     commands.spawn((
         Name::new("UI camera"),
         PrimaryEguiContext,
+        crate::view::still_cache::OverlayCamera,
+        // The 3D camera's usages: single-sampled, both can share one texture (see
+        // `view::still_cache`).
+        crate::view::backdrop::copy_usages(),
         Camera2d,
         RenderLayers::none(),
+        // egui draws single-sampled (into the unsampled texture); a multisampled main texture
+        // would only be cleared and resolved, every frame, for nothing.
+        Msaa::Off,
         Camera {
             order: 1,
             output_mode: CameraOutputMode::Write {
@@ -137,6 +144,8 @@ impl Plugin for UiPlugin {
             .add_message::<LoadScenario>()
             .add_message::<SaveScenario>()
             .add_message::<CopyLink>()
+            .init_resource::<overlays::FrameClock>()
+            .add_systems(First, overlays::tick_frame_clock)
             .add_systems(
                 Startup,
                 (
@@ -147,7 +156,12 @@ impl Plugin for UiPlugin {
             )
             .add_systems(
                 EguiPrimaryContextPass,
-                (panels::draw_panels, overlays::draw_labels).chain(),
+                (
+                    panels::draw_panels,
+                    overlays::draw_labels,
+                    overlays::frame_time_readout,
+                )
+                    .chain(),
             )
             .add_systems(
                 Update,

@@ -1,5 +1,5 @@
-//! What floats over the 3D view: the toast, the help window, the axes' tick values and the
-//! balls' labels.
+//! What floats over the 3D view: the toast, the help window, the axes' tick values, the balls'
+//! labels and the frame time.
 
 use super::color32;
 use crate::sim::{Ball, Roster, SimSurface};
@@ -71,7 +71,7 @@ pub(super) fn help_window(ctx: &egui::Context, open: &mut bool) {
 pub(super) fn draw_labels(
     mut contexts: EguiContexts,
     display: Res<DisplaySettings>,
-    camera: Single<(&Camera, &GlobalTransform), With<Camera3d>>,
+    camera: Single<(&Camera, &GlobalTransform), With<crate::view::MainCamera>>,
     balls: Query<(&Ball, &GlobalTransform)>,
     roster: Res<Roster>,
     surface: Res<SimSurface>,
@@ -135,4 +135,104 @@ pub(super) fn draw_labels(
         }
     }
     Ok(())
+}
+
+/// Frames the frame-time readout averages over.
+const FRAME_WINDOW: usize = 30;
+
+/// The last frames' durations (real time, seconds), for the readout.
+#[derive(Resource, Default, Debug)]
+pub struct FrameClock {
+    recent: std::collections::VecDeque<f64>,
+}
+
+impl FrameClock {
+    pub fn push(&mut self, seconds: f64) {
+        if !(seconds.is_finite() && seconds > 0.0) {
+            return;
+        }
+        if self.recent.len() == FRAME_WINDOW {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(seconds);
+    }
+
+    /// Mean milliseconds per frame and frames per second over the window (`None` before two
+    /// frames).
+    pub fn reading(&self) -> Option<(f64, f64)> {
+        if self.recent.len() < 2 {
+            return None;
+        }
+        let mean = self.recent.iter().sum::<f64>() / self.recent.len() as f64;
+        Some((mean * 1000.0, 1.0 / mean))
+    }
+}
+
+pub(super) fn tick_frame_clock(time: Res<Time<Real>>, mut clock: ResMut<FrameClock>) {
+    clock.push(time.delta_secs_f64());
+}
+
+/// The frame-time readout in the 3D view's top right corner (Display > frame time).
+pub(super) fn frame_time_readout(
+    mut contexts: EguiContexts,
+    settings: Res<crate::view::still_cache::RenderSettings>,
+    aids: Res<crate::view::still_cache::RenderAids>,
+    clock: Res<FrameClock>,
+    camera: Single<&Camera, With<crate::view::MainCamera>>,
+) -> Result {
+    if !settings.show_frame_time {
+        return Ok(());
+    }
+    let Some((ms, fps)) = clock.reading() else {
+        return Ok(());
+    };
+    let Some(view) = camera.logical_viewport_rect() else {
+        return Ok(());
+    };
+    let ctx = contexts.ctx_mut()?;
+    let mode = match (aids.backdrop, aids.scaled) {
+        (_, true) => " · half resolution",
+        (Some(crate::view::backdrop::Backdrop::Use), _) => " · still parts reused",
+        _ => "",
+    };
+    egui::Area::new("frame time".into())
+        .fixed_pos(egui::pos2(view.max.x - 8.0, view.min.y + 8.0))
+        .pivot(egui::Align2::RIGHT_TOP)
+        .interactable(false)
+        .show(ctx, |ui| {
+            egui::Frame::popup(ui.style()).show(ui, |ui| {
+                ui.add(
+                    egui::Label::new(
+                        RichText::new(format!("{fps:.1} fps · {ms:.1} ms{mode}"))
+                            .monospace()
+                            .small(),
+                    )
+                    .wrap_mode(egui::TextWrapMode::Extend),
+                );
+            });
+        });
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FrameClock;
+
+    #[test]
+    fn the_readout_averages_the_last_frames() {
+        let mut c = FrameClock::default();
+        assert_eq!(c.reading(), None);
+        c.push(0.02);
+        c.push(f64::NAN);
+        c.push(0.0);
+        assert_eq!(c.reading(), None);
+        c.push(0.04);
+        let (ms, fps) = c.reading().unwrap();
+        assert!((ms - 30.0).abs() < 1e-9 && (fps - 1.0 / 0.03).abs() < 1e-9);
+        for _ in 0..100 {
+            c.push(0.01);
+        }
+        let (ms, fps) = c.reading().unwrap();
+        assert!((ms - 10.0).abs() < 1e-9 && (fps - 100.0).abs() < 1e-6);
+    }
 }

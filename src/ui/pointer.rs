@@ -23,7 +23,7 @@ pub(super) struct Press(Option<Vec2>);
 pub(super) fn hover_and_click(
     mut contexts: EguiContexts,
     window: Single<&Window, With<PrimaryWindow>>,
-    camera: Single<(&Camera, &GlobalTransform), With<Camera3d>>,
+    camera: Single<(&Camera, &GlobalTransform), With<crate::view::MainCamera>>,
     buttons: Res<ButtonInput<MouseButton>>,
     surface_entity: Single<Entity, With<SurfaceMesh>>,
     balls: Query<(), With<Ball>>,

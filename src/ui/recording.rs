@@ -151,7 +151,7 @@ pub(super) fn drive_recording(
     mut rec: ResMut<SandboxRecording>,
     mut time_strategy: ResMut<TimeUpdateStrategy>,
     settings: Res<crate::sim::SimSettings>,
-    camera: Query<&Camera, With<Camera3d>>,
+    camera: Query<&Camera, With<crate::view::MainCamera>>,
     mut ui: ResMut<UiState>,
     time: Res<Time<Real>>,
 ) {

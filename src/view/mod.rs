@@ -1,9 +1,12 @@
 //! Everything drawn in 3D: the surface mesh (rebuilt when the surface or a display setting
 //! changes), ball spheres, trails, arrows, minimum markers, axes, lights and the orbit camera.
 
+pub mod backdrop;
 pub mod colormap;
 pub mod material;
 pub mod render_plugins;
+pub mod render_scale;
+pub mod still_cache;
 pub mod surface_mesh;
 
 use crate::sim::{Ball, BallRun, SimCommand, SimSurface, SimSystems, Trail};
@@ -137,28 +140,10 @@ struct OverlayMesh;
 #[reflect(Resource)]
 pub struct Selected(pub Option<Entity>);
 
-/// Which parts of the scene are drawn. The sandbox draws all of them; `record` with a still
-/// camera draws the still ones once (its cached backdrop) and then only the moving ones.
-#[derive(Resource, Reflect, Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[reflect(Resource)]
-pub enum ScenePartsShown {
-    #[default]
-    All,
-    /// The surface, basin map, contours, wireframe, axes and minimum markers.
-    Still,
-    /// The balls, their trails and arrows.
-    Moving,
-}
-
-impl ScenePartsShown {
-    pub fn still(self) -> bool {
-        self != ScenePartsShown::Moving
-    }
-
-    pub fn moving(self) -> bool {
-        self != ScenePartsShown::Still
-    }
-}
+/// The camera of the 3D view (the window's in the sandbox, the image's in `record`).
+#[derive(Component, Reflect, Default)]
+#[reflect(Component)]
+pub struct MainCamera;
 
 fn visible(on: bool) -> Visibility {
     if on {
@@ -189,41 +174,46 @@ pub struct ViewPlugin;
 
 impl Plugin for ViewPlugin {
     fn build(&self, app: &mut App) {
-        app.add_plugins(SceneMaterialPlugin)
-            .init_resource::<DisplaySettings>()
-            .init_resource::<WorldMap>()
-            .init_resource::<Selected>()
-            .init_resource::<BasinOverlay>()
-            .init_resource::<OverlayMeshHandle>()
-            .init_resource::<BallAssets>()
-            .init_resource::<ScenePartsShown>()
-            .register_type::<ScenePartsShown>()
-            .insert_resource(ClearColor(Color::srgb(0.11, 0.12, 0.14)))
-            .configure_sets(
-                Update,
-                (ViewSystems::Build, ViewSystems::Sync)
-                    .chain()
-                    .after(SimSystems::Commands),
-            )
-            .add_systems(Startup, setup_scene)
-            .add_systems(
-                Update,
-                (rebuild_surface, update_overlay, dress_new_balls)
-                    .chain()
-                    .in_set(ViewSystems::Build),
-            )
-            .add_systems(
-                Update,
-                (place_balls, draw_overlays).in_set(ViewSystems::Sync),
-            )
-            .add_systems(Update, software_renderer_settings)
-            .add_systems(
-                Update,
-                (reframe_on_new_surface, apply_scenario_view)
-                    .chain()
-                    .after(SimSystems::Commands)
-                    .before(ViewSystems::Build),
-            );
+        app.add_plugins((
+            SceneMaterialPlugin,
+            backdrop::BackdropPlugin,
+            render_scale::RenderScalePlugin,
+        ))
+        .init_resource::<RenderAdapter>()
+        .register_type::<RenderAdapter>()
+        .init_resource::<DisplaySettings>()
+        .init_resource::<WorldMap>()
+        .init_resource::<Selected>()
+        .init_resource::<BasinOverlay>()
+        .init_resource::<OverlayMeshHandle>()
+        .init_resource::<BallAssets>()
+        .register_type::<MainCamera>()
+        .insert_resource(ClearColor(Color::srgb(0.11, 0.12, 0.14)))
+        .configure_sets(
+            Update,
+            (ViewSystems::Build, ViewSystems::Sync)
+                .chain()
+                .after(SimSystems::Commands),
+        )
+        .add_systems(Startup, setup_scene)
+        .add_systems(
+            Update,
+            (rebuild_surface, update_overlay, dress_new_balls)
+                .chain()
+                .in_set(ViewSystems::Build),
+        )
+        .add_systems(
+            Update,
+            (place_balls, draw_overlays).in_set(ViewSystems::Sync),
+        )
+        .add_systems(Update, software_renderer_settings)
+        .add_systems(
+            Update,
+            (reframe_on_new_surface, apply_scenario_view)
+                .chain()
+                .after(SimSystems::Commands)
+                .before(ViewSystems::Build),
+        );
     }
 }
 
@@ -237,7 +227,9 @@ fn setup_scene(
     assets.mesh = meshes.add(
         Sphere::new(BALL_RADIUS)
             .mesh()
-            .ico(3)
+            // 320 triangles: round at the few pixels a ball covers, and a quarter of the
+            // vertices of the next subdivision (a thousand balls are vertex-bound on a CPU).
+            .ico(2)
             .unwrap_or_else(|_| Sphere::new(BALL_RADIUS).mesh().uv(24, 16)),
     );
     commands.spawn((
@@ -273,6 +265,8 @@ fn setup_scene(
         Visibility::Hidden,
     ));
     commands.spawn((
+        // It lights both layers: cameras that see only the moving parts light them the same.
+        backdrop::Parts::All.layers(),
         DirectionalLight {
             illuminance: 9_000.0,
             shadow_maps_enabled: false,
@@ -288,6 +282,9 @@ fn setup_scene(
     let (focus, radius) = camera_frame(&surface.0);
     commands.spawn((
         Name::new("Camera"),
+        MainCamera,
+        backdrop::Parts::All.layers(),
+        backdrop::copy_usages(),
         Camera3d::default(),
         Transform::from_xyz(0.0, 8.0, 12.0).looking_at(focus, Vec3::Y),
         PanOrbitCamera {
@@ -391,21 +388,35 @@ pub fn ticks(lo: f64, hi: f64) -> Vec<f64> {
     (first..=last).map(|k| k as f64 * step).collect()
 }
 
+/// What the graphics adapter is, once the renderer has started.
+#[derive(Resource, Reflect, Clone, Debug, Default)]
+#[reflect(Resource)]
+pub struct RenderAdapter {
+    /// It renders in software (llvmpipe, lavapipe, SwiftShader...): `None` until known.
+    pub software: Option<bool>,
+    /// Its name, for the Display section.
+    pub name: String,
+}
+
 /// On a software renderer (lavapipe, llvmpipe...) multisampling multiplies the cost of every
 /// pixel: turn it off there, once the adapter is known.
 fn software_renderer_settings(
     adapter: Option<Res<bevy::render::renderer::RenderAdapterInfo>>,
-    mut cameras: Query<&mut Msaa, With<Camera3d>>,
-    mut done: Local<bool>,
+    mut cameras: Query<&mut Msaa, With<MainCamera>>,
+    mut known: ResMut<RenderAdapter>,
 ) {
     let Some(adapter) = adapter else {
         return;
     };
-    if *done {
+    if known.software.is_some() {
         return;
     }
-    *done = true;
-    if format!("{:?}", adapter.device_type) == "Cpu" {
+    let software = format!("{:?}", adapter.device_type) == "Cpu";
+    *known = RenderAdapter {
+        software: Some(software),
+        name: adapter.name.clone(),
+    };
+    if software {
         for mut msaa in &mut cameras {
             *msaa = Msaa::Off;
         }
@@ -440,7 +451,6 @@ type WireframeOnly = (With<Wireframe>, Without<SurfaceMesh>, Without<ContourLine
 fn rebuild_surface(
     surface: Res<SimSurface>,
     display: Res<DisplaySettings>,
-    parts: Res<ScenePartsShown>,
     mut map: ResMut<WorldMap>,
     mut meshes: ResMut<Assets<Mesh>>,
     mut surf: Single<(&mut Mesh3d, &mut Visibility), SurfaceOnly>,
@@ -468,10 +478,9 @@ fn rebuild_surface(
         }
         *built = Some(key);
     }
-    let still = parts.still();
-    surf.1.set_if_neq(visible(still));
-    contour.1.set_if_neq(visible(still && display.contours));
-    wire.1.set_if_neq(visible(still && display.wireframe));
+    surf.1.set_if_neq(Visibility::Inherited);
+    contour.1.set_if_neq(visible(display.contours));
+    wire.1.set_if_neq(visible(display.wireframe));
 }
 
 type OverlayParts = (
@@ -483,7 +492,6 @@ type OverlayParts = (
 /// Shows the basin map on a copy of the surface mesh, or hides it.
 fn update_overlay(
     overlay: Res<BasinOverlay>,
-    parts: Res<ScenePartsShown>,
     overlay_mesh: Res<OverlayMeshHandle>,
     mut layer: Single<OverlayParts, (With<OverlayMesh>, Without<SurfaceMesh>)>,
     mut materials: ResMut<Assets<SceneMaterial>>,
@@ -493,7 +501,7 @@ fn update_overlay(
     if mesh.0 != overlay_mesh.0 {
         mesh.0 = overlay_mesh.0.clone();
     }
-    let show = parts.still() && overlay.visible && overlay.image.is_some();
+    let show = overlay.visible && overlay.image.is_some();
     visibility.set_if_neq(visible(show));
     let Some(image) = &overlay.image else {
         return;
@@ -549,6 +557,7 @@ fn dress_new_balls(
                     Mesh3d(mesh),
                     MeshMaterial3d(material),
                     Visibility::Inherited,
+                    backdrop::Parts::Moving.layers(),
                 ));
             }
         }
@@ -558,12 +567,10 @@ fn dress_new_balls(
 fn place_balls(
     surface: Res<SimSurface>,
     map: Res<WorldMap>,
-    parts: Res<ScenePartsShown>,
-    mut balls: Query<(&BallRun, &Trail, &mut Transform, &mut Visibility), With<Ball>>,
+    mut balls: Query<(&BallRun, &Trail, &mut Transform), With<Ball>>,
 ) {
     let d = surface.0.domain;
-    for (run, trail, mut t, mut shown) in &mut balls {
-        shown.set_if_neq(visible(parts.moving()));
+    for (run, trail, mut t) in &mut balls {
         // A ball outside the domain (on its way to diverging, or diverged) is shown where it
         // was last inside.
         let p = if d.contains(run.0.pos) {
@@ -586,16 +593,16 @@ fn place_balls(
 
 fn draw_overlays(
     mut gizmos: Gizmos,
+    mut still: Gizmos<backdrop::StillGizmos>,
     surface: Res<SimSurface>,
     map: Res<WorldMap>,
     display: Res<DisplaySettings>,
-    parts: Res<ScenePartsShown>,
     selected: Res<Selected>,
     balls: Query<(Entity, &Ball, &BallRun, &Trail, &Transform)>,
 ) {
     let s = &surface.0;
     let lift = Vec3::Y * 0.02;
-    if parts.still() && display.axes {
+    if display.axes {
         let d = s.domain;
         let corners = [
             (d.x0, d.y0),
@@ -605,52 +612,38 @@ fn draw_overlays(
             (d.x0, d.y0),
         ]
         .map(|(x, y)| map.to_world(glam::DVec2::new(x, y), map.lo) - Vec3::Y * 0.01);
-        gizmos.linestrip(corners, Color::srgba(0.8, 0.8, 0.85, 0.6));
+        still.linestrip(corners, Color::srgba(0.8, 0.8, 0.85, 0.6));
         let tick = Color::srgba(0.8, 0.8, 0.85, 0.8);
         let base = map.lo;
         for x in ticks(d.x0, d.x1) {
             let w = map.to_world(glam::DVec2::new(x, d.y0), base) - Vec3::Y * 0.01;
-            gizmos.line(w, w + Vec3::Z * 0.18, tick);
+            still.line(w, w + Vec3::Z * 0.18, tick);
         }
         for y in ticks(d.y0, d.y1) {
             let w = map.to_world(glam::DVec2::new(d.x0, y), base) - Vec3::Y * 0.01;
-            gizmos.line(w, w - Vec3::X * 0.18, tick);
+            still.line(w, w - Vec3::X * 0.18, tick);
         }
     }
     let gold = Color::srgb(1.0, 0.84, 0.0);
-    let minima = if parts.still() {
-        s.global_minimum().points
-    } else {
-        Vec::new()
-    };
-    for p in minima {
+    for p in s.global_minimum().points {
         let w = map.to_world(p, s.height(p));
-        gizmos.line(w, w + Vec3::Y * 0.8, gold);
-        gizmos.circle(
+        still.line(w, w + Vec3::Y * 0.8, gold);
+        still.circle(
             Isometry3d::new(w + lift, Quat::from_rotation_x(std::f32::consts::FRAC_PI_2)),
             0.18,
             gold,
         );
     }
-    if !parts.moving() {
-        return;
-    }
     for (e, ball, run, trail, t) in &balls {
         if display.trails && trail.0.len() > 1 {
-            // Only the parts of the trail inside the domain are drawn, as separate strips.
-            let step = (trail.0.len() / 1500).max(1);
-            let color = ball.color.with_alpha(0.9);
-            let mut strip: Vec<Vec3> = Vec::new();
-            for p in trail.0.iter().step_by(step).chain(trail.0.back()) {
-                if s.domain.contains(*p) {
-                    strip.push(map.to_world(*p, s.height(*p)) + lift);
-                } else if !strip.is_empty() {
-                    gizmos.linestrip(strip.drain(..), color);
-                }
-            }
-            if strip.len() > 1 {
-                gizmos.linestrip(strip, color);
-            }
+            draw_trail(
+                &mut gizmos,
+                s,
+                &map,
+                trail,
+                ball.color.with_alpha(0.9),
+                lift,
+            );
         }
         let here = t.translation;
         if display.gradient_arrows && run.0.status == RunStatus::Running {
@@ -693,5 +686,105 @@ fn draw_overlays(
                 Color::WHITE,
             );
         }
+    }
+}
+
+/// World distance below which a trail's next point is left out (about a pixel at the usual
+/// zoom): balls that have settled add thousands of points on top of each other.
+const TRAIL_MIN_STEP: f32 = 0.015;
+
+/// The points of a trail as drawn: inside the domain, in strips broken where it leaves the
+/// domain, each point at least [`TRAIL_MIN_STEP`] from the last one drawn (and the last point
+/// always), at most about 1500 of them.
+pub fn trail_strips(
+    surface: &optiscape_core::landscape::Surface,
+    map: &WorldMap,
+    trail: &std::collections::VecDeque<glam::DVec2>,
+    lift: Vec3,
+) -> Vec<Vec<Vec3>> {
+    let step = (trail.len() / 1500).max(1);
+    // The minimum step in the domain's units (measured across the surface, before the height
+    // is evaluated: a point left out costs nothing).
+    let min_step = f64::from(TRAIL_MIN_STEP) / map.scale.max(f64::MIN_POSITIVE);
+    let mut strips = Vec::new();
+    let mut strip: Vec<Vec3> = Vec::new();
+    let mut drawn: Option<glam::DVec2> = None;
+    let last = trail.len().saturating_sub(1);
+    for (i, p) in trail.iter().enumerate() {
+        if i % step != 0 && i != last {
+            continue;
+        }
+        if !surface.domain.contains(*p) {
+            if strip.len() > 1 {
+                strips.push(std::mem::take(&mut strip));
+            }
+            strip.clear();
+            drawn = None;
+            continue;
+        }
+        let near = drawn.is_some_and(|q| q.distance(*p) < min_step);
+        if near && !(i == last && strip.len() > 1) {
+            continue;
+        }
+        let w = map.to_world(*p, surface.height(*p)) + lift;
+        if near {
+            // The trail's end, too close to the last point drawn: it takes that point's place.
+            if let Some(q) = strip.last_mut() {
+                *q = w;
+            }
+        } else {
+            strip.push(w);
+        }
+        drawn = Some(*p);
+    }
+    if strip.len() > 1 {
+        strips.push(strip);
+    }
+    strips
+}
+
+fn draw_trail(
+    gizmos: &mut Gizmos,
+    surface: &optiscape_core::landscape::Surface,
+    map: &WorldMap,
+    trail: &Trail,
+    color: Color,
+    lift: Vec3,
+) {
+    for strip in trail_strips(surface, map, &trail.0, lift) {
+        gizmos.linestrip(strip, color);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use glam::DVec2;
+    use optiscape_core::landscape::Surface;
+    use std::collections::VecDeque;
+
+    #[test]
+    fn trails_leave_out_points_closer_than_a_pixel_and_keep_their_ends() {
+        let surface = Surface::seed();
+        let map = surface_mesh::build(&surface, &DisplaySettings::default().mesh_options()).map;
+        // A ball that moves, then sits still for a thousand frames, then moves a little.
+        let mut trail: VecDeque<DVec2> = (0..50)
+            .map(|k| DVec2::new(5.0 + 0.1 * k as f64, 5.0))
+            .collect();
+        trail.extend(std::iter::repeat_n(DVec2::new(9.9, 5.0), 1000));
+        trail.push_back(DVec2::new(9.9, 5.0001));
+        let strips = trail_strips(&surface, &map, &trail, Vec3::ZERO);
+        assert_eq!(strips.len(), 1);
+        let s = &strips[0];
+        assert!(s.len() <= 52, "{} points drawn", s.len());
+        let end = *trail.back().unwrap();
+        let want = map.to_world(end, surface.height(end));
+        assert_eq!(*s.last().unwrap(), want, "the trail ends where the ball is");
+        let start = trail[0];
+        assert_eq!(s[0], map.to_world(start, surface.height(start)));
+        // Leaving the domain breaks the trail in two.
+        let mut out = trail.clone();
+        out.insert(25, DVec2::new(-100.0, 5.0));
+        assert_eq!(trail_strips(&surface, &map, &out, Vec3::ZERO).len(), 2);
     }
 }
