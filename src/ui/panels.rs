@@ -115,7 +115,7 @@ pub(super) fn draw_panels(
     let mut load: Vec<String> = Vec::new();
     let mut save: Option<std::path::PathBuf> = None;
     let mut copy_link = false;
-    let sides = draw_sides.then(|| {
+    let sides = {
         let left = egui::Panel::left("controls")
             .resizable(true)
             .default_size(265.0)
@@ -190,9 +190,16 @@ pub(super) fn draw_panels(
             .rect
             .width();
         (left, right)
-    });
-    let (left, right) = sides.unwrap_or(extra.pace.widths);
+    };
+    let (left, right) = sides;
     extra.pace.widths = (left, right);
+    if !draw_sides {
+        // Laid out (so that egui knows where every widget is, for the next frame's clicks) but
+        // not painted: the window's texture still holds the panels' pixels.
+        ctx.graphics_mut(|g| {
+            let _ = std::mem::take(g.entry(LayerId::background()));
+        });
+    }
     inspector::hover_readout(&ctx, &hover, &surface.0, left);
     overlays::toast(&ctx, &mut ui_state.toast, extra.time.elapsed_secs_f64());
     overlays::help_window(&ctx, &mut ui_state.show_help);
@@ -226,7 +233,7 @@ pub(super) fn draw_panels(
     let scale = window.scale_factor();
     let (l, r) = ((left * scale) as u32, (right * scale) as u32);
     let (w, h) = (window.physical_width(), window.physical_height());
-    if draw_sides && w > l + r + 16 && h > 16 {
+    if w > l + r + 16 && h > 16 {
         camera.viewport = Some(Viewport {
             physical_position: UVec2::new(l, 0),
             physical_size: UVec2::new(w - l - r, h),
@@ -239,13 +246,14 @@ pub(super) fn draw_panels(
 /// How often the side panels refresh when nothing asks for more (seconds).
 const PANEL_REFRESH: f64 = 0.1;
 
-/// When the side panels are drawn. On a software renderer every pixel costs, and the panels are
-/// most of the window: while the 3D view starts from the kept still parts, it touches only its
-/// viewport, so the panels' pixels stay in the window's texture from one frame to the next
-/// (`view::backdrop`). Then the panels are drawn again only when something asks for it — the
+/// When the side panels are painted. On a software renderer every pixel costs, and the panels
+/// are most of the window: while the 3D view starts from the kept still parts, it touches only
+/// its viewport, so the panels' pixels stay in the window's texture from one frame to the next
+/// (`view::backdrop`). Then the panels are painted again only when something asks for it — the
 /// pointer over them, a key, a text field or a menu open, a message or the help shown, a new
-/// window size — and otherwise ten times a second, so their numbers keep up with the run.
-/// Elsewhere (a GPU, or with the aids off) they are drawn in every frame.
+/// window size — and otherwise ten times a second, so their numbers keep up with the run. They
+/// are laid out in every frame all the same (egui finds what a click hits in the last frame's
+/// layout). Elsewhere (a GPU, or with the aids off) they are painted in every frame.
 #[derive(Debug, Default)]
 pub(super) struct PanelPace {
     /// When they were last drawn (real time, seconds).

@@ -158,9 +158,17 @@ pub const BALL_RADIUS: f32 = 0.11;
 
 #[derive(Resource, Default)]
 struct BallAssets {
-    mesh: Handle<Mesh>,
+    /// The sphere of a ball: `fine` (320 triangles) up to [`FINE_BALLS`] balls, `coarse` (80)
+    /// beyond.
+    fine: Handle<Mesh>,
+    coarse: Handle<Mesh>,
     materials: HashMap<[u8; 3], Handle<SceneMaterial>>,
 }
+
+/// Up to this many balls, each is a sphere of 320 triangles; beyond, of 80. A ball covers a few
+/// dozen pixels at the usual zoom, where both look round; but a software renderer shades small
+/// triangles at a cost per triangle, and a thousand fine spheres were a tenth of a frame.
+pub const FINE_BALLS: usize = 100;
 
 #[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ViewSystems {
@@ -224,14 +232,14 @@ fn setup_scene(
     mut assets: ResMut<BallAssets>,
     surface: Res<SimSurface>,
 ) {
-    assets.mesh = meshes.add(
+    let sphere = |subdivisions: u32| {
         Sphere::new(BALL_RADIUS)
             .mesh()
-            // 320 triangles: round at the few pixels a ball covers, and a quarter of the
-            // vertices of the next subdivision (a thousand balls are vertex-bound on a CPU).
-            .ico(2)
-            .unwrap_or_else(|_| Sphere::new(BALL_RADIUS).mesh().uv(24, 16)),
-    );
+            .ico(subdivisions)
+            .unwrap_or_else(|_| Sphere::new(BALL_RADIUS).mesh().uv(24, 16))
+    };
+    assets.fine = meshes.add(sphere(2));
+    assets.coarse = meshes.add(sphere(1));
     commands.spawn((
         Name::new("Surface"),
         SurfaceMesh,
@@ -531,10 +539,25 @@ fn dress_new_balls(
     mut assets: ResMut<BallAssets>,
     mut materials: ResMut<Assets<SceneMaterial>>,
     balls: Query<(Entity, &Ball, Option<&BallMaterial>), Changed<Ball>>,
+    mut all: Query<&mut Mesh3d, With<Ball>>,
+    mut coarse: Local<bool>,
 ) {
+    // The sphere's detail follows the number of balls (new balls are counted next frame).
+    let want_coarse = all.iter().len() > FINE_BALLS;
+    let sphere = if want_coarse {
+        assets.coarse.clone()
+    } else {
+        assets.fine.clone()
+    };
+    if want_coarse != *coarse {
+        *coarse = want_coarse;
+        for mut m in &mut all {
+            m.0 = sphere.clone();
+        }
+    }
     for (e, ball, current) in &balls {
         let key = ball.color.to_srgba().to_u8_array_no_alpha();
-        let mesh = assets.mesh.clone();
+        let mesh = sphere.clone();
         let material = assets
             .materials
             .entry(key)
@@ -689,9 +712,10 @@ fn draw_overlays(
     }
 }
 
-/// World distance below which a trail's next point is left out (about a pixel at the usual
-/// zoom): balls that have settled add thousands of points on top of each other.
-const TRAIL_MIN_STEP: f32 = 0.015;
+/// World distance below which a trail's next point is left out (about two pixels at the usual
+/// zoom): balls that have settled add thousands of points on top of each other, and on a
+/// software renderer every tiny segment costs as much as a larger one.
+const TRAIL_MIN_STEP: f32 = 0.04;
 
 /// The points of a trail as drawn: inside the domain, in strips broken where it leaves the
 /// domain, each point at least [`TRAIL_MIN_STEP`] from the last one drawn (and the last point
@@ -777,6 +801,7 @@ mod tests {
         assert_eq!(strips.len(), 1);
         let s = &strips[0];
         assert!(s.len() <= 52, "{} points drawn", s.len());
+        assert!(s.len() >= 10, "the moving part is kept: {} points", s.len());
         let end = *trail.back().unwrap();
         let want = map.to_world(end, surface.height(end));
         assert_eq!(*s.last().unwrap(), want, "the trail ends where the ball is");

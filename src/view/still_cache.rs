@@ -180,7 +180,14 @@ pub struct FramePlan {
 pub struct CacheState {
     /// Backdrops still to draw before the kept one is trusted.
     keeps_left: u32,
+    /// Frames since the backdrop was last drawn.
+    since_keep: u32,
 }
+
+/// While pipelines compile (start-up: seconds on a software renderer), the backdrop is drawn
+/// again every this many frames rather than in every frame: each time costs a whole frame, and
+/// what is missing appears a few frames later at most.
+const KEEP_EVERY_WHILE_COMPILING: u32 = 4;
 
 impl CacheState {
     /// Decides a frame: `view_moved` (the camera, the viewport or the window changed since the
@@ -215,8 +222,10 @@ impl CacheState {
                 scaled: false,
             };
         }
-        let keep = self.keeps_left > 0 || last_incomplete;
+        let keep = self.keeps_left > 0
+            || (last_incomplete && self.since_keep + 1 >= KEEP_EVERY_WHILE_COMPILING);
         self.keeps_left = self.keeps_left.saturating_sub(1);
+        self.since_keep = if keep { 0 } else { self.since_keep + 1 };
         FramePlan {
             backdrop: Some(Backdrop::Use),
             keep,
@@ -239,7 +248,8 @@ struct StillKey {
     surface: optiscape_core::landscape::Surface,
     display: DisplaySettings,
     overlay: (Option<AssetId<Image>>, bool, u32),
-    /// Images, meshes or materials changed (a basin map redrawn in place, a mesh arriving).
+    /// The still parts' images, meshes or materials changed (a basin map redrawn in place, a
+    /// mesh arriving).
     assets: u64,
 }
 
@@ -288,13 +298,50 @@ struct StillInputs<'w, 's> {
     images: MessageReader<'w, 's, AssetEvent<Image>>,
     meshes: MessageReader<'w, 's, AssetEvent<Mesh>>,
     materials: MessageReader<'w, 's, AssetEvent<super::material::SceneMaterial>>,
+    /// The still parts' meshes and materials (everything drawn but the balls).
+    parts: Query<
+        'w,
+        's,
+        (
+            &'static Mesh3d,
+            &'static MeshMaterial3d<super::material::SceneMaterial>,
+        ),
+        Without<crate::sim::Ball>,
+    >,
 }
 
 impl StillInputs<'_, '_> {
-    /// Images, meshes and materials added, changed or removed since the last frame.
+    /// Events of the still parts' images, meshes and materials since the last frame (a basin
+    /// map redrawn in place, a mesh reaching the renderer). Other assets — egui's font atlas
+    /// growing by a glyph, a ball's material — do not change the still parts.
     fn asset_changes(&mut self) -> u64 {
-        let n = self.images.read().count() + self.meshes.read().count();
-        (n + self.materials.read().count()) as u64
+        let overlay = self.overlay.image.as_ref().map(|h| h.id());
+        let mut n = self
+            .images
+            .read()
+            .filter(|e| overlay.is_some_and(|id| e.is_modified(id) || e.is_added(id)))
+            .count();
+        let meshes: Vec<AssetId<Mesh>> = self.parts.iter().map(|(m, _)| m.0.id()).collect();
+        n += self
+            .meshes
+            .read()
+            .filter(|e| {
+                meshes
+                    .iter()
+                    .any(|id| e.is_modified(*id) || e.is_added(*id))
+            })
+            .count();
+        let materials: Vec<_> = self.parts.iter().map(|(_, m)| m.0.id()).collect();
+        n += self
+            .materials
+            .read()
+            .filter(|e| {
+                materials
+                    .iter()
+                    .any(|id| e.is_modified(*id) || e.is_added(*id))
+            })
+            .count();
+        n as u64
     }
 }
 
@@ -506,11 +553,16 @@ mod tests {
     }
 
     #[test]
-    fn an_incomplete_backdrop_is_drawn_again() {
+    fn an_incomplete_backdrop_is_drawn_again_every_few_frames() {
         let mut s = CacheState::default();
-        s.plan(false, false, false, true, false);
-        assert!(s.plan(false, false, true, true, false).keep);
-        assert!(s.plan(false, false, true, true, false).keep);
+        assert!(!s.plan(false, false, false, true, false).keep);
+        let keeps: Vec<bool> = (0..9)
+            .map(|_| s.plan(false, false, true, true, false).keep)
+            .collect();
+        assert_eq!(
+            keeps,
+            [false, false, true, false, false, false, true, false, false]
+        );
         assert!(!s.plan(false, false, false, true, false).keep);
     }
 
