@@ -145,6 +145,7 @@ impl Plugin for UiPlugin {
             .add_message::<SaveScenario>()
             .add_message::<CopyLink>()
             .init_resource::<overlays::FrameClock>()
+            .register_type::<overlays::FrameClock>()
             .add_systems(First, overlays::tick_frame_clock)
             .add_systems(
                 Startup,

@@ -141,7 +141,8 @@ pub(super) fn draw_labels(
 const FRAME_WINDOW: usize = 30;
 
 /// The last frames' durations (real time, seconds), for the readout.
-#[derive(Resource, Default, Debug)]
+#[derive(Resource, Reflect, Default, Debug)]
+#[reflect(Resource)]
 pub struct FrameClock {
     recent: std::collections::VecDeque<f64>,
 }

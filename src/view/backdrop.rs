@@ -120,8 +120,9 @@ pub fn backdrop_camera(
 }
 
 /// What the render world says about the backdrops it kept (shared with the main world).
-#[derive(Resource, Clone, Default)]
-pub struct BackdropReport(Arc<ReportInner>);
+#[derive(Resource, Reflect, Clone, Default)]
+#[reflect(Resource)]
+pub struct BackdropReport(#[reflect(ignore)] Arc<ReportInner>);
 
 #[derive(Default)]
 struct ReportInner {
@@ -150,6 +151,7 @@ impl Plugin for BackdropPlugin {
     fn build(&self, app: &mut App) {
         let report = BackdropReport::default();
         app.register_type::<Backdrop>()
+            .register_type::<BackdropReport>()
             .init_gizmo_group::<StillGizmos>()
             .insert_resource(report.clone())
             .add_plugins(ExtractComponentPlugin::<Backdrop>::default())

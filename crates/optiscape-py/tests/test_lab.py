@@ -326,7 +326,15 @@ def test_ctrl_c_interrupts_a_long_call():
         print("finished", flush=True)
         """
     )
-    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    # The child starts with SIGINT's default disposition, as under a terminal: a process started
+    # in the background by a non-interactive shell inherits SIGINT ignored, and Python then
+    # installs no KeyboardInterrupt handler at all (so the test would wait forever).
+    p = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdout=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     assert p.stdout.readline().strip() == "ready"
     time.sleep(1.5)
     t0 = time.perf_counter()
