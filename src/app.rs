@@ -1,7 +1,7 @@
 //! The sandbox application: the window, the plugins, what it opens with, and the screenshot
 //! mode.
 
-use crate::sim::{SimCommand, SimPlugin, SimSettings};
+use crate::sim::{Ball, BallRun, SimCommand, SimPlugin, SimSettings};
 use crate::ui::UiPlugin;
 use crate::view::ViewPlugin;
 use crate::view::render_plugins::add_render_plugins;
@@ -59,6 +59,8 @@ pub struct ScreenshotSettings {
     pub frames: u32,
     /// Turn the camera around the surface until then.
     pub orbit: bool,
+    /// Also write the balls' state ([`sandbox_state`]) to this file then.
+    pub state: Option<PathBuf>,
 }
 
 /// Where and when to take the screenshot in `--screenshot` mode.
@@ -67,6 +69,7 @@ struct ScreenshotPlan {
     path: PathBuf,
     frames: u32,
     orbit: bool,
+    state: Option<PathBuf>,
     taken: bool,
 }
 
@@ -77,6 +80,14 @@ pub fn run_sandbox(settings: SandboxSettings) -> AppExit {
         primary_window: Some(Window {
             title: "optiscape — how optimizers fight local optima".into(),
             resolution: (1280, 720).into(),
+            // The web page: its canvas, sized to the page; the browser keeps its own keys
+            // (reload, zoom, the developer tools).
+            #[cfg(target_arch = "wasm32")]
+            canvas: Some("#optiscape".into()),
+            #[cfg(target_arch = "wasm32")]
+            fit_canvas_to_parent: true,
+            #[cfg(target_arch = "wasm32")]
+            prevent_default_event_handling: false,
             ..default()
         }),
         ..default()
@@ -86,6 +97,8 @@ pub fn run_sandbox(settings: SandboxSettings) -> AppExit {
         return AppExit::from_code(2);
     }
     app.add_plugins((SimPlugin, SandboxPlugin));
+    #[cfg(target_arch = "wasm32")]
+    app.add_systems(Last, publish_page_state);
     let SandboxSettings {
         scenario,
         surface,
@@ -140,6 +153,7 @@ pub fn run_sandbox(settings: SandboxSettings) -> AppExit {
             path: shot.path,
             frames: shot.frames.max(1),
             orbit: shot.orbit,
+            state: shot.state,
             taken: false,
         })
         .add_systems(Update, orbit_camera)
@@ -167,17 +181,22 @@ fn orbit_camera(
 /// Frames skipped before frame times are averaged (start-up, pipeline compilation).
 const WARM_UP_FRAMES: u32 = 10;
 
+#[allow(clippy::too_many_arguments)]
 fn take_screenshot(
     mut commands: Commands,
     aids: Res<crate::view::still_cache::RenderAids>,
     mut plan: ResMut<ScreenshotPlan>,
     mut frame: Local<u32>,
-    mut timed: Local<(u32, Option<std::time::Instant>)>,
+    mut timed: Local<(u32, Option<bevy::platform::time::Instant>)>,
+    balls: Query<(&Ball, &BallRun)>,
+    scenario: Res<crate::ui::ScenarioUi>,
+    sim: crate::ui::SimState,
+    lab: Res<crate::ui::LabState>,
 ) {
     // Wall-clock time: in this mode `Time` advances by a fixed amount per frame.
     *frame += 1;
     if *frame == WARM_UP_FRAMES {
-        timed.1 = Some(std::time::Instant::now());
+        timed.1 = Some(bevy::platform::time::Instant::now());
     } else if *frame > WARM_UP_FRAMES {
         timed.0 += 1;
     }
@@ -194,6 +213,17 @@ fn take_screenshot(
             aids.reuses
         );
     }
+    if let Some(state) = &plan.state {
+        let json = sandbox_state(&balls, &scenario, &sim, &lab, *frame as u64);
+        match std::fs::write(state, json + "\n") {
+            Ok(()) => info!("state saved to {}", state.display()),
+            Err(e) => {
+                error!("could not save the state to {}: {e}", state.display());
+                commands.write_message(AppExit::from_code(2));
+                return;
+            }
+        }
+    }
     let path = plan.path.clone();
     commands.spawn(Screenshot::primary_window()).observe(
         move |captured: On<ScreenshotCaptured>, mut exit: MessageWriter<AppExit>| {
@@ -209,4 +239,72 @@ fn take_screenshot(
             }
         },
     );
+}
+
+/// The sandbox's state as JSON, for comparing the web page with the desktop sandbox: the frame,
+/// the surface, the whole setup as the scenario Save would write (`setup`, RON), the scenario
+/// menu's name, message and recent list, the lab's running jobs (what, fraction done) and its
+/// basin map's summary, and per ball (in spawn order) its method, start, frames, updates,
+/// status, and position and loss as the hexadecimal bits of the f64s.
+pub fn sandbox_state(
+    balls: &Query<(&Ball, &BallRun)>,
+    scenario: &crate::ui::ScenarioUi,
+    sim: &crate::ui::SimState,
+    lab: &crate::ui::LabState,
+    frame: u64,
+) -> String {
+    let setup = crate::ui::current_scenario(sim);
+    let bits = |v: f64| format!("{:016x}", v.to_bits());
+    let mut list: Vec<(&Ball, &BallRun)> = balls.iter().collect();
+    list.sort_by_key(|(b, _)| b.serial);
+    let balls: Vec<serde_json::Value> = list
+        .iter()
+        .map(|(b, r)| {
+            serde_json::json!({
+                "method": b.method,
+                "start": [bits(b.start.x), bits(b.start.y)],
+                "frames": b.frames,
+                "limit": b.limit,
+                "steps": r.0.steps,
+                "status": format!("{:?}", r.0.status),
+                "pos": [bits(r.0.pos.x), bits(r.0.pos.y)],
+                "loss": bits(r.0.loss),
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "frame": frame,
+        "surface": setup.surface().map(|s| s.spec()).unwrap_or_default(),
+        "setup": setup.to_ron().unwrap_or_else(|e| format!("error: {e}")),
+        "scenario": scenario.current,
+        "message": scenario.error,
+        "recent": scenario.recent,
+        "lab": {
+            "running": lab.running(),
+            "basin": lab.basin.as_ref().map(|(_, map)| map),
+            "message": lab.message,
+        },
+        "balls": balls,
+    })
+    .to_string()
+}
+
+/// The web page: the state its tests read, and the loading screen told when the sandbox
+/// draws.
+#[cfg(target_arch = "wasm32")]
+fn publish_page_state(
+    balls: Query<(&Ball, &BallRun)>,
+    scenario: Res<crate::ui::ScenarioUi>,
+    sim: crate::ui::SimState,
+    lab: Res<crate::ui::LabState>,
+    mut frame: Local<u64>,
+) {
+    *frame += 1;
+    if *frame == 3 {
+        crate::browser::page_ready();
+    }
+    // With many balls, a few times a second (the text grows with them).
+    if balls.iter().len() <= 256 || (*frame).is_multiple_of(30) {
+        crate::browser::publish_state(sandbox_state(&balls, &scenario, &sim, &lab, *frame));
+    }
 }

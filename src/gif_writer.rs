@@ -97,10 +97,13 @@ const TRANSPARENT: u8 = 255;
 ///
 /// Each distinct color is looked up in the palette once (a table over all 2^24 colors), and a
 /// pixel whose color did not change since the last frame keeps its index without a lookup.
-pub struct GifWriter {
-    /// The file until the first frame (whose palette becomes the GIF's global one).
-    file: Option<std::io::BufWriter<std::fs::File>>,
-    enc: Option<gif::Encoder<std::io::BufWriter<std::fs::File>>>,
+///
+/// It writes to a file ([`GifWriter::create`]) or to any writer, such as the bytes the web page
+/// downloads ([`GifWriter::new`]).
+pub struct GifWriter<W: Write = std::io::BufWriter<std::fs::File>> {
+    /// The output until the first frame (whose palette becomes the GIF's global one).
+    file: Option<W>,
+    enc: Option<gif::Encoder<W>>,
     shown: String,
     size: (u16, u16),
     delay: u16,
@@ -116,15 +119,23 @@ pub struct GifWriter {
 }
 
 impl GifWriter {
+    /// A GIF written to the file `path`.
     pub fn create(path: &Path, w: u32, h: u32, fps: f64) -> Result<Self, String> {
         let shown = path.display().to_string();
+        let file = std::fs::File::create(path).map_err(|e| format!("{shown}: {e}"))?;
+        GifWriter::new(std::io::BufWriter::new(file), shown, w, h, fps)
+    }
+}
+
+impl<W: Write> GifWriter<W> {
+    /// A GIF written to `out`; `shown` names it in error messages.
+    pub fn new(out: W, shown: String, w: u32, h: u32, fps: f64) -> Result<Self, String> {
         let size = (
             u16::try_from(w).map_err(|_| format!("{shown}: too wide for a GIF"))?,
             u16::try_from(h).map_err(|_| format!("{shown}: too tall for a GIF"))?,
         );
-        let file = std::fs::File::create(path).map_err(|e| format!("{shown}: {e}"))?;
         Ok(Self {
-            file: Some(std::io::BufWriter::new(file)),
+            file: Some(out),
             enc: None,
             shown,
             size,
@@ -233,7 +244,13 @@ impl GifWriter {
     }
 
     /// Writes the trailer and flushes the file.
+    /// Writes the GIF's end.
     pub fn finish(self) -> Result<(), String> {
+        self.finish_into().map(|_| ())
+    }
+
+    /// Writes the GIF's end and returns the writer.
+    pub fn finish_into(self) -> Result<W, String> {
         let shown = self.shown;
         let enc = match (self.enc, self.file) {
             (Some(enc), _) => enc,
@@ -243,7 +260,8 @@ impl GifWriter {
             (None, None) => return Err(format!("{shown}: the GIF was already finished")),
         };
         let mut w = enc.into_inner().map_err(|e| format!("{shown}: {e}"))?;
-        w.flush().map_err(|e| format!("{shown}: {e}"))
+        w.flush().map_err(|e| format!("{shown}: {e}"))?;
+        Ok(w)
     }
 }
 

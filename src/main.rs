@@ -1,9 +1,19 @@
-//! The `optiscape` binary: parses the command line and hands the work to [`optiscape::cli`].
+//! The `optiscape` binary: parses the command line and hands the work to [`optiscape::cli`];
+//! on the web page (wasm32), starts the sandbox in the page.
 
+#[cfg(target_arch = "wasm32")]
+fn main() {
+    optiscape::cli::start_page();
+}
+
+#[cfg(not(target_arch = "wasm32"))]
 use clap::Parser;
+#[cfg(not(target_arch = "wasm32"))]
 use optiscape::cli::{Cli, CliError, fail, run};
+#[cfg(not(target_arch = "wasm32"))]
 use std::process::ExitCode;
 
+#[cfg(not(target_arch = "wasm32"))]
 fn main() -> ExitCode {
     match Cli::try_parse() {
         Ok(cli) => run(&cli),

@@ -31,6 +31,10 @@ pub struct SandboxArgs {
     /// times while the camera moves).
     #[arg(long, requires = "screenshot")]
     pub orbit: bool,
+    /// With --screenshot: also write the balls' state then to this JSON file (each ball's
+    /// method, start, updates and position, exact to the bit; the web page's tests compare it).
+    #[arg(long, value_name = "PATH", requires = "screenshot")]
+    pub state: Option<std::path::PathBuf>,
     /// Draw every part of the scene in every frame at full resolution, instead of reusing the
     /// still parts while the camera rests and halving the resolution while it moves (both
     /// automatic on a software renderer). Slower; for comparing pictures and frame times.

@@ -81,3 +81,30 @@ fn emit(out: Output) -> ExitCode {
     let _ = stdout.flush();
     ExitCode::SUCCESS
 }
+
+/// The web page's start: the sandbox in the page's canvas, opening the link in the address's
+/// fragment (`…/#s1.…`) as `optiscape --link` does (a damaged one opens the notebook's scene
+/// with a message), or the notebook's scene when there is none.
+#[cfg(target_arch = "wasm32")]
+pub fn start_page() {
+    use clap::Parser;
+    let hash = crate::browser::location_hash();
+    let mut args = vec!["optiscape".to_string()];
+    if !hash.trim().is_empty() {
+        args.push(format!("--link={}", hash.trim()));
+    }
+    let settings = Cli::try_parse_from(&args)
+        .map_err(|e| CliError(e.to_string()))
+        .and_then(|cli| sandbox::settings(&cli.sandbox))
+        .unwrap_or_else(|e| {
+            bevy::log::error!("{e}");
+            crate::app::SandboxSettings {
+                message: Some(format!("{e}; the notebook's scene opened instead")),
+                ..Default::default()
+            }
+        });
+    if let Err(e) = crate::browser::accept_dropped_files() {
+        bevy::log::warn!("files dropped on the page will not open: {e}");
+    }
+    crate::app::run_sandbox(settings);
+}

@@ -14,10 +14,14 @@ pub fn settings(args: &SandboxArgs) -> Result<SandboxSettings, CliError> {
     let screenshot = match &args.screenshot {
         Some(path) => {
             check_folder_of(path).map_err(|e| CliError(format!("--screenshot: {e}")))?;
+            if let Some(state) = &args.state {
+                check_folder_of(state).map_err(|e| CliError(format!("--state: {e}")))?;
+            }
             Some(ScreenshotSettings {
                 path: path.clone(),
                 frames: args.frames.max(1),
                 orbit: args.orbit,
+                state: args.state.clone(),
             })
         }
         None => None,

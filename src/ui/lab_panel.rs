@@ -12,16 +12,17 @@ use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
 use bevy_egui::egui;
 use egui::{Color32, RichText};
 use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints};
-use optiscape_core::lab::basins::{BasinMap, basins_with, image as basin_image};
-use optiscape_core::lab::ecdf::{EcdfCurve, coco_targets, ecdf};
-use optiscape_core::lab::phase::{PhaseAxis, PhaseCell, phase, rate_color};
-use optiscape_core::lab::sweep::{SweepPoint, grid, sweep};
-use optiscape_core::lab::tune::{TuneRow, TuneSetup, set_value, total_runs, tune};
-use optiscape_core::lab::{Precision, Progress, RaceRow, Target, race_with, uniform_starts};
+use optiscape_core::lab::basins::{BasinMap, basins_paced, image as basin_image};
+use optiscape_core::lab::ecdf::{EcdfCurve, coco_targets, ecdf_paced};
+use optiscape_core::lab::phase::{PhaseAxis, PhaseCell, phase_paced, rate_color};
+use optiscape_core::lab::sweep::{SweepPoint, grid, sweep_paced};
+use optiscape_core::lab::tune::{TuneRow, TuneSetup, set_value, total_runs, tune_paced};
+use optiscape_core::lab::{Precision, Progress, RaceRow, Target, race_paced, uniform_starts};
 use optiscape_core::landscape::Surface;
 use optiscape_core::optim::Optimizer;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+#[cfg(not(target_arch = "wasm32"))]
 use std::thread::JoinHandle;
 
 /// What a lab job runs on, kept with its result: a result is shown with the setup it was
@@ -71,9 +72,13 @@ impl JobSetup {
     }
 }
 
-/// A computation on a background thread.
+/// A lab computation that runs while the sandbox goes on: on the desktop on a thread of its
+/// own (the batches inside on every core); on the web page, which has no threads, a slice of
+/// runs at a time in every frame ([`Job::advance`]), the page drawing in between. Both run the
+/// same `async` experiment of `optiscape_core::lab` (see `lab::pace`) and report progress and
+/// take Cancel the same way.
 pub struct Job<T> {
-    handle: Option<JoinHandle<Option<T>>>,
+    runner: Runner<T>,
     progress: Arc<Progress>,
     total: usize,
     /// What it is computing, for the progress line.
@@ -81,17 +86,71 @@ pub struct Job<T> {
     setup: JobSetup,
 }
 
+/// The experiment's future, as the web page keeps it.
+#[cfg(target_arch = "wasm32")]
+type Work<T> = std::pin::Pin<Box<dyn Future<Output = Option<T>> + Send>>;
+
+#[cfg(not(target_arch = "wasm32"))]
+struct Runner<T>(Option<JoinHandle<Option<T>>>);
+
+#[cfg(target_arch = "wasm32")]
+struct Runner<T> {
+    work: std::sync::Mutex<Option<Work<T>>>,
+    out: Option<Option<T>>,
+}
+
+/// Time a frame gives a job on the web page.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+const FRAME_BUDGET: std::time::Duration = std::time::Duration::from_millis(12);
+
+/// A slice takes about this long on the web page (several slices fit in a frame's budget, and
+/// the last one overshoots it by little).
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+const SLICE_TIME: std::time::Duration = std::time::Duration::from_millis(3);
+
+/// The number of runs for the next slice, from the runs the last one made and the time it took.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+fn next_slice(runs: usize, took: std::time::Duration, current: usize) -> usize {
+    if runs == 0 {
+        return current.max(1);
+    }
+    let per_run = took.as_secs_f64() / runs as f64;
+    let want = if per_run > 0.0 {
+        (SLICE_TIME.as_secs_f64() / per_run) as usize
+    } else {
+        current.saturating_mul(2)
+    };
+    // At most double at a time (a slice that was quick by chance does not make the next huge).
+    want.clamp(1, current.saturating_mul(2).max(2))
+}
+
 impl<T: Send + 'static> Job<T> {
-    fn spawn(
+    fn spawn<F>(
         what: String,
         total: usize,
         setup: JobSetup,
-        work: impl FnOnce(&Progress) -> Option<T> + Send + 'static,
-    ) -> Self {
+        work: impl FnOnce(Arc<Progress>) -> F + Send + 'static,
+    ) -> Self
+    where
+        F: Future<Output = Option<T>> + Send + 'static,
+    {
         let progress = Arc::new(Progress::default());
         let p = progress.clone();
+        #[cfg(not(target_arch = "wasm32"))]
+        let runner = Runner(Some(std::thread::spawn(move || {
+            optiscape_core::lab::pace::block_on(work(p))
+        })));
+        #[cfg(target_arch = "wasm32")]
+        let runner = {
+            progress.slice.store(16, Ordering::Relaxed);
+            let work: Work<T> = Box::pin(work(p));
+            Runner {
+                work: std::sync::Mutex::new(Some(work)),
+                out: None,
+            }
+        };
         Self {
-            handle: Some(std::thread::spawn(move || work(&p))),
+            runner,
             progress,
             total,
             what,
@@ -107,14 +166,64 @@ impl<T: Send + 'static> Job<T> {
         self.progress.cancel.store(true, Ordering::Relaxed);
     }
 
-    /// The result, once the thread has finished (`None` inside when cancelled or failed).
-    fn take_finished(&mut self) -> Option<Option<T>> {
-        if self.handle.as_ref().is_some_and(|h| h.is_finished()) {
-            let h = self.handle.take()?;
-            Some(h.join().ok().flatten())
-        } else {
-            None
+    /// Gives the job this frame's time: nothing to do with threads; on the web page, slices of
+    /// runs for about [`FRAME_BUDGET`], the slice size adapted to what a slice took.
+    fn advance(&mut self) {
+        #[cfg(target_arch = "wasm32")]
+        {
+            use bevy::platform::time::Instant;
+            use std::task::{Context, Poll, Waker};
+            if self.runner.out.is_some() {
+                return;
+            }
+            let Ok(mut slot) = self.runner.work.lock() else {
+                return;
+            };
+            let Some(work) = slot.as_mut() else {
+                return;
+            };
+            let mut cx = Context::from_waker(Waker::noop());
+            let t0 = Instant::now();
+            loop {
+                let before = self.progress.done.load(Ordering::Relaxed);
+                let t = Instant::now();
+                let polled = work.as_mut().poll(&mut cx);
+                let runs = self.progress.done.load(Ordering::Relaxed) - before;
+                let slice = self.progress.slice.load(Ordering::Relaxed);
+                self.progress
+                    .slice
+                    .store(next_slice(runs, t.elapsed(), slice), Ordering::Relaxed);
+                if let Poll::Ready(out) = polled {
+                    *slot = None;
+                    self.runner.out = Some(out);
+                    return;
+                }
+                if t0.elapsed() >= FRAME_BUDGET {
+                    return;
+                }
+            }
         }
+    }
+
+    /// Whether the result is ready (or the job ended without one).
+    fn is_finished(&self) -> bool {
+        #[cfg(not(target_arch = "wasm32"))]
+        return self.runner.0.as_ref().is_some_and(|h| h.is_finished());
+        #[cfg(target_arch = "wasm32")]
+        return self.runner.out.is_some();
+    }
+
+    /// Advances the job ([`Job::advance`]) and returns the result once it has finished (`None`
+    /// inside when cancelled or failed).
+    fn take_finished(&mut self) -> Option<Option<T>> {
+        self.advance();
+        if !self.is_finished() {
+            return None;
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        return Some(self.runner.0.take()?.join().ok().flatten());
+        #[cfg(target_arch = "wasm32")]
+        return self.runner.out.take();
     }
 }
 
@@ -153,6 +262,26 @@ pub struct LabState {
     pub tune: Option<(JobSetup, Vec<TuneRow>)>,
     pub phase: Option<(JobSetup, PhaseResult)>,
     pub message: Option<String>,
+}
+
+impl LabState {
+    /// The jobs running now: what each computes and the fraction done.
+    pub fn running(&self) -> Vec<(String, f32)> {
+        fn row<T: Send + 'static>(job: &Option<Job<T>>) -> Option<(String, f32)> {
+            job.as_ref().map(|j| (j.what.clone(), j.fraction()))
+        }
+        [
+            row(&self.basin_job),
+            row(&self.race_job),
+            row(&self.sweep_job),
+            row(&self.ecdf_job),
+            row(&self.tune_job),
+            row(&self.phase_job),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
 }
 
 /// A phase map with its axes.
@@ -362,7 +491,9 @@ pub(super) fn lab_section(
                         format!("{r} x {r} runs"),
                         r * r,
                         setup,
-                        move |p| basins_with(&s, &o, r, n, seed, target, Precision::F64, p),
+                        move |p| async move {
+                            basins_paced(&s, &o, r, n, seed, target, Precision::F64, &p).await
+                        },
                     ));
                 }
             });
@@ -401,9 +532,10 @@ pub(super) fn lab_section(
                     let (s, k, n, seed) = ((*surface).clone(), lab.race_starts, lab.steps, rng.seed);
                     let total = k * enabled.len();
                     let setup = JobSetup::now(surface, &enabled, lab, seed, k);
-                    lab.race_job = Some(Job::spawn(format!("{total} runs"), total, setup, move |p| {
+                    lab.race_job = Some(Job::spawn(format!("{total} runs"), total, setup, move |p| async move {
                         let starts = uniform_starts(s.domain, k, seed);
-                        race_with(&s, &enabled, &starts, n, seed, target, Precision::F64, p)
+                        let f64 = Precision::F64;
+                        race_paced(&s, &enabled, &starts, n, seed, target, f64, &p).await
                     }));
                 }
             });
@@ -447,10 +579,12 @@ pub(super) fn lab_section(
                         format!("{} values", values.len()),
                         values.len() * k,
                         setup,
-                        move |p| {
+                        move |p| async move {
                             let starts = uniform_starts(s.domain, k, seed);
-                            let f64 = Precision::F64;
-                            sweep(&s, &o, "lr", &values, &starts, n, seed, target, f64, p).ok()
+                            let (f64, lr) = (Precision::F64, "lr");
+                            sweep_paced(&s, &o, lr, &values, &starts, n, seed, target, f64, &p)
+                                .await
+                                .ok()
                         },
                     ));
                 }
@@ -598,10 +732,10 @@ fn fair_sections(
                 format!("{total} runs"),
                 total,
                 setup,
-                move |p| {
+                move |p| async move {
                     let starts = uniform_starts(s.domain, k, seed);
                     let t = coco_targets();
-                    ecdf(
+                    ecdf_paced(
                         &s,
                         &methods,
                         &starts,
@@ -610,8 +744,9 @@ fn fair_sections(
                         target,
                         &t,
                         Precision::F64,
-                        p,
+                        &p,
                     )
+                    .await
                 },
             ));
         }
@@ -651,7 +786,7 @@ fn fair_sections(
                 format!("{total} runs"),
                 total,
                 setup,
-                move |p| tune(&s, &methods, &ts, p).ok().flatten(),
+                move |p| async move { tune_paced(&s, &methods, &ts, &p).await.ok().flatten() },
             ));
         }
     });
@@ -833,10 +968,12 @@ fn phase_section(
                         format!("{total} runs"),
                         total,
                         setup,
-                        move |p| {
+                        move |p| async move {
                             let starts = uniform_starts(s.domain, k, seed);
+                            let f64 = Precision::F64;
                             let cells =
-                                phase(&s, &o, &x, &y, &starts, n, seed, target, Precision::F64, p)
+                                phase_paced(&s, &o, &x, &y, &starts, n, seed, target, f64, &p)
+                                    .await
                                     .ok()
                                     .flatten()?;
                             Some(PhaseResult { x, y, cells })
@@ -1048,10 +1185,10 @@ mod tests {
             target,
         };
         let s = surface.clone();
-        let job = Job::spawn("test".into(), 16, setup, move |p| {
-            basins_with(&s, &opt, 4, 20, 0, target, Precision::F64, p)
+        let job = Job::spawn("test".into(), 16, setup, move |p| async move {
+            basins_paced(&s, &opt, 4, 20, 0, target, Precision::F64, &p).await
         });
-        while !job.handle.as_ref().is_some_and(|h| h.is_finished()) {
+        while !job.is_finished() {
             std::thread::sleep(std::time::Duration::from_millis(5));
         }
         LabState {
@@ -1072,6 +1209,18 @@ mod tests {
     }
 
     #[test]
+    fn a_slice_takes_about_its_time_and_grows_at_most_twofold() {
+        let ms = std::time::Duration::from_millis;
+        // 100 runs in 10 ms: 0.1 ms a run, 3 ms a slice.
+        assert_eq!(next_slice(100, ms(10), 100), 30);
+        // Quick runs: double, not more.
+        assert_eq!(next_slice(100, ms(1), 100), 200);
+        // No run finished (a slice still in its first run): unchanged; never below one.
+        assert_eq!(next_slice(0, ms(50), 8), 8);
+        assert_eq!(next_slice(1, ms(500), 8), 1);
+    }
+
+    #[test]
     fn finished_jobs_are_collected_once_and_cancelled_ones_say_so() {
         let surface = Surface::by_id("bowl").expect("built in");
         let setup = |n| JobSetup {
@@ -1083,18 +1232,20 @@ mod tests {
             target: Target::of(&surface),
         };
         let wait = |job: &Job<u32>| {
-            while !job.handle.as_ref().is_some_and(|h| h.is_finished()) {
+            while !job.is_finished() {
                 std::thread::sleep(std::time::Duration::from_millis(2));
             }
         };
         let mut message = None;
-        let mut done = Some(Job::spawn("a".into(), 1, setup(7), |_| Some(42u32)));
+        let mut done = Some(Job::spawn("a".into(), 1, setup(7), |_| async {
+            Some(42u32)
+        }));
         wait(done.as_ref().expect("spawned"));
         let (s, v) = finished(&mut done, "tuning", &mut message).expect("finished");
         assert_eq!((s.steps, v), (7, 42));
         assert!(done.is_none() && message.is_none());
         assert!(finished(&mut done, "tuning", &mut message).is_none());
-        let mut cancelled = Some(Job::spawn("b".into(), 1, setup(3), |p| {
+        let mut cancelled = Some(Job::spawn("b".into(), 1, setup(3), |p| async move {
             p.cancel.store(true, Ordering::Relaxed);
             None::<u32>
         }));

@@ -23,7 +23,9 @@ use bevy_egui::{EguiGlobalSettings, EguiPrimaryContextPass, PrimaryEguiContext};
 pub use lab_panel::LabState;
 pub use pointer::Hover;
 pub use recording::{SandboxRecording, StartRecording, StopRecording};
-pub use scenario_panel::{CopyLink, LoadScenario, SaveScenario, ScenarioUi};
+pub use scenario_panel::{
+    CopyLink, LoadScenario, SaveScenario, ScenarioUi, SimState, current_scenario,
+};
 pub use screenshot::{TakeScreenshot, save_png};
 
 /// What the formula field holds until the user types their own.
@@ -184,6 +186,14 @@ impl Plugin for UiPlugin {
                     recording::drive_recording,
                 ),
             );
+        // The web page: files opened with the picker or dropped on the page.
+        #[cfg(target_arch = "wasm32")]
+        app.add_systems(
+            Update,
+            scenario_panel::open_dropped_files
+                .before(scenario_panel::load_scenarios)
+                .before(crate::sim::SimSystems::Commands),
+        );
     }
 }
 

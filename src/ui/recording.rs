@@ -1,7 +1,8 @@
 //! "Record the next N frames" in the sandbox: while recording, time advances by exactly one
 //! simulation frame per rendered frame (as in `optiscape record`), each frame's 3D view is
-//! captured, and a background thread crops and encodes the GIF, so the UI keeps drawing. A toast
-//! names the file when it is written.
+//! captured, and a background thread crops and encodes the GIF, so the UI keeps drawing (on the
+//! web page, without threads, the frame encodes the pictures as they arrive, and the GIF is
+//! downloaded). A toast names the file when it is written.
 
 use super::UiState;
 use bevy::prelude::*;
@@ -11,6 +12,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc::{Sender, channel};
+#[cfg(not(target_arch = "wasm32"))]
 use std::thread::JoinHandle;
 
 /// Start recording `frames` frames.
@@ -37,11 +39,25 @@ struct Active {
     total: u32,
     asked: u32,
     tx: Option<Sender<Shot>>,
-    encoder: Option<JoinHandle<Result<u32, String>>>,
+    encoder: Encoder,
     /// Pictures handed to the encoder (shared with the screenshot observers).
     captured: Arc<AtomicU32>,
     /// Pictures the encoder has written (shared with it).
     encoded: Arc<AtomicU32>,
+}
+
+/// Where the pictures are encoded: a thread of its own on the desktop; on the web page (no
+/// threads), in the frame as they arrive.
+#[cfg(not(target_arch = "wasm32"))]
+type Encoder = Option<JoinHandle<Result<u32, String>>>;
+// (In a mutex only because resources are shared between threads elsewhere: the page has one.)
+#[cfg(target_arch = "wasm32")]
+type Encoder = std::sync::Mutex<PageEncoder>;
+#[cfg(target_arch = "wasm32")]
+struct PageEncoder {
+    rx: std::sync::mpsc::Receiver<Shot>,
+    clip: Option<Clip<Vec<u8>>>,
+    failed: Option<String>,
 }
 
 /// Full-window pictures asked for but not yet written, at most: when the encoder is behind, the
@@ -90,19 +106,38 @@ fn next_gif_path() -> PathBuf {
     p
 }
 
-/// Crops each picture to the 3D view, halves it when it is wider than 720 pixels, and writes
-/// the GIF at the simulation's frame rate.
-fn encode(
-    path: PathBuf,
+/// A clip being encoded: crops each picture to the 3D view, halves it when it is wider than
+/// 720 pixels, and writes the GIF at the simulation's frame rate. On the desktop it runs on a
+/// thread of its own and writes a file; on the web page it encodes the pictures as they arrive,
+/// in the frame, into bytes the page then downloads.
+struct Clip<W: std::io::Write> {
+    /// Opens the output at the first picture (no picture, no file).
+    open: Option<Box<dyn FnOnce() -> Result<W, String> + Send + Sync>>,
+    shown: String,
     fps: f64,
-    shots: std::sync::mpsc::Receiver<Shot>,
-    encoded: Arc<AtomicU32>,
-) -> Result<u32, String> {
-    let shown = path.display().to_string();
-    let mut gif: Option<crate::gif_writer::GifWriter> = None;
-    let mut size = (0u32, 0u32);
-    let mut count = 0;
-    for (image, [x, y, w, h]) in shots {
+    gif: Option<crate::gif_writer::GifWriter<W>>,
+    size: (u32, u32),
+    count: u32,
+}
+
+impl<W: std::io::Write> Clip<W> {
+    fn new(
+        shown: String,
+        fps: f64,
+        open: impl FnOnce() -> Result<W, String> + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            open: Some(Box::new(open)),
+            shown,
+            fps,
+            gif: None,
+            size: (0, 0),
+            count: 0,
+        }
+    }
+
+    fn push(&mut self, (image, [x, y, w, h]): Shot) -> Result<(), String> {
+        let shown = &self.shown;
         let rgba = image
             .try_into_dynamic()
             .map_err(|e| format!("{shown}: {e}"))?
@@ -115,31 +150,66 @@ fn encode(
             view =
                 image::imageops::resize(&view, w / 2, h / 2, image::imageops::FilterType::Triangle);
         }
-        if gif.is_none() {
-            size = view.dimensions();
-            gif = Some(crate::gif_writer::GifWriter::create(
-                &path, size.0, size.1, fps,
+        if self.gif.is_none() {
+            self.size = view.dimensions();
+            let open = self
+                .open
+                .take()
+                .ok_or_else(|| format!("{shown}: already closed"))?;
+            let (w, h) = self.size;
+            self.gif = Some(crate::gif_writer::GifWriter::new(
+                open()?,
+                shown.clone(),
+                w,
+                h,
+                self.fps,
             )?);
         }
         // The window may have been resized: every frame takes the first frame's size.
-        if view.dimensions() != size {
+        if view.dimensions() != self.size {
             view = image::imageops::resize(
                 &view,
-                size.0,
-                size.1,
+                self.size.0,
+                self.size.1,
                 image::imageops::FilterType::Triangle,
             );
         }
-        if let Some(g) = gif.as_mut() {
+        if let Some(g) = self.gif.as_mut() {
             g.push(view.as_raw())?;
         }
-        count += 1;
+        self.count += 1;
+        Ok(())
+    }
+
+    /// The frames written and the output (`None` when no picture came).
+    fn finish(self) -> Result<(u32, Option<W>), String> {
+        match self.gif {
+            Some(g) => Ok((self.count, Some(g.finish_into()?))),
+            None => Ok((0, None)),
+        }
+    }
+}
+
+/// The desktop's encoder thread: a GIF file from the pictures as they come.
+#[cfg(not(target_arch = "wasm32"))]
+fn encode(
+    path: PathBuf,
+    fps: f64,
+    shots: std::sync::mpsc::Receiver<Shot>,
+    encoded: Arc<AtomicU32>,
+) -> Result<u32, String> {
+    let shown = path.display().to_string();
+    let file_shown = shown.clone();
+    let mut clip = Clip::new(shown, fps, move || {
+        std::fs::File::create(&path)
+            .map(std::io::BufWriter::new)
+            .map_err(|e| format!("{file_shown}: {e}"))
+    });
+    for shot in shots {
+        clip.push(shot)?;
         encoded.fetch_add(1, Ordering::Relaxed);
     }
-    if let Some(g) = gif {
-        g.finish()?;
-    }
-    Ok(count)
+    clip.finish().map(|(n, _)| n)
 }
 
 /// Starts, feeds and finishes recordings.
@@ -162,17 +232,30 @@ pub(super) fn drive_recording(
         let path = next_gif_path();
         let (tx, rx) = channel::<Shot>();
         let fps = settings.speed;
-        let enc_path = path.clone();
         let encoded = Arc::new(AtomicU32::new(0));
-        let written = encoded.clone();
+        #[cfg(not(target_arch = "wasm32"))]
+        let encoder = {
+            let (enc_path, written) = (path.clone(), encoded.clone());
+            Some(std::thread::spawn(move || {
+                encode(enc_path, fps, rx, written)
+            }))
+        };
+        #[cfg(target_arch = "wasm32")]
+        let encoder = std::sync::Mutex::new(PageEncoder {
+            rx,
+            clip: Some(Clip::new(
+                path.display().to_string(),
+                fps,
+                || Ok(Vec::new()),
+            )),
+            failed: None,
+        });
         rec.active = Some(Active {
             path,
             total: start.frames.clamp(1, 3000),
             asked: 0,
             tx: Some(tx),
-            encoder: Some(std::thread::spawn(move || {
-                encode(enc_path, fps, rx, written)
-            })),
+            encoder,
             captured: Default::default(),
             encoded,
         });
@@ -184,6 +267,20 @@ pub(super) fn drive_recording(
     };
     if stop {
         active.total = active.asked;
+    }
+    // The web page encodes in the frame what has arrived.
+    #[cfg(target_arch = "wasm32")]
+    if let Ok(enc) = active.encoder.get_mut() {
+        while let Ok(shot) = enc.rx.try_recv() {
+            let pushed = match (enc.clip.as_mut(), &enc.failed) {
+                (Some(clip), None) => clip.push(shot),
+                _ => Ok(()),
+            };
+            if let Err(e) = pushed {
+                enc.failed = Some(e);
+            }
+            active.encoded.fetch_add(1, Ordering::Relaxed);
+        }
     }
     let frame = std::time::Duration::from_secs_f64(1.0 / settings.speed.clamp(1.0, 1000.0));
     match next_action(
@@ -226,16 +323,38 @@ pub(super) fn drive_recording(
         active.tx = None;
         *time_strategy = TimeUpdateStrategy::Automatic;
     }
-    if active.tx.is_none() && active.encoder.as_ref().is_some_and(|h| h.is_finished()) {
-        let path = active.path.clone();
-        let result = active.encoder.take().map(|h| {
+    #[cfg(not(target_arch = "wasm32"))]
+    let result = if active.tx.is_none() && active.encoder.as_ref().is_some_and(|h| h.is_finished())
+    {
+        active.encoder.take().map(|h| {
             h.join()
                 .unwrap_or_else(|_| Err("the encoder panicked".into()))
-        });
+                .map(|n| format!("Saved {} ({n} frames)", active.path.display()))
+        })
+    } else {
+        None
+    };
+    #[cfg(target_arch = "wasm32")]
+    let result = if active.tx.is_none()
+        && let Ok(enc) = active.encoder.get_mut()
+    {
+        let name = active.path.display().to_string();
+        match (enc.failed.take(), enc.clip.take()) {
+            (Some(e), _) => Some(Err(e)),
+            (None, Some(clip)) => Some(clip.finish().and_then(|(n, bytes)| {
+                let bytes = bytes.ok_or_else(|| "no frame was captured".to_string())?;
+                crate::browser::download(&name, "image/gif", &bytes)?;
+                Ok(format!("Downloaded {name} ({n} frames)"))
+            })),
+            (None, None) => None,
+        }
+    } else {
+        None
+    };
+    if let Some(result) = result {
         let text = match result {
-            Some(Ok(n)) => format!("Saved {} ({n} frames)", path.display()),
-            Some(Err(e)) => format!("Could not save the recording: {e}"),
-            None => String::new(),
+            Ok(t) => t,
+            Err(e) => format!("Could not save the recording: {e}"),
         };
         info!("{text}");
         ui.toast = Some((text, now + 5.0));

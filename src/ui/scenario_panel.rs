@@ -3,6 +3,10 @@
 //! (kept in the user's config folder). The field loads a file, a shipped scenario or a link.
 //! Loading a bad file or link shows the message and changes nothing; saving writes the whole
 //! current setup.
+//!
+//! On the web page there is no file system: Save downloads the `.ron`, "Open file…" (or a file
+//! dropped on the page) loads one, and the recent list keeps each scenario's text in the page's
+//! local storage.
 
 use super::UiState;
 use crate::sim::{Roster, SimCommand, SimRng, SimSettings, SimSurface, StartPoints};
@@ -52,6 +56,7 @@ fn is_link(text: &str) -> bool {
 
 /// Where the recently used list lives: `$XDG_CONFIG_HOME/optiscape/recent-scenarios` (or under
 /// `~/.config`); `None` when neither is set.
+#[cfg(not(target_arch = "wasm32"))]
 fn recent_file() -> Option<PathBuf> {
     let base = std::env::var_os("XDG_CONFIG_HOME")
         .filter(|v| !v.is_empty())
@@ -60,8 +65,20 @@ fn recent_file() -> Option<PathBuf> {
     Some(base.join("optiscape").join("recent-scenarios"))
 }
 
+/// The web page's recent list and each entry's scenario text, in local storage.
+#[cfg(target_arch = "wasm32")]
+const RECENT_KEY: &str = "optiscape.recent";
+#[cfg(target_arch = "wasm32")]
+fn stored_key(name: &str) -> String {
+    format!("optiscape.scenario.{name}")
+}
+
 pub(super) fn read_recent(mut state: ResMut<ScenarioUi>) {
-    if let Some(text) = recent_file().and_then(|p| std::fs::read_to_string(p).ok()) {
+    #[cfg(not(target_arch = "wasm32"))]
+    let text = recent_file().and_then(|p| std::fs::read_to_string(p).ok());
+    #[cfg(target_arch = "wasm32")]
+    let text = crate::browser::storage_get(RECENT_KEY);
+    if let Some(text) = text {
         state.recent = text
             .lines()
             .map(str::trim)
@@ -72,6 +89,21 @@ pub(super) fn read_recent(mut state: ResMut<ScenarioUi>) {
     }
 }
 
+/// Puts `name` first in the recent list (on the web page with the scenario's `text`, which the
+/// list loads again).
+#[cfg(target_arch = "wasm32")]
+fn remember(state: &mut ScenarioUi, name: &str, text: &str) {
+    state.recent.retain(|r| r != name);
+    state.recent.insert(0, name.to_string());
+    state.recent.truncate(RECENT_MAX);
+    let kept = crate::browser::storage_set(&stored_key(name), text)
+        .and_then(|_| crate::browser::storage_set(RECENT_KEY, &(state.recent.join("\n") + "\n")));
+    if let Err(e) = kept {
+        warn!("could not keep the recent list: {e}");
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
 fn remember(state: &mut ScenarioUi, path: &str) {
     let abs = std::fs::canonicalize(path)
         .map(|p| p.display().to_string())
@@ -128,7 +160,11 @@ pub(super) fn scenario_section(
             ui.horizontal(|ui| {
                 ui.add(
                     egui::TextEdit::singleline(&mut state.path)
-                        .hint_text("file.ron or a link")
+                        .hint_text(if cfg!(target_arch = "wasm32") {
+                            "name.ron, a shipped name or a link"
+                        } else {
+                            "file.ron or a link"
+                        })
                         .desired_width(ui.available_width() - 92.0),
                 );
                 let has_path = !state.path.trim().is_empty();
@@ -143,12 +179,27 @@ pub(super) fn scenario_section(
                 }
                 if ui
                     .add_enabled(has_path && !is_link(&state.path), egui::Button::new("Save"))
-                    .on_hover_text("save the whole setup to this file (.ron)")
+                    .on_hover_text(if cfg!(target_arch = "wasm32") {
+                        "download the whole setup as this file (.ron)"
+                    } else {
+                        "save the whole setup to this file (.ron)"
+                    })
                     .clicked()
                 {
                     *save = Some(PathBuf::from(state.path.trim()));
                 }
             });
+            #[cfg(target_arch = "wasm32")]
+            if ui
+                .button("Open file…")
+                .on_hover_text(
+                    "load a scenario file (.ron) from this computer; or drop one on the page",
+                )
+                .clicked()
+                && let Err(e) = crate::browser::pick_file(".ron")
+            {
+                state.error = Some(format!("cannot open a file here: {e}"));
+            }
             ui.horizontal(|ui| {
                 if ui
                     .button("Copy link")
@@ -200,6 +251,48 @@ pub(super) fn scenario_section(
         });
 }
 
+/// The web page's files: a scenario file opened with the picker or dropped on the page, loaded
+/// as if named in the field.
+#[cfg(target_arch = "wasm32")]
+pub(super) fn open_dropped_files(
+    mut state: ResMut<ScenarioUi>,
+    mut loads: MessageWriter<LoadScenario>,
+) {
+    for file in crate::browser::take_opened() {
+        match String::from_utf8(file.bytes) {
+            Ok(text) => {
+                remember(&mut state, &file.name, &text);
+                loads.write(LoadScenario(file.name));
+            }
+            Err(_) => state.error = Some(format!("{}: not a scenario file (not text)", file.name)),
+        }
+    }
+}
+
+/// The scenario `name` stands for: a link, a shipped scenario, or a file (on the web page, one
+/// opened before, from local storage).
+fn resolve(name: &str) -> Result<Scenario, String> {
+    #[cfg(not(target_arch = "wasm32"))]
+    let link = is_link(name) && !Path::new(name).exists();
+    #[cfg(target_arch = "wasm32")]
+    let link = is_link(name);
+    if link {
+        return optiscape_core::link::decode(name);
+    }
+    #[cfg(target_arch = "wasm32")]
+    if let Some(text) = crate::browser::storage_get(&stored_key(name)) {
+        return Scenario::parse(&text, name);
+    }
+    #[cfg(target_arch = "wasm32")]
+    if !builtin().iter().any(|b| b.name == name) {
+        return Err(format!(
+            "{name}: not a shipped scenario, a link or a file opened here; open files with \
+             \"Open file…\" or drop them on the page"
+        ));
+    }
+    Scenario::load_or_builtin(name)
+}
+
 /// Carries out load requests: parse first, and only a valid scenario reaches the simulation.
 pub(super) fn load_scenarios(
     mut requests: MessageReader<LoadScenario>,
@@ -210,18 +303,18 @@ pub(super) fn load_scenarios(
 ) {
     for LoadScenario(name) in requests.read() {
         let link = is_link(name) && !Path::new(name).exists();
-        let loaded = if link {
-            optiscape_core::link::decode(name)
-        } else {
-            Scenario::load_or_builtin(name)
-        };
-        match loaded {
+        match resolve(name) {
             Ok(sc) => {
+                #[cfg(not(target_arch = "wasm32"))]
                 let shipped = builtin().iter().any(|b| b.name == name) && !Path::new(name).exists();
+                #[cfg(target_arch = "wasm32")]
+                let shipped = builtin().iter().any(|b| b.name == name)
+                    && crate::browser::storage_get(&stored_key(name)).is_none();
                 if shipped {
                     state.current = Some(name.clone());
                 } else {
                     state.current = None;
+                    #[cfg(not(target_arch = "wasm32"))]
                     if !link {
                         remember(&mut state, name);
                     }
@@ -246,7 +339,7 @@ pub(super) fn load_scenarios(
 /// What a saved scenario or a link is made of: the simulation's resources, the display
 /// settings and the camera.
 #[derive(bevy::ecs::system::SystemParam)]
-pub(super) struct SimState<'w, 's> {
+pub struct SimState<'w, 's> {
     surface: Res<'w, SimSurface>,
     settings: Res<'w, SimSettings>,
     rng: Res<'w, SimRng>,
@@ -257,7 +350,7 @@ pub(super) struct SimState<'w, 's> {
 }
 
 /// The whole current setup as a scenario: simulation, display and camera.
-fn current_scenario(sim: &SimState) -> Scenario {
+pub fn current_scenario(sim: &SimState) -> Scenario {
     let mut sc = crate::sim::scenario_of(
         &sim.surface,
         &sim.settings,
@@ -352,11 +445,19 @@ pub(super) fn save_scenarios(
         let mut sc = current_scenario(&sim);
         sc.description = format!("saved from the sandbox ({})", sim.surface.0.display_name());
         let shown = path.display().to_string();
-        match sc.save(&path) {
+        #[cfg(not(target_arch = "wasm32"))]
+        let saved = sc.save(&path).map(|()| remember(&mut state, &shown));
+        // The web page: a download of that name, and the text kept for the recent list.
+        #[cfg(target_arch = "wasm32")]
+        let saved = sc.to_ron().and_then(|text| {
+            crate::browser::download(&shown, "application/octet-stream", text.as_bytes())?;
+            remember(&mut state, &shown, &text);
+            Ok(())
+        });
+        match saved {
             Ok(()) => {
                 state.error = None;
                 state.path = shown.clone();
-                remember(&mut state, &shown);
                 ui.toast = Some((format!("Saved {shown}"), time.elapsed_secs_f64() + 3.0));
             }
             Err(e) => {

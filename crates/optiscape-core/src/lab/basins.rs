@@ -2,7 +2,8 @@
 //! end and labelled by the minimum it ends in. End points are clustered into distinct minima;
 //! global minima share one label colour, diverged and still-moving runs are set apart.
 
-use super::batch::{Precision, Progress, RunEnd, Target, run_batch, run_batch_with};
+use super::batch::{Precision, Progress, RunEnd, Target, run_batch};
+use super::pace::{block_on, ends_paced};
 use super::run::RunStatus;
 use crate::landscape::Surface;
 use crate::optim::Optimizer;
@@ -84,10 +85,28 @@ pub fn basins_with(
     precision: Precision,
     progress: &Progress,
 ) -> Option<BasinMap> {
+    block_on(basins_paced(
+        surface, optimizer, r, steps, seed, target, precision, progress,
+    ))
+}
+
+/// [`basins_with`], pausing between slices of runs (see [`super::pace`]).
+#[allow(clippy::too_many_arguments)]
+pub async fn basins_paced(
+    surface: &Surface,
+    optimizer: &Optimizer,
+    r: usize,
+    steps: u64,
+    seed: u64,
+    target: Target,
+    precision: Precision,
+    progress: &Progress,
+) -> Option<BasinMap> {
     let starts = grid_starts(surface, r);
-    let ends = run_batch_with(
+    let ends = ends_paced(
         surface, optimizer, &starts, steps, seed, target, precision, progress,
-    )?;
+    )
+    .await?;
     Some(label(surface, r, ends, target))
 }
 

@@ -79,6 +79,9 @@ pub struct Progress {
     pub done: AtomicUsize,
     /// Set to stop: runs not yet started are skipped.
     pub cancel: AtomicBool,
+    /// Runs per slice for a caller that steps a batch a slice at a time (the web page, see
+    /// [`super::pace`]); 0: the whole batch at once.
+    pub slice: AtomicUsize,
 }
 
 impl Progress {
@@ -176,16 +179,10 @@ pub fn run_batch_anytime(
     progress: &Progress,
     budgets: &[u64],
 ) -> Option<(Vec<RunEnd>, Vec<f64>)> {
-    let mut budgets: Vec<u64> = budgets
-        .iter()
-        .copied()
-        .filter(|b| (1..=steps).contains(b))
-        .collect();
-    budgets.sort_unstable();
-    budgets.dedup();
-    run_lanes(
-        surface, optimizer, starts, 0, steps, seed, target, precision, progress, &budgets,
-    )
+    super::pace::block_on(super::pace::batch_paced(
+        surface, optimizer, starts, steps, seed, target, precision, progress, budgets,
+    ))
+    .map(|(ends, best, _)| (ends, best))
 }
 
 /// Runs `first..first + starts.len()` of a batch (`starts` are those runs' start points): the
@@ -222,7 +219,7 @@ pub fn run_shard(
 
 /// The lockstep engine on `starts`, the runs `first..` of their batch.
 #[allow(clippy::too_many_arguments)]
-fn run_lanes(
+pub(crate) fn run_lanes(
     surface: &Surface,
     optimizer: &Optimizer,
     starts: &[DVec2],

@@ -2,7 +2,8 @@
 //! precision (`|loss - global minimum|`) and for each budget of updates, the fraction of
 //! (run, target) pairs where the run had reached the target within that budget.
 
-use super::batch::{Precision, Progress, Target, run_batch_anytime};
+use super::batch::{Precision, Progress, Target};
+use super::pace::{batch_paced, block_on};
 use crate::landscape::Surface;
 use crate::optim::Optimizer;
 use glam::DVec2;
@@ -79,20 +80,38 @@ pub fn ecdf(
     precision: Precision,
     progress: &Progress,
 ) -> Option<Vec<EcdfCurve>> {
+    block_on(ecdf_paced(
+        surface, methods, starts, steps, seed, target, targets, precision, progress,
+    ))
+}
+
+/// [`ecdf`], pausing between slices of runs (see [`super::pace`]).
+#[allow(clippy::too_many_arguments)]
+pub async fn ecdf_paced(
+    surface: &Surface,
+    methods: &[Optimizer],
+    starts: &[DVec2],
+    steps: u64,
+    seed: u64,
+    target: Target,
+    targets: &[f64],
+    precision: Precision,
+    progress: &Progress,
+) -> Option<Vec<EcdfCurve>> {
     let budgets = budgets(steps);
-    methods
-        .iter()
-        .map(|opt| {
-            let (_, best) = run_batch_anytime(
-                surface, opt, starts, steps, seed, target, precision, progress, &budgets,
-            )?;
-            Some(EcdfCurve {
-                method: opt.id.clone(),
-                fractions: fractions(&best, budgets.len(), targets),
-                budgets: budgets.clone(),
-            })
-        })
-        .collect()
+    let mut curves = Vec::with_capacity(methods.len());
+    for opt in methods {
+        let (_, best, _) = batch_paced(
+            surface, opt, starts, steps, seed, target, precision, progress, &budgets,
+        )
+        .await?;
+        curves.push(EcdfCurve {
+            method: opt.id.clone(),
+            fractions: fractions(&best, budgets.len(), targets),
+            budgets: budgets.clone(),
+        });
+    }
+    Some(curves)
 }
 
 /// The ECDF chart: one curve per method in its color (`colors[i]` for `curves[i]`), the

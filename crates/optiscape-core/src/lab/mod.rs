@@ -6,6 +6,7 @@ pub mod basins;
 mod batch;
 pub mod ecdf;
 mod glyphs;
+pub mod pace;
 pub mod phase;
 mod race;
 pub mod report;
@@ -20,7 +21,7 @@ pub use batch::{
     run_batch_scalar, run_batch_scalar_anytime, run_batch_with, run_seed, run_shard,
     uniform_starts,
 };
-pub use race::{RaceRow, race, race_with};
+pub use race::{RaceRow, race, race_paced, race_with};
 pub use run::{RunState, RunStatus, step_once};
 pub use stats::{Outcome, Runtime, Summary, ert, ert_interval, median, summarize, wilson};
 pub use trace::{Trace, TracePoint, trace, trace_each};

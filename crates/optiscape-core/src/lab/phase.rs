@@ -2,7 +2,8 @@
 //! hyperparameters (learning rate x momentum, beta1 x beta2, ...), every cell from the same
 //! starts.
 
-use super::batch::{Precision, Progress, Target, run_batch_with};
+use super::batch::{Precision, Progress, Target};
+use super::pace::{block_on, ends_paced};
 use super::race::RaceRow;
 use super::tune::{get_value, set_value};
 use crate::landscape::Surface;
@@ -120,15 +121,36 @@ pub fn phase(
     precision: Precision,
     progress: &Progress,
 ) -> Result<Option<Vec<PhaseCell>>, String> {
+    block_on(phase_paced(
+        surface, optimizer, x, y, starts, steps, seed, target, precision, progress,
+    ))
+}
+
+/// [`phase`], pausing between slices of runs (see [`super::pace`]).
+#[allow(clippy::too_many_arguments)]
+pub async fn phase_paced(
+    surface: &Surface,
+    optimizer: &Optimizer,
+    x: &PhaseAxis,
+    y: &PhaseAxis,
+    starts: &[DVec2],
+    steps: u64,
+    seed: u64,
+    target: Target,
+    precision: Precision,
+    progress: &Progress,
+) -> Result<Option<Vec<PhaseCell>>, String> {
     let mut out = Vec::with_capacity(x.points * y.points);
     for &yv in &y.values() {
         for &xv in &x.values() {
             let mut opt = optimizer.clone();
             set_value(&mut opt, &y.name, yv)?;
             set_value(&mut opt, &x.name, xv)?;
-            let Some(ends) = run_batch_with(
+            let Some(ends) = ends_paced(
                 surface, &opt, starts, steps, seed, target, precision, progress,
-            ) else {
+            )
+            .await
+            else {
                 return Ok(None);
             };
             let row = RaceRow::of(&opt.id, ends, target, seed, 0.0);

@@ -2,13 +2,13 @@
 //! reaches the global minimum and how good its final losses are.
 
 use super::batch::RunEnd;
-use super::batch::{Precision, Progress, Target, run_batch_with};
+use super::batch::{Precision, Progress, Target};
+use super::pace::{batch_paced, block_on};
 use super::stats::{Outcome, Runtime, ert, ert_interval, summarize, wilson};
 use crate::landscape::Surface;
 use crate::optim::Optimizer;
 use glam::DVec2;
 use serde::Serialize;
-use std::time::Instant;
 
 /// One method's line of a race.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -124,15 +124,39 @@ pub fn race_with(
     precision: Precision,
     progress: &Progress,
 ) -> Option<Vec<RaceRow>> {
-    methods
-        .iter()
-        .map(|opt| {
-            let t0 = Instant::now();
-            let ends = run_batch_with(
-                surface, opt, starts, steps, seed, target, precision, progress,
-            )?;
-            let seconds = t0.elapsed().as_secs_f64();
-            Some(RaceRow::of(&opt.id, ends, target, seed, seconds))
-        })
-        .collect()
+    block_on(race_paced(
+        surface, methods, starts, steps, seed, target, precision, progress,
+    ))
+}
+
+/// [`race_with`], pausing between slices of runs (see [`super::pace`]); a row's seconds count
+/// the computing only.
+#[allow(clippy::too_many_arguments)]
+pub async fn race_paced(
+    surface: &Surface,
+    methods: &[Optimizer],
+    starts: &[DVec2],
+    steps: u64,
+    seed: u64,
+    target: Target,
+    precision: Precision,
+    progress: &Progress,
+) -> Option<Vec<RaceRow>> {
+    let mut rows = Vec::with_capacity(methods.len());
+    for opt in methods {
+        let (ends, _, seconds) = batch_paced(
+            surface,
+            opt,
+            starts,
+            steps,
+            seed,
+            target,
+            precision,
+            progress,
+            &[],
+        )
+        .await?;
+        rows.push(RaceRow::of(&opt.id, ends, target, seed, seconds));
+    }
+    Some(rows)
 }

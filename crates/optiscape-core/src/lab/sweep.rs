@@ -1,7 +1,8 @@
 //! Hyperparameter sweeps: success rate and median final loss against one parameter, from the
 //! same K starts at every value.
 
-use super::batch::{Precision, Progress, Target, run_batch_with};
+use super::batch::{Precision, Progress, Target};
+use super::pace::{block_on, ends_paced};
 use super::stats::{Outcome, summarize};
 use crate::landscape::Surface;
 use crate::optim::{Optimizer, ParamKind, ParamMut, ParamSpec};
@@ -87,6 +88,25 @@ pub fn sweep(
     precision: Precision,
     progress: &Progress,
 ) -> Result<Vec<SweepPoint>, String> {
+    block_on(sweep_paced(
+        surface, optimizer, param, values, starts, steps, seed, target, precision, progress,
+    ))
+}
+
+/// [`sweep`], pausing between slices of runs (see [`super::pace`]).
+#[allow(clippy::too_many_arguments)]
+pub async fn sweep_paced(
+    surface: &Surface,
+    optimizer: &Optimizer,
+    param: &str,
+    values: &[f64],
+    starts: &[DVec2],
+    steps: u64,
+    seed: u64,
+    target: Target,
+    precision: Precision,
+    progress: &Progress,
+) -> Result<Vec<SweepPoint>, String> {
     let mut out = Vec::with_capacity(values.len());
     for &v in values {
         sweep_param(optimizer, param, v, v)?;
@@ -99,9 +119,10 @@ pub fn sweep(
         {
             *x = v;
         }
-        let ends = run_batch_with(
+        let ends = ends_paced(
             surface, &opt, starts, steps, seed, target, precision, progress,
         )
+        .await
         .ok_or_else(|| "the sweep was cancelled before it finished".to_string())?;
         let s = summarize(ends.iter().map(Outcome::from), target);
         out.push(SweepPoint {

@@ -3,7 +3,8 @@
 //! (ties: the median final loss); then the best setting and the defaults evaluated on a fresh,
 //! held-out set of starts.
 
-use super::batch::{Precision, Progress, Target, run_batch_with, uniform_starts};
+use super::batch::{Precision, Progress, Target, uniform_starts};
+use super::pace::{block_on, ends_paced};
 use super::race::RaceRow;
 use super::stats::{Runtime, ert, median};
 use crate::landscape::{Domain, Surface};
@@ -210,7 +211,7 @@ impl Score {
     }
 }
 
-fn score(
+async fn score(
     surface: &Surface,
     opt: &Optimizer,
     starts: &[glam::DVec2],
@@ -218,7 +219,7 @@ fn score(
     seed: u64,
     progress: &Progress,
 ) -> Option<(Score, Vec<super::RunEnd>)> {
-    let ends = run_batch_with(
+    let ends = ends_paced(
         surface,
         opt,
         starts,
@@ -227,7 +228,8 @@ fn score(
         s.target,
         s.precision,
         progress,
-    )?;
+    )
+    .await?;
     let rt: Vec<Runtime> = ends.iter().map(Runtime::from).collect();
     let losses: Vec<f64> = ends
         .iter()
@@ -292,6 +294,16 @@ pub fn tune(
     s: &TuneSetup,
     progress: &Progress,
 ) -> Result<Option<Vec<TuneRow>>, String> {
+    block_on(tune_paced(surface, methods, s, progress))
+}
+
+/// [`tune`], pausing between slices of runs (see [`super::pace`]).
+pub async fn tune_paced(
+    surface: &Surface,
+    methods: &[Optimizer],
+    s: &TuneSetup,
+    progress: &Progress,
+) -> Result<Option<Vec<TuneRow>>, String> {
     let tuning = uniform_starts(s.region, s.starts, s.seed);
     let held_out = uniform_starts(s.region, s.starts, held_out_seed(s.seed));
     let mut rows = Vec::with_capacity(methods.len());
@@ -306,7 +318,8 @@ pub fn tune(
             let mut scored = Vec::with_capacity(alive.len());
             for setting in &alive {
                 let o = with_setting(opt, *setting)?;
-                let Some((sc, _)) = score(surface, &o, &tuning[..n], s, s.seed, progress) else {
+                let Some((sc, _)) = score(surface, &o, &tuning[..n], s, s.seed, progress).await
+                else {
                     return Ok(None);
                 };
                 scored.push((*setting, sc));
@@ -323,7 +336,8 @@ pub fn tune(
                     .collect();
             }
         }
-        let Some((default_score, _)) = score(surface, opt, &tuning, s, s.seed, progress) else {
+        let Some((default_score, _)) = score(surface, opt, &tuning, s, s.seed, progress).await
+        else {
             return Ok(None);
         };
         // The defaults win ties: a tuned setting is never reported worse than them.
@@ -343,8 +357,8 @@ pub fn tune(
         };
         let hs = held_out_seed(s.seed);
         let (Some((_, tuned_ends)), Some((_, default_ends))) = (
-            score(surface, &best_opt, &held_out, s, hs, progress),
-            score(surface, opt, &held_out, s, hs, progress),
+            score(surface, &best_opt, &held_out, s, hs, progress).await,
+            score(surface, opt, &held_out, s, hs, progress).await,
         ) else {
             return Ok(None);
         };
