@@ -410,3 +410,40 @@ def test_the_screenshot_button_downloads_a_png_of_the_page(browser, server):
     img = Image.open(new.pop())
     assert img.size == (1280, 720)
     assert len(img.convert("RGB").resize((320, 180)).getcolors(1 << 16) or range(501)) > 500
+
+
+def test_a_scenario_file_dropped_on_the_page_opens(browser, server):
+    loaded(browser, server)
+    text = (ROOT / "assets" / "scenarios" / "formula-ripples.ron").read_text()
+    # What a browser does when a file is dropped on the page.
+    browser.js(
+        """
+        const dt = new DataTransfer();
+        dt.items.add(new File([arguments[0]], "ripples.ron", {type: "text/plain"}));
+        document.dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true}));
+        """,
+        text,
+    )
+    state = browser.wait_state(
+        lambda s: s["surface"].startswith("formula:"), 30, "the dropped scenario"
+    )
+    assert state["message"] is None
+    assert state["recent"] == ["ripples.ron"]
+    assert browser.js("return localStorage.getItem('optiscape.scenario.ripples.ron');") == text
+    browser.js("localStorage.clear();")
+
+
+CANCEL = (1052, 255)
+
+
+def test_cancel_stops_a_lab_job_in_the_page(browser, server):
+    loaded(browser, server)
+    browser.click(*LAB_HEADER)
+    time.sleep(1)
+    # The map takes seconds in the page; Cancel comes a frame or two after it starts.
+    browser.click(*COMPUTE)
+    browser.wait_state(lambda s: s["lab"]["running"], 30, "the basin map to start")
+    browser.click(*CANCEL)
+    state = browser.wait_state(lambda s: not s["lab"]["running"], 30, "the job to stop")
+    assert state["lab"]["message"] == "basin map cancelled"
+    assert state["lab"]["basin"] is None
