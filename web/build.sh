@@ -8,7 +8,7 @@
 #   ./web/serve.sh            # then open http://127.0.0.1:8080/
 #
 # The web build has its own persistent target directory ($HOME/.cache/optiscape/target-web, or
-# $OPTISCAPE_WEB_TARGET): a second compilation of the Bevy stack, about 25 minutes the first
+# $OPTISCAPE_WEB_TARGET): a second compilation of the Bevy stack, about 17 minutes the first
 # time on 2 cores and about a minute after a change to optiscape.
 set -euo pipefail
 cd "$(dirname "$0")/.."
