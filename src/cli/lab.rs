@@ -543,16 +543,20 @@ pub fn basins_command(args: &BasinsArgs) -> Result<Output, CliError> {
         out.notes.push(format!("wrote {}", path.display()));
     }
     if let Some(path) = &args.csv {
-        let mut s = String::from("x0,y0,x,y,loss,label\n");
-        for (e, l) in map.ends.iter().zip(&map.labels) {
-            let _ = writeln!(
-                s,
+        // Written as it goes: a 4096 x 4096 map has 16.8 million rows.
+        let fail = |e: std::io::Error| CliError(format!("could not write {}: {e}", path.display()));
+        let mut w = std::io::BufWriter::new(std::fs::File::create(path).map_err(fail)?);
+        writeln!(w, "x0,y0,x,y,loss,label").map_err(fail)?;
+        for (k, (e, l)) in map.ends.iter().zip(&map.labels).enumerate() {
+            let start = optiscape_core::lab::basins::grid_start(surface.domain, map.resolution, k);
+            writeln!(
+                w,
                 "{:?},{:?},{:?},{:?},{:?},{l}",
-                e.start.x, e.start.y, e.end.x, e.end.y, e.loss
-            );
+                start.x, start.y, e.end.x, e.end.y, e.loss
+            )
+            .map_err(fail)?;
         }
-        std::fs::write(path, s)
-            .map_err(|e| CliError(format!("could not write {}: {e}", path.display())))?;
+        w.flush().map_err(fail)?;
         out.notes.push(format!("wrote {}", path.display()));
     }
     if args.json {

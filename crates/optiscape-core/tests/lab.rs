@@ -6,7 +6,7 @@
 // ---------------------------------------------------------------- the lab
 
 use glam::DVec2;
-use optiscape_core::lab::basins::{DIVERGED, basins, grid_starts};
+use optiscape_core::lab::basins::{DIVERGED, basins, grid_start, grid_starts};
 use optiscape_core::lab::{RunStatus, Target, race, run_batch, trace, uniform_starts};
 use optiscape_core::landscape::{Domain, Surface};
 use optiscape_core::optim::Optimizer;
@@ -396,6 +396,34 @@ fn a_point_symmetric_surface_gives_a_point_symmetric_basin_map() {
     assert_eq!(globals.len(), 2);
     assert_eq!(globals[0].area_fraction, globals[1].area_fraction);
     assert!(map.global_fraction > 0.2);
+}
+
+#[test]
+fn a_map_of_several_chunks_keeps_every_run_as_made_at_once() {
+    // 513 x 513 = 263,169 runs: more than one chunk (`STREAM_CHUNK`, 262,144), so the map is
+    // made and labelled in two; Langevin's noise checks that each run keeps its own seed.
+    let s = Surface::by_id("rastrigin").unwrap();
+    let target = Target::of(&s);
+    let r = 513;
+    for o in [
+        opt("langevin", &[("lr", "0.01")]),
+        opt("adam", &[("lr", "0.05")]),
+    ] {
+        let map = basins(&s, &o, r, 3, 4, target);
+        let ends = run_batch(&s, &o, &grid_starts(&s, r), 3, 4, target);
+        assert_eq!(map.ends.len(), ends.len());
+        assert_eq!(map.labels.len(), ends.len());
+        for (k, (m, e)) in map.ends.iter().zip(&ends).enumerate() {
+            assert_eq!(m.end, e.end, "run {k}");
+            assert_eq!(m.loss.to_bits(), e.loss.to_bits(), "run {k}");
+            assert_eq!(
+                grid_start(s.domain, r, k),
+                e.start,
+                "the start of cell {k} is the run's"
+            );
+            assert_eq!(map.labels[k] == DIVERGED, e.status == RunStatus::Diverged);
+        }
+    }
 }
 
 #[test]

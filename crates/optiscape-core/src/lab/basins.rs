@@ -2,10 +2,10 @@
 //! end and labelled by the minimum it ends in. End points are clustered into distinct minima;
 //! global minima share one label colour, diverged and still-moving runs are set apart.
 
-use super::batch::{Precision, Progress, RunEnd, Target, run_batch};
-use super::pace::{block_on, ends_paced};
+use super::batch::{Precision, Progress, RunEnd, Target};
+use super::pace::{STREAM_CHUNK, block_on, stream_paced};
 use super::run::RunStatus;
-use crate::landscape::Surface;
+use crate::landscape::{Domain, Surface};
 use crate::optim::Optimizer;
 use glam::DVec2;
 use rayon::slice::ParallelSliceMut;
@@ -31,12 +31,20 @@ pub struct FoundMinimum {
     pub global: bool,
 }
 
+/// A run's end as a basin map keeps it (the start is the cell's centre, [`grid_start`]).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct BasinEnd {
+    pub end: DVec2,
+    pub loss: f64,
+}
+
 /// A basin map: a label per grid cell (row-major, row 0 at `y0`), and the minima.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct BasinMap {
     pub resolution: usize,
+    /// Each cell's run's end, row-major as the labels.
     #[serde(skip)]
-    pub ends: Vec<RunEnd>,
+    pub ends: Vec<BasinEnd>,
     #[serde(skip)]
     pub labels: Vec<i32>,
     /// Sorted by loss (lowest first); a label is an index into this list.
@@ -46,16 +54,17 @@ pub struct BasinMap {
     pub unsettled_fraction: f64,
 }
 
+/// The start of cell `k` (row-major from `y0`) of an `r x r` map over `domain`: its centre.
+pub fn grid_start(domain: Domain, r: usize, k: usize) -> DVec2 {
+    let (i, j) = (k % r, k / r);
+    domain.lerp((i as f64 + 0.5) / r as f64, (j as f64 + 0.5) / r as f64)
+}
+
 /// The start points of an `r x r` map: cell centres, row-major from `y0`.
 pub fn grid_starts(surface: &Surface, r: usize) -> Vec<DVec2> {
-    let d = surface.domain;
-    let mut v = Vec::with_capacity(r * r);
-    for j in 0..r {
-        for i in 0..r {
-            v.push(d.lerp((i as f64 + 0.5) / r as f64, (j as f64 + 0.5) / r as f64));
-        }
-    }
-    v
+    (0..r * r)
+        .map(|k| grid_start(surface.domain, r, k))
+        .collect()
 }
 
 /// Runs the map.
@@ -67,9 +76,19 @@ pub fn basins(
     seed: u64,
     target: Target,
 ) -> BasinMap {
-    let starts = grid_starts(surface, r);
-    let ends = run_batch(surface, optimizer, &starts, steps, seed, target);
-    label(surface, r, ends, target)
+    let progress = Progress::default();
+    basins_with(
+        surface,
+        optimizer,
+        r,
+        steps,
+        seed,
+        target,
+        Precision::F64,
+        &progress,
+    )
+    // Nothing cancels a fresh `Progress`: this is never reached.
+    .unwrap_or_else(|| Labeller::new(surface, 0).finish(surface, r, target))
 }
 
 /// `basins` in the given precision, with progress and cancellation (the sandbox's background
@@ -90,7 +109,9 @@ pub fn basins_with(
     ))
 }
 
-/// [`basins_with`], pausing between slices of runs (see [`super::pace`]).
+/// [`basins_with`], pausing between slices of runs (see [`super::pace`]). The runs are made
+/// and labelled a chunk at a time ([`stream_paced`]): the map keeps 40 bytes a cell (the end
+/// point, its loss, the label) and the clustering 16 more for each settled one.
 #[allow(clippy::too_many_arguments)]
 pub async fn basins_paced(
     surface: &Surface,
@@ -102,73 +123,128 @@ pub async fn basins_paced(
     precision: Precision,
     progress: &Progress,
 ) -> Option<BasinMap> {
-    let starts = grid_starts(surface, r);
-    let ends = ends_paced(
-        surface, optimizer, &starts, steps, seed, target, precision, progress,
+    let mut labeller = Labeller::new(surface, r * r);
+    let domain = surface.domain;
+    stream_paced(
+        surface,
+        optimizer,
+        r * r,
+        STREAM_CHUNK,
+        |k| grid_start(domain, r, k),
+        steps,
+        seed,
+        target,
+        precision,
+        progress,
+        |ends| labeller.add(&ends),
     )
     .await?;
-    Some(label(surface, r, ends, target))
+    Some(labeller.finish(surface, r, target))
 }
 
-/// Clusters end points into minima and labels every run.
-pub fn label(surface: &Surface, r: usize, ends: Vec<RunEnd>, target: Target) -> BasinMap {
-    let extent = surface.domain.extent();
-    let n = ends.len().max(1) as f64;
-    let mut labels = vec![UNSETTLED; ends.len()];
-    // Settled runs, lowest loss first, greedily joined to the first minimum within reach. The
-    // loss and end point travel with the index, so the loop reads memory in order.
-    let mut order: Vec<(f64, usize, DVec2)> = ends
-        .iter()
-        .enumerate()
-        .filter_map(|(i, e)| {
-            if e.status == RunStatus::Diverged || !e.end.is_finite() || !e.loss.is_finite() {
-                labels[i] = DIVERGED;
-                return None;
-            }
-            (e.recent_travel <= SAME_MINIMUM * extent).then_some((e.loss, i, e.end))
-        })
-        .collect();
-    // The key is unique (ties broken by index), so an unstable sort gives the one order.
-    order.par_sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-    let reach = SAME_MINIMUM * extent;
-    let mut reps: Vec<(DVec2, f64, usize)> = Vec::new();
-    let mut grid = CellGrid::new(surface.domain, reach);
-    for (loss, i, end) in order {
-        // The first minimum (in order of discovery) within reach of this end point.
-        let found = grid.first_within(end, |k| reps[k].0.distance(end) <= reach);
-        let k = match found {
-            Some(k) => k,
-            None => {
-                reps.push((end, loss, 0));
-                grid.insert(end, reps.len() - 1);
-                reps.len() - 1
-            }
-        };
-        reps[k].2 += 1;
-        labels[i] = k as i32;
+/// Settled runs whose end points are read ahead of the clustering at a time.
+const GATHER: usize = 256;
+
+/// Labels runs as their ends arrive, then clusters the settled ones into minima.
+struct Labeller {
+    /// `SAME_MINIMUM` x the domain's extent.
+    reach: f64,
+    ends: Vec<BasinEnd>,
+    labels: Vec<i32>,
+    /// Settled runs: `(loss, index)`.
+    settled: Vec<(f64, usize)>,
+}
+
+impl Labeller {
+    fn new(surface: &Surface, n: usize) -> Self {
+        Self {
+            reach: SAME_MINIMUM * surface.domain.extent(),
+            ends: Vec::with_capacity(n),
+            labels: Vec::with_capacity(n),
+            settled: Vec::with_capacity(n),
+        }
     }
-    let minima: Vec<FoundMinimum> = reps
-        .iter()
-        .map(|(p, loss, count)| FoundMinimum {
-            x: p.x,
-            y: p.y,
-            loss: *loss,
-            area_fraction: *count as f64 / n,
-            global: target.reached(*loss),
-        })
-        .collect();
-    let share = |pred: &dyn Fn(i32) -> bool| labels.iter().filter(|l| pred(**l)).count() as f64 / n;
-    let global_fraction = share(&|l| l >= 0 && minima[l as usize].global);
-    let diverged_fraction = share(&|l| l == DIVERGED);
-    let unsettled_fraction = share(&|l| l == UNSETTLED);
-    BasinMap {
-        resolution: r,
-        ends,
-        labels,
-        minima,
-        global_fraction,
-        diverged_fraction,
-        unsettled_fraction,
+
+    /// The next runs' ends, in order: diverged and still-moving runs are labelled at once.
+    fn add(&mut self, ends: &[RunEnd]) {
+        for e in ends {
+            let i = self.ends.len();
+            self.ends.push(BasinEnd {
+                end: e.end,
+                loss: e.loss,
+            });
+            let label =
+                if e.status == RunStatus::Diverged || !e.end.is_finite() || !e.loss.is_finite() {
+                    DIVERGED
+                } else {
+                    if e.recent_travel <= self.reach {
+                        self.settled.push((e.loss, i));
+                    }
+                    UNSETTLED
+                };
+            self.labels.push(label);
+        }
+    }
+
+    /// Clusters the settled end points into minima and labels their runs.
+    fn finish(self, surface: &Surface, r: usize, target: Target) -> BasinMap {
+        let Self {
+            reach,
+            ends,
+            mut labels,
+            settled: mut order,
+        } = self;
+        let n = ends.len().max(1) as f64;
+        // Settled runs, lowest loss first, greedily joined to the first minimum within reach.
+        // The key is unique (ties broken by index), so an unstable sort gives the one order.
+        order.par_sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        let mut reps: Vec<(DVec2, f64, usize)> = Vec::new();
+        let mut grid = CellGrid::new(surface.domain, reach);
+        let mut points = Vec::with_capacity(GATHER);
+        for block in order.chunks(GATHER) {
+            // The block's end points first: independent reads the CPU overlaps, where the
+            // loop below would wait for each in turn.
+            points.clear();
+            points.extend(block.iter().map(|&(_, i)| ends[i].end));
+            for (&(loss, i), &end) in block.iter().zip(&points) {
+                // The first minimum (in order of discovery) within reach of this end point.
+                let found = grid.first_within(end, |k| reps[k].0.distance(end) <= reach);
+                let k = match found {
+                    Some(k) => k,
+                    None => {
+                        reps.push((end, loss, 0));
+                        grid.insert(end, reps.len() - 1);
+                        reps.len() - 1
+                    }
+                };
+                reps[k].2 += 1;
+                labels[i] = k as i32;
+            }
+        }
+        let minima: Vec<FoundMinimum> = reps
+            .iter()
+            .map(|(p, loss, count)| FoundMinimum {
+                x: p.x,
+                y: p.y,
+                loss: *loss,
+                area_fraction: *count as f64 / n,
+                global: target.reached(*loss),
+            })
+            .collect();
+        let share =
+            |pred: &dyn Fn(i32) -> bool| labels.iter().filter(|l| pred(**l)).count() as f64 / n;
+        let global_fraction = share(&|l| l >= 0 && minima[l as usize].global);
+        let diverged_fraction = share(&|l| l == DIVERGED);
+        let unsettled_fraction = share(&|l| l == UNSETTLED);
+        BasinMap {
+            resolution: r,
+            ends,
+            labels,
+            minima,
+            global_fraction,
+            diverged_fraction,
+            unsettled_fraction,
+        }
     }
 }
 
@@ -246,7 +322,7 @@ struct CellGrid {
 const NONE: u32 = u32::MAX;
 
 impl CellGrid {
-    fn new(d: crate::landscape::Domain, reach: f64) -> Self {
+    fn new(d: Domain, reach: f64) -> Self {
         let (w, h) = (d.width(), d.height());
         let cells = |len: f64| ((3.0 * len / reach).ceil() as usize).clamp(1, 4096);
         let (nx, ny) = (cells(w), cells(h));
@@ -263,8 +339,10 @@ impl CellGrid {
     }
 
     fn cell(&self, p: DVec2) -> Option<(usize, usize)> {
-        let cx = ((p.x - self.x0) / self.reach).floor();
-        let cy = ((p.y - self.y0) / self.reach).floor();
+        // In cells; truncation is `floor` for the non-negative values kept (and a NaN is
+        // outside: it fails every comparison).
+        let cx = (p.x - self.x0) / self.reach;
+        let cy = (p.y - self.y0) / self.reach;
         let inside = cx >= 0.0 && cy >= 0.0 && cx < self.nx as f64 && cy < self.ny as f64;
         inside.then_some((cx as usize, cy as usize))
     }

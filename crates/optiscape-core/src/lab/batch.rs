@@ -2,7 +2,7 @@
 //!
 //! Every surface ([`crate::landscape::LaneEval`]) and every rule ([`crate::optim::LaneRule`])
 //! is written once for any lane type, so runs go in lockstep groups of four (f64) or eight
-//! (f32) in structure-of-arrays form, vectorized (AVX when the CPU has it), allocating nothing
+//! (f32) in structure-of-arrays form, vectorized (AVX2 when the CPU has it), allocating nothing
 //! per step. Gradient noise and Langevin's noise come from one random source per lane, seeded
 //! as the run's own, so in f64 every run equals `trace` from the same start bit for bit. The
 //! general engine (`run_batch_scalar`: each run through the shared `step_once`) is the
@@ -17,7 +17,7 @@ use crate::optim::{LaneRule, LaneVisitor, Optimizer, Rng};
 use glam::DVec2;
 use rayon::prelude::*;
 use serde::Serialize;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering, compiler_fence};
 
 /// Success: a loss within `tol` of the global minimum `value` (a diverged run never succeeds).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -450,7 +450,7 @@ struct Group<R: Real, St> {
 
 impl LaneJob<'_> {
     fn run<R: Real, U: LaneRule + Sync, S: LaneEval>(&self, rule: &U, surface: S) -> Anytime {
-        let avx = has_avx();
+        let avx2 = has_avx2();
         // What every run shares at each step, computed once, in order (up to a bound on memory).
         let mut shared: Vec<U::Shared> = Vec::new();
         for t in 1..=self.steps.min(SHARED_TABLE) {
@@ -485,11 +485,11 @@ impl LaneJob<'_> {
                     return;
                 }
                 let first = self.first_index + b * block;
-                match avx {
+                match avx2 {
                     #[cfg(target_arch = "x86_64")]
-                    // SAFETY: `has_avx` checked that this CPU runs AVX instructions.
+                    // SAFETY: `has_avx2` checked that this CPU runs AVX and AVX2 instructions.
                     true => unsafe {
-                        self.block_avx::<R, U, S>(rule, surface, shared, first, starts, out, best)
+                        self.block_avx2::<R, U, S>(rule, surface, shared, first, starts, out, best)
                     },
                     _ => self.block::<R, U, S>(rule, surface, shared, first, starts, out, best),
                 }
@@ -500,11 +500,13 @@ impl LaneJob<'_> {
         (!self.progress.cancelled()).then_some((ends, best))
     }
 
-    /// [`Self::block`] compiled for AVX (eight f32 or four f64 lanes per instruction).
+    /// [`Self::block`] compiled for AVX2 (eight f32 or four f64 lanes per instruction; AVX2's
+    /// 256-bit integer operations also serve the lane masks). A CPU with AVX alone (before 2013)
+    /// runs the baseline build: the same results, more slowly.
     #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx")]
+    #[target_feature(enable = "avx,avx2")]
     #[allow(clippy::too_many_arguments)]
-    fn block_avx<R: Real, U: LaneRule, S: LaneEval>(
+    fn block_avx2<R: Real, U: LaneRule, S: LaneEval>(
         &self,
         rule: &U,
         surface: S,
@@ -596,7 +598,7 @@ impl LaneJob<'_> {
             k = Some(ks);
             let done = c((s + 1) as f64);
             // The update of one group: clip, noise, the rule (macros, not closures: a closure
-            // is its own function, compiled without the AVX of `block_avx`).
+            // is its own function, compiled without the AVX2 of `block_avx2`).
             macro_rules! step {
                 ($g:expr) => {{
                     let g: &mut Group<R, U::State<R>> = $g;
@@ -644,10 +646,21 @@ impl LaneJob<'_> {
                     land!(g, moved[i], evals[i]);
                 }
             } else {
-                for g in groups.iter_mut() {
-                    let np = step!(&mut *g);
-                    let e = surface.eval(V2::select(g.alive, np, V2::splat(0.0)));
-                    land!(g, np, e);
+                // Three short loops, not one long one: the CPU then overlaps the updates'
+                // divisions and square roots, and the surface's evaluations, of many groups at
+                // a time.
+                for (i, g) in groups.iter_mut().enumerate() {
+                    moved[i] = step!(g);
+                    at[i] = V2::select(g.alive, moved[i], V2::splat(0.0));
+                }
+                for (e, p) in evals[..n].iter_mut().zip(&at[..n]) {
+                    *e = surface.eval(*p);
+                    // Keeps the compiler from vectorizing this loop across groups (it would
+                    // transpose lanes in and out of registers: slower than the lanes as they are).
+                    compiler_fence(Ordering::SeqCst);
+                }
+                for (i, g) in groups.iter_mut().enumerate() {
+                    land!(g, moved[i], evals[i]);
                 }
             }
             if next_budget < nb && budgets[next_budget] == s + 1 {
@@ -692,11 +705,11 @@ impl LaneJob<'_> {
     }
 }
 
-/// Whether this CPU runs AVX (checked once; the answer is cached by the standard library).
-fn has_avx() -> bool {
+/// Whether this CPU runs AVX and AVX2 (checked once; the answer is cached by the standard library).
+fn has_avx2() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        std::arch::is_x86_feature_detected!("avx")
+        std::arch::is_x86_feature_detected!("avx") && std::arch::is_x86_feature_detected!("avx2")
     }
     #[cfg(not(target_arch = "x86_64"))]
     {

@@ -70,6 +70,27 @@ pub(crate) async fn batch_paced(
     progress: &Progress,
     budgets: &[u64],
 ) -> Option<(Vec<RunEnd>, Vec<f64>, f64)> {
+    batch_paced_at(
+        surface, optimizer, starts, 0, steps, seed, target, precision, progress, budgets,
+    )
+    .await
+}
+
+/// [`batch_paced`] on the runs `first_index..` of a larger batch (their seeds are theirs in
+/// the whole batch).
+#[allow(clippy::too_many_arguments)]
+async fn batch_paced_at(
+    surface: &Surface,
+    optimizer: &Optimizer,
+    starts: &[DVec2],
+    first_index: usize,
+    steps: u64,
+    seed: u64,
+    target: Target,
+    precision: Precision,
+    progress: &Progress,
+    budgets: &[u64],
+) -> Option<(Vec<RunEnd>, Vec<f64>, f64)> {
     let mut budgets: Vec<u64> = budgets
         .iter()
         .copied()
@@ -80,7 +101,16 @@ pub(crate) async fn batch_paced(
     let run = |first: usize, part: &[DVec2]| {
         let t0 = Instant::now();
         let out = run_lanes(
-            surface, optimizer, part, first, steps, seed, target, precision, progress, &budgets,
+            surface,
+            optimizer,
+            part,
+            first_index + first,
+            steps,
+            seed,
+            target,
+            precision,
+            progress,
+            &budgets,
         );
         (out, t0.elapsed().as_secs_f64())
     };
@@ -140,6 +170,58 @@ pub(crate) async fn ends_paced(
     .map(|(ends, _, _)| ends)
 }
 
+/// Runs per chunk of a streamed batch ([`stream_paced`]): the ends of a quarter of a million
+/// runs (20 MB) at a time.
+pub(crate) const STREAM_CHUNK: usize = 1 << 18;
+
+/// A batch of `n` runs whose starts are made, and whose ends are handed to `sink`, a chunk of
+/// `chunk` runs at a time ([`STREAM_CHUNK`] for a basin map; `start(k)` is run `k`'s start; `sink(ends)` receives the
+/// ends in order): what the batch keeps is then what the sink keeps, however many runs it has.
+/// Each chunk runs as [`batch_paced`] (pausing after each slice), and a sliced batch also
+/// pauses between chunks. The same runs as one batch of all `n`, bit for bit.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn stream_paced(
+    surface: &Surface,
+    optimizer: &Optimizer,
+    n: usize,
+    chunk: usize,
+    start: impl Fn(usize) -> DVec2,
+    steps: u64,
+    seed: u64,
+    target: Target,
+    precision: Precision,
+    progress: &Progress,
+    mut sink: impl FnMut(Vec<RunEnd>),
+) -> Option<()> {
+    let mut first = 0;
+    while first < n {
+        let last = (first + chunk.max(1)).min(n);
+        let starts: Vec<DVec2> = (first..last).map(&start).collect();
+        let (ends, _, _) = batch_paced_at(
+            surface,
+            optimizer,
+            &starts,
+            first,
+            steps,
+            seed,
+            target,
+            precision,
+            progress,
+            &[],
+        )
+        .await?;
+        sink(ends);
+        first = last;
+        if first < n && progress.slice.load(Ordering::Relaxed) != 0 {
+            Pause(false).await;
+            if progress.cancelled() {
+                return None;
+            }
+        }
+    }
+    Some(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,6 +236,56 @@ mod tests {
             match future.as_mut().poll(&mut cx) {
                 Poll::Ready(out) => return (out, pauses),
                 Poll::Pending => pauses += 1,
+            }
+        }
+    }
+
+    #[test]
+    fn a_streamed_batch_equals_the_batch_at_once() {
+        let surface = Surface::by_id("rastrigin").expect("built in");
+        let target = Target::of(&surface);
+        let starts = uniform_starts(surface.domain, 103, 9);
+        for id in ["langevin", "adam"] {
+            let opt = Optimizer::by_id(id).expect("a rule");
+            let whole = run_batch_anytime(
+                &surface,
+                &opt,
+                &starts,
+                60,
+                5,
+                target,
+                Precision::F64,
+                &Progress::default(),
+                &[],
+            )
+            .expect("not cancelled")
+            .0;
+            for slice in [0, 10] {
+                let progress = Progress::default();
+                progress.slice.store(slice, Ordering::Relaxed);
+                let mut chunks = Vec::new();
+                let (out, pauses) = count_pauses(stream_paced(
+                    &surface,
+                    &opt,
+                    starts.len(),
+                    37,
+                    |k| starts[k],
+                    60,
+                    5,
+                    target,
+                    Precision::F64,
+                    &progress,
+                    |ends| chunks.push(ends),
+                ));
+                assert_eq!(out, Some(()));
+                // Chunks of 37, 37 and 29 runs; sliced: 4 + 4 + 3 slices, a pause after each
+                // but the last.
+                assert_eq!(
+                    chunks.iter().map(Vec::len).collect::<Vec<_>>(),
+                    [37, 37, 29]
+                );
+                assert_eq!(pauses, if slice == 0 { 0 } else { 10 }, "{id} {slice}");
+                assert_eq!(chunks.concat(), whole, "{id} {slice}");
             }
         }
     }
