@@ -429,6 +429,11 @@ const GROUPS_PER_BLOCK: usize = 32;
 const MAX_LANES: usize = 8;
 
 /// One lockstep group: `R::LANES` runs.
+///
+/// Every lane is stepped at every step, finished or not (selects, not branches); a finished
+/// lane's own end is kept apart (`end`, `end_loss`, `taken`), written only at the step it
+/// finishes, so that the values written back at every step are only those that change: the
+/// position, the loss, the gradient and the rule's state.
 #[derive(Clone, Copy)]
 struct Group<R: Real, St> {
     p: V2<R>,
@@ -438,10 +443,13 @@ struct Group<R: Real, St> {
     before: V2<R>,
     alive: R::Mask,
     success: R::Mask,
-    /// Update count of the first success (-1: none yet) and of the divergence.
+    /// Update count of the first success (-1: none yet).
     first: R,
     /// The lowest `|loss - target|` so far (see `run_batch_anytime`).
     best: R,
+    /// A finished lane's end point, loss and update count (the start's until it finishes).
+    end: V2<R>,
+    end_loss: R,
     taken: R,
     state: St,
     /// Each lane's random source, seeded as its run's own (`run_seed`).
@@ -567,6 +575,8 @@ impl LaneJob<'_> {
                     success,
                     first: R::select(success, c(0.0), c(-1.0)),
                     best: R::select(loss.is_finite(), (loss - tv).abs(), c(f64::INFINITY)),
+                    end: p,
+                    end_loss: loss,
                     taken: c(0.0),
                     state: rule.fresh::<R>(),
                     rngs,
@@ -576,7 +586,6 @@ impl LaneJob<'_> {
         let n = groups.len();
         let window = (self.steps / 10).max(1);
         let mut k = shared.first().copied();
-        let mut moved = [V2::splat(0.0); GROUPS_PER_BLOCK];
         let mut at = [V2::splat(0.0); GROUPS_PER_BLOCK];
         let mut evals = [(c(0.0), V2::splat(0.0)); GROUPS_PER_BLOCK];
         let budgets = self.budgets;
@@ -608,59 +617,62 @@ impl LaneJob<'_> {
                     g.p + rule.update(ks, &mut g.state, g.p, grad, rngs)
                 }};
             }
-            // Where a group lands: accept the new point lane by lane.
+            // Where a group has landed (`g.p`, `g.loss`: every lane moves on): a lane that
+            // leaves the domain's surroundings or meets a non-finite loss finishes there, and
+            // its end is kept; a lane may reach the target. Both are rare: one test of the
+            // lanes at most steps.
             macro_rules! land {
-                ($g:expr, $np:expr, $eval:expr) => {{
+                ($g:expr) => {{
                     let g: &mut Group<R, U::State<R>> = $g;
-                    let np: V2<R> = $np;
-                    let (nl, ng): (R, V2<R>) = $eval;
+                    let (np, nl) = (g.p, g.loss);
                     let alive = g.alive;
                     // Not finite, or far outside the domain (`Domain::far_outside`): a NaN
                     // coordinate fails every comparison, so it is never "near".
                     let near = np.x.ge(x_lo) & np.x.le(x_hi) & np.y.ge(y_lo) & np.y.le(y_hi);
-                    let bad = !(near & nl.is_finite());
-                    g.p = V2::select(alive, np, g.p);
-                    g.loss = R::select(alive, nl, g.loss);
-                    // A finished lane's gradient is never used again: no select needed.
-                    g.grad = ng;
-                    g.taken = R::select(alive, done, g.taken);
+                    let finite = nl.is_finite();
                     let off = (nl - tv).abs();
-                    let newly = alive & !g.success & nl.is_finite() & off.le(tol);
                     if track_best {
-                        g.best = R::select(alive & nl.is_finite(), g.best.min(off), g.best);
+                        g.best = R::select(alive & finite, g.best.min(off), g.best);
                     }
-                    g.first = R::select(newly, done, g.first);
-                    g.success = g.success | newly;
-                    g.alive = alive & !bad;
+                    let ending = alive & !(near & finite);
+                    let newly = alive & !g.success & finite & off.le(tol);
+                    if (ending | newly).any() {
+                        g.first = R::select(newly, done, g.first);
+                        g.success = g.success | newly;
+                        g.end = V2::select(ending, np, g.end);
+                        g.end_loss = R::select(ending, nl, g.end_loss);
+                        g.taken = R::select(ending, done, g.taken);
+                        g.alive = alive & !ending;
+                    }
                 }};
             }
             if S::BLOCKWISE {
                 // Update every group, evaluate the surface for all of them at once, land.
                 for (i, g) in groups.iter_mut().enumerate() {
-                    moved[i] = step!(g);
+                    g.p = step!(g);
                     // Finished lanes are evaluated at the origin, harmlessly.
-                    at[i] = V2::select(g.alive, moved[i], V2::splat(0.0));
+                    at[i] = V2::select(g.alive, g.p, V2::splat(0.0));
                 }
                 surface.eval_block(&at[..n], &mut evals[..n], &mut scratch);
-                for (i, g) in groups.iter_mut().enumerate() {
-                    land!(g, moved[i], evals[i]);
+                for (g, e) in groups.iter_mut().zip(&evals[..n]) {
+                    (g.loss, g.grad) = *e;
+                    land!(g);
                 }
             } else {
                 // Three short loops, not one long one: the CPU then overlaps the updates'
                 // divisions and square roots, and the surface's evaluations, of many groups at
                 // a time.
-                for (i, g) in groups.iter_mut().enumerate() {
-                    moved[i] = step!(g);
-                    at[i] = V2::select(g.alive, moved[i], V2::splat(0.0));
+                for g in groups.iter_mut() {
+                    g.p = step!(g);
                 }
-                for (e, p) in evals[..n].iter_mut().zip(&at[..n]) {
-                    *e = surface.eval(*p);
+                for g in groups.iter_mut() {
+                    (g.loss, g.grad) = surface.eval(V2::select(g.alive, g.p, V2::splat(0.0)));
                     // Keeps the compiler from vectorizing this loop across groups (it would
                     // transpose lanes in and out of registers: slower than the lanes as they are).
                     compiler_fence(Ordering::SeqCst);
                 }
-                for (i, g) in groups.iter_mut().enumerate() {
-                    land!(g, moved[i], evals[i]);
+                for g in groups.iter_mut() {
+                    land!(g);
                 }
             }
             if next_budget < nb && budgets[next_budget] == s + 1 {
@@ -672,18 +684,23 @@ impl LaneJob<'_> {
         }
         for (g, out) in groups.iter().zip(out.chunks_mut(R::LANES)) {
             for (i, o) in out.iter_mut().enumerate() {
-                let end = g.p.lane(i);
+                let done = g.alive.test(i);
+                let (end, loss, steps) = if done {
+                    (g.p.lane(i), g.loss.lane(i), self.steps)
+                } else {
+                    (g.end.lane(i), g.end_loss.lane(i), g.taken.lane(i) as u64)
+                };
                 let first = g.first.lane(i);
                 *o = RunEnd {
                     start: starts[0],
                     end,
-                    loss: g.loss.lane(i),
-                    status: if g.alive.test(i) {
+                    loss,
+                    status: if done {
                         RunStatus::Done
                     } else {
                         RunStatus::Diverged
                     },
-                    steps: g.taken.lane(i) as u64,
+                    steps,
                     first_success: (first >= 0.0).then_some(first as u64),
                     recent_travel: end.distance(g.before.lane(i)),
                 };
