@@ -529,8 +529,8 @@ impl LaneJob<'_> {
 
     /// Up to `GROUPS_PER_BLOCK` groups of `R::LANES` runs in lockstep (`first` is the index of
     /// the first run in the batch). Each lane follows `run_batch_scalar`'s run exactly: a lane
-    /// that diverges keeps its last position, loss and step count (selects, not branches) while
-    /// the others go on.
+    /// that diverges has its last position, loss and step count kept apart (see [`Group`]) while
+    /// every lane goes on being stepped.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
     fn block<R: Real, U: LaneRule, S: LaneEval>(
