@@ -430,7 +430,7 @@ const MAX_LANES: usize = 8;
 
 /// One lockstep group: `R::LANES` runs.
 ///
-/// Every lane is stepped at every step, finished or not (selects, not branches); a finished
+/// Every lane is stepped at every step, finished or not (no branch per lane); a finished
 /// lane's own end is kept apart (`end`, `end_loss`, `taken`), written only at the step it
 /// finishes, so that the values written back at every step are only those that change: the
 /// position, the loss, the gradient and the rule's state.
@@ -619,8 +619,8 @@ impl LaneJob<'_> {
             }
             // Where a group has landed (`g.p`, `g.loss`: every lane moves on): a lane that
             // leaves the domain's surroundings or meets a non-finite loss finishes there, and
-            // its end is kept; a lane may reach the target. Both are rare: one test of the
-            // lanes at most steps.
+            // its end is kept; a lane may reach the target. Both are rare: at most steps, one
+            // test of the group's lanes is all they cost.
             macro_rules! land {
                 ($g:expr) => {{
                     let g: &mut Group<R, U::State<R>> = $g;
