@@ -594,76 +594,85 @@ impl LaneJob<'_> {
         let track_best = nb > 0;
         let mut bests: Vec<R> = vec![c(f64::INFINITY); n * nb];
         let mut next_budget = 0;
-        for s in 0..self.steps {
-            if s + window == self.steps {
-                for g in groups.iter_mut() {
-                    g.before = V2::select(g.alive, g.p, g.before);
+        // Where a group has landed after `$done` updates (`g.p`, `g.loss`: every lane moves
+        // on): a lane that leaves the domain's surroundings or meets a non-finite loss
+        // finishes there, and its end is kept; a lane may reach the target. Both are rare: at
+        // most steps, one test of the group's lanes is all they cost. (Macros, not closures: a
+        // closure is its own function, compiled without the AVX2 of `block_avx2`.)
+        macro_rules! land {
+            ($g:expr, $done:expr) => {{
+                let g: &mut Group<R, U::State<R>> = $g;
+                let done: R = $done;
+                let (np, nl) = (g.p, g.loss);
+                let alive = g.alive;
+                // Not finite, or far outside the domain (`Domain::far_outside`): a NaN
+                // coordinate fails every comparison, so it is never "near".
+                let near = np.x.ge(x_lo) & np.x.le(x_hi) & np.y.ge(y_lo) & np.y.le(y_hi);
+                let finite = nl.is_finite();
+                let off = (nl - tv).abs();
+                if track_best {
+                    g.best = R::select(alive & finite, g.best.min(off), g.best);
                 }
-            }
+                let ending = alive & !(near & finite);
+                let newly = alive & !g.success & finite & off.le(tol);
+                if (ending | newly).any() {
+                    g.first = R::select(newly, done, g.first);
+                    g.success = g.success | newly;
+                    g.end = V2::select(ending, np, g.end);
+                    g.end_loss = R::select(ending, nl, g.end_loss);
+                    g.taken = R::select(ending, done, g.taken);
+                    g.alive = alive & !ending;
+                }
+            }};
+        }
+        // Each step, for compiled surfaces: every group's landing from the step before and its
+        // update (one loop), then every group's evaluation of the surface (a second loop: the
+        // CPU overlaps the updates' divisions and square roots, and the evaluations, of many
+        // groups at a time); the last step's landing follows the loop. For a formula: every
+        // group's update, the surface evaluated for all of them at once, every group's landing.
+        for s in 0..self.steps {
             let ks = match shared.get(s as usize) {
                 Some(v) => *v,
                 None => rule.shared(s + 1, k),
             };
             k = Some(ks);
-            let done = c((s + 1) as f64);
-            // The update of one group: clip, noise, the rule (macros, not closures: a closure
-            // is its own function, compiled without the AVX2 of `block_avx2`).
+            let snapshot = s + window == self.steps;
+            // The update of one group (clip, noise, the rule), after the lanes that finished are
+            // known: `before` is each lane's position 10% of the steps before the end.
             macro_rules! step {
                 ($g:expr) => {{
                     let g: &mut Group<R, U::State<R>> = $g;
+                    if snapshot {
+                        g.before = V2::select(g.alive, g.p, g.before);
+                    }
                     let rngs = &mut g.rngs[..R::LANES.min(MAX_LANES)];
                     let grad = clip_by_norm_lanes(g.grad, clip);
                     let grad = add_noise_lanes(grad, noise, rngs);
-                    g.p + rule.update(ks, &mut g.state, g.p, grad, rngs)
+                    g.p = g.p + rule.update(ks, &mut g.state, g.p, grad, rngs);
                 }};
             }
-            // Where a group has landed (`g.p`, `g.loss`: every lane moves on): a lane that
-            // leaves the domain's surroundings or meets a non-finite loss finishes there, and
-            // its end is kept; a lane may reach the target. Both are rare: at most steps, one
-            // test of the group's lanes is all they cost.
-            macro_rules! land {
-                ($g:expr) => {{
-                    let g: &mut Group<R, U::State<R>> = $g;
-                    let (np, nl) = (g.p, g.loss);
-                    let alive = g.alive;
-                    // Not finite, or far outside the domain (`Domain::far_outside`): a NaN
-                    // coordinate fails every comparison, so it is never "near".
-                    let near = np.x.ge(x_lo) & np.x.le(x_hi) & np.y.ge(y_lo) & np.y.le(y_hi);
-                    let finite = nl.is_finite();
-                    let off = (nl - tv).abs();
-                    if track_best {
-                        g.best = R::select(alive & finite, g.best.min(off), g.best);
-                    }
-                    let ending = alive & !(near & finite);
-                    let newly = alive & !g.success & finite & off.le(tol);
-                    if (ending | newly).any() {
-                        g.first = R::select(newly, done, g.first);
-                        g.success = g.success | newly;
-                        g.end = V2::select(ending, np, g.end);
-                        g.end_loss = R::select(ending, nl, g.end_loss);
-                        g.taken = R::select(ending, done, g.taken);
-                        g.alive = alive & !ending;
-                    }
-                }};
-            }
-            if S::BLOCKWISE {
-                // Update every group, evaluate the surface for all of them at once, land.
+            // How many updates have landed when this step's loops are done.
+            let landed = if S::BLOCKWISE {
                 for (i, g) in groups.iter_mut().enumerate() {
-                    g.p = step!(g);
+                    step!(g);
                     // Finished lanes are evaluated at the origin, harmlessly.
                     at[i] = V2::select(g.alive, g.p, V2::splat(0.0));
                 }
                 surface.eval_block(&at[..n], &mut evals[..n], &mut scratch);
+                let done = c((s + 1) as f64);
                 for (g, e) in groups.iter_mut().zip(&evals[..n]) {
                     (g.loss, g.grad) = *e;
-                    land!(g);
+                    land!(g, done);
                 }
+                s + 1
             } else {
-                // Three short loops, not one long one: the CPU then overlaps the updates'
-                // divisions and square roots, and the surface's evaluations, of many groups at
-                // a time.
+                let done = c(s as f64);
                 for g in groups.iter_mut() {
-                    g.p = step!(g);
+                    // The landing of the step before (none before the first).
+                    if s > 0 {
+                        land!(&mut *g, done);
+                    }
+                    step!(g);
                 }
                 for g in groups.iter_mut() {
                     (g.loss, g.grad) = surface.eval(V2::select(g.alive, g.p, V2::splat(0.0)));
@@ -671,15 +680,25 @@ impl LaneJob<'_> {
                     // transpose lanes in and out of registers: slower than the lanes as they are).
                     compiler_fence(Ordering::SeqCst);
                 }
-                for g in groups.iter_mut() {
-                    land!(g);
-                }
-            }
-            if next_budget < nb && budgets[next_budget] == s + 1 {
+                s
+            };
+            // The best precision after `landed` updates is final once they have landed.
+            if landed > 0 && next_budget < nb && budgets[next_budget] == landed {
                 for (gi, g) in groups.iter().enumerate() {
                     bests[gi * nb + next_budget] = g.best;
                 }
                 next_budget += 1;
+            }
+        }
+        if !S::BLOCKWISE && self.steps > 0 {
+            let done = c(self.steps as f64);
+            for g in groups.iter_mut() {
+                land!(g, done);
+            }
+            if next_budget < nb && budgets[next_budget] == self.steps {
+                for (gi, g) in groups.iter().enumerate() {
+                    bests[gi * nb + next_budget] = g.best;
+                }
             }
         }
         for (g, out) in groups.iter().zip(out.chunks_mut(R::LANES)) {
