@@ -9,15 +9,9 @@ use glam::DVec2;
 use optiscape_core::lab::basins::{DIVERGED, basins, grid_start, grid_starts};
 use optiscape_core::lab::{RunStatus, Target, race, run_batch, trace, uniform_starts};
 use optiscape_core::landscape::{Domain, Surface};
-use optiscape_core::optim::Optimizer;
 
-fn opt(id: &str, settings: &[(&str, &str)]) -> Optimizer {
-    let mut o = Optimizer::by_id(id).unwrap();
-    for (k, v) in settings {
-        o.set(k, v).unwrap();
-    }
-    o
-}
+mod matrix;
+use matrix::{every_surface, opt};
 
 #[test]
 fn batches_are_identical_whatever_the_number_of_threads() {
@@ -36,113 +30,12 @@ fn batches_are_identical_whatever_the_number_of_threads() {
     assert_eq!(run(1), run(3));
 }
 
-/// Every method of the catalog (rules and presets) with a learning rate that moves, and the
-/// gradient transforms: the matrix of the lockstep engine's tests.
-fn every_method() -> Vec<Optimizer> {
-    let mut v: Vec<Optimizer> = optiscape_core::optim::catalog()
-        .iter()
-        .map(|m| {
-            let mut o = Optimizer::by_id(m.id).unwrap();
-            if !m.id.starts_with("seed:") && o.lr().is_some() && m.id != "adadelta" {
-                o.set("lr", "0.05").unwrap();
-            }
-            o
-        })
-        .collect();
-    v.extend([
-        opt("sgd", &[("lr", "0.05"), ("weight_decay", "0.1")]),
-        opt("nesterov", &[("lr", "0.02"), ("clip", "1.5")]),
-        opt("adagrad", &[("lr", "0.3"), ("lr_decay", "0.01")]),
-        opt(
-            "rmsprop",
-            &[("lr", "0.01"), ("centered", "true"), ("momentum", "0.5")],
-        ),
-        opt("amsgrad", &[("lr", "0.05"), ("weight_decay", "0.01")]),
-        opt("nadam", &[("lr", "0.05"), ("weight_decay", "0.01")]),
-        opt("radam", &[("lr", "0.05"), ("betas", "0.9,0.9")]),
-        opt("lion", &[("lr", "0.01"), ("weight_decay", "0.1")]),
-        opt("adam", &[("lr", "0.05"), ("noise", "0.5"), ("clip", "2")]),
-        opt("langevin", &[("lr", "0.01"), ("noise", "0.2")]),
-        opt("sgd", &[("lr", "3")]), // diverges
-    ]);
-    v
-}
-
-/// Every built-in surface and two typed formulas (one with a parameter and libm-only
-/// functions, one with sines, exponentials and a kink).
-fn every_surface() -> Vec<Surface> {
-    let mut v: Vec<Surface> = optiscape_core::landscape::catalog()
-        .iter()
-        .map(|i| Surface::by_id(i.id).unwrap())
-        .collect();
-    v.push(Surface::parse("formula:1.5*sin(x)*cos(y) + 0.1*(x^2 + y^2)").unwrap());
-    let mut f = Surface::parse(
-        "formula:k*exp(-(x^2+y^2)/8) - cos(x)^2 + abs(x - y)/4 + log(1 + y^2) + atan2(y, 3) + x^-2",
-    )
-    .unwrap();
-    f.set_param("k", -2.0).unwrap();
-    v.push(f);
-    // Instances: a turned built-in surface and a turned and shifted formula.
-    let mut turned = Surface::by_id("ackley").unwrap();
-    turned.set_rotation(33.0).unwrap();
-    v.push(turned);
-    let mut inst = v[13].clone();
-    inst.set_instance(3);
-    assert!(!inst.placement.is_identity());
-    v.push(inst);
-    v
-}
-
 /// The lockstep engine (four f64 runs side by side) against single runs, for every rule and
-/// every surface: every field of every run, bit for bit, with noise (one random source per
-/// lane), diverging runs and a start count that is not a multiple of the lane width; and the
-/// same ends as `trace` with the run's seed.
+/// every surface (`matrix::lockstep_equals_single_runs`). The core's own unit tests run the same
+/// matrix on its baseline (non-AVX2) build.
 #[test]
 fn lockstep_batches_equal_single_runs_bit_for_bit() {
-    use optiscape_core::lab::run_seed;
-    use optiscape_core::lab::{Precision, Progress, run_batch_scalar, run_batch_with};
-    let methods = every_method();
-    for s in every_surface() {
-        let id = s.spec();
-        let target = Target::of(&s);
-        let mut starts = uniform_starts(s.domain, 9, 5);
-        starts.push(DVec2::NAN);
-        for o in &methods {
-            let p = Progress::default();
-            let fast = run_batch_with(&s, o, &starts, 120, 7, target, Precision::F64, &p).unwrap();
-            let slow = run_batch_scalar(&s, o, &starts, 120, 7, target, &p).unwrap();
-            for (i, (a, b)) in fast.iter().zip(&slow).enumerate() {
-                assert_eq!(a.status, b.status, "{id} {}", o.id);
-                assert_eq!((a.steps, a.first_success), (b.steps, b.first_success));
-                for (u, v) in [
-                    (a.end.x, b.end.x),
-                    (a.end.y, b.end.y),
-                    (a.loss, b.loss),
-                    (a.recent_travel, b.recent_travel),
-                ] {
-                    // Bit for bit; a NaN is a NaN (its sign bit is the CPU's choice: vector
-                    // and scalar instructions make different default NaNs).
-                    let same = u.to_bits() == v.to_bits() || (u.is_nan() && v.is_nan());
-                    assert!(same, "{id} {} {a:?} {b:?}", o.id);
-                }
-                if i % 4 == 0 {
-                    let t = trace(&s, &o.clone().with_seed(run_seed(7, i)), starts[i], 120);
-                    let last = t.points.last().unwrap();
-                    let bits = |v: f64| if v.is_nan() { 0 } else { v.to_bits() };
-                    assert_eq!(
-                        (bits(last.x), bits(last.y), bits(last.loss)),
-                        (bits(a.end.x), bits(a.end.y), bits(a.loss)),
-                        "{id} {} run {i}",
-                        o.id
-                    );
-                }
-            }
-        }
-    }
-    let diverging = opt("sgd", &[("lr", "3")]);
-    let s = Surface::by_id("bowl").unwrap();
-    let ends = optiscape_core::lab::run_batch(&s, &diverging, &[DVec2::ONE], 50, 0, Target::of(&s));
-    assert_eq!(ends[0].status, RunStatus::Diverged);
+    matrix::lockstep_equals_single_runs();
 }
 
 /// Single precision against double, for every surface (docs/guide.md, "Precision"): every f32

@@ -494,7 +494,7 @@ impl LaneJob<'_> {
                 }
                 let first = self.first_index + b * block;
                 match avx2 {
-                    #[cfg(target_arch = "x86_64")]
+                    #[cfg(all(target_arch = "x86_64", not(test)))]
                     // SAFETY: `has_avx2` checked that this CPU runs AVX and AVX2 instructions.
                     true => unsafe {
                         self.block_avx2::<R, U, S>(rule, surface, shared, first, starts, out, best)
@@ -511,7 +511,13 @@ impl LaneJob<'_> {
     /// [`Self::block`] compiled for AVX2 (eight f32 or four f64 lanes per instruction; AVX2's
     /// 256-bit integer operations also serve the lane masks). A CPU with AVX alone (before 2013)
     /// runs the baseline build: the same results, more slowly.
-    #[cfg(target_arch = "x86_64")]
+    ///
+    /// The core's unit-test build (`cfg(test)`) leaves this copy out: it compiles in half the
+    /// time (a thousand instances of the lockstep block), and the baseline instances, which an
+    /// AVX2 machine otherwise never runs, are tested there against single runs over the whole
+    /// matrix (`tests::baseline_lanes_equal_single_runs_bit_for_bit`). The integration tests
+    /// (`tests/`) link the library as users get it, with this copy.
+    #[cfg(all(target_arch = "x86_64", not(test)))]
     #[target_feature(enable = "avx,avx2")]
     #[allow(clippy::too_many_arguments)]
     fn block_avx2<R: Real, U: LaneRule, S: LaneEval>(
@@ -741,13 +747,15 @@ impl LaneJob<'_> {
     }
 }
 
-/// Whether this CPU runs AVX and AVX2 (checked once; the answer is cached by the standard library).
+/// Whether this CPU runs AVX and AVX2 (checked once; the answer is cached by the standard
+/// library). Never in the core's unit-test build, which has the baseline copy alone
+/// (`LaneJob::block_avx2`).
 fn has_avx2() -> bool {
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(all(target_arch = "x86_64", not(test)))]
     {
         std::arch::is_x86_feature_detected!("avx") && std::arch::is_x86_feature_detected!("avx2")
     }
-    #[cfg(not(target_arch = "x86_64"))]
+    #[cfg(any(not(target_arch = "x86_64"), test))]
     {
         false
     }
@@ -768,4 +776,21 @@ pub fn random_points(rng: &mut Rng, region: crate::landscape::Domain, k: usize) 
             region.lerp(u, v)
         })
         .collect()
+}
+
+/// The lockstep engine's test matrix, shared with `tests/lab.rs`.
+#[cfg(test)]
+#[path = "../../tests/matrix/mod.rs"]
+mod matrix;
+
+#[cfg(test)]
+mod tests {
+    /// The baseline lanes (this build has no AVX2 copy, see `LaneJob::block_avx2`) against
+    /// single runs, over every method and every surface, bit for bit: on an AVX2 machine these
+    /// instances run nowhere else.
+    #[test]
+    fn baseline_lanes_equal_single_runs_bit_for_bit() {
+        assert!(!super::has_avx2());
+        super::matrix::lockstep_equals_single_runs();
+    }
 }
