@@ -231,6 +231,12 @@ pub(crate) fn run_lanes(
     progress: &Progress,
     budgets: &[u64],
 ) -> Option<(Vec<RunEnd>, Vec<f64>)> {
+    if !lanes_run_here() {
+        // The same runs (each seeded by its index in the batch), one at a time, in f64.
+        return scalar_from(
+            surface, optimizer, starts, first, steps, seed, target, progress, budgets,
+        );
+    }
     let job = LaneJob {
         surface,
         domain: surface.domain,
@@ -285,6 +291,24 @@ pub fn run_batch_scalar_anytime(
     progress: &Progress,
     budgets: &[u64],
 ) -> Option<(Vec<RunEnd>, Vec<f64>)> {
+    scalar_from(
+        surface, optimizer, starts, 0, steps, seed, target, progress, budgets,
+    )
+}
+
+/// [`run_batch_scalar_anytime`] on `starts`, the runs `first..` of their batch.
+#[allow(clippy::too_many_arguments)]
+fn scalar_from(
+    surface: &Surface,
+    optimizer: &Optimizer,
+    starts: &[DVec2],
+    first: usize,
+    steps: u64,
+    seed: u64,
+    target: Target,
+    progress: &Progress,
+    budgets: &[u64],
+) -> Option<(Vec<RunEnd>, Vec<f64>)> {
     let ends: Vec<Option<(RunEnd, Vec<f64>)>> = starts
         .par_iter()
         .enumerate()
@@ -292,7 +316,7 @@ pub fn run_batch_scalar_anytime(
             if progress.cancelled() {
                 return None;
             }
-            let mut opt = optimizer.clone().with_seed(run_seed(seed, i));
+            let mut opt = optimizer.clone().with_seed(run_seed(seed, first + i));
             opt.reset();
             let mut state = RunState::start(surface, start);
             let mut first_success = target.reached(state.loss).then_some(0);
@@ -458,7 +482,6 @@ struct Group<R: Real, St> {
 
 impl LaneJob<'_> {
     fn run<R: Real, U: LaneRule + Sync, S: LaneEval>(&self, rule: &U, surface: S) -> Anytime {
-        let avx2 = has_avx2();
         // What every run shares at each step, computed once, in order (up to a bound on memory).
         let mut shared: Vec<U::Shared> = Vec::new();
         for t in 1..=self.steps.min(SHARED_TABLE) {
@@ -493,14 +516,13 @@ impl LaneJob<'_> {
                     return;
                 }
                 let first = self.first_index + b * block;
-                match avx2 {
-                    #[cfg(all(target_arch = "x86_64", not(test)))]
-                    // SAFETY: `has_avx2` checked that this CPU runs AVX and AVX2 instructions.
-                    true => unsafe {
-                        self.block_avx2::<R, U, S>(rule, surface, shared, first, starts, out, best)
-                    },
-                    _ => self.block::<R, U, S>(rule, surface, shared, first, starts, out, best),
-                }
+                // SAFETY: `run_lanes` came here only after `lanes_run_here` found AVX and AVX2.
+                #[cfg(all(optiscape_avx2, not(test)))]
+                unsafe {
+                    self.block_avx2::<R, U, S>(rule, surface, shared, first, starts, out, best)
+                };
+                #[cfg(not(all(optiscape_avx2, not(test))))]
+                self.block::<R, U, S>(rule, surface, shared, first, starts, out, best);
                 self.progress
                     .done
                     .fetch_add(starts.len(), Ordering::Relaxed);
@@ -509,15 +531,15 @@ impl LaneJob<'_> {
     }
 
     /// [`Self::block`] compiled for AVX2 (eight f32 or four f64 lanes per instruction; AVX2's
-    /// 256-bit integer operations also serve the lane masks). A CPU with AVX alone (before 2013)
-    /// runs the baseline build: the same results, more slowly.
+    /// 256-bit integer operations also serve the lane masks): the build's only copy of the
+    /// block when it is built on a CPU with AVX2 (`optiscape_avx2`, see `build.rs`); each copy
+    /// is about five hundred instances, minutes of compiling. Run only after `lanes_run_here`.
     ///
-    /// The core's unit-test build (`cfg(test)`) leaves this copy out: it compiles in half the
-    /// time (a thousand instances of the lockstep block), and the baseline instances, which an
-    /// AVX2 machine otherwise never runs, are tested there against single runs over the whole
-    /// matrix (`tests::baseline_lanes_equal_single_runs_bit_for_bit`). The integration tests
-    /// (`tests/`) link the library as users get it, with this copy.
-    #[cfg(all(target_arch = "x86_64", not(test)))]
+    /// The core's unit-test build (`cfg(test)`) has the baseline copy instead, the one a build
+    /// on any other machine has, and tests it against single runs over the whole matrix
+    /// (`tests::baseline_lanes_equal_single_runs_bit_for_bit`); the integration tests (`tests/`)
+    /// link the library as users get it.
+    #[cfg(all(optiscape_avx2, not(test)))]
     #[target_feature(enable = "avx,avx2")]
     #[allow(clippy::too_many_arguments)]
     fn block_avx2<R: Real, U: LaneRule, S: LaneEval>(
@@ -747,17 +769,18 @@ impl LaneJob<'_> {
     }
 }
 
-/// Whether this CPU runs AVX and AVX2 (checked once; the answer is cached by the standard
-/// library). Never in the core's unit-test build, which has the baseline copy alone
-/// (`LaneJob::block_avx2`).
-fn has_avx2() -> bool {
-    #[cfg(all(target_arch = "x86_64", not(test)))]
+/// Whether this CPU runs this build's lane block: always for the baseline copy; for the AVX2
+/// copy (`LaneJob::block_avx2`), when the CPU runs AVX and AVX2 (checked once; the answer is
+/// cached by the standard library). A build made on a CPU with AVX2 and run on one without
+/// takes the general engine.
+fn lanes_run_here() -> bool {
+    #[cfg(all(optiscape_avx2, not(test)))]
     {
         std::arch::is_x86_feature_detected!("avx") && std::arch::is_x86_feature_detected!("avx2")
     }
-    #[cfg(any(not(target_arch = "x86_64"), test))]
+    #[cfg(not(all(optiscape_avx2, not(test))))]
     {
-        false
+        true
     }
 }
 
@@ -790,7 +813,35 @@ mod tests {
     /// instances run nowhere else.
     #[test]
     fn baseline_lanes_equal_single_runs_bit_for_bit() {
-        assert!(!super::has_avx2());
         super::matrix::lockstep_equals_single_runs();
+    }
+
+    /// The general engine on a part of a batch (where a build with the AVX2 copy alone runs on
+    /// a CPU without AVX2) seeds each run by its index in the whole batch, as the lanes do.
+    #[test]
+    fn the_general_engine_on_a_shard_equals_the_same_runs_of_the_batch() {
+        use super::*;
+        let s = Surface::by_id("rastrigin").expect("built in");
+        let o = Optimizer::by_id("langevin").expect("a rule");
+        let starts = uniform_starts(s.domain, 40, 2);
+        let (t, p, budgets) = (Target::of(&s), Progress::default(), [5, 30]);
+        let whole = scalar_from(&s, &o, &starts, 0, 30, 4, t, &p, &budgets).expect("runs");
+        let part = scalar_from(&s, &o, &starts[13..29], 13, 30, 4, t, &p, &budgets).expect("runs");
+        let lanes = run_lanes(
+            &s,
+            &o,
+            &starts[13..29],
+            13,
+            30,
+            4,
+            t,
+            Precision::F64,
+            &p,
+            &budgets,
+        )
+        .expect("runs");
+        assert_eq!(part.0, whole.0[13..29]);
+        assert_eq!(part.1, whole.1[13 * 2..29 * 2]);
+        assert_eq!(part, lanes);
     }
 }
