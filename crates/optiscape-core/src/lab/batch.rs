@@ -2,12 +2,12 @@
 //!
 //! Every surface ([`crate::landscape::LaneEval`]) and every rule ([`crate::optim::LaneRule`])
 //! is written once for any lane type, so runs go in lockstep groups of four (f64) or eight
-//! (f32) in structure-of-arrays form, vectorized (AVX2 when the CPU has it), allocating nothing
-//! per step. Gradient noise and Langevin's noise come from one random source per lane, seeded
-//! as the run's own, so in f64 every run equals `trace` from the same start bit for bit. The
-//! general engine (`run_batch_scalar`: each run through the shared `step_once`) is the
-//! reference the lockstep engine is tested against. Either way the result does not depend on
-//! the number of threads.
+//! (f32) in structure-of-arrays form, vectorized (AVX2 when the CPU that built the crate has
+//! it, see `build.rs`), allocating nothing per step. Gradient noise and Langevin's noise come
+//! from one random source per lane, seeded as the run's own, so in f64 every run equals `trace`
+//! from the same start bit for bit. The general engine (`run_batch_scalar`: each run through
+//! the shared `step_once`) is the reference the lockstep engine is tested against. Either way
+//! the result does not depend on the number of threads.
 
 use super::run::{RunState, RunStatus, step_once};
 use crate::landscape::{Domain, LaneEval, LaneSurfaceVisitor, Surface};
