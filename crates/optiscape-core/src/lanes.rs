@@ -2,11 +2,12 @@
 //!
 //! Surfaces and update rules that the lab runs in lockstep batches are written generically over
 //! [`Real`]: the sandbox and `trace` instantiate them with `f64` (one ball), the lab's batch
-//! runner with [`F64x4`] or [`F32x8`] (four or eight runs side by side, structure-of-arrays).
+//! runner with [`F64x4`], [`F64x8`] or [`F32x8`] (four or eight runs side by side,
+//! structure-of-arrays).
 //! Every lane operation is the scalar IEEE operation applied per lane, in the same order (Rust
 //! never fuses a multiply and an add on its own), so a lane of a batch equals the scalar run bit
 //! for bit. The compiler turns the per-lane loops into vector instructions (AVX where the CPU has
-//! it; see `lab::batch`).
+//! it, AVX-512 for eight f64 lanes; see `lab::batch`).
 //!
 //! Trigonometry is our own ([`Real::sin_cos`]): libm's `sin`/`cos` are opaque calls that no
 //! compiler vectorizes. Range reduction by pi/2 in three parts (Cody-Waite) and the FreeBSD/musl
@@ -514,6 +515,7 @@ macro_rules! mask {
 }
 
 mask!(M64x4, u64, 4);
+mask!(M64x8, u64, 8);
 mask!(M32x8, u32, 8);
 
 macro_rules! lanes {
@@ -683,6 +685,16 @@ lanes!(
     f64,
     4,
     M64x4,
+    sin_cos_f64,
+    sin_cos_turns_f64,
+    SIN_COS_LIMIT_F64,
+    exp_f64
+);
+lanes!(
+    F64x8,
+    f64,
+    8,
+    M64x8,
     sin_cos_f64,
     sin_cos_turns_f64,
     SIN_COS_LIMIT_F64,
@@ -1005,6 +1017,22 @@ mod tests {
                 let (ss, sc) = Real::sin_cos(*x);
                 assert_eq!(s.0[i].to_bits(), ss.to_bits(), "sin {x}");
                 assert_eq!(c.0[i].to_bits(), sc.to_bits(), "cos {x}");
+            }
+        }
+        // Eight lanes (the AVX-512 builds' f64 lanes): the same values.
+        for chunk in xs.chunks(8) {
+            let v = F64x8(std::array::from_fn(|i| chunk[i % chunk.len()]));
+            let (s, c) = v.sin_cos();
+            let (st, ct) = v.sin_cos_turns();
+            for (i, x) in chunk.iter().enumerate() {
+                let (ss, sc) = Real::sin_cos(*x);
+                assert_eq!(s.0[i].to_bits(), ss.to_bits(), "sin {x}");
+                assert_eq!(c.0[i].to_bits(), sc.to_bits(), "cos {x}");
+                let (ts, tc) = Real::sin_cos_turns(*x);
+                assert_eq!(
+                    (st.0[i].to_bits(), ct.0[i].to_bits()),
+                    (ts.to_bits(), tc.to_bits())
+                );
             }
         }
         let v = F32x8([

@@ -11,7 +11,16 @@
 
 use super::run::{RunState, RunStatus, step_once};
 use crate::landscape::{Domain, LaneEval, LaneSurfaceVisitor, Surface};
+#[cfg(all(optiscape_avx512, not(test)))]
+use crate::lanes::F64x8;
 use crate::lanes::{F32x8, F64x4, Mask, Real, V2};
+
+/// The lanes of f64 runs on compiled surfaces: eight under AVX-512 (`optiscape_avx512`, see
+/// `build.rs`), four otherwise.
+#[cfg(all(optiscape_avx512, not(test)))]
+type WideF64 = F64x8;
+#[cfg(not(all(optiscape_avx512, not(test))))]
+type WideF64 = F64x4;
 use crate::optim::transforms::{add_noise_lanes, clip_by_norm_lanes};
 use crate::optim::{LaneRule, LaneVisitor, Optimizer, Rng};
 use glam::DVec2;
@@ -426,7 +435,10 @@ impl<U: LaneRule + Sync> LaneSurfaceVisitor for WithRule<'_, U> {
             Precision::F32 if self.job.steps <= 1 << 24 => {
                 self.job.run::<F32x8, U, S>(self.rule, surface)
             }
-            _ => self.job.run::<F64x4, U, S>(self.rule, surface),
+            // A formula's interpreter keeps dual numbers of every block's lanes: eight-lane ones
+            // do not stay in registers (measured 2-4x slower), so formulas keep four.
+            _ if S::BLOCKWISE => self.job.run::<F64x4, U, S>(self.rule, surface),
+            _ => self.job.run::<WideF64, U, S>(self.rule, surface),
         }
     }
 }
@@ -516,13 +528,7 @@ impl LaneJob<'_> {
                     return;
                 }
                 let first = self.first_index + b * block;
-                // SAFETY: `run_lanes` came here only after `lanes_run_here` found AVX and AVX2.
-                #[cfg(all(optiscape_avx2, not(test)))]
-                unsafe {
-                    self.block_avx2::<R, U, S>(rule, surface, shared, first, starts, out, best)
-                };
-                #[cfg(not(all(optiscape_avx2, not(test))))]
-                self.block::<R, U, S>(rule, surface, shared, first, starts, out, best);
+                self.block_here::<R, U, S>(rule, surface, shared, first, starts, out, best);
                 self.progress
                     .done
                     .fetch_add(starts.len(), Ordering::Relaxed);
@@ -530,10 +536,65 @@ impl LaneJob<'_> {
         (!self.progress.cancelled()).then_some((ends, best))
     }
 
+    /// The build's compiled copy of [`Self::block`] for the lane type `R` (see `build.rs`).
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn block_here<R: Real, U: LaneRule, S: LaneEval>(
+        &self,
+        rule: &U,
+        surface: S,
+        shared: &[U::Shared],
+        first: usize,
+        starts: &[DVec2],
+        out: &mut [RunEnd],
+        best: &mut [f64],
+    ) {
+        // SAFETY (both): `run_lanes` came here only after `lanes_run_here` found the CPU
+        // features this build's copies were compiled for.
+        #[cfg(all(optiscape_avx512, not(test)))]
+        if const { size_of::<R>() == 64 } {
+            // Eight f64 lanes, one 512-bit register each (the branch is resolved per lane type
+            // at compile time: each instance has one copy).
+            unsafe {
+                self.block_avx512::<R, U, S>(rule, surface, shared, first, starts, out, best)
+            };
+            return;
+        }
+        #[cfg(all(optiscape_avx2, not(test)))]
+        unsafe {
+            self.block_avx2::<R, U, S>(rule, surface, shared, first, starts, out, best)
+        };
+        #[cfg(not(all(optiscape_avx2, not(test))))]
+        self.block::<R, U, S>(rule, surface, shared, first, starts, out, best);
+    }
+
+    /// [`Self::block`] compiled for AVX-512 (F, DQ, VL, BW), for eight f64 lanes
+    /// ([`WideF64`]): a build made on a CPU with AVX-512 (`optiscape_avx512`) runs f64 batches on
+    /// compiled surfaces here. Only the eight-lane type: with four-lane or f32 types in a block
+    /// compiled for AVX-512, LLVM joins pairs of groups into 512-bit registers and shuffles them
+    /// (measured 1.3-3x slower), so those keep [`Self::block_avx2`]. Run only after
+    /// `lanes_run_here`.
+    #[cfg(all(optiscape_avx512, not(test)))]
+    #[target_feature(enable = "avx,avx2,avx512f,avx512dq,avx512vl,avx512bw")]
+    #[allow(clippy::too_many_arguments)]
+    fn block_avx512<R: Real, U: LaneRule, S: LaneEval>(
+        &self,
+        rule: &U,
+        surface: S,
+        shared: &[U::Shared],
+        first: usize,
+        starts: &[DVec2],
+        out: &mut [RunEnd],
+        best: &mut [f64],
+    ) {
+        self.block::<R, U, S>(rule, surface, shared, first, starts, out, best)
+    }
+
     /// [`Self::block`] compiled for AVX2 (eight f32 or four f64 lanes per instruction; AVX2's
-    /// 256-bit integer operations also serve the lane masks): the build's only copy of the
-    /// block when it is built on a CPU with AVX2 (`optiscape_avx2`, see `build.rs`); each copy
-    /// is about five hundred instances, minutes of compiling. Run only after `lanes_run_here`.
+    /// 256-bit integer operations also serve the lane masks): the build's copy of the block when
+    /// it is built on a CPU with AVX2 (`optiscape_avx2`, see `build.rs`), for every lane type
+    /// but [`WideF64`]'s eight f64 lanes under AVX-512; each copy is about five hundred
+    /// instances, minutes of compiling. Run only after `lanes_run_here`.
     ///
     /// The core's unit-test build (`cfg(test)`) has the baseline copy instead, the one a build
     /// on any other machine has, and tests it against single runs over the whole matrix
@@ -769,12 +830,22 @@ impl LaneJob<'_> {
     }
 }
 
-/// Whether this CPU runs this build's lane block: always for the baseline copy; for the AVX2
-/// copy (`LaneJob::block_avx2`), when the CPU runs AVX and AVX2 (checked once; the answer is
-/// cached by the standard library). A build made on a CPU with AVX2 and run on one without
-/// takes the general engine.
+/// Whether this CPU runs this build's lane blocks: always for the baseline copy; for the AVX2
+/// copy (`LaneJob::block_avx2`), when the CPU runs AVX and AVX2; with the AVX-512 copy beside it
+/// (`LaneJob::block_avx512`), when it also runs AVX-512 F, DQ, VL and BW (checked once; the
+/// answer is cached by the standard library). A build made on a CPU with these features and run
+/// on one without takes the general engine.
 fn lanes_run_here() -> bool {
-    #[cfg(all(optiscape_avx2, not(test)))]
+    #[cfg(all(optiscape_avx512, not(test)))]
+    {
+        std::arch::is_x86_feature_detected!("avx")
+            && std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512dq")
+            && std::arch::is_x86_feature_detected!("avx512vl")
+            && std::arch::is_x86_feature_detected!("avx512bw")
+    }
+    #[cfg(all(optiscape_avx2, not(optiscape_avx512), not(test)))]
     {
         std::arch::is_x86_feature_detected!("avx") && std::arch::is_x86_feature_detected!("avx2")
     }
