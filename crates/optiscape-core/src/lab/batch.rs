@@ -436,7 +436,8 @@ impl<U: LaneRule + Sync> LaneSurfaceVisitor for WithRule<'_, U> {
                 self.job.run::<F32x8, U, S>(self.rule, surface)
             }
             // A formula's interpreter keeps dual numbers of every block's lanes: eight-lane ones
-            // do not stay in registers (measured 2-4x slower), so formulas keep four.
+            // do not stay in registers (2-4x slower on a Zen 4, no faster on a Sapphire Rapids
+            // Xeon: docs/benchmarks.md), so formulas keep four.
             _ if S::BLOCKWISE => self.job.run::<F64x4, U, S>(self.rule, surface),
             _ => self.job.run::<WideF64, U, S>(self.rule, surface),
         }
