@@ -132,6 +132,12 @@ pub fn run_sandbox(settings: SandboxSettings) -> AppExit {
             });
         }
     });
+    if let Some(k) = starts {
+        // The Start points field shows the count on screen.
+        app.add_systems(PostStartup, move |mut ui: ResMut<crate::ui::UiState>| {
+            ui.starts = k as usize;
+        });
+    }
     if message.is_some() {
         // The message itself stays under the Scenario section's field.
         app.add_systems(PostStartup, |mut ui: ResMut<crate::ui::UiState>| {

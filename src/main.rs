@@ -7,15 +7,28 @@ fn main() {
 }
 
 #[cfg(not(target_arch = "wasm32"))]
-use clap::Parser;
+use clap::FromArgMatches;
 #[cfg(not(target_arch = "wasm32"))]
-use optiscape::cli::{Cli, CliError, fail, run};
+use optiscape::cli::{Cli, CliError, command, fail, old_spelling, run};
 #[cfg(not(target_arch = "wasm32"))]
 use std::process::ExitCode;
 
 #[cfg(not(target_arch = "wasm32"))]
 fn main() -> ExitCode {
-    match Cli::try_parse() {
+    // Arguments as the system gives them (not necessarily UTF-8); read as text for the hints.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let text: Vec<String> = args
+        .iter()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    if let Some(hint) = old_spelling(&text) {
+        return fail(&CliError(hint));
+    }
+    match command()
+        .try_get_matches_from(&args)
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
         Ok(cli) => run(&cli),
         Err(e) => {
             use clap::error::ErrorKind;

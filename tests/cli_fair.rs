@@ -31,14 +31,14 @@ fn race_numbers_are_what_its_runs_csv_implies() {
         "25",
         "--format",
         "json",
-        "--runs-csv",
+        "--csv",
         csv.path(),
     ]);
     let text = std::fs::read_to_string(csv.path()).unwrap();
     let mut lines = text.lines();
     assert_eq!(
         lines.next(),
-        Some("method,run,x0,y0,x,y,loss,updates,first_success,diverged")
+        Some("method,run,x0,y0,x,y,loss,updates,first_success_update,status")
     );
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     assert_eq!(rows.len(), 800);
@@ -53,7 +53,7 @@ fn race_numbers_are_what_its_runs_csv_implies() {
             .iter()
             .filter(|r| {
                 let loss: f64 = r[6].parse().unwrap();
-                r[9] == "false" && (loss - min).abs() <= tol
+                r[9] != "diverged" && (loss - min).abs() <= tol
             })
             .count();
         assert_eq!(m["success_rate"].as_f64().unwrap(), ok as f64 / n, "{id}");
@@ -158,7 +158,7 @@ fn ecdf_writes_monotone_curves_and_a_chart() {
         "{table}"
     );
     let text = std::fs::read_to_string(csv.path()).unwrap();
-    assert!(text.starts_with("method,budget,fraction\n"));
+    assert!(text.starts_with("method,updates,fraction\n"));
     for m in ["seed:sgd", "seed:momentum", "adam"] {
         let f: Vec<(u64, f64)> = text
             .lines()
@@ -192,7 +192,7 @@ fn tune_reports_tuned_and_default_settings_reproducibly() {
         "200",
         "--steps",
         "200",
-        "--budget",
+        "--trials",
         "8",
         "--seed",
         "2",
@@ -228,7 +228,7 @@ fn tune_reports_tuned_and_default_settings_reproducibly() {
         "20",
         "--steps",
         "50",
-        "--budget",
+        "--trials",
         "4",
     ]));
     assert!(t.contains("lr=") && t.contains("default ERT"), "{t}");
@@ -242,7 +242,7 @@ fn phase_writes_every_cell_and_a_heatmap() {
         "phase",
         "--surface",
         "rastrigin",
-        "--method",
+        "--methods",
         "heavy-ball",
         "--x",
         "lr=1e-3..0.1",

@@ -36,9 +36,11 @@ fn list_names_every_surface_and_method_with_parameters() {
 fn trace_prints_a_header_and_one_row_per_step_with_round_trip_numbers() {
     let o = run(&[
         "trace",
+        "--format",
+        "csv",
         "--surface",
         "seed",
-        "--method",
+        "--methods",
         "seed:sgd",
         "--steps",
         "300",
@@ -46,7 +48,7 @@ fn trace_prints_a_header_and_one_row_per_step_with_round_trip_numbers() {
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines[0], "step,x,y,loss");
+    assert_eq!(lines[0], "update,x,y,loss");
     assert_eq!(lines.len(), 302);
     assert_eq!(
         lines[1],
@@ -75,7 +77,7 @@ fn trace_settings_start_and_json() {
         "trace",
         "--surface",
         "rastrigin",
-        "--method",
+        "--methods",
         "adam",
         "--set",
         "lr=0.05",
@@ -102,9 +104,11 @@ fn trace_settings_start_and_json() {
     // The same run as CSV agrees with the JSON rows.
     let o = run(&[
         "trace",
+        "--format",
+        "csv",
         "--surface",
         "rastrigin",
-        "--method",
+        "--methods",
         "adam",
         "--set",
         "lr=0.05",
@@ -127,9 +131,11 @@ fn trace_settings_start_and_json() {
 fn a_preset_steps_per_frame_does_not_multiply_steps() {
     let o = run(&[
         "trace",
+        "--format",
+        "csv",
         "--surface",
         "seed",
-        "--method",
+        "--methods",
         "seed:adadelta",
         "--steps",
         "7",
@@ -141,9 +147,11 @@ fn a_preset_steps_per_frame_does_not_multiply_steps() {
 fn a_diverging_trace_stops_with_a_note() {
     let o = run(&[
         "trace",
+        "--format",
+        "csv",
         "--surface",
         "rastrigin",
-        "--method",
+        "--methods",
         "sgd",
         "--set",
         "lr=100",
@@ -217,7 +225,7 @@ fn basins_csv_ends_equal_trace_and_the_png_has_the_grid() {
         "basins",
         "--surface",
         "himmelblau",
-        "--method",
+        "--methods",
         "adam",
         "--set",
         "lr=0.05",
@@ -229,7 +237,8 @@ fn basins_csv_ends_equal_trace_and_the_png_has_the_grid() {
         png.to_str().unwrap(),
         "--csv",
         csv.to_str().unwrap(),
-        "--json",
+        "--format",
+        "json",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
@@ -253,9 +262,11 @@ fn basins_csv_ends_equal_trace_and_the_png_has_the_grid() {
         let f: Vec<&str> = row.split(',').collect();
         let t = run(&[
             "trace",
+            "--format",
+            "csv",
             "--surface",
             "himmelblau",
-            "--method",
+            "--methods",
             "adam",
             "--set",
             "lr=0.05",
@@ -288,9 +299,11 @@ fn sweep_numbers_and_chart_are_what_the_update_rule_predicts() {
     let chart = dir.join("chart.png");
     let o = run(&[
         "sweep",
+        "--format",
+        "csv",
         "--surface",
         "bowl",
-        "--method",
+        "--methods",
         "sgd",
         "--range",
         "1e-3..1",
@@ -370,7 +383,7 @@ fn lab_commands_run_in_single_precision() {
             "basins",
             "--surface",
             "rastrigin",
-            "--method",
+            "--methods",
             "adam",
             "--set",
             "lr=0.05",
@@ -378,7 +391,8 @@ fn lab_commands_run_in_single_precision() {
             "48",
             "--steps",
             "200",
-            "--json",
+            "--format",
+            "json",
             "--precision",
             p,
         ]
@@ -414,11 +428,13 @@ fn formulas_work_in_every_command() {
     let f = "formula:a*sin(x)*cos(y) + 0.1*(x^2 + y^2)";
     let o = run(&[
         "trace",
+        "--format",
+        "csv",
         "--surface",
         f,
         "--surface-param",
         "a=2",
-        "--method",
+        "--methods",
         "adam",
         "--steps",
         "20",
@@ -432,9 +448,11 @@ fn formulas_work_in_every_command() {
     // The same formula with a = 2 written in: the same trace.
     let o2 = run(&[
         "trace",
+        "--format",
+        "csv",
         "--surface",
         "formula:2*sin(x)*cos(y) + 0.1*(x^2 + y^2)",
-        "--method",
+        "--methods",
         "adam",
         "--steps",
         "20",
@@ -463,7 +481,7 @@ fn formulas_work_in_every_command() {
         "basins",
         "--surface",
         f,
-        "--method",
+        "--methods",
         "adam",
         "--set",
         "lr=0.1",
@@ -471,7 +489,8 @@ fn formulas_work_in_every_command() {
         "24",
         "--steps",
         "300",
-        "--json",
+        "--format",
+        "json",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
@@ -479,9 +498,11 @@ fn formulas_work_in_every_command() {
     assert_eq!(doc["surface"], f);
     let o = run(&[
         "sweep",
+        "--format",
+        "csv",
         "--surface",
         f,
-        "--method",
+        "--methods",
         "sgd",
         "--points",
         "3",
@@ -493,17 +514,27 @@ fn formulas_work_in_every_command() {
     assert!(o.status.success(), "{}", stderr(&o));
     for (args, want) in [
         (
-            vec!["trace", "--surface", "formula:sin(x", "--method", "sgd"],
+            vec![
+                "trace",
+                "--format",
+                "csv",
+                "--surface",
+                "formula:sin(x",
+                "--methods",
+                "sgd",
+            ],
             "column 6: missing ')'",
         ),
         (
             vec![
                 "trace",
+                "--format",
+                "csv",
                 "--surface",
                 "formula:x*y",
                 "--surface-param",
                 "a=1",
-                "--method",
+                "--methods",
                 "sgd",
             ],
             "has no parameters",
@@ -511,11 +542,13 @@ fn formulas_work_in_every_command() {
         (
             vec![
                 "trace",
+                "--format",
+                "csv",
                 "--surface",
                 "formula:a*x",
                 "--surface-param",
                 "a",
-                "--method",
+                "--methods",
                 "sgd",
             ],
             "NAME=VALUE",
@@ -582,7 +615,8 @@ fn lab_commands_take_a_scenario() {
         file.to_str().unwrap(),
         "--resolution",
         "16",
-        "--json",
+        "--format",
+        "json",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
@@ -591,6 +625,8 @@ fn lab_commands_take_a_scenario() {
     assert_eq!(doc["global_fraction"], 1.0);
     let o = run(&[
         "sweep",
+        "--format",
+        "csv",
         "--scenario",
         file.to_str().unwrap(),
         "--points",

@@ -9,19 +9,37 @@ use common::*;
 fn bad_input_gives_one_clear_line_and_exit_2() {
     let cases: &[(&[&str], &str)] = &[
         (
-            &["trace", "--surface", "nope", "--method", "sgd"],
+            &[
+                "trace",
+                "--format",
+                "csv",
+                "--surface",
+                "nope",
+                "--methods",
+                "sgd",
+            ],
             "unknown surface 'nope'",
         ),
         (
-            &["trace", "--surface", "seed", "--method", "nope"],
+            &[
+                "trace",
+                "--format",
+                "csv",
+                "--surface",
+                "seed",
+                "--methods",
+                "nope",
+            ],
             "unknown method 'nope'",
         ),
         (
             &[
                 "trace",
+                "--format",
+                "csv",
                 "--surface",
                 "seed",
-                "--method",
+                "--methods",
                 "sgd",
                 "--set",
                 "zz=1",
@@ -31,9 +49,11 @@ fn bad_input_gives_one_clear_line_and_exit_2() {
         (
             &[
                 "trace",
+                "--format",
+                "csv",
                 "--surface",
                 "seed",
-                "--method",
+                "--methods",
                 "sgd",
                 "--set",
                 "lr",
@@ -43,9 +63,11 @@ fn bad_input_gives_one_clear_line_and_exit_2() {
         (
             &[
                 "trace",
+                "--format",
+                "csv",
                 "--surface",
                 "seed",
-                "--method",
+                "--methods",
                 "sgd",
                 "--set",
                 "lr=abc",
@@ -55,9 +77,11 @@ fn bad_input_gives_one_clear_line_and_exit_2() {
         (
             &[
                 "trace",
+                "--format",
+                "csv",
                 "--surface",
                 "seed",
-                "--method",
+                "--methods",
                 "sgd",
                 "--set",
                 "lr=-0.1",
@@ -67,9 +91,11 @@ fn bad_input_gives_one_clear_line_and_exit_2() {
         (
             &[
                 "trace",
+                "--format",
+                "csv",
                 "--surface",
                 "seed",
-                "--method",
+                "--methods",
                 "adam",
                 "--set",
                 "betas=0.9",
@@ -79,9 +105,11 @@ fn bad_input_gives_one_clear_line_and_exit_2() {
         (
             &[
                 "trace",
+                "--format",
+                "csv",
                 "--surface",
                 "seed",
-                "--method",
+                "--methods",
                 "sgd",
                 "--steps",
                 "0",
@@ -91,9 +119,11 @@ fn bad_input_gives_one_clear_line_and_exit_2() {
         (
             &[
                 "trace",
+                "--format",
+                "csv",
                 "--surface",
                 "seed",
-                "--method",
+                "--methods",
                 "sgd",
                 "--steps",
                 "-5",
@@ -103,9 +133,11 @@ fn bad_input_gives_one_clear_line_and_exit_2() {
         (
             &[
                 "trace",
+                "--format",
+                "csv",
                 "--surface",
                 "seed",
-                "--method",
+                "--methods",
                 "sgd",
                 "--steps",
                 "x",
@@ -115,9 +147,11 @@ fn bad_input_gives_one_clear_line_and_exit_2() {
         (
             &[
                 "trace",
+                "--format",
+                "csv",
                 "--surface",
                 "seed",
-                "--method",
+                "--methods",
                 "sgd",
                 "--start",
                 "100,1",
@@ -127,9 +161,11 @@ fn bad_input_gives_one_clear_line_and_exit_2() {
         (
             &[
                 "trace",
+                "--format",
+                "csv",
                 "--surface",
                 "seed",
-                "--method",
+                "--methods",
                 "sgd",
                 "--start",
                 "1",
@@ -139,9 +175,11 @@ fn bad_input_gives_one_clear_line_and_exit_2() {
         (
             &[
                 "trace",
+                "--format",
+                "csv",
                 "--surface",
                 "seed",
-                "--method",
+                "--methods",
                 "sgd",
                 "--start",
                 "nan,1",
@@ -151,9 +189,11 @@ fn bad_input_gives_one_clear_line_and_exit_2() {
         (
             &[
                 "trace",
+                "--format",
+                "csv",
                 "--surface",
                 "seed",
-                "--method",
+                "--methods",
                 "sgd",
                 "--domain",
                 "1,0,0,1",
@@ -165,14 +205,17 @@ fn bad_input_gives_one_clear_line_and_exit_2() {
                 "trace",
                 "--surface",
                 "seed",
-                "--method",
+                "--methods",
                 "sgd",
                 "--format",
                 "xml",
             ],
             "xml",
         ),
-        (&["trace", "--surface", "seed"], "--method"),
+        (
+            &["trace", "--format", "csv", "--surface", "seed"],
+            "--method",
+        ),
         (&["frobnicate"], "frobnicate"),
         (&["--surface", "nope"], "unknown surface 'nope'"),
         (
@@ -255,9 +298,11 @@ fn lab_commands_refuse_bad_input_with_one_line() {
         (
             &[
                 "trace",
+                "--format",
+                "csv",
                 "--surface",
                 "seed",
-                "--method",
+                "--methods",
                 "sgd",
                 "--instance",
                 "-1",
@@ -271,10 +316,10 @@ fn lab_commands_refuse_bad_input_with_one_line() {
                 "seed",
                 "--methods",
                 "sgd",
-                "--budget",
+                "--trials",
                 "0",
             ],
-            "--budget",
+            "--trials",
         ),
         (
             &[
@@ -283,10 +328,10 @@ fn lab_commands_refuse_bad_input_with_one_line() {
                 "seed",
                 "--methods",
                 "sgd",
-                "--budget",
+                "--trials",
                 "99999",
             ],
-            "--budget",
+            "--trials",
         ),
         (
             &[
@@ -309,7 +354,7 @@ fn lab_commands_refuse_bad_input_with_one_line() {
                 "phase",
                 "--surface",
                 "seed",
-                "--method",
+                "--methods",
                 "adam",
                 "--y",
                 "momentum=0..0.9",
@@ -321,7 +366,7 @@ fn lab_commands_refuse_bad_input_with_one_line() {
                 "phase",
                 "--surface",
                 "seed",
-                "--method",
+                "--methods",
                 "adam",
                 "--y",
                 "beta1=0..1",
@@ -333,7 +378,7 @@ fn lab_commands_refuse_bad_input_with_one_line() {
                 "phase",
                 "--surface",
                 "seed",
-                "--method",
+                "--methods",
                 "adam",
                 "--y",
                 "beta1=0..0.9",
@@ -347,7 +392,7 @@ fn lab_commands_refuse_bad_input_with_one_line() {
                 "phase",
                 "--surface",
                 "seed",
-                "--method",
+                "--methods",
                 "adam",
                 "--y",
                 "beta1=0..0.9",
@@ -361,7 +406,7 @@ fn lab_commands_refuse_bad_input_with_one_line() {
                 "phase",
                 "--surface",
                 "seed",
-                "--method",
+                "--methods",
                 "adam",
                 "--y",
                 "lr=0.1..1",
@@ -373,7 +418,7 @@ fn lab_commands_refuse_bad_input_with_one_line() {
                 "phase",
                 "--surface",
                 "seed",
-                "--method",
+                "--methods",
                 "adam",
                 "--x",
                 "lr=-1..1",
@@ -387,7 +432,7 @@ fn lab_commands_refuse_bad_input_with_one_line() {
                 "phase",
                 "--surface",
                 "seed",
-                "--method",
+                "--methods",
                 "adam",
                 "--y",
                 "beta1=0..0.5",
@@ -400,7 +445,7 @@ fn lab_commands_refuse_bad_input_with_one_line() {
                 "basins",
                 "--surface",
                 "seed",
-                "--method",
+                "--methods",
                 "sgd",
                 "--resolution",
                 "1",
@@ -412,7 +457,7 @@ fn lab_commands_refuse_bad_input_with_one_line() {
                 "basins",
                 "--surface",
                 "seed",
-                "--method",
+                "--methods",
                 "sgd",
                 "--out",
                 "/nonexistent-dir/x.png",
@@ -422,9 +467,11 @@ fn lab_commands_refuse_bad_input_with_one_line() {
         (
             &[
                 "sweep",
+                "--format",
+                "csv",
                 "--surface",
                 "seed",
-                "--method",
+                "--methods",
                 "sgd",
                 "--param",
                 "zz",
@@ -434,9 +481,11 @@ fn lab_commands_refuse_bad_input_with_one_line() {
         (
             &[
                 "sweep",
+                "--format",
+                "csv",
                 "--surface",
                 "seed",
-                "--method",
+                "--methods",
                 "sgd",
                 "--range",
                 "1..0.1",
@@ -446,9 +495,11 @@ fn lab_commands_refuse_bad_input_with_one_line() {
         (
             &[
                 "sweep",
+                "--format",
+                "csv",
                 "--surface",
                 "seed",
-                "--method",
+                "--methods",
                 "sgd",
                 "--range",
                 "-1..1",
@@ -458,9 +509,11 @@ fn lab_commands_refuse_bad_input_with_one_line() {
         (
             &[
                 "sweep",
+                "--format",
+                "csv",
                 "--surface",
                 "seed",
-                "--method",
+                "--methods",
                 "sgd",
                 "--range",
                 "1-2",
@@ -497,9 +550,11 @@ fn a_surface_with_no_finite_value_is_refused() {
         vec!["race", "--surface", "formula:sqrt(-1 - x^2 - y^2)"],
         vec![
             "trace",
+            "--format",
+            "csv",
             "--surface",
             "formula:sqrt(-1 - x^2 - y^2)",
-            "--method",
+            "--methods",
             "adam",
         ],
         vec![
@@ -508,7 +563,7 @@ fn a_surface_with_no_finite_value_is_refused() {
             "formula:log(x)",
             "--domain",
             "-3,-1,0,1",
-            "--method",
+            "--methods",
             "adam",
         ],
     ] {
@@ -530,10 +585,10 @@ fn every_cli_number_survives_hostile_values() {
         " 7 ", "1,2",
     ];
     // Each command with cheap settings, and the places where a number goes (`V`).
-    let trace = "trace --surface rastrigin --method sgd --steps 5";
+    let trace = "trace --surface rastrigin --methods sgd --steps 5";
     let race = "race --surface rastrigin --methods sgd --starts 5 --steps 5";
-    let basins = "basins --surface rastrigin --method sgd --resolution 4 --steps 5";
-    let sweep = "sweep --surface bowl --method sgd --points 2 --starts 3 --steps 5";
+    let basins = "basins --surface rastrigin --methods sgd --resolution 4 --steps 5";
+    let sweep = "sweep --surface bowl --methods sgd --points 2 --starts 3 --steps 5";
     let record = "record --out /nonexistent-folder-of-optiscape/x.gif --frames 2";
     let sandbox = "--screenshot /nonexistent-folder-of-optiscape/x.png";
     let places: &[(&str, &[&str])] = &[

@@ -18,7 +18,15 @@ fn a_long_trace_streams_in_bounded_memory() {
     use std::io::{BufRead, BufReader};
     // 20 million updates: about 1.3 GB of CSV, which the old trace held twice in memory.
     let mut child = Command::new(env!("CARGO_BIN_EXE_optiscape"))
-        .args(["trace", "--surface", "bowl", "--method", "sgd"])
+        .args([
+            "trace",
+            "--format",
+            "csv",
+            "--surface",
+            "bowl",
+            "--methods",
+            "sgd",
+        ])
         .args(["--set", "lr=0.01", "--steps", "20000000"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
@@ -27,7 +35,7 @@ fn a_long_trace_streams_in_bounded_memory() {
     let mut out = BufReader::with_capacity(1 << 20, child.stdout.take().unwrap());
     let mut line = String::new();
     out.read_line(&mut line).unwrap();
-    assert_eq!(line, "step,x,y,loss\n");
+    assert_eq!(line, "update,x,y,loss\n");
     let (mut rows, mut last) = (0u64, String::new());
     loop {
         line.clear();

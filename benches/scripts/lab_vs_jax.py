@@ -5,11 +5,11 @@ every surface").
 For every rule and every built-in surface (and the typed formula of the speed issue), times
 `optiscape basins` (256 x 256 starts x 300 steps, lr 0.05, f64 unless --precision) as a whole
 command, best of --repeat runs; and, where --jax is given, JAX + optax's warm run of the same
-workload with ../shared/bench/jax_basins.py (surfaces JAX's script lacks are passed as formulas).
+workload with benches/scripts/jax_basins.py (surfaces JAX's script lacks are passed as formulas).
 
 Usage:
   python3 benches/scripts/lab_vs_jax.py --optiscape target/release/optiscape \
-      [--jax /tmp/jaxref/bin/python --jax-script ../shared/bench/jax_basins.py] \
+      [--jax /tmp/jaxref/bin/python --jax-script benches/scripts/jax_basins.py] \
       [--jax-cells all|rastrigin+adam] [--precision f64]
 Prints a markdown table: ball-steps per second of optiscape, and the ratio JAX time / optiscape
 time where JAX was run.
@@ -49,7 +49,7 @@ SURFACES = {
 p = argparse.ArgumentParser()
 p.add_argument("--optiscape", required=True)
 p.add_argument("--jax")
-p.add_argument("--jax-script", default="../shared/bench/jax_basins.py")
+p.add_argument("--jax-script", default="benches/scripts/jax_basins.py")
 p.add_argument("--jax-cells", default="rastrigin+adam", help="all, or rastrigin+adam: every rule on Rastrigin and Adam on every surface")
 p.add_argument("--precision", default="f64")
 p.add_argument("--resolution", type=int, default=256)

@@ -25,7 +25,8 @@ pub struct SandboxArgs {
     #[arg(long, value_name = "PATH")]
     pub screenshot: Option<std::path::PathBuf>,
     /// With --screenshot: how many frames to run before taking it.
-    #[arg(long, value_name = "N", default_value_t = 30, requires = "screenshot")]
+    #[arg(long, value_name = "N", default_value_t = 30, requires = "screenshot",
+          value_parser = clap::value_parser!(u32).range(1..))]
     pub frames: u32,
     /// With --screenshot: turn the camera around the surface the whole time (to measure frame
     /// times while the camera moves).
@@ -44,7 +45,7 @@ pub struct SandboxArgs {
     /// notebook's start.
     #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub starts: Option<u32>,
-    /// Seed of the random source for start points and noise (default: the scenario's, or 1).
+    /// Seed of the random source for start points and noise [default: the scenario's, or 0].
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
     /// Open on this surface instead of the notebook's.
@@ -149,6 +150,10 @@ pub enum Command {
     /// Print a scenario's share link (the text after `#` in the web page's address, and what
     /// `--link` opens); with --ron, print the scenario file of a link.
     Link(LinkArgs),
+    /// Print a shell completion script: `optiscape completions bash > ~/.local/share/bash-completion/completions/optiscape`.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff): `optiscape man > optiscape.1; man ./optiscape.1`.
+    Man,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -179,8 +184,9 @@ pub struct RecordArgs {
     /// sgd,heavy-ball,adam).
     #[arg(long)]
     pub methods: Option<String>,
-    /// Set a hyperparameter of one method: `--set adam.lr=0.05`.
-    #[arg(long = "set", value_name = "METHOD.NAME=VALUE")]
+    /// Set a hyperparameter: `--set adam.lr=0.05`, or `--set lr=0.05` when one method is shown
+    /// (repeatable).
+    #[arg(long = "set", value_name = "[METHOD.]NAME=VALUE")]
     pub set: Vec<String>,
     /// K random start points (one ball per method at each) instead of the scenario's starts.
     #[arg(long, value_name = "K")]
@@ -216,15 +222,16 @@ pub struct RecordArgs {
     pub format: ClipFormat,
 }
 
-/// Options every lab command shares.
+/// The surface, run length and seed every lab command shares (the seed and steps defaults are
+/// the sandbox's too: `optiscape_core::setup::DEFAULT_SEED`, `DEFAULT_STEPS`).
 #[derive(Args, Debug)]
 pub struct LabCommon {
-    /// Take the surface, methods, steps, seed (and race starts) from a scenario: a `.ron` file
-    /// or a shipped one by name. Options given as well override it.
+    /// Take the surface, methods, steps, seed (and random starts) from a scenario: a `.ron`
+    /// file or a shipped one by name. Options given as well override it.
     #[arg(long, value_name = "FILE")]
     pub scenario: Option<String>,
     /// Surface: an id (see `optiscape list`) or `formula:f(x, y)`.
-    #[arg(long, required_unless_present = "scenario")]
+    #[arg(long, value_name = "S", required_unless_present = "scenario")]
     pub surface: Option<String>,
     /// Domain `X0,X1,Y0,Y1` (default: the surface's; [-5, 5]^2 for a formula).
     #[arg(long, value_name = "X0,X1,Y0,Y1", allow_hyphen_values = true)]
@@ -239,14 +246,19 @@ pub struct LabCommon {
     /// minimum inside the domain (0: the surface as defined).
     #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub instance: Option<String>,
-    /// Optimizer updates per run (default 300, or the scenario's).
-    #[arg(long, allow_hyphen_values = true)]
+    /// Optimizer updates per run [default: 300, or the scenario's].
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub steps: Option<String>,
-    /// Seed of the start points and of every run's noise (default 0, or the scenario's).
-    #[arg(long, allow_hyphen_values = true)]
+    /// Seed of the start points and of every run's noise [default: 0, or the scenario's].
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub seed: Option<String>,
-    /// Success tolerance on loss above the global minimum (default: the surface's).
-    #[arg(long, allow_hyphen_values = true)]
+}
+
+/// How the runs of a many-run command are judged and computed.
+#[derive(Args, Debug)]
+pub struct RunOptions {
+    /// Success tolerance on loss above the global minimum [default: the surface's].
+    #[arg(long, value_name = "T", allow_hyphen_values = true)]
     pub tol: Option<String>,
     /// Arithmetic precision of the runs: f64 (every run equals `trace`) or f32 (about twice
     /// as fast, within the tolerance `docs/guide.md` states).
@@ -260,6 +272,7 @@ pub enum PrecisionArg {
     F32,
 }
 
+/// What a command prints on stdout.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum TableFormat {
     Table,
@@ -267,24 +280,43 @@ pub enum TableFormat {
     Json,
 }
 
-/// The methods and the random starts of a command that compares methods (`race`, `ecdf`,
-/// `tune`).
+/// The methods of a command and their hyperparameters.
 #[derive(Args, Debug)]
-pub struct Comparison {
-    /// Comma-separated method ids, or `all` (every rule and preset). Default: all, or the
-    /// scenario's enabled methods with their hyperparameters.
-    #[arg(long)]
+pub struct MethodArgs {
+    /// Comma-separated method ids (see `optiscape list`), or `all`; commands that run one
+    /// method take a list of one [default: the scenario's enabled methods, else all (race,
+    /// ecdf), the common rules (tune), or the scenario's first enabled method].
+    #[arg(long, value_name = "LIST")]
     pub methods: Option<String>,
-    /// Set a hyperparameter of one method: `--set adam.lr=0.05`.
-    #[arg(long = "set", value_name = "METHOD.NAME=VALUE")]
+    /// Set a hyperparameter: `--set adam.lr=0.05`, or `--set lr=0.05` when there is one
+    /// method (repeatable; `beta1`, `beta2` name the two betas one at a time).
+    #[arg(long = "set", value_name = "[METHOD.]NAME=VALUE")]
     pub set: Vec<String>,
-    /// Number of random start points, the same for every method (default 1000, or the
-    /// scenario's random starts).
-    #[arg(long, allow_hyphen_values = true)]
+}
+
+/// The random start points of a command that draws them.
+#[derive(Args, Debug)]
+pub struct StartArgs {
+    /// Random start points, the same for every method (and every cell or value of `phase`
+    /// and `sweep`) [default: 1000, or the scenario's random starts].
+    #[arg(long, value_name = "K", allow_hyphen_values = true)]
     pub starts: Option<String>,
-    /// Draw the starts from `X0,X1,Y0,Y1` instead of the whole domain.
+    /// Draw the starts from `X0,X1,Y0,Y1` [default: the whole domain, or the scenario's
+    /// region].
     #[arg(long, value_name = "X0,X1,Y0,Y1", allow_hyphen_values = true)]
     pub region: Option<String>,
+}
+
+/// What a command prints, and the file of its per-row data.
+#[derive(Args, Debug)]
+pub struct OutputArgs {
+    /// What to print on stdout: an aligned table, CSV, or JSON (rates are fractions in CSV and
+    /// JSON, percents in tables).
+    #[arg(long, value_enum, default_value_t = TableFormat::Table)]
+    pub format: TableFormat,
+    /// Also write the per-row data (per run, per start, per cell...) to this CSV file.
+    #[arg(long, value_name = "PATH")]
+    pub csv: Option<std::path::PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -292,12 +324,15 @@ pub struct RaceArgs {
     #[command(flatten)]
     pub common: LabCommon,
     #[command(flatten)]
-    pub cmp: Comparison,
-    #[arg(long, value_enum, default_value_t = TableFormat::Table)]
-    pub format: TableFormat,
-    /// Write one row per run: `method,run,x0,y0,x,y,loss,updates,first_success,diverged`.
-    #[arg(long, value_name = "PATH")]
-    pub runs_csv: Option<std::path::PathBuf>,
+    pub methods: MethodArgs,
+    #[command(flatten)]
+    pub starts: StartArgs,
+    #[command(flatten)]
+    pub run: RunOptions,
+    /// Prints one row per method; `--csv` writes one row per run:
+    /// `method,run,x0,y0,x,y,loss,updates,first_success_update,status`.
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Args, Debug)]
@@ -305,45 +340,54 @@ pub struct EcdfArgs {
     #[command(flatten)]
     pub common: LabCommon,
     #[command(flatten)]
-    pub cmp: Comparison,
-    /// Write `method,budget,fraction` rows.
-    #[arg(long, value_name = "PATH")]
-    pub csv: Option<std::path::PathBuf>,
+    pub methods: MethodArgs,
+    #[command(flatten)]
+    pub starts: StartArgs,
+    #[command(flatten)]
+    pub run: RunOptions,
+    /// Prints the share at a few numbers of updates; `--csv` writes the whole curves:
+    /// `method,updates,fraction`.
+    #[command(flatten)]
+    pub output: OutputArgs,
     /// Draw the curves as a PNG.
     #[arg(long, value_name = "PATH")]
     pub out: Option<std::path::PathBuf>,
-}
-
-#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
-pub enum TuneFormat {
-    Table,
-    Json,
 }
 
 #[derive(Args, Debug)]
 pub struct TuneArgs {
     #[command(flatten)]
     pub common: LabCommon,
-    /// The methods, and the starts of the tuning set (the held-out set has as many).
     #[command(flatten)]
-    pub cmp: Comparison,
+    pub methods: MethodArgs,
+    /// The starts of the tuning set (the held-out set has as many).
+    #[command(flatten)]
+    pub starts: StartArgs,
+    #[command(flatten)]
+    pub run: RunOptions,
     /// Settings tried per method.
-    #[arg(long, default_value = "32", allow_hyphen_values = true)]
-    pub budget: String,
-    #[arg(long, value_enum, default_value_t = TuneFormat::Table)]
-    pub format: TuneFormat,
+    #[arg(
+        long,
+        value_name = "N",
+        default_value = "32",
+        allow_hyphen_values = true
+    )]
+    pub trials: String,
+    /// Prints one row per method; `--csv` writes the same rows in full.
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Args, Debug)]
 pub struct PhaseArgs {
     #[command(flatten)]
     pub common: LabCommon,
-    /// Method or preset id (default: the scenario's first enabled method).
-    #[arg(long, required_unless_present = "scenario")]
-    pub method: Option<String>,
-    /// Set another hyperparameter: `--set eps=1e-6`.
-    #[arg(long = "set", value_name = "NAME=VALUE")]
-    pub set: Vec<String>,
+    #[command(flatten)]
+    pub methods: MethodArgs,
+    #[command(flatten)]
+    pub starts: StartArgs,
+    #[command(flatten)]
+    pub run: RunOptions,
     /// The horizontal axis: `NAME=LO..HI` (`beta1`, `beta2` name the two betas).
     #[arg(long, default_value = "lr=1e-3..1", allow_hyphen_values = true)]
     pub x: String,
@@ -353,21 +397,16 @@ pub struct PhaseArgs {
     /// Grid size `PxQ` (P values of x, Q of y).
     #[arg(long, default_value = "16x16")]
     pub points: String,
-    /// Random start points per cell, the same for every cell.
-    #[arg(long, default_value = "200", allow_hyphen_values = true)]
-    pub starts: String,
-    /// Draw the starts from `X0,X1,Y0,Y1` instead of the whole domain.
-    #[arg(long, value_name = "X0,X1,Y0,Y1", allow_hyphen_values = true)]
-    pub region: Option<String>,
     /// Space x's values geometrically.
     #[arg(long)]
     pub log_x: bool,
     /// Space y's values geometrically.
     #[arg(long)]
     pub log_y: bool,
-    /// Write `x_value,y_value,success_rate,ert` per cell.
-    #[arg(long, value_name = "PATH")]
-    pub csv: Option<std::path::PathBuf>,
+    /// Prints the best cell; `--csv` (and `--format csv|json`) every cell:
+    /// `x_value,y_value,success_rate,ert`.
+    #[command(flatten)]
+    pub output: OutputArgs,
     /// Draw the heatmap as a PNG.
     #[arg(long, value_name = "PATH")]
     pub out: Option<std::path::PathBuf>,
@@ -377,91 +416,79 @@ pub struct PhaseArgs {
 pub struct BasinsArgs {
     #[command(flatten)]
     pub common: LabCommon,
-    /// Method or preset id (default: the scenario's first enabled method).
-    #[arg(long, required_unless_present = "scenario")]
-    pub method: Option<String>,
-    /// Set a hyperparameter: `--set lr=0.05`.
-    #[arg(long = "set", value_name = "NAME=VALUE")]
-    pub set: Vec<String>,
+    #[command(flatten)]
+    pub methods: MethodArgs,
+    #[command(flatten)]
+    pub run: RunOptions,
     /// Grid cells per side (starts at the cell centres).
-    #[arg(long, default_value = "128", allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "R",
+        default_value = "128",
+        allow_hyphen_values = true
+    )]
     pub resolution: String,
-    /// Write the map as a PNG.
+    /// Prints the summary and the minima found; `--csv` writes one row per start:
+    /// `x0,y0,x,y,loss,label`.
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Draw the map as a PNG.
     #[arg(long, value_name = "PATH")]
     pub out: Option<std::path::PathBuf>,
-    /// Write `x0,y0,x,y,loss,label` for every start.
-    #[arg(long, value_name = "PATH")]
-    pub csv: Option<std::path::PathBuf>,
-    /// Print the summary as JSON.
-    #[arg(long)]
-    pub json: bool,
 }
 
 #[derive(Args, Debug)]
 pub struct SweepArgs {
     #[command(flatten)]
     pub common: LabCommon,
-    /// Method or preset id (default: the scenario's first enabled method).
-    #[arg(long, required_unless_present = "scenario")]
-    pub method: Option<String>,
-    /// Set another hyperparameter: `--set betas=0.9,0.99`.
-    #[arg(long = "set", value_name = "NAME=VALUE")]
-    pub set: Vec<String>,
-    /// The numeric hyperparameter to sweep.
+    #[command(flatten)]
+    pub methods: MethodArgs,
+    #[command(flatten)]
+    pub starts: StartArgs,
+    #[command(flatten)]
+    pub run: RunOptions,
+    /// The numeric hyperparameter to sweep (`beta1`, `beta2` name the two betas).
     #[arg(long, default_value = "lr")]
     pub param: String,
     /// `LO..HI` (a geometric grid for parameters with a logarithmic scale, like lr).
     #[arg(long, default_value = "1e-4..1", allow_hyphen_values = true)]
     pub range: String,
-    /// Number of values.
-    #[arg(long, default_value = "13", allow_hyphen_values = true)]
+    /// Number of values (1 to 1000).
+    #[arg(
+        long,
+        value_name = "P",
+        default_value = "13",
+        allow_hyphen_values = true
+    )]
     pub points: String,
-    /// Random start points per value.
-    #[arg(long, default_value = "200", allow_hyphen_values = true)]
-    pub starts: String,
-    /// Also draw the chart as a PNG.
+    /// Prints one row per value: `value,success_rate,median_loss,diverged`; `--csv` writes the
+    /// same rows.
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Draw the chart as a PNG.
     #[arg(long, value_name = "PATH")]
     pub out: Option<std::path::PathBuf>,
 }
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
-pub enum TraceFormat {
-    Csv,
-    Json,
-}
-
 #[derive(Args, Debug)]
 pub struct TraceArgs {
-    /// Surface: an id (see `optiscape list`) or `formula:f(x, y)`.
-    #[arg(long)]
-    pub surface: String,
-    /// Set a surface parameter, e.g. `--surface-param a=5` (repeatable).
-    #[arg(long = "surface-param", value_name = "NAME=VALUE")]
-    pub surface_param: Vec<String>,
-    /// Method or preset id (see `optiscape list`).
-    #[arg(long)]
-    pub method: String,
-    /// Set a hyperparameter, e.g. `--set lr=0.01 --set betas=0.9,0.99 --set clip=5`.
-    #[arg(long = "set", value_name = "NAME=VALUE")]
-    pub set: Vec<String>,
-    /// Start point `X,Y` (default: the surface's default start).
+    #[command(flatten)]
+    pub common: LabCommon,
+    #[command(flatten)]
+    pub methods: MethodArgs,
+    /// Start point `X,Y` [default: the surface's default start, or the scenario's first].
     #[arg(long, value_name = "X,Y", allow_hyphen_values = true)]
     pub start: Option<String>,
-    /// Number of optimizer updates (a preset's steps-per-frame does not multiply it).
-    #[arg(long, default_value = "300", allow_hyphen_values = true)]
-    pub steps: String,
-    /// Domain `X0,X1,Y0,Y1` (default: the surface's).
-    #[arg(long, value_name = "X0,X1,Y0,Y1", allow_hyphen_values = true)]
-    pub domain: Option<String>,
-    /// Turn the surface's picture DEG degrees counter-clockwise about the domain's centre.
-    #[arg(long, value_name = "DEG", allow_hyphen_values = true)]
-    pub rotate: Option<String>,
-    /// Instance N of the surface (a drawn rotation and shift; 0: as defined).
-    #[arg(long, value_name = "N", allow_hyphen_values = true)]
-    pub instance: Option<String>,
-    /// Seed of the random source behind `noise` and `langevin`.
-    #[arg(long, default_value = "0", allow_hyphen_values = true)]
-    pub seed: String,
-    #[arg(long, value_enum, default_value_t = TraceFormat::Csv)]
-    pub format: TraceFormat,
+    /// Prints one row per update from the start: `update,x,y,loss`; `--csv` writes the same
+    /// rows.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `optiscape completions SHELL`.
+#[derive(Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }

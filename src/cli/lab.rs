@@ -1,15 +1,19 @@
-//! The lab's commands: `list`, `trace`, `race`, `basins`, `sweep`. Each builds its setup from
-//! the arguments (through `optiscape_core::setup`), runs the core's lab, and formats the result.
+//! The lab's commands: `list`, `trace`, `race`, `basins`, `sweep`, and the helpers every lab
+//! command shares (setup, methods, starts, output). Each builds its setup from the arguments
+//! (through `optiscape_core::setup`), runs the core's lab, and formats the result.
 
-use super::{BasinsArgs, CliError, LabCommon, Output, PrecisionArg, RaceArgs, SweepArgs};
-use super::{TableFormat, TraceArgs, TraceFormat};
-use optiscape_core::lab::{RunStatus, trace_each};
+use super::progress::with_progress;
+use super::{BasinsArgs, CliError, LabCommon, MethodArgs, Output, OutputArgs, PrecisionArg};
+use super::{RaceArgs, RunOptions, StartArgs, SweepArgs, TableFormat, TraceArgs};
+use optiscape_core::lab::{Progress, RunStatus, trace_each};
 use optiscape_core::landscape::{Surface, catalog as surfaces};
 use optiscape_core::optim::{Optimizer, ParamKind, catalog as methods};
 use optiscape_core::setup::{
-    apply_placement, apply_settings, apply_surface_options, build_surface, check_folder_of,
-    load_scenario, parse_count, parse_method, parse_region, parse_surface, split_method_setting,
+    DEFAULT_SEED, DEFAULT_STARTS, DEFAULT_STEPS, apply_method_settings, apply_placement,
+    apply_surface_options, check_folder_of, load_scenario, parse_count, parse_method, parse_region,
+    parse_surface,
 };
+use serde_json::{Value, json};
 use std::fmt::Write as _;
 use std::io::Write as _;
 
@@ -74,47 +78,94 @@ pub fn list() -> Output {
     }
 }
 
-/// `optiscape trace`: rows are written to `out` as they are computed (nothing but the run's state
-/// is kept, whatever `--steps`); a closed pipe ends the run quietly.
+/// `optiscape trace`: rows are written to stdout as they are computed (nothing but the run's
+/// state is kept, whatever `--steps`), and to `--csv` alike; a closed pipe ends the run quietly.
 pub fn trace_command(args: &TraceArgs, out: &mut dyn std::io::Write) -> Result<Output, CliError> {
-    let mut surface = build_surface(&args.surface, args.domain.as_deref(), &args.surface_param)?;
-    apply_placement(
-        &mut surface,
-        args.rotate.as_deref(),
-        args.instance.as_deref(),
-    )?;
-    let seed = parse_count("--seed", &args.seed, 0)?;
-    let mut opt = parse_method(&args.method)?.with_seed(seed);
-    apply_settings(&mut opt, &args.set)?;
-    let steps = optiscape_core::setup::parse_trace_steps(&args.steps)?;
-    let start = optiscape_core::setup::parse_start(&surface, args.start.as_deref())?;
+    let setup = lab_setup(&args.common, None)?;
+    let opt = one_method(&setup, &args.methods, "trace")?.with_seed(setup.seed);
+    let steps = match &args.common.steps {
+        Some(t) => optiscape_core::setup::parse_trace_steps(t)?,
+        None => setup.steps,
+    };
+    let surface = &setup.surface;
+    let start = match (&args.start, &setup.scenario) {
+        (None, Some(sc)) => match &sc.starts {
+            optiscape_core::scenario::StartSpec::Points(p) if !p.is_empty() => {
+                let (x, y) = p[0];
+                optiscape_core::setup::parse_start(surface, Some(&format!("{x:?},{y:?}")))?
+            }
+            _ => optiscape_core::setup::parse_start(surface, None)?,
+        },
+        (given, _) => optiscape_core::setup::parse_start(surface, given.as_deref())?,
+    };
+    let file = match &args.output.csv {
+        Some(p) => {
+            check_folder_of(p)?;
+            let f = std::fs::File::create(p)
+                .map_err(|e| CliError(format!("could not write {}: {e}", p.display())))?;
+            Some(std::io::BufWriter::new(f))
+        }
+        None => None,
+    };
+    let mut file = file;
     let d = surface.domain;
     let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
     let mut last = 0;
-    let status = match args.format {
-        TraceFormat::Csv => {
-            let header = writeln!(out, "step,x,y,loss");
-            header.and_then(|()| {
-                trace_each(&surface, &opt, start, steps, |p| {
-                    last = p.step;
-                    writeln!(out, "{},{:?},{:?},{:?}", p.step, p.x, p.y, p.loss)
-                })
-            })
+    let csv_row = |p: &optiscape_core::lab::TracePoint| {
+        format!("{},{:?},{:?},{:?}", p.step, p.x, p.y, p.loss)
+    };
+    let mut to_file = |line: &str| -> std::io::Result<()> {
+        match file.as_mut() {
+            Some(f) => writeln!(f, "{line}"),
+            None => Ok(()),
         }
-        TraceFormat::Json => {
+    };
+    to_file("update,x,y,loss").map_err(|e| CliError(format!("could not write the CSV: {e}")))?;
+    let status = match args.output.format {
+        TableFormat::Csv => writeln!(out, "update,x,y,loss").and_then(|()| {
+            trace_each(surface, &opt, start, steps, |p| {
+                last = p.step;
+                let row = csv_row(&p);
+                to_file(&row)?;
+                writeln!(out, "{row}")
+            })
+        }),
+        TableFormat::Table => writeln!(
+            out,
+            "{:>8} {:>24} {:>24} {:>24}",
+            "update", "x", "y", "loss"
+        )
+        .and_then(|()| {
+            trace_each(surface, &opt, start, steps, |p| {
+                last = p.step;
+                to_file(&csv_row(&p))?;
+                writeln!(
+                    out,
+                    "{:>8} {:>24} {:>24} {:>24}",
+                    p.step,
+                    format!("{:?}", p.x),
+                    format!("{:?}", p.y),
+                    format!("{:?}", p.loss)
+                )
+            })
+        }),
+        TableFormat::Json => {
             // The document as `serde_json` writes it (keys in order), with the points streamed
             // where the placeholder is and the status, known at the end, after them.
             let params = optiscape_core::lab::report::param_values(&opt);
             const POINTS: &str = "@@points@@";
             const STATUS: &str = "@@status@@";
-            let doc = serde_json::json!({
+            let doc = json!({
                 "surface": surface.spec(),
                 "domain": [d.x0, d.x1, d.y0, d.y1],
                 "method": opt.id,
                 "params": params,
-                "seed": seed,
+                "seed": setup.seed,
                 "start": [start.x, start.y],
                 "steps": steps,
+                "engine": "general",
+                "lanes": 1,
+                "precision": "f64",
                 "status": STATUS,
                 "points": POINTS,
             });
@@ -125,9 +176,10 @@ pub fn trace_command(args: &TraceArgs, out: &mut dyn std::io::Write) -> Result<O
                 .ok_or_else(|| CliError("could not write JSON".into()))?;
             let mut first = true;
             let streamed = write!(out, "{head}[").and_then(|()| {
-                trace_each(&surface, &opt, start, steps, |p| {
+                trace_each(surface, &opt, start, steps, |p| {
                     last = p.step;
-                    let row = serde_json::to_string(&p).map_err(std::io::Error::other)?;
+                    to_file(&csv_row(&p))?;
+                    let row = json!({"update": p.step, "x": p.x, "y": p.y, "loss": p.loss});
                     let sep = if first { "" } else { "," };
                     first = false;
                     write!(out, "{sep}\n    {row}")
@@ -141,7 +193,14 @@ pub fn trace_command(args: &TraceArgs, out: &mut dyn std::io::Write) -> Result<O
             })
         }
     };
-    let status = match status.and_then(|s| out.flush().map(|()| s)) {
+    let flushed = |s| {
+        out.flush()?;
+        if let Some(f) = file.as_mut() {
+            f.flush()?;
+        }
+        Ok(s)
+    };
+    let status = match status.and_then(flushed) {
         Ok(s) => s,
         // `| head`: whoever reads has seen enough.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(Output::default()),
@@ -150,7 +209,7 @@ pub fn trace_command(args: &TraceArgs, out: &mut dyn std::io::Write) -> Result<O
     let mut notes = Output::default();
     if status == RunStatus::Diverged {
         notes.notes.push(format!(
-            "the run diverged at step {last} (position or loss not finite, or far outside the domain); the trace stops there"
+            "the run diverged at update {last} (position or loss not finite, or far outside the domain); the trace stops there"
         ));
     }
     Ok(notes)
@@ -182,21 +241,33 @@ impl LabSetup {
             .unwrap_or_default()
     }
 
-    /// `--method`, or the scenario's first enabled method.
-    pub(crate) fn method(&self, given: Option<&str>) -> Result<Optimizer, CliError> {
-        match given {
-            Some(id) => Ok(parse_method(id)?),
-            None => {
-                self.scenario_methods().into_iter().next().ok_or_else(|| {
-                    CliError("give --method (the scenario enables no method)".into())
-                })
-            }
-        }
+    /// The engine, lanes and precision of this setup's batches, for JSON documents.
+    pub(crate) fn engine_keys(&self) -> serde_json::Map<String, Value> {
+        optiscape_core::lab::report::engine_keys(&self.surface, self.precision, self.steps)
+    }
+
+    /// A note when the runs do not take the precision asked for.
+    pub(crate) fn precision_note(&self) -> Option<String> {
+        let e = optiscape_core::lab::engine_for(&self.surface, self.precision, self.steps);
+        (e.precision != self.precision).then(|| {
+            format!(
+                "--precision {} runs in {} here ({} engine{})",
+                self.precision.name(),
+                e.precision.name(),
+                e.engine,
+                if e.engine == "general" {
+                    ": this CPU lacks the instructions this build's lanes were compiled for"
+                } else {
+                    ": f32 cannot count more than 2^24 updates"
+                }
+            )
+        })
     }
 }
 
-/// The surface of a lab command, with its domain and success target.
-pub(crate) fn lab_setup(c: &LabCommon) -> Result<LabSetup, CliError> {
+/// The surface of a lab command, with its domain, steps, seed, success target and precision
+/// (`run`: absent for `trace`, which is one f64 run judged by nothing).
+pub(crate) fn lab_setup(c: &LabCommon, run: Option<&RunOptions>) -> Result<LabSetup, CliError> {
     let scenario = c.scenario.as_deref().map(load_scenario).transpose()?;
     let mut surface = match (&c.surface, &scenario) {
         (Some(spec), _) => parse_surface(spec)?,
@@ -206,9 +277,11 @@ pub(crate) fn lab_setup(c: &LabCommon) -> Result<LabSetup, CliError> {
     apply_surface_options(&mut surface, c.domain.as_deref(), &c.surface_param)?;
     apply_placement(&mut surface, c.rotate.as_deref(), c.instance.as_deref())?;
     let steps = match (&c.steps, &scenario) {
+        // `trace` takes more (it keeps nothing) and parses its own `--steps`.
+        (Some(_), _) if run.is_none() => DEFAULT_STEPS,
         (Some(t), _) => optiscape_core::setup::parse_steps(t)?,
         (None, Some(sc)) => sc.steps,
-        (None, None) => 300,
+        (None, None) => DEFAULT_STEPS,
     };
     if steps > optiscape_core::setup::MAX_STEPS {
         return Err(CliError(format!(
@@ -219,12 +292,12 @@ pub(crate) fn lab_setup(c: &LabCommon) -> Result<LabSetup, CliError> {
     let seed = match (&c.seed, &scenario) {
         (Some(t), _) => parse_count("--seed", t, 0)?,
         (None, Some(sc)) => sc.seed,
-        (None, None) => 0,
+        (None, None) => DEFAULT_SEED,
     };
-    let target = optiscape_core::setup::parse_target(&surface, c.tol.as_deref())?;
-    let precision = match c.precision {
-        PrecisionArg::F64 => optiscape_core::lab::Precision::F64,
-        PrecisionArg::F32 => optiscape_core::lab::Precision::F32,
+    let target = optiscape_core::setup::parse_target(&surface, run.and_then(|r| r.tol.as_deref()))?;
+    let precision = match run.map(|r| r.precision) {
+        Some(PrecisionArg::F32) => optiscape_core::lab::Precision::F32,
+        _ => optiscape_core::lab::Precision::F64,
     };
     Ok(LabSetup {
         surface,
@@ -236,80 +309,72 @@ pub(crate) fn lab_setup(c: &LabCommon) -> Result<LabSetup, CliError> {
     })
 }
 
-pub(crate) fn progress(what: &str) {
-    use std::io::IsTerminal;
-    if std::io::stderr().is_terminal() {
-        eprint!("\r\x1b[2K{what}");
-    }
-}
-
 /// A CSV field: the number in full precision, or empty for "no value" (documented in the guide).
 pub(crate) fn csv_opt(v: Option<f64>) -> String {
     v.map(|x| format!("{x:?}")).unwrap_or_default()
 }
 
-/// What a command comparing methods (`race`, `ecdf`, `tune`) runs: the start count and region
-/// ([`lab_starts`], 1000 starts by default) and the methods ([`lab_methods`]); `what` names the
-/// comparison in messages.
-pub(crate) fn lab_comparison(
-    setup: &LabSetup,
-    cmp: &super::Comparison,
-    what: &str,
-) -> Result<(usize, optiscape_core::landscape::Domain, Vec<Optimizer>), CliError> {
-    let (k, region) = lab_starts(setup, cmp.starts.as_deref(), cmp.region.as_deref(), 1000)?;
-    let opts = lab_methods(setup, cmp.methods.as_deref(), &cmp.set, what)?;
-    Ok((k, region, opts))
+/// A JSON document as the lab prints it: pretty, with a final newline.
+pub(crate) fn json_text(doc: &Value) -> Result<String, CliError> {
+    let mut s = serde_json::to_string_pretty(doc)
+        .map_err(|e| CliError(format!("could not write JSON: {e}")))?;
+    s.push('\n');
+    Ok(s)
 }
 
-/// The start count and region of a lab command that draws random starts: `--starts`, else the
-/// scenario's random starts, else `default`; `--region`, else the scenario's, else the domain.
-pub(crate) fn lab_starts(
-    setup: &LabSetup,
-    starts: Option<&str>,
-    region: Option<&str>,
-    default: u64,
-) -> Result<(usize, optiscape_core::landscape::Domain), CliError> {
-    let surface = &setup.surface;
-    let scenario_random = match setup.scenario.as_ref().map(|s| &s.starts) {
-        Some(optiscape_core::scenario::StartSpec::Random { k, region }) => {
-            Some((*k as u64, *region))
-        }
-        _ => None,
-    };
-    let k = match (starts, scenario_random) {
-        (Some(t), _) => optiscape_core::setup::parse_starts(t)?,
-        (None, Some((k, _))) => k,
-        (None, None) => default,
-    };
-    if k > optiscape_core::setup::MAX_STARTS {
-        return Err(CliError(format!(
-            "the scenario's starts must be at most {} (got {k})",
-            optiscape_core::setup::MAX_STARTS
-        )));
+/// A JSON object with the setup every lab document has (surface, steps, seed, the engine)
+/// followed by `rest`.
+pub(crate) fn lab_doc(setup: &LabSetup, rest: Value) -> Value {
+    let mut m = serde_json::Map::new();
+    m.insert("surface".into(), json!(setup.surface.spec()));
+    m.insert("steps".into(), json!(setup.steps));
+    m.insert("seed".into(), json!(setup.seed));
+    m.insert("target".into(), json!(setup.target));
+    m.extend(setup.engine_keys());
+    if let Value::Object(r) = rest {
+        m.extend(r);
     }
-    let region = match region {
-        Some(text) => parse_region("--region", Some(text), surface.domain)?,
-        None => {
-            let given = scenario_random.and_then(|(_, r)| r);
-            surface
-                .domain
-                .start_region(given)
-                .map_err(|e| CliError(format!("the scenario's starts.region: {e}")))?
-        }
-    };
-    Ok((k as usize, region))
+    Value::Object(m)
 }
 
-/// The methods of a lab command that compares several: `--methods` (ids, or `all`), else the
-/// scenario's enabled ones, else all; then `--set METHOD.NAME=VALUE`.
-fn lab_methods(
+/// Writes `text` to `path` (a CSV or other file a command was asked for).
+pub(crate) fn write_file(path: &std::path::Path, text: &str) -> Result<(), CliError> {
+    std::fs::write(path, text)
+        .map_err(|e| CliError(format!("could not write {}: {e}", path.display())))
+}
+
+/// Saves a picture a command was asked for (`--out`).
+pub(crate) fn save_png(path: &std::path::Path, img: &image::RgbImage) -> Result<(), CliError> {
+    img.save(path)
+        .map_err(|e| CliError(format!("could not write {}: {e}", path.display())))
+}
+
+/// The folders of the files a command will write must exist before it starts.
+pub(crate) fn check_outputs(
+    output: &OutputArgs,
+    out: Option<&std::path::PathBuf>,
+) -> Result<(), CliError> {
+    for p in [output.csv.as_ref(), out].into_iter().flatten() {
+        check_folder_of(p)?;
+    }
+    Ok(())
+}
+
+/// The methods `tune` compares when `--methods` is not given: the common rules (the guide's
+/// tables use them).
+pub const COMMON_METHODS: &str = "sgd,heavy-ball,nesterov,adam,rmsprop,lion";
+
+/// The methods of a command: `--methods` (ids, or `all`), else the scenario's enabled ones,
+/// else `default` (`all` or a list); then `--set [METHOD.]NAME=VALUE`. `what` names the set of
+/// methods in messages ("race", "tuning", ...).
+pub(crate) fn lab_methods(
     setup: &LabSetup,
-    list: Option<&str>,
-    set: &[String],
+    m: &MethodArgs,
+    default: &str,
     what: &str,
 ) -> Result<Vec<Optimizer>, CliError> {
     let mut opts = Vec::new();
-    match list.map(str::trim) {
+    let list = match m.methods.as_deref().map(str::trim) {
         None if setup.scenario.is_some() => {
             opts = setup.scenario_methods();
             if opts.is_empty() {
@@ -317,8 +382,14 @@ fn lab_methods(
                     "give --methods (the scenario enables no method)".into(),
                 ));
             }
+            None
         }
-        None | Some("all") => {
+        None => Some(default),
+        Some(list) => Some(list),
+    };
+    match list {
+        None => {}
+        Some("all") => {
             for m in methods() {
                 opts.push(parse_method(m.id)?);
             }
@@ -333,32 +404,108 @@ fn lab_methods(
             }
         }
     }
-    for s in set {
-        let (m, k, v) = split_method_setting(s)?;
-        let Some(opt) = opts.iter_mut().find(|o| o.id == m) else {
-            return Err(CliError(format!(
-                "--set {s}: method '{m}' is not in the {what}"
-            )));
-        };
-        opt.set(k, v).map_err(CliError)?;
-    }
+    apply_method_settings(&mut opts, &m.set, what)?;
     Ok(opts)
 }
 
-/// A number for tables: 5 significant digits, or `–` for none.
+/// The one method of a command that runs one (`trace`, `basins`, `sweep`, `phase`): `--methods`
+/// with one id, else the scenario's first enabled method; then `--set`.
+pub(crate) fn one_method(
+    setup: &LabSetup,
+    m: &MethodArgs,
+    command: &str,
+) -> Result<Optimizer, CliError> {
+    let mut opt = match m.methods.as_deref().map(str::trim) {
+        Some(list) => {
+            let ids: Vec<&str> = list.split(',').map(str::trim).collect();
+            if list == "all" || ids.len() != 1 {
+                return Err(CliError(format!(
+                    "{command} runs one method; --methods gives {}",
+                    if list == "all" {
+                        "all of them".to_string()
+                    } else {
+                        format!("{} ({list})", ids.len())
+                    }
+                )));
+            }
+            parse_method(ids[0])?
+        }
+        None => setup.scenario_methods().into_iter().next().ok_or_else(|| {
+            CliError(if setup.scenario.is_some() {
+                "give --methods (the scenario enables no method)".into()
+            } else {
+                "give --methods (or --scenario)".into()
+            })
+        })?,
+    };
+    apply_method_settings(std::slice::from_mut(&mut opt), &m.set, command)?;
+    Ok(opt)
+}
+
+/// The start count and region of a lab command that draws random starts: `--starts`, else the
+/// scenario's random starts, else [`DEFAULT_STARTS`]; `--region`, else the scenario's, else the
+/// domain.
+pub(crate) fn lab_starts(
+    setup: &LabSetup,
+    a: &StartArgs,
+) -> Result<(usize, optiscape_core::landscape::Domain), CliError> {
+    let surface = &setup.surface;
+    let scenario_random = match setup.scenario.as_ref().map(|s| &s.starts) {
+        Some(optiscape_core::scenario::StartSpec::Random { k, region }) => {
+            Some((*k as u64, *region))
+        }
+        _ => None,
+    };
+    let k = match (a.starts.as_deref(), scenario_random) {
+        (Some(t), _) => optiscape_core::setup::parse_starts(t)?,
+        (None, Some((k, _))) => k,
+        (None, None) => DEFAULT_STARTS,
+    };
+    if k > optiscape_core::setup::MAX_STARTS {
+        return Err(CliError(format!(
+            "the scenario's starts must be at most {} (got {k})",
+            optiscape_core::setup::MAX_STARTS
+        )));
+    }
+    let region = match a.region.as_deref() {
+        Some(text) => parse_region("--region", Some(text), surface.domain)?,
+        None => {
+            let given = scenario_random.and_then(|(_, r)| r);
+            surface
+                .domain
+                .start_region(given)
+                .map_err(|e| CliError(format!("the scenario's starts.region: {e}")))?
+        }
+    };
+    Ok((k as usize, region))
+}
+
+/// A number for tables: 5 significant digits, or `–` for none (values to be typed back, like
+/// tuned settings, are printed in full with [`fmt_full`]).
 pub(crate) fn fmt_opt(v: Option<f64>) -> String {
     match v {
-        Some(x) if x.abs() >= 1e5 => format!("{x:.3e}"),
-        Some(x) => format!("{x:.5}")
-            .trim_end_matches('0')
-            .trim_end_matches('.')
-            .to_string(),
+        Some(x) if x != 0.0 && (x.abs() >= 1e5 || x.abs() < 1e-4) => format!("{x:.4e}"),
+        Some(x) => {
+            let digits = (4 - x.abs().log10().floor() as i32).max(0) as usize;
+            let s = format!("{x:.digits$}");
+            if s.contains('.') {
+                s.trim_end_matches('0').trim_end_matches('.').to_string()
+            } else {
+                s
+            }
+        }
         None => "–".into(),
     }
 }
 
-/// An ERT with its interval for tables: `412 [380, 455]`, `–` when undefined, `∞` for an
-/// unbounded end.
+/// A value meant to be typed back (`--set lr=...`): the shortest text that reads back as the
+/// same f64.
+pub(crate) fn fmt_full(v: f64) -> String {
+    format!("{v}")
+}
+
+/// An ERT with its interval for tables: `412 [380, 455]`, `none reached` when undefined, `∞`
+/// for an unbounded end.
 pub(crate) fn fmt_ert(ert: Option<f64>, lo: Option<f64>, hi: Option<f64>) -> String {
     let Some(e) = ert else {
         return "none reached".into();
@@ -367,20 +514,30 @@ pub(crate) fn fmt_ert(ert: Option<f64>, lo: Option<f64>, hi: Option<f64>) -> Str
     format!("{e:.0} [{}, {}]", end(lo), end(hi))
 }
 
+/// A run's status as CSV and JSON name it.
+pub(crate) fn status_name(s: RunStatus) -> &'static str {
+    match s {
+        RunStatus::Running => "running",
+        RunStatus::Converged => "converged",
+        RunStatus::Diverged => "diverged",
+        RunStatus::Done => "done",
+    }
+}
+
 /// `optiscape race`.
 pub fn race_command(args: &RaceArgs) -> Result<Output, CliError> {
-    let setup = lab_setup(&args.common)?;
+    let setup = lab_setup(&args.common, Some(&args.run))?;
     let (surface, steps, seed, target) = (&setup.surface, setup.steps, setup.seed, setup.target);
-    let (k, region, opts) = lab_comparison(&setup, &args.cmp, "race")?;
-    if let Some(p) = &args.runs_csv {
-        check_folder_of(p)?;
-    }
+    let (k, region) = lab_starts(&setup, &args.starts)?;
+    let opts = lab_methods(&setup, &args.methods, "all", "race")?;
+    check_outputs(&args.output, None)?;
     let starts = optiscape_core::lab::uniform_starts(region, k, seed);
-    let mut rows = Vec::new();
-    for (i, opt) in opts.iter().enumerate() {
-        progress(&format!("race: {} ({}/{})", opt.id, i + 1, opts.len()));
-        rows.extend(
-            optiscape_core::lab::race_with(
+    let state = Progress::default();
+    let keep_ends = args.output.csv.is_some();
+    let rows = with_progress("race", (k * opts.len()) as u64, &state, || {
+        let mut rows = Vec::new();
+        for opt in &opts {
+            let mut r = optiscape_core::lab::race_with(
                 surface,
                 std::slice::from_ref(opt),
                 &starts,
@@ -388,21 +545,22 @@ pub fn race_command(args: &RaceArgs) -> Result<Output, CliError> {
                 seed,
                 target,
                 setup.precision,
-                &optiscape_core::lab::Progress::default(),
-            )
-            .ok_or_else(|| CliError("the race was cancelled before it finished".into()))?,
-        );
-        // Every run's end is kept only for `--runs-csv` (72 bytes a run: a race of millions of
-        // starts and many methods would otherwise hold gigabytes).
-        if args.runs_csv.is_none()
-            && let Some(last) = rows.last_mut()
-        {
-            last.ends = Vec::new();
+                &state,
+            )?;
+            // Every run's end is kept only for `--csv` (72 bytes a run: a race of millions of
+            // starts and many methods would otherwise hold gigabytes).
+            if !keep_ends {
+                for row in &mut r {
+                    row.ends = Vec::new();
+                }
+            }
+            rows.extend(r);
         }
-    }
-    progress("");
-    if let Some(path) = &args.runs_csv {
-        let mut s = String::from("method,run,x0,y0,x,y,loss,updates,first_success,diverged\n");
+        Some(rows)
+    })?
+    .ok_or_else(|| CliError("the race was cancelled before it finished".into()))?;
+    if let Some(path) = &args.output.csv {
+        let mut s = String::from("method,run,x0,y0,x,y,loss,updates,first_success_update,status\n");
         for r in &rows {
             for (i, e) in r.ends.iter().enumerate() {
                 let _ = writeln!(
@@ -416,12 +574,11 @@ pub fn race_command(args: &RaceArgs) -> Result<Output, CliError> {
                     e.loss,
                     e.steps,
                     e.first_success.map(|v| v.to_string()).unwrap_or_default(),
-                    e.status == optiscape_core::lab::RunStatus::Diverged
+                    status_name(e.status)
                 );
             }
         }
-        std::fs::write(path, s)
-            .map_err(|e| CliError(format!("could not write {}: {e}", path.display())))?;
+        write_file(path, &s)?;
     }
     let mut out = Output::default();
     out.notes.push(format!(
@@ -433,43 +590,39 @@ pub fn race_command(args: &RaceArgs) -> Result<Output, CliError> {
     out.notes.push(
         "95% intervals: Wilson for rates, bootstrap (1000 resamples) for the ERT (expected updates to reach the minimum with restarts); see docs/guide.md".into(),
     );
-    out.stdout = match args.format {
-        TableFormat::Json => {
-            let doc = optiscape_core::lab::report::race(
-                surface,
-                starts.len(),
-                steps,
-                seed,
-                target,
-                &rows,
-            );
-            let mut s = serde_json::to_string_pretty(&doc)
-                .map_err(|e| CliError(format!("could not write JSON: {e}")))?;
-            s.push('\n');
-            s
-        }
+    out.notes.extend(setup.precision_note());
+    out.stdout = match args.output.format {
+        TableFormat::Json => json_text(&optiscape_core::lab::report::race(
+            surface,
+            starts.len(),
+            steps,
+            seed,
+            target,
+            setup.precision,
+            &rows,
+        ))?,
         TableFormat::Csv => {
             let mut s = String::from(
-                "method,runs,success_rate,mean_loss,median_loss,median_steps_to_success,diverged,seconds,success_rate_low,success_rate_high,reached_rate,ert,ert_low,ert_high\n",
+                "method,runs,success_rate,success_rate_low,success_rate_high,reached_rate,ert,ert_low,ert_high,mean_loss,median_loss,median_updates_to_success,diverged,seconds\n",
             );
             for r in &rows {
                 let _ = writeln!(
                     s,
-                    "{},{},{:?},{},{},{},{},{:.3},{:?},{:?},{:?},{},{},{}",
+                    "{},{},{:?},{:?},{:?},{:?},{},{},{},{},{},{},{},{:.3}",
                     r.method,
                     r.runs,
                     r.success_rate,
-                    csv_opt(r.mean_loss),
-                    csv_opt(r.median_loss),
-                    csv_opt(r.median_steps_to_success),
-                    r.diverged,
-                    r.seconds,
                     r.success_rate_low,
                     r.success_rate_high,
                     r.reached_rate,
                     csv_opt(r.ert),
                     csv_opt(r.ert_low),
                     csv_opt(r.ert_high),
+                    csv_opt(r.mean_loss),
+                    csv_opt(r.median_loss),
+                    csv_opt(r.median_steps_to_success),
+                    r.diverged,
+                    r.seconds,
                 );
             }
             s
@@ -514,35 +667,32 @@ pub fn race_command(args: &RaceArgs) -> Result<Output, CliError> {
 
 /// `optiscape basins`.
 pub fn basins_command(args: &BasinsArgs) -> Result<Output, CliError> {
-    let setup = lab_setup(&args.common)?;
+    let setup = lab_setup(&args.common, Some(&args.run))?;
     let (surface, steps, seed, target) = (&setup.surface, setup.steps, setup.seed, setup.target);
     let r = optiscape_core::setup::parse_resolution(&args.resolution)?;
-    let mut opt = setup.method(args.method.as_deref())?;
-    apply_settings(&mut opt, &args.set)?;
-    for p in [&args.out, &args.csv].into_iter().flatten() {
-        check_folder_of(p)?;
-    }
-    progress(&format!("basins: {} x {r} runs of {}", r, opt.id));
-    let map = optiscape_core::lab::basins::basins_with(
-        surface,
-        &opt,
-        r as usize,
-        steps,
-        seed,
-        target,
-        setup.precision,
-        &optiscape_core::lab::Progress::default(),
-    )
+    let opt = one_method(&setup, &args.methods, "basins")?;
+    check_outputs(&args.output, args.out.as_ref())?;
+    let state = Progress::default();
+    let map = with_progress("basins", r * r, &state, || {
+        optiscape_core::lab::basins::basins_with(
+            surface,
+            &opt,
+            r as usize,
+            steps,
+            seed,
+            target,
+            setup.precision,
+            &state,
+        )
+    })?
     .ok_or_else(|| CliError("the basin map was cancelled before it finished".into()))?;
-    progress("");
     let mut out = Output::default();
+    out.notes.extend(setup.precision_note());
     if let Some(path) = &args.out {
-        optiscape_core::lab::basins::image(&map, 512)
-            .save(path)
-            .map_err(|e| CliError(format!("could not write {}: {e}", path.display())))?;
+        save_png(path, &optiscape_core::lab::basins::image(&map, 512))?;
         out.notes.push(format!("wrote {}", path.display()));
     }
-    if let Some(path) = &args.csv {
+    if let Some(path) = &args.output.csv {
         // Written as it goes: a 4096 x 4096 map has 16.8 million rows.
         let fail = |e: std::io::Error| CliError(format!("could not write {}: {e}", path.display()));
         let mut w = std::io::BufWriter::new(std::fs::File::create(path).map_err(fail)?);
@@ -559,66 +709,102 @@ pub fn basins_command(args: &BasinsArgs) -> Result<Output, CliError> {
         w.flush().map_err(fail)?;
         out.notes.push(format!("wrote {}", path.display()));
     }
-    if args.json {
-        let doc = optiscape_core::lab::report::basins(surface, &opt.id, steps, target, &map);
-        out.stdout = serde_json::to_string_pretty(&doc)
-            .map_err(|e| CliError(format!("could not write JSON: {e}")))?;
-        out.stdout.push('\n');
-    } else {
-        let _ = writeln!(
-            out.stdout,
-            "{} on {}: {:.1}% of the domain reaches a global minimum, {:.1}% diverges, {:.1}% is still moving after {steps} updates; {} distinct minima found",
-            opt.id,
-            surface.id(),
-            100.0 * map.global_fraction,
-            100.0 * map.diverged_fraction,
-            100.0 * map.unsettled_fraction,
-            map.minima.len()
-        );
-    }
+    out.stdout = match args.output.format {
+        TableFormat::Json => json_text(&optiscape_core::lab::report::basins(
+            surface,
+            &opt.id,
+            steps,
+            seed,
+            target,
+            setup.precision,
+            &map,
+        ))?,
+        TableFormat::Csv => {
+            let mut s = String::from("x,y,loss,area_fraction,global\n");
+            for m in &map.minima {
+                let _ = writeln!(
+                    s,
+                    "{:?},{:?},{:?},{:?},{}",
+                    m.x, m.y, m.loss, m.area_fraction, m.global
+                );
+            }
+            s
+        }
+        TableFormat::Table => {
+            let mut s = format!(
+                "{} on {}: {:.1}% of the domain reaches a global minimum, {:.1}% diverges, {:.1}% is still moving after {steps} updates; {} distinct minima found\n",
+                opt.id,
+                surface.id(),
+                100.0 * map.global_fraction,
+                100.0 * map.diverged_fraction,
+                100.0 * map.unsettled_fraction,
+                map.minima.len()
+            );
+            if !map.minima.is_empty() {
+                let _ = writeln!(
+                    s,
+                    "\n{:>12} {:>12} {:>12} {:>8} {:>7}",
+                    "x", "y", "loss", "area", "global"
+                );
+                for m in map.minima.iter().take(20) {
+                    let _ = writeln!(
+                        s,
+                        "{:>12} {:>12} {:>12} {:>7.1}% {:>7}",
+                        fmt_opt(Some(m.x)),
+                        fmt_opt(Some(m.y)),
+                        fmt_opt(Some(m.loss)),
+                        100.0 * m.area_fraction,
+                        if m.global { "yes" } else { "no" }
+                    );
+                }
+                if map.minima.len() > 20 {
+                    let _ = writeln!(
+                        s,
+                        "({} more: --format csv or json lists them all)",
+                        map.minima.len() - 20
+                    );
+                }
+            }
+            s
+        }
+    };
     Ok(out)
 }
 
 /// `optiscape sweep`.
 pub fn sweep_command(args: &SweepArgs) -> Result<Output, CliError> {
-    let setup = lab_setup(&args.common)?;
+    let setup = lab_setup(&args.common, Some(&args.run))?;
     let (surface, steps, seed, target) = (&setup.surface, setup.steps, setup.seed, setup.target);
-    let mut opt = setup.method(args.method.as_deref())?;
-    apply_settings(&mut opt, &args.set)?;
+    let opt = one_method(&setup, &args.methods, "sweep")?;
     let (lo, hi) = optiscape_core::lab::sweep::parse_range(&args.range)?;
-    let points = parse_count("--points", &args.points, 1)?.min(1000) as usize;
-    let k = parse_count("--starts", &args.starts, 1)?;
-    if k > 1_000_000 {
-        return Err(CliError(format!(
-            "--starts must be at most 1000000 (got {k})"
-        )));
-    }
+    let points = optiscape_core::setup::parse_count_in("--points", &args.points, 1, 1000)? as usize;
+    let (k, region) = lab_starts(&setup, &args.starts)?;
     let log = optiscape_core::lab::sweep::sweep_param(&opt, &args.param, lo, hi)?.log;
-    if let Some(p) = &args.out {
-        check_folder_of(p)?;
-    }
+    check_outputs(&args.output, args.out.as_ref())?;
     let values = optiscape_core::lab::sweep::grid(lo, hi, points, log);
-    let starts = optiscape_core::lab::uniform_starts(surface.domain, k as usize, seed);
-    progress(&format!("sweep: {} values of {}", values.len(), args.param));
-    let rows = optiscape_core::lab::sweep::sweep(
-        surface,
-        &opt,
-        &args.param,
-        &values,
-        &starts,
-        steps,
-        seed,
-        target,
-        setup.precision,
-        &optiscape_core::lab::Progress::default(),
-    )
+    let starts = optiscape_core::lab::uniform_starts(region, k, seed);
+    let state = Progress::default();
+    let rows = with_progress("sweep", (values.len() * k) as u64, &state, || {
+        optiscape_core::lab::sweep::sweep(
+            surface,
+            &opt,
+            &args.param,
+            &values,
+            &starts,
+            steps,
+            seed,
+            target,
+            setup.precision,
+            &state,
+        )
+    })?
     .map_err(CliError)?;
-    progress("");
     let mut out = Output::default();
-    let mut s = format!("{},success_rate,median_loss,diverged\n", args.param);
+    out.notes.extend(setup.precision_note());
+    let mut csv = format!("{},success_rate,median_loss,diverged\n", args.param);
     for r in &rows {
         let _ = writeln!(
-            s,
+            csv,
             "{:?},{:?},{},{}",
             r.value,
             r.success_rate,
@@ -626,7 +812,51 @@ pub fn sweep_command(args: &SweepArgs) -> Result<Output, CliError> {
             r.diverged
         );
     }
-    out.stdout = s;
+    if let Some(path) = &args.output.csv {
+        write_file(path, &csv)?;
+    }
+    out.stdout = match args.output.format {
+        TableFormat::Csv => csv,
+        TableFormat::Json => {
+            let rows: Vec<Value> = rows
+                .iter()
+                .map(|r| {
+                    json!({
+                        "value": r.value,
+                        "success_rate": r.success_rate,
+                        "median_loss": r.median_loss,
+                        "diverged": r.diverged,
+                    })
+                })
+                .collect();
+            json_text(&lab_doc(
+                &setup,
+                json!({
+                    "method": opt.id,
+                    "param": args.param,
+                    "starts": starts.len(),
+                    "values": rows,
+                }),
+            ))?
+        }
+        TableFormat::Table => {
+            let mut s = format!(
+                "{:>14} {:>8} {:>12} {:>8}\n",
+                args.param, "success", "median loss", "diverged"
+            );
+            for r in &rows {
+                let _ = writeln!(
+                    s,
+                    "{:>14} {:>7.1}% {:>12} {:>8}",
+                    fmt_full(r.value),
+                    100.0 * r.success_rate,
+                    fmt_opt(r.median_loss),
+                    r.diverged
+                );
+            }
+            s
+        }
+    };
     if let Some(path) = &args.out {
         let title = format!(
             "{} on {}: {} starts x {steps} steps",
@@ -634,9 +864,10 @@ pub fn sweep_command(args: &SweepArgs) -> Result<Output, CliError> {
             surface.spec(),
             starts.len()
         );
-        optiscape_core::lab::sweep::chart(&rows, log, target.value, &args.param, &title)
-            .save(path)
-            .map_err(|e| CliError(format!("could not write {}: {e}", path.display())))?;
+        save_png(
+            path,
+            &optiscape_core::lab::sweep::chart(&rows, log, target.value, &args.param, &title),
+        )?;
         out.notes.push(format!("wrote {}", path.display()));
     }
     Ok(out)

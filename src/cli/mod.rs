@@ -5,6 +5,7 @@
 pub mod args;
 pub mod fair;
 pub mod lab;
+pub mod progress;
 pub mod record;
 pub mod sandbox;
 
@@ -49,6 +50,8 @@ pub fn run(cli: &Cli) -> ExitCode {
         Some(Command::Phase(args)) => fair::phase_command(args),
         Some(Command::Record(args)) => record::record_command(args),
         Some(Command::Link(args)) => sandbox::link_command(args),
+        Some(Command::Completions(args)) => Ok(completions(args.shell)),
+        Some(Command::Man) => man_page(),
         None => {
             return match sandbox::settings(&cli.sandbox) {
                 Ok(settings) => match crate::app::run_sandbox(settings) {
@@ -63,6 +66,91 @@ pub fn run(cli: &Cli) -> ExitCode {
         Ok(out) => emit(out),
         Err(e) => fail(&e),
     }
+}
+
+/// The command line as clap knows it, with the version line `--version` prints: the version
+/// and the lane engine this build runs on this CPU.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    let version: &'static str = Box::leak(
+        format!(
+            "{}\nlane engine on this CPU: {}",
+            env!("CARGO_PKG_VERSION"),
+            optiscape_core::lab::engine_summary()
+        )
+        .into_boxed_str(),
+    );
+    Cli::command().version(version)
+}
+
+/// `optiscape completions SHELL`: the completion script clap_complete generates.
+fn completions(shell: clap_complete::Shell) -> Output {
+    let mut buf = Vec::new();
+    clap_complete::generate(shell, &mut command(), "optiscape", &mut buf);
+    Output {
+        stdout: String::from_utf8_lossy(&buf).into_owned(),
+        notes: Vec::new(),
+    }
+}
+
+/// `optiscape man`: the manual page (roff), with a section for each subcommand.
+#[cfg(not(target_arch = "wasm32"))]
+fn man_page() -> Result<Output, CliError> {
+    let cmd = command();
+    let mut buf = Vec::new();
+    let write = |e: std::io::Error| CliError(format!("could not write the manual page: {e}"));
+    clap_mangen::Man::new(cmd.clone())
+        .render(&mut buf)
+        .map_err(write)?;
+    for sub in cmd.get_subcommands() {
+        if sub.get_name() == "help" {
+            continue;
+        }
+        buf.extend_from_slice(
+            format!(".SH \"OPTISCAPE {}\"\n", sub.get_name().to_uppercase()).as_bytes(),
+        );
+        let man = clap_mangen::Man::new(sub.clone());
+        man.render_description_section(&mut buf).map_err(write)?;
+        man.render_options_section(&mut buf).map_err(write)?;
+    }
+    Ok(Output {
+        stdout: String::from_utf8_lossy(&buf).into_owned(),
+        notes: Vec::new(),
+    })
+}
+
+#[cfg(target_arch = "wasm32")]
+fn man_page() -> Result<Output, CliError> {
+    Err(CliError("the manual page is the command line's".into()))
+}
+
+/// Spellings the command line had before its options became one language: each gives a
+/// one-line hint (exit 2) instead of clap's generic "unexpected argument".
+const OLD_SPELLINGS: &[(&str, &str)] = &[
+    (
+        "--method",
+        "--method is now --methods (one method is a list of one)",
+    ),
+    (
+        "--runs-csv",
+        "--runs-csv is now --csv (every lab command's per-row file)",
+    ),
+    ("--json", "--json is now --format json"),
+    (
+        "--budget",
+        "--budget is now --trials (settings tried per method)",
+    ),
+];
+
+/// The hint for an old spelling among `args` (after the program's name), if any.
+pub fn old_spelling(args: &[String]) -> Option<String> {
+    args.iter().find_map(|a| {
+        let flag = a.split_once('=').map_or(a.as_str(), |(f, _)| f);
+        OLD_SPELLINGS
+            .iter()
+            .find(|(old, _)| *old == flag)
+            .map(|(_, hint)| (*hint).to_string())
+    })
 }
 
 /// One line on stderr, exit status 2.
@@ -87,13 +175,15 @@ fn emit(out: Output) -> ExitCode {
 /// with a message), or the notebook's scene when there is none.
 #[cfg(target_arch = "wasm32")]
 pub fn start_page() {
-    use clap::Parser;
     let hash = crate::browser::location_hash();
     let mut args = vec!["optiscape".to_string()];
     if !hash.trim().is_empty() {
         args.push(format!("--link={}", hash.trim()));
     }
-    let settings = Cli::try_parse_from(&args)
+    use clap::FromArgMatches;
+    let settings = command()
+        .try_get_matches_from(&args)
+        .and_then(|m| Cli::from_arg_matches(&m))
         .map_err(|e| CliError(e.to_string()))
         .and_then(|cli| sandbox::settings(&cli.sandbox))
         .unwrap_or_else(|e| {

@@ -47,8 +47,24 @@ pub fn record_scenario(args: &RecordArgs) -> Result<Scenario, CliError> {
             }
         }
     }
-    // `--set METHOD.NAME=VALUE`, checked against the method.
+    // `--set [METHOD.]NAME=VALUE`, checked against the method (the method's name may be left
+    // out when one method is shown).
+    let shown: Vec<String> = sc
+        .methods
+        .iter()
+        .filter(|m| m.enabled)
+        .map(|m| m.id.clone())
+        .collect();
     for s in &args.set {
+        let bare = s.split_once('=').is_some_and(|(lhs, _)| !lhs.contains('.'));
+        let qualified;
+        let s = match (bare, shown.as_slice()) {
+            (true, [only]) => {
+                qualified = format!("{only}.{}", s.trim());
+                &qualified
+            }
+            _ => s,
+        };
         let (m, k, v) = split_method_setting(s)?;
         let Some(spec) = sc.methods.iter_mut().find(|x| x.id == m) else {
             return Err(CliError(format!(

@@ -45,6 +45,7 @@ pub fn settings(args: &SandboxArgs) -> Result<SandboxSettings, CliError> {
         }
         None => None,
     };
+    let from_link_opened = from_link.is_some();
     let mut scenario = match (&args.scenario, from_link, nothing_asked) {
         (Some(name), _, _) => Some(load_scenario(name)?),
         (None, Some(sc), _) => Some(sc),
@@ -60,12 +61,14 @@ pub fn settings(args: &SandboxArgs) -> Result<SandboxSettings, CliError> {
             && builtin().iter().any(|b| b.name == name))
         .then(|| name.clone()),
         None if nothing_asked => Some("notebook".to_string()),
+        // A link's scenario has no name of its own: the menu says where it came from.
+        None if from_link_opened => Some("from a link".to_string()),
         None => None,
     };
     Ok(SandboxSettings {
         scenario,
         surface,
-        seed: args.seed.unwrap_or(1),
+        seed: args.seed.unwrap_or(optiscape_core::setup::DEFAULT_SEED),
         starts: args.starts,
         opened,
         screenshot,

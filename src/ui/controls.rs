@@ -147,7 +147,7 @@ pub(super) fn spawn_section(
         .show(ui, |ui| {
             ui.horizontal(|ui| {
                 ui.label("K");
-                ui.add(egui::DragValue::new(&mut state.starts).range(1..=5000));
+                ui.add(egui::DragValue::new(&mut state.starts).range(1..=100_000));
                 ui.label("seed");
                 if ui
                     .add(egui::DragValue::new(&mut state.seed))

@@ -64,7 +64,7 @@ impl Default for UiState {
             starts: 20,
             use_region: false,
             region: [0.0, 1.0, 0.0, 1.0],
-            seed: 1,
+            seed: optiscape_core::setup::DEFAULT_SEED,
             frames: 300,
             speed: 30.0,
             log_plot: true,

@@ -89,11 +89,17 @@ pub(super) fn loss_plot(
     roster: &Roster,
     balls: &Query<BallData>,
 ) {
+    let mut fit = false;
     ui.horizontal(|ui| {
         ui.heading("Loss");
         ui.checkbox(&mut state.log_plot, "log gap to min");
         ui.checkbox(&mut state.mean_plot, "mean per method");
+        fit = ui
+            .small_button("Fit")
+            .on_hover_text("Show every curve again (after zooming or dragging the plot)")
+            .clicked();
     });
+    ui.label(RichText::new("Ctrl + wheel zooms, drag pans, double-click or Fit shows all").small());
     let min = surface.global_minimum().value;
     // egui_plot needs finite bounds: non-finite values are left out, and without a finite
     // minimum there is no gap to take the log of.
@@ -118,9 +124,11 @@ pub(super) fn loss_plot(
             .filter(|p| p[1].is_finite() && p[1].abs() < 1e300)
             .collect()
     };
-    Plot::new("loss-plot")
-        .height(200.0)
-        .legend(Legend::default())
+    // The wheel scrolls the panel, not the plot (zoom is Ctrl + wheel); Fit and a double-click
+    // bring every curve back.
+    let plot = Plot::new("loss-plot").height(200.0).allow_scroll(false);
+    let plot = if fit { plot.reset() } else { plot };
+    plot.legend(Legend::default())
         .x_axis_label("update")
         .y_axis_label(if log { "log10(loss - min)" } else { "loss" })
         .show(ui, |plot| {

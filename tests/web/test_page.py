@@ -2,7 +2,7 @@
 
 Run after `./web/build.sh`, under a virtual X server for the desktop reference runs:
 
-    OPTISCAPE_BIN=target/debug/optiscape xvfb-run -a pytest -q tests/web
+    OPTISCAPE_BIN=target/release/optiscape xvfb-run -a pytest -q tests/web
 
 The page is served from web/dist on the loopback address and driven through chromedriver's
 WebDriver protocol (plain HTTP, no client library). The sandbox publishes its state once per
@@ -31,7 +31,7 @@ from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[2]
 DIST = ROOT / "web" / "dist"
-BIN = os.environ.get("OPTISCAPE_BIN") or str(ROOT / "target" / "debug" / "optiscape")
+BIN = os.environ.get("OPTISCAPE_BIN") or str(ROOT / "target" / "release" / "optiscape")
 # The page loads a 20-40 MB module and compiles it; software WebGL2 draws slowly.
 LOAD_TIMEOUT = 240
 
@@ -384,8 +384,8 @@ def test_a_basin_map_computes_in_slices_while_the_page_draws_and_equals_the_desk
     assert frames[-1] - frames[0] >= 10, f"frames while computing: {frames}"
     # The same map as the command line's (the same functions, the batch run at once there).
     out = subprocess.run(
-        [BIN, "basins", "--surface", "seed", "--method", "seed:sgd", "--resolution", "128",
-         "--steps", "300", "--seed", "1", "--json"],
+        [BIN, "basins", "--surface", "seed", "--methods", "seed:sgd", "--resolution", "128",
+         "--steps", "300", "--seed", "0", "--format", "json"],
         capture_output=True, text=True, check=True,
     )
     desktop = json.loads(out.stdout)

@@ -52,7 +52,7 @@ pub struct Scenario {
 }
 
 fn default_steps() -> u64 {
-    300
+    crate::setup::DEFAULT_STEPS
 }
 
 fn default_speed() -> f64 {
@@ -60,7 +60,7 @@ fn default_speed() -> f64 {
 }
 
 fn default_seed() -> u64 {
-    1
+    crate::setup::DEFAULT_SEED
 }
 
 fn yes() -> bool {

@@ -9,6 +9,11 @@ use crate::scenario::Scenario;
 
 /// The most updates a lab run takes (`--steps`).
 pub const MAX_STEPS: u64 = 10_000_000;
+/// The defaults every command shares (the sandbox, the lab, scenarios and Python): the seed,
+/// the updates per run, and the random starts of a command that draws them.
+pub const DEFAULT_SEED: u64 = 0;
+pub const DEFAULT_STEPS: u64 = 300;
+pub const DEFAULT_STARTS: u64 = 1000;
 /// The most random starts a lab command draws (`--starts`).
 pub const MAX_STARTS: u64 = 10_000_000;
 /// The largest basin map side (`--resolution`).
@@ -42,16 +47,26 @@ pub fn parse_start(surface: &Surface, text: Option<&str>) -> Result<glam::DVec2,
     if !d.contains(start) {
         return Err(format!(
             "--start ({}, {}) is outside the domain [{}, {}] x [{}, {}] of '{}'",
-            start.x,
-            start.y,
-            d.x0,
-            d.x1,
-            d.y0,
-            d.y1,
+            fmt_num(start.x),
+            fmt_num(start.y),
+            fmt_num(d.x0),
+            fmt_num(d.x1),
+            fmt_num(d.y0),
+            fmt_num(d.y1),
             surface.id()
         ));
     }
     Ok(start)
+}
+
+/// A number echoed in a message: as Rust prints it where that is short, in scientific notation
+/// where it would run to many digits (`1e308`, not 309 of them).
+pub fn fmt_num(v: f64) -> String {
+    if v != 0.0 && v.is_finite() && (v.abs() >= 1e7 || v.abs() < 1e-5) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
 }
 
 /// `--starts` of a lab command: 1..=[`MAX_STARTS`].
@@ -66,10 +81,10 @@ pub fn parse_resolution(text: &str) -> Result<u64, String> {
 
 /// `--budget` of `tune`: 1..=[`MAX_BUDGET`] settings per method.
 pub fn parse_budget(text: &str) -> Result<u64, String> {
-    let v = parse_count("--budget", text, 1)?;
+    let v = parse_count("--trials", text, 1)?;
     if v > MAX_BUDGET {
         return Err(format!(
-            "--budget must be at most {MAX_BUDGET} settings (got {v})"
+            "--trials must be at most {MAX_BUDGET} settings (got {v})"
         ));
     }
     Ok(v)
@@ -82,7 +97,7 @@ pub fn parse_target(surface: &Surface, tol: Option<&str>) -> Result<crate::lab::
     if let Some(t) = tol {
         let v = parse_numbers("--tol", t, 1)?[0];
         if v < 0.0 {
-            return Err(format!("--tol must be >= 0 (got {v})"));
+            return Err(format!("--tol must be >= 0 (got {})", fmt_num(v)));
         }
         target.tol = v;
     }
@@ -210,6 +225,44 @@ pub fn apply_settings(opt: &mut Optimizer, settings: &[String]) -> Result<(), St
             ));
         };
         opt.set(k.trim(), v.trim())?;
+    }
+    Ok(())
+}
+
+/// `--set [METHOD.]NAME=VALUE`, repeated, applied to the methods of a command: `METHOD.` names
+/// one of them (`adam.lr=0.05`); with one method it may be left out (`lr=0.05`). `what` names
+/// the command's set of methods in messages ("race", "tuning", ...).
+pub fn apply_method_settings(
+    opts: &mut [Optimizer],
+    settings: &[String],
+    what: &str,
+) -> Result<(), String> {
+    for s in settings {
+        let Some((lhs, v)) = s.split_once('=') else {
+            return Err(format!(
+                "--set expects METHOD.NAME=VALUE (e.g. adam.lr=0.05), got '{s}'"
+            ));
+        };
+        let (m, k) = match lhs.rsplit_once('.') {
+            Some((m, k)) => (Some(m.trim()), k.trim()),
+            None => (None, lhs.trim()),
+        };
+        let opt = match (m, opts.len()) {
+            (Some(m), _) => match opts.iter_mut().find(|o| o.id == m) {
+                Some(o) => o,
+                None => {
+                    return Err(format!("--set {s}: method '{m}' is not in the {what}"));
+                }
+            },
+            (None, 1) => &mut opts[0],
+            (None, _) => {
+                return Err(format!(
+                    "--set {s}: name the method when there are several (e.g. --set adam.{})",
+                    s.trim()
+                ));
+            }
+        };
+        opt.set(k, v.trim())?;
     }
     Ok(())
 }

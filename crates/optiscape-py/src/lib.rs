@@ -339,6 +339,7 @@ fn race(
         c.steps,
         c.seed,
         c.target,
+        c.precision,
         &rows,
     ))
 }
@@ -421,7 +422,15 @@ fn basins(
         )
     })?;
     let map = finished(map)?;
-    let doc = json_text(&report::basins(s, &opt.id, c.steps, c.target, &map))?;
+    let doc = json_text(&report::basins(
+        s,
+        &opt.id,
+        c.steps,
+        c.seed,
+        c.target,
+        c.precision,
+        &map,
+    ))?;
     Ok(BasinMap { map, doc })
 }
 

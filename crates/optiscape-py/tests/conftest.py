@@ -1,5 +1,5 @@
 """The command line the package is compared with: ``$OPTISCAPE_BIN``, else the binary that
-``cargo build`` / ``cargo test`` left in ``$CARGO_TARGET_DIR`` (or ``target``). Without one the
+``cargo build --release`` / ``cargo test --release`` left in ``$CARGO_TARGET_DIR`` (or ``target``). Without one the
 comparisons fail: they are the point of these tests."""
 
 import json
@@ -16,12 +16,12 @@ def _binary() -> Path:
     if os.environ.get("OPTISCAPE_BIN"):
         return Path(os.environ["OPTISCAPE_BIN"])
     target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
-    for profile in ("debug", "release"):
+    for profile in ("release", "debug"):
         p = target / profile / "optiscape"
         if p.exists():
             return p
     raise RuntimeError(
-        "no optiscape binary to compare with: run `cargo build` first or set OPTISCAPE_BIN"
+        "no optiscape binary to compare with: run `cargo build --release` first or set OPTISCAPE_BIN"
     )
 
 

@@ -136,13 +136,13 @@ def test_trace_equals_the_command_line_bit_for_bit(cli, surface, method, kwargs,
     t = o.trace(surface, method, **kwargs)
     steps = kwargs.get("steps", 300)
     assert t.shape == (steps + 1, 3) and t.dtype == np.float64
-    ref = cli_trace(cli, "--surface", surface, "--method", method, *args)
+    ref = cli_trace(cli, "--surface", surface, "--methods", method, *args)
     np.testing.assert_array_equal(t, ref)
 
 
 def test_trace_of_an_instance_equals_the_command_line(cli):
     t = o.trace(o.Surface("rastrigin", instance=4), "lion", steps=120)
-    ref = cli_trace(cli, "--surface", "rastrigin", "--instance", "4", "--method", "lion", "--steps", "120")
+    ref = cli_trace(cli, "--surface", "rastrigin", "--instance", "4", "--methods", "lion", "--steps", "120")
     np.testing.assert_array_equal(t, ref)
 
 
@@ -150,7 +150,7 @@ def test_a_diverging_trace_stops_and_warns(cli):
     with pytest.warns(RuntimeWarning, match="diverged"):
         t = o.trace("rosenbrock", "sgd", lr=5.0, steps=300)
     assert len(t) < 301
-    ref = cli_trace(cli, "--surface", "rosenbrock", "--method", "sgd", "--set", "lr=5", "--steps", "300")
+    ref = cli_trace(cli, "--surface", "rosenbrock", "--methods", "sgd", "--set", "lr=5", "--steps", "300")
     np.testing.assert_array_equal(t, ref)
 
 
@@ -179,8 +179,8 @@ def test_basins_equal_the_command_lines_map_csv_and_picture(cli, tmp_path):
     assert b.labels.shape == (48, 48) and b.labels.dtype == np.int32
     assert b.losses.shape == (48, 48)
     png, csv_path = tmp_path / "map.png", tmp_path / "map.csv"
-    doc = cli.json("basins", "--surface", "himmelblau", "--method", "momentum", "--resolution", "48",
-                   "--steps", "200", "--set", "lr=0.01", "--json", "--out", str(png), "--csv", str(csv_path))
+    doc = cli.json("basins", "--surface", "himmelblau", "--methods", "momentum", "--resolution", "48",
+                   "--steps", "200", "--set", "lr=0.01", "--format", "json", "--out", str(png), "--csv", str(csv_path))
     assert b.document == doc
     assert b.minima == doc["minima"] and b.global_fraction == doc["global_fraction"]
     r = rows(csv_path.read_text())
@@ -199,7 +199,7 @@ def test_basins_equal_the_command_lines_map_csv_and_picture(cli, tmp_path):
 
 def test_sweep_equals_the_command_line(cli):
     got = o.sweep("seed", "adam", param="lr", range=(1e-3, 0.5), points=5, starts=100, steps=150)
-    ref = rows(cli.out("sweep", "--surface", "seed", "--method", "adam", "--param", "lr", "--range",
+    ref = rows(cli.out("sweep", "--format", "csv", "--surface", "seed", "--methods", "adam", "--param", "lr", "--range",
                        "1e-3..0.5", "--points", "5", "--starts", "100", "--steps", "150"))
     np.testing.assert_array_equal(got["values"], [float(r["lr"]) for r in ref])
     np.testing.assert_array_equal(got["success_rate"], [float(r["success_rate"]) for r in ref])
@@ -208,9 +208,9 @@ def test_sweep_equals_the_command_line(cli):
 
 
 def test_tune_is_the_command_lines_json(cli):
-    got = o.tune("rastrigin", ["adam", "sgd"], starts=100, steps=150, budget=6, seed=2)
+    got = o.tune("rastrigin", ["adam", "sgd"], starts=100, steps=150, trials=6, seed=2)
     ref = cli.json("tune", "--surface", "rastrigin", "--methods", "adam,sgd", "--starts", "100",
-                   "--steps", "150", "--budget", "6", "--seed", "2", "--format", "json")
+                   "--steps", "150", "--trials", "6", "--seed", "2", "--format", "json")
     assert got == ref
 
 
@@ -223,7 +223,7 @@ def test_ecdf_equals_the_command_lines_csv(cli, tmp_path):
     assert len(got["targets"]) == 51
     for m in ("adam", "seed:adadelta"):
         mine = [r for r in ref if r["method"] == m]
-        np.testing.assert_array_equal(got["budgets"], [int(r["budget"]) for r in mine])
+        np.testing.assert_array_equal(got["updates"], [int(r["updates"]) for r in mine])
         np.testing.assert_array_equal(got["fractions"][m], [float(r["fraction"]) for r in mine])
         assert np.all(np.diff(got["fractions"][m]) >= 0)
 
@@ -232,7 +232,7 @@ def test_phase_equals_the_command_lines_csv(cli, tmp_path):
     got = o.phase("rastrigin", "momentum", x=("lr", 1e-3, 0.1), y="momentum=0..0.95", points=(4, 3),
                   log_x=True, starts=60, steps=150)
     path = tmp_path / "p.csv"
-    cli.out("phase", "--surface", "rastrigin", "--method", "momentum", "--x", "lr=1e-3..0.1", "--y",
+    cli.out("phase", "--surface", "rastrigin", "--methods", "momentum", "--x", "lr=1e-3..0.1", "--y",
             "momentum=0..0.95", "--points", "4x3", "--log-x", "--starts", "60", "--steps", "150",
             "--csv", str(path))
     ref = rows(path.read_text())
@@ -249,19 +249,19 @@ def test_phase_equals_the_command_lines_csv(cli, tmp_path):
 @pytest.mark.parametrize(
     "call, args",
     [
-        (lambda: o.Surface("nowhere"), ["trace", "--surface", "nowhere", "--method", "adam"]),
-        (lambda: o.trace("seed", "nomethod"), ["trace", "--surface", "seed", "--method", "nomethod"]),
-        (lambda: o.trace("seed", "adam", lrr=0.1), ["trace", "--surface", "seed", "--method", "adam", "--set", "lrr=0.1"]),
-        (lambda: o.trace("seed", "adam", lr=-1), ["trace", "--surface", "seed", "--method", "adam", "--set", "lr=-1"]),
-        (lambda: o.trace("seed", "adam", steps=-3), ["trace", "--surface", "seed", "--method", "adam", "--steps=-3"]),
-        (lambda: o.trace("seed", "adam", start=(float("nan"), 0.0)), ["trace", "--surface", "seed", "--method", "adam", "--start", "nan,0.0"]),
-        (lambda: o.trace("seed", "adam", start=(99.0, 0.0)), ["trace", "--surface", "seed", "--method", "adam", "--start", "99.0,0.0"]),
+        (lambda: o.Surface("nowhere"), ["trace", "--surface", "nowhere", "--methods", "adam"]),
+        (lambda: o.trace("seed", "nomethod"), ["trace", "--surface", "seed", "--methods", "nomethod"]),
+        (lambda: o.trace("seed", "adam", lrr=0.1), ["trace", "--surface", "seed", "--methods", "adam", "--set", "lrr=0.1"]),
+        (lambda: o.trace("seed", "adam", lr=-1), ["trace", "--surface", "seed", "--methods", "adam", "--set", "lr=-1"]),
+        (lambda: o.trace("seed", "adam", steps=-3), ["trace", "--surface", "seed", "--methods", "adam", "--steps=-3"]),
+        (lambda: o.trace("seed", "adam", start=(float("nan"), 0.0)), ["trace", "--surface", "seed", "--methods", "adam", "--start", "nan,0.0"]),
+        (lambda: o.trace("seed", "adam", start=(99.0, 0.0)), ["trace", "--surface", "seed", "--methods", "adam", "--start", "99.0,0.0"]),
         (lambda: o.race("seed", ["adam"], starts=0), ["race", "--surface", "seed", "--methods", "adam", "--starts", "0"]),
         (lambda: o.race("seed", ["adam"], region=(-100, -90, 0, 1)), ["race", "--surface", "seed", "--methods", "adam", "--region=-100,-90,0,1"]),
-        (lambda: o.basins("seed", "adam", resolution=5000), ["basins", "--surface", "seed", "--method", "adam", "--resolution", "5000"]),
-        (lambda: o.Surface("formula:x^2 +* y"), ["trace", "--surface", "formula:x^2 +* y", "--method", "adam"]),
-        (lambda: o.Surface("seed", domain=(1, 0, 0, 1)), ["trace", "--surface", "seed", "--domain", "1,0,0,1", "--method", "adam"]),
-        (lambda: o.tune("seed", ["adam"], budget=0), ["tune", "--surface", "seed", "--methods", "adam", "--budget", "0"]),
+        (lambda: o.basins("seed", "adam", resolution=5000), ["basins", "--surface", "seed", "--methods", "adam", "--resolution", "5000"]),
+        (lambda: o.Surface("formula:x^2 +* y"), ["trace", "--surface", "formula:x^2 +* y", "--methods", "adam"]),
+        (lambda: o.Surface("seed", domain=(1, 0, 0, 1)), ["trace", "--surface", "seed", "--domain", "1,0,0,1", "--methods", "adam"]),
+        (lambda: o.tune("seed", ["adam"], trials=0), ["tune", "--surface", "seed", "--methods", "adam", "--trials", "0"]),
     ],
 )
 def test_bad_input_is_a_value_error_with_the_command_lines_message(cli, call, args):

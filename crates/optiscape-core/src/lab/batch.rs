@@ -856,6 +856,83 @@ fn lanes_run_here() -> bool {
     }
 }
 
+/// How this build runs a batch on this CPU: which copy of the lockstep block (`avx512`, `avx2`,
+/// `baseline`) or the `general` engine (one run at a time), with how many lanes, and the
+/// precision the arithmetic is actually done in (f32 asked for runs in f64 where the lanes do
+/// not run, and beyond 2^24 updates, where f32 cannot count them). Every lab output names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Engine {
+    pub engine: &'static str,
+    pub lanes: usize,
+    pub precision: Precision,
+}
+
+/// The engine a batch of `steps` updates on `surface` in `precision` takes here (see
+/// [`Engine`]).
+pub fn engine_for(surface: &Surface, precision: Precision, steps: u64) -> Engine {
+    if !lanes_run_here() {
+        return Engine {
+            engine: "general",
+            lanes: 1,
+            precision: Precision::F64,
+        };
+    }
+    let copy = if cfg!(all(optiscape_avx512, not(test))) {
+        "avx512"
+    } else if cfg!(all(optiscape_avx2, not(test))) {
+        "avx2"
+    } else {
+        "baseline"
+    };
+    let blockwise = surface.as_formula().is_some();
+    let (lanes, precision) = match precision {
+        Precision::F32 if steps <= 1 << 24 => (F32x8::LANES, Precision::F32),
+        _ if blockwise => (F64x4::LANES, Precision::F64),
+        _ => (WideF64::LANES, Precision::F64),
+    };
+    // Formulas and f32 take the AVX2 copy beside the AVX-512 one.
+    let engine = if copy == "avx512" && (blockwise || precision == Precision::F32) {
+        "avx2"
+    } else {
+        copy
+    };
+    Engine {
+        engine,
+        lanes,
+        precision,
+    }
+}
+
+/// The engine's copies this build holds and this CPU runs, for `--version`: e.g. `avx512 (f64
+/// x8), avx2 (f64 x4, f32 x8)`, or `general (f64, one run at a time)`.
+pub fn engine_summary() -> String {
+    if !lanes_run_here() {
+        let built = if cfg!(optiscape_avx512) {
+            "avx512"
+        } else {
+            "avx2"
+        };
+        return format!(
+            "general (f64, one run at a time: this build's {built} lanes need a CPU with {built})"
+        );
+    }
+    if cfg!(all(optiscape_avx512, not(test))) {
+        format!(
+            "avx512 (f64 x{}), avx2 (formulas f64 x{}, f32 x{})",
+            WideF64::LANES,
+            F64x4::LANES,
+            F32x8::LANES
+        )
+    } else {
+        let copy = if cfg!(all(optiscape_avx2, not(test))) {
+            "avx2"
+        } else {
+            "baseline"
+        };
+        format!("{copy} (f64 x{}, f32 x{})", F64x4::LANES, F32x8::LANES)
+    }
+}
+
 /// `k` start points uniform over `region`, from the seeded source.
 pub fn uniform_starts(region: crate::landscape::Domain, k: usize, seed: u64) -> Vec<DVec2> {
     random_points(&mut Rng::new(seed), region, k)
@@ -886,6 +963,27 @@ mod tests {
     #[test]
     fn baseline_lanes_equal_single_runs_bit_for_bit() {
         super::matrix::lockstep_equals_single_runs();
+    }
+
+    /// The engine report says the precision actually used: f32 beyond 2^24 updates runs in
+    /// f64, and formulas take four f64 lanes.
+    #[test]
+    fn the_engine_report_names_the_precision_actually_used() {
+        use super::*;
+        let s = Surface::by_id("rastrigin").expect("built in");
+        assert_eq!(
+            engine_for(&s, Precision::F32, 1000).precision,
+            Precision::F32
+        );
+        assert_eq!(engine_for(&s, Precision::F32, 1000).lanes, 8);
+        assert_eq!(
+            engine_for(&s, Precision::F32, (1 << 24) + 1).precision,
+            Precision::F64
+        );
+        let f = Surface::formula("x^2 + y^2", None).expect("a formula");
+        assert_eq!(engine_for(&f, Precision::F64, 10).lanes, 4);
+        assert_eq!(engine_for(&s, Precision::F64, 10).engine, "baseline");
+        assert!(engine_summary().starts_with("baseline"));
     }
 
     /// The general engine on a part of a batch (where a build with the AVX2 copy alone runs on

@@ -17,9 +17,9 @@ mod trace;
 pub mod tune;
 
 pub use batch::{
-    Precision, Progress, RunEnd, Target, random_points, run_batch, run_batch_anytime,
-    run_batch_scalar, run_batch_scalar_anytime, run_batch_with, run_seed, run_shard,
-    uniform_starts,
+    Engine, Precision, Progress, RunEnd, Target, engine_for, engine_summary, random_points,
+    run_batch, run_batch_anytime, run_batch_scalar, run_batch_scalar_anytime, run_batch_with,
+    run_seed, run_shard, uniform_starts,
 };
 pub use race::{RaceRow, race, race_paced, race_with};
 pub use run::{RunState, RunStatus, step_once};

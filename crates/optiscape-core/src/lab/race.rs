@@ -35,6 +35,7 @@ pub struct RaceRow {
     pub median_loss: Option<f64>,
     /// Median, over the runs that succeeded at some point, of the first update at which the
     /// loss came within the tolerance.
+    #[serde(rename = "median_updates_to_success")]
     pub median_steps_to_success: Option<f64>,
     pub diverged: usize,
     /// Wall-clock seconds (the only number that varies between identical runs).

@@ -1,9 +1,9 @@
-//! The lab's results as JSON documents: what `race --format json`, `basins --json`,
+//! The lab's results as JSON documents: what `race --format json`, `basins --format json`,
 //! `tune --format json` and `list` print, and what the Python package returns as dicts. One
 //! function per document, so the command line and Python cannot drift apart.
 
 use super::basins::BasinMap;
-use super::batch::Target;
+use super::batch::{Precision, Target, engine_for};
 use super::race::RaceRow;
 use super::tune::{TuneRow, TuneSetup};
 use crate::landscape::{Surface, catalog as surfaces};
@@ -29,34 +29,58 @@ pub fn param_values(opt: &Optimizer) -> Map<String, Value> {
         .collect()
 }
 
+/// The engine that ran the batches and the precision of their arithmetic, as every lab
+/// document states them: `engine` (`avx512`, `avx2`, `baseline` or `general`), `lanes`, and
+/// `precision` (the one actually used: f32 asked for may run in f64, see [`engine_for`]).
+pub fn engine_keys(surface: &Surface, precision: Precision, steps: u64) -> Map<String, Value> {
+    let e = engine_for(surface, precision, steps);
+    let mut m = Map::new();
+    m.insert("engine".into(), json!(e.engine));
+    m.insert("lanes".into(), json!(e.lanes));
+    m.insert("precision".into(), json!(e.precision.name()));
+    m
+}
+
+fn with_engine(mut doc: Value, surface: &Surface, precision: Precision, steps: u64) -> Value {
+    if let Value::Object(m) = &mut doc {
+        m.extend(engine_keys(surface, precision, steps));
+    }
+    doc
+}
+
 /// `race --format json`: the setup, then one object per method ([`RaceRow`]'s fields).
+#[allow(clippy::too_many_arguments)]
 pub fn race(
     surface: &Surface,
     starts: usize,
     steps: u64,
     seed: u64,
     target: Target,
+    precision: Precision,
     rows: &[RaceRow],
 ) -> Value {
-    json!({
+    let doc = json!({
         "surface": surface.spec(),
         "starts": starts,
         "steps": steps,
         "seed": seed,
         "target": target,
         "methods": rows,
-    })
+    });
+    with_engine(doc, surface, precision, steps)
 }
 
-/// `basins --json`: the setup, the fractions and the minima found.
+/// `basins --format json`: the setup, the fractions and the minima found.
 pub fn basins(
     surface: &Surface,
     method: &str,
     steps: u64,
+    seed: u64,
     target: Target,
+    precision: Precision,
     map: &BasinMap,
 ) -> Value {
-    json!({
+    let doc = json!({
         "surface": surface.spec(),
         "method": method,
         "resolution": map.resolution,
@@ -65,8 +89,10 @@ pub fn basins(
         "global_fraction": map.global_fraction,
         "diverged_fraction": map.diverged_fraction,
         "unsettled_fraction": map.unsettled_fraction,
+        "seed": seed,
         "minima": map.minima,
-    })
+    });
+    with_engine(doc, surface, precision, steps)
 }
 
 /// `tune --format json`: the setup, then per method the tuned values and both settings'
@@ -99,15 +125,16 @@ pub fn tune(surface: &Surface, setup: &TuneSetup, rows: &[TuneRow]) -> Value {
             })
         })
         .collect();
-    json!({
+    let doc = json!({
         "surface": surface.spec(),
         "starts": setup.starts,
         "steps": setup.steps,
-        "budget": setup.budget,
+        "trials": setup.budget,
         "seed": setup.seed,
         "target": setup.target,
         "methods": methods,
-    })
+    });
+    with_engine(doc, surface, setup.precision, setup.steps)
 }
 
 /// Every built-in surface as `list` shows it: id, name, formula, what it tests, domain

@@ -555,8 +555,10 @@ impl Surface {
         };
         if !value.is_finite() || value < spec.min || value > spec.max {
             return Err(format!(
-                "surface parameter {name} must be between {} and {} (got {value})",
-                spec.min, spec.max
+                "surface parameter {name} must be between {} and {} (got {})",
+                spec.min,
+                spec.max,
+                crate::setup::fmt_num(value)
             ));
         }
         self.kind.set_param(name, value);
@@ -730,7 +732,8 @@ impl FormulaSurface {
         let (min, max) = FORMULA_PARAM_RANGE;
         if !value.is_finite() || !(min..=max).contains(&value) {
             return Err(format!(
-                "parameter {name} must be a finite number between {min} and {max} (got {value})"
+                "parameter {name} must be a finite number between {min} and {max} (got {})",
+                crate::setup::fmt_num(value)
             ));
         }
         let mut values = self.0.values.clone();

@@ -291,16 +291,42 @@ impl Optimizer {
 
     /// Sets one hyperparameter from text (`--set name=value`); on error nothing changes and the
     /// message names the parameter, what it expects, and the valid names.
+    ///
+    /// `beta1` and `beta2` name the two `betas` one at a time, where the rule has them.
     pub fn set(&mut self, name: &str, value: &str) -> Result<(), String> {
         let id = self.id.clone();
         let mut params = self.params();
         let names: Vec<&'static str> = params.iter().map(|p| p.spec.name).collect();
+        let component = match name {
+            "beta1" => Some(0),
+            "beta2" => Some(1),
+            _ => None,
+        };
+        if let Some(i) = component
+            && let Some(p) = params.iter_mut().find(|p| p.spec.name == "betas")
+        {
+            let v: f64 = value
+                .trim()
+                .parse()
+                .map_err(|_| format!("{name} expects a number, got '{}'", value.trim()))?;
+            p.spec.check(v).map_err(|e| format!("{name}: {e}"))?;
+            if let ParamMut::Pair(pair) = &mut p.value {
+                pair[i] = v;
+                return Ok(());
+            }
+        }
         match params.iter_mut().find(|p| p.spec.name == name) {
             Some(p) => p.set_text(value),
-            None => Err(format!(
-                "method '{id}' has no parameter '{name}' (it has: {})",
-                names.join(", ")
-            )),
+            None => {
+                let mut known: Vec<&str> = names.clone();
+                if names.contains(&"betas") {
+                    known.extend(["beta1", "beta2"]);
+                }
+                Err(format!(
+                    "method '{id}' has no parameter '{name}' (it has: {})",
+                    known.join(", ")
+                ))
+            }
         }
     }
 

@@ -113,9 +113,10 @@ impl ParamSpec {
             Ok(())
         } else {
             Err(format!(
-                "{} must be {} (got {v})",
+                "{} must be {} (got {})",
                 self.name,
-                self.range_text()
+                self.range_text(),
+                crate::setup::fmt_num(v)
             ))
         }
     }

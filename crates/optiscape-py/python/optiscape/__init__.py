@@ -297,7 +297,7 @@ def race(
     ``starts`` random start points in ``region`` (default: the domain). Returns the dict
     ``optiscape race --format json`` prints: the setup and, per method, ``success_rate`` with
     its Wilson 95% interval, ``reached_rate``, ``ert`` with its bootstrap interval, losses,
-    ``median_steps_to_success``, ``diverged`` and ``seconds``. ``params`` maps a method to its
+    ``median_updates_to_success``, ``diverged`` and ``seconds``. ``params`` maps a method to its
     hyperparameters (``{"adam": {"lr": 0.05}}``); ``tol`` overrides the success tolerance."""
     s = _surface(surface)
     text = _optiscape.race(
@@ -386,7 +386,7 @@ def sweep(
     param: str = "lr",
     range: Tuple[float, float] = (1e-4, 1.0),
     points: int = 13,
-    starts: int = 200,
+    starts: int = 1000,
     steps: int = 300,
     seed: int = 0,
     *,
@@ -428,7 +428,7 @@ def tune(
     starts: int = 1000,
     steps: int = 300,
     seed: int = 0,
-    budget: int = 32,
+    trials: int = 32,
     params: Optional[Mapping[str, Mapping[str, Any]]] = None,
     region: Region = None,
     *,
@@ -437,7 +437,7 @@ def tune(
 ) -> dict:
     """Tunes each method's learning rate (and momentum or beta1) by successive halving on
     ``starts`` tuning starts, then compares tuned and default settings on as many held-out
-    starts (``optiscape tune --format json``)."""
+    starts (``optiscape tune --format json``); ``trials`` settings are tried per method."""
     s = _surface(surface)
     text = _optiscape.tune(
         s._s,
@@ -445,7 +445,7 @@ def tune(
         _method_settings(params),
         _count(starts),
         _region(region),
-        _count(budget),
+        _count(trials),
         _count(steps),
         _count(seed),
         _tol(tol),
@@ -467,9 +467,9 @@ def ecdf(
     precision: str = "f64",
 ) -> dict:
     """Runtime distributions (``optiscape ecdf``): per method, the share of (run, target) pairs
-    reached within each budget, over COCO's 51 targets ``|loss - minimum|`` from 1e2 to 1e-8.
-    Returns ``{"budgets", "targets", "fractions": {method: array}}`` (``fractions[m][b]`` at
-    ``budgets[b]`` updates; the same numbers as ``--csv``)."""
+    reached within each number of updates, over COCO's 51 targets ``|loss - minimum|`` from 1e2
+    to 1e-8. Returns ``{"updates", "targets", "fractions": {method: array}}``
+    (``fractions[m][b]`` within ``updates[b]`` updates; the same numbers as ``--csv``)."""
     s = _surface(surface)
     budgets, targets, curves = _optiscape.ecdf(
         s._s,
@@ -483,7 +483,7 @@ def ecdf(
         precision,
     )
     return {
-        "budgets": np.asarray(budgets, dtype=np.int64),
+        "updates": np.asarray(budgets, dtype=np.int64),
         "targets": np.asarray(targets),
         "fractions": {m: np.asarray(f) for m, f in curves},
     }
@@ -504,7 +504,7 @@ def phase(
     points: Tuple[int, int] = (16, 16),
     log_x: bool = False,
     log_y: bool = False,
-    starts: int = 200,
+    starts: int = 1000,
     region: Region = None,
     steps: int = 300,
     seed: int = 0,

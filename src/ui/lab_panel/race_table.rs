@@ -1,0 +1,116 @@
+//! The race's table and histogram, and the small helpers the lab's tables share.
+
+use super::*;
+
+/// A wide table scrolls sideways inside the panel instead of widening it (the 3D view keeps the
+/// width the user gave it).
+pub(super) fn wide<R>(ui: &mut egui::Ui, id: &str, table: impl FnOnce(&mut egui::Ui) -> R) -> R {
+    egui::ScrollArea::horizontal()
+        .id_salt(id)
+        .auto_shrink([false, true])
+        .show(ui, table)
+        .inner
+}
+
+pub(super) fn race_results(ui: &mut egui::Ui, rows: &[RaceRow], roster: &Roster, target: Target) {
+    wide(ui, "race-results-scroll", |ui| {
+        race_grid(ui, rows, roster, target)
+    });
+}
+
+pub(super) fn race_grid(ui: &mut egui::Ui, rows: &[RaceRow], roster: &Roster, target: Target) {
+    egui::Grid::new("race-results")
+        .striped(true)
+        .show(ui, |ui| {
+            for h in ["method", "success", "ERT", "median loss", "div.", "s"] {
+                ui.label(RichText::new(h).strong());
+            }
+            ui.end_row();
+            for r in rows {
+                let color = color_of(roster, &r.method);
+                ui.colored_label(color, &r.method);
+                ui.label(format!("{:.1}%", 100.0 * r.success_rate))
+                    .on_hover_text(format!(
+                        "95% interval {:.1}-{:.1}% (Wilson); reached at some update: {:.1}%",
+                        100.0 * r.success_rate_low,
+                        100.0 * r.success_rate_high,
+                        100.0 * r.reached_rate
+                    ));
+                ui.label(ert_text(r.ert))
+                    .on_hover_text(ert_hover(r.ert_low, r.ert_high));
+                ui.label(crate::ui::fmt_value(r.median_loss.unwrap_or(f64::NAN)));
+                ui.label(r.diverged.to_string());
+                ui.label(format!("{:.2}", r.seconds));
+                ui.end_row();
+            }
+        });
+    // Histogram of final losses (gap to the minimum, log10), one series per method.
+    let gaps: Vec<Vec<f64>> = rows
+        .iter()
+        .map(|r| {
+            r.final_losses
+                .iter()
+                .filter(|l| l.is_finite())
+                .map(|l| (l - target.value).max(1e-16).log10())
+                .filter(|g| g.is_finite())
+                .collect()
+        })
+        .collect();
+    let lo = gaps.iter().flatten().copied().fold(f64::INFINITY, f64::min);
+    let hi = gaps
+        .iter()
+        .flatten()
+        .copied()
+        .fold(f64::NEG_INFINITY, f64::max);
+    if !(lo.is_finite() && hi.is_finite()) {
+        return;
+    }
+    let bins = 24;
+    let width = ((hi - lo) / bins as f64).max(1e-9);
+    Plot::new("race-histogram")
+        .height(150.0)
+        .legend(Legend::default())
+        .x_axis_label("log10(final loss - minimum)")
+        .y_axis_label("runs")
+        .show(ui, |plot| {
+            for (r, g) in rows.iter().zip(&gaps) {
+                let mut counts = vec![0usize; bins];
+                for v in g {
+                    let b = (((v - lo) / width) as usize).min(bins - 1);
+                    counts[b] += 1;
+                }
+                let color = color_of(roster, &r.method);
+                let bars: Vec<Bar> = counts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| Bar::new(lo + (i as f64 + 0.5) * width, *c as f64).width(width))
+                    .collect();
+                plot.bar_chart(
+                    BarChart::new(r.method.clone(), bars).color(color.gamma_multiply(0.6)),
+                );
+            }
+        });
+}
+
+/// A method's color in the roster (white for one it does not list).
+pub(super) fn color_of(roster: &Roster, method: &str) -> Color32 {
+    roster
+        .get(method)
+        .map(|m| crate::ui::color32(m.color))
+        .unwrap_or(Color32::WHITE)
+}
+
+/// An ERT for the panel: whole updates, or "none" when no run reached the minimum.
+pub(super) fn ert_text(ert: Option<f64>) -> String {
+    ert.map(|e| format!("{e:.0}"))
+        .unwrap_or_else(|| "none".into())
+}
+
+pub(super) fn ert_hover(lo: Option<f64>, hi: Option<f64>) -> String {
+    let end = |v: Option<f64>| v.map(|x| format!("{x:.0}")).unwrap_or_else(|| "∞".into());
+    format!(
+        "expected updates to reach the global minimum with restarts; 95% bootstrap interval [{}, {}]",
+        end(lo),
+        end(hi)
+    )
+}
