@@ -152,8 +152,8 @@ fn every_lab_command_takes_the_shared_options_with_the_same_help_and_defaults() 
         );
     }
     // The same option reads the same everywhere (the commands share its definition), but for
-    // the methods' defaults, which each command states.
-    for (flag, seen) in &texts {
+    // the picture, which each command names.
+    for (flag, seen) in texts.iter().filter(|(f, _)| **f != "--out") {
         let first = &seen[0].1;
         for (name, text) in seen {
             assert_eq!(text, first, "{flag} of {name} differs from {}", seen[0].0);
@@ -279,15 +279,11 @@ fn set_takes_the_method_name_and_leaves_it_out_for_one_method() {
 #[test]
 fn commands_of_one_method_refuse_a_list_of_several() {
     for lab in ["trace", "basins", "sweep", "phase"] {
-        let o = run(&[
-            lab,
-            "--surface",
-            "bowl",
-            "--methods",
-            "adam,sgd",
-            "--y",
-            "lr=0.1..1",
-        ]);
+        let mut args = vec![lab, "--surface", "bowl", "--methods", "adam,sgd"];
+        if lab == "phase" {
+            args.extend(["--y", "beta1=0..0.9"]);
+        }
+        let o = run(&args);
         assert_eq!(o.status.code(), Some(2), "{lab}");
         let err = stderr(&o);
         assert_eq!(err.trim_end().lines().count(), 1, "{lab}: {err}");
@@ -417,7 +413,7 @@ fn completions_man_page_and_version() {
         assert!(o.status.success(), "{shell}");
         let script = stdout(&o);
         assert!(
-            script.contains("optiscape") && script.contains("--methods"),
+            script.contains("optiscape") && script.contains("methods"),
             "{shell}"
         );
     }
@@ -459,7 +455,7 @@ fn numbers_echoed_in_errors_are_short() {
         "--methods",
         "adam",
         "--set",
-        "lr=1e300",
+        "beta1=1e300",
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(

@@ -159,7 +159,7 @@ fn a_diverging_trace_stops_with_a_note() {
         "1.3,0.4",
     ]);
     assert!(o.status.success());
-    assert!(stderr(&o).contains("diverged at step"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("diverged at update"), "{}", stderr(&o));
     assert!(stdout(&o).lines().count() < 302);
 }
 
@@ -731,7 +731,7 @@ fn race_loss_statistics_leave_diverged_runs_out() {
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     let row: Vec<&str> = out.lines().nth(1).unwrap().split(',').collect();
-    assert_eq!(row[6], "20", "every run diverges: {out}");
-    assert_eq!((row[3], row[4], row[5]), ("", "", ""), "no value: {out}");
+    assert_eq!(row[12], "20", "every run diverges: {out}");
+    assert_eq!((row[9], row[10], row[11]), ("", "", ""), "no value: {out}");
     assert!(!out.contains("NaN"), "{out}");
 }

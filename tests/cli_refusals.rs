@@ -252,7 +252,7 @@ fn lab_commands_refuse_bad_input_with_one_line() {
         ),
         (
             &["race", "--surface", "seed", "--set", "lr=1"],
-            "METHOD.NAME=VALUE",
+            "name the method",
         ),
         (
             &[

@@ -117,7 +117,7 @@ mod tests {
             let s = settings_of(&["--link", &text]).unwrap();
             assert_eq!(s.scenario.as_ref(), Some(&sc));
             assert_eq!(s.message, None);
-            assert_eq!(s.opened, None);
+            assert_eq!(s.opened.as_deref(), Some("from a link"));
         }
     }
 
