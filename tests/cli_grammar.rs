@@ -34,7 +34,7 @@ const LABS: &[Lab] = &[
         cheap: &["--methods", "adam,sgd"],
         starts: true,
         picture: false,
-        csv_header: "method,runs,success_rate,success_rate_low,success_rate_high,reached_rate,ert,ert_low,ert_high,mean_loss,median_loss,median_updates_to_success,diverged,seconds",
+        csv_header: "method,runs,success_rate,success_rate_low,success_rate_high,reached_rate,ert,ert_low,ert_high,mean_loss,median_loss,median_updates_to_success,diverged,bad_gradient,seconds",
         file_header: "method,run,x0,y0,x,y,loss,updates,first_success_update,status",
     },
     Lab {
@@ -49,7 +49,7 @@ const LABS: &[Lab] = &[
         name: "tune",
         cheap: &["--methods", "adam", "--trials", "2"],
         starts: true,
-        picture: false,
+        picture: true,
         csv_header: "method,params,settings_tried,success_rate,ert,ert_low,ert_high,default_success_rate,default_ert,default_ert_low,default_ert_high",
         file_header: "method,params,settings_tried,success_rate,ert,ert_low,ert_high,default_success_rate,default_ert,default_ert_low,default_ert_high",
     },
@@ -70,7 +70,8 @@ const LABS: &[Lab] = &[
     },
     Lab {
         name: "basins",
-        cheap: &["--methods", "adam", "--resolution", "8"],
+        // A method that arrives within the default 300 updates: its map has minima to list.
+        cheap: &["--methods", "heavy-ball", "--resolution", "8"],
         starts: false,
         picture: true,
         csv_header: "x,y,loss,area_fraction,global",

@@ -373,9 +373,13 @@ pub struct TuneArgs {
         allow_hyphen_values = true
     )]
     pub trials: String,
-    /// Prints one row per method; `--csv` writes the same rows in full.
+    /// Prints one row per method, then the tuned settings' race and runtime distributions on the
+    /// held-out starts; `--csv` writes the first rows in full.
     #[command(flatten)]
     pub output: OutputArgs,
+    /// Draw the tuned settings' runtime distributions on the held-out starts as a PNG.
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<std::path::PathBuf>,
 }
 
 #[derive(Args, Debug)]

@@ -212,6 +212,11 @@ pub fn trace_command(args: &TraceArgs, out: &mut dyn std::io::Write) -> Result<O
             "the run diverged at update {last} (position or loss not finite, or far outside the domain); the trace stops there"
         ));
     }
+    if status == RunStatus::BadGradient {
+        notes.notes.push(format!(
+            "the gradient is not finite at update {last} (the loss is): the surface gives no direction there; the trace stops (status bad_gradient)"
+        ));
+    }
     Ok(notes)
 }
 
@@ -299,6 +304,7 @@ pub(crate) fn lab_setup(c: &LabCommon, run: Option<&RunOptions>) -> Result<LabSe
         Some(PrecisionArg::F32) => optiscape_core::lab::Precision::F32,
         _ => optiscape_core::lab::Precision::F64,
     };
+    optiscape_core::setup::check_precision(&target, precision)?;
     Ok(LabSetup {
         surface,
         steps,
@@ -516,12 +522,7 @@ pub(crate) fn fmt_ert(ert: Option<f64>, lo: Option<f64>, hi: Option<f64>) -> Str
 
 /// A run's status as CSV and JSON name it.
 pub(crate) fn status_name(s: RunStatus) -> &'static str {
-    match s {
-        RunStatus::Running => "running",
-        RunStatus::Converged => "converged",
-        RunStatus::Diverged => "diverged",
-        RunStatus::Done => "done",
-    }
+    s.name()
 }
 
 /// `optiscape race`.
@@ -534,7 +535,7 @@ pub fn race_command(args: &RaceArgs) -> Result<Output, CliError> {
     let starts = optiscape_core::lab::uniform_starts(region, k, seed);
     let state = Progress::default();
     let keep_ends = args.output.csv.is_some();
-    let rows = with_progress("race", (k * opts.len()) as u64, &state, || {
+    let race_against = |target| {
         let mut rows = Vec::new();
         for opt in &opts {
             let mut r = optiscape_core::lab::race_with(
@@ -557,8 +558,20 @@ pub fn race_command(args: &RaceArgs) -> Result<Output, CliError> {
             rows.extend(r);
         }
         Some(rows)
+    };
+    let rows = with_progress("race", (k * opts.len()) as u64, &state, || {
+        let rows = race_against(target)?;
+        // An estimated minimum beaten by a run of one method is lowered for all of them.
+        match target.lowered_to(optiscape_core::lab::lowest_of_rows(&rows)) {
+            Some(lowered) => {
+                state.done.store(0, std::sync::atomic::Ordering::Relaxed);
+                race_against(lowered)
+            }
+            None => Some(rows),
+        }
     })?
     .ok_or_else(|| CliError("the race was cancelled before it finished".into()))?;
+    let target = optiscape_core::lab::race_target(target, &rows);
     if let Some(path) = &args.output.csv {
         let mut s = String::from("method,run,x0,y0,x,y,loss,updates,first_success_update,status\n");
         for r in &rows {
@@ -582,10 +595,11 @@ pub fn race_command(args: &RaceArgs) -> Result<Output, CliError> {
     }
     let mut out = Output::default();
     out.notes.push(format!(
-        "{} starts per method, {steps} updates each; success = final loss within {} of the global minimum {}",
+        "{} starts per method, {steps} updates each; success = a final point inside the domain with a loss at most {} above the global minimum {} ({})",
         starts.len(),
         target.tol,
-        target.value
+        target.value,
+        target.minimum_kind()
     ));
     out.notes.push(
         "95% intervals: Wilson for rates, bootstrap (1000 resamples) for the ERT (expected updates to reach the minimum with restarts); see docs/guide.md".into(),
@@ -603,12 +617,12 @@ pub fn race_command(args: &RaceArgs) -> Result<Output, CliError> {
         ))?,
         TableFormat::Csv => {
             let mut s = String::from(
-                "method,runs,success_rate,success_rate_low,success_rate_high,reached_rate,ert,ert_low,ert_high,mean_loss,median_loss,median_updates_to_success,diverged,seconds\n",
+                "method,runs,success_rate,success_rate_low,success_rate_high,reached_rate,ert,ert_low,ert_high,mean_loss,median_loss,median_updates_to_success,diverged,bad_gradient,seconds\n",
             );
             for r in &rows {
                 let _ = writeln!(
                     s,
-                    "{},{},{:?},{:?},{:?},{:?},{},{},{},{},{},{},{},{:.3}",
+                    "{},{},{:?},{:?},{:?},{:?},{},{},{},{},{},{},{},{},{:.3}",
                     r.method,
                     r.runs,
                     r.success_rate,
@@ -622,47 +636,53 @@ pub fn race_command(args: &RaceArgs) -> Result<Output, CliError> {
                     csv_opt(r.median_loss),
                     csv_opt(r.median_steps_to_success),
                     r.diverged,
+                    r.bad_gradient,
                     r.seconds,
                 );
             }
             s
         }
-        TableFormat::Table => {
-            let mut s = format!(
-                "{:<22} {:>6} {:>8} {:>15} {:>8} {:>22} {:>12} {:>8} {:>8}\n",
-                "method",
-                "runs",
-                "success",
-                "95% interval",
-                "reached",
-                "ERT [95% interval]",
-                "median loss",
-                "diverged",
-                "seconds"
-            );
-            for r in &rows {
-                let _ = writeln!(
-                    s,
-                    "{:<22} {:>6} {:>7.1}% {:>15} {:>7.1}% {:>22} {:>12} {:>8} {:>8.2}",
-                    r.method,
-                    r.runs,
-                    100.0 * r.success_rate,
-                    format!(
-                        "{:.1}-{:.1}%",
-                        100.0 * r.success_rate_low,
-                        100.0 * r.success_rate_high
-                    ),
-                    100.0 * r.reached_rate,
-                    fmt_ert(r.ert, r.ert_low, r.ert_high),
-                    fmt_opt(r.median_loss),
-                    r.diverged,
-                    r.seconds
-                );
-            }
-            s
-        }
+        TableFormat::Table => race_table(&rows),
     };
     Ok(out)
+}
+
+/// A race's rows as the table `race` prints (also `tune`'s held-out race).
+pub(crate) fn race_table(rows: &[optiscape_core::lab::RaceRow]) -> String {
+    let mut s = format!(
+        "{:<22} {:>6} {:>8} {:>15} {:>8} {:>22} {:>12} {:>8} {:>12} {:>8}\n",
+        "method",
+        "runs",
+        "success",
+        "95% interval",
+        "reached",
+        "ERT [95% interval]",
+        "median loss",
+        "diverged",
+        "bad gradient",
+        "seconds"
+    );
+    for r in rows {
+        let _ = writeln!(
+            s,
+            "{:<22} {:>6} {:>7.1}% {:>15} {:>7.1}% {:>22} {:>12} {:>8} {:>12} {:>8.2}",
+            r.method,
+            r.runs,
+            100.0 * r.success_rate,
+            format!(
+                "{:.1}-{:.1}%",
+                100.0 * r.success_rate_low,
+                100.0 * r.success_rate_high
+            ),
+            100.0 * r.reached_rate,
+            fmt_ert(r.ert, r.ert_low, r.ert_high),
+            fmt_opt(r.median_loss),
+            r.diverged,
+            r.bad_gradient,
+            r.seconds
+        );
+    }
+    s
 }
 
 /// `optiscape basins`.
@@ -740,6 +760,13 @@ pub fn basins_command(args: &BasinsArgs) -> Result<Output, CliError> {
                 100.0 * map.unsettled_fraction,
                 map.minima.len()
             );
+            if map.bad_gradient_fraction > 0.0 {
+                let _ = writeln!(
+                    s,
+                    "{:.1}% of the domain stops where the gradient is not finite (bad_gradient)",
+                    100.0 * map.bad_gradient_fraction
+                );
+            }
             if !map.minima.is_empty() {
                 let _ = writeln!(
                     s,

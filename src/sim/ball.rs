@@ -90,7 +90,7 @@ pub fn advance_ball(
         if run.0.pos.is_finite() {
             trail.push(run.0.pos, trail_len);
         }
-        if ball.reached.is_none() && target.reached(run.0.loss) {
+        if ball.reached.is_none() && target.reached(run.0.pos, run.0.loss) {
             ball.reached = Some(run.0.steps);
         }
         if status != RunStatus::Running {

@@ -31,7 +31,7 @@ pub(super) fn inspector(
             ui.end_row();
         };
         row("method", ball.method.clone());
-        row("status", format!("{:?}", r.status).to_lowercase());
+        row("status", r.status.name().to_string());
         row("frame", format!("{} of {}", ball.frames, ball.limit));
         row("updates", r.steps.to_string());
         row("position", format!("({:.6}, {:.6})", r.pos.x, r.pos.y));

@@ -21,8 +21,10 @@ pub(super) fn leaderboard(
     ui.heading("Leaderboard");
     ui.label(
         RichText::new(format!(
-            "at min: loss within {} of the global minimum {:.5}",
-            target.tol, target.value
+            "at min: inside the domain, loss at most {} above the global minimum {:.5} ({})",
+            target.tol,
+            target.value,
+            target.minimum_kind()
         ))
         .small(),
     );
@@ -30,8 +32,13 @@ pub(super) fn leaderboard(
         .striped(true)
         .spacing([10.0, 3.0])
         .show(ui, |ui| {
-            for h in ["method", "balls", "at min", "best", "mean", "div.", "steps"] {
-                ui.label(RichText::new(h).strong());
+            for h in ["method", "balls", "at min", "best", "mean", "div.", "no grad", "steps"] {
+                let label = ui.label(RichText::new(h).strong());
+                if h == "no grad" {
+                    label.on_hover_text(
+                        "balls stopped where the gradient is not finite (the loss is): not a minimum, not a divergence",
+                    );
+                }
             }
             ui.end_row();
             let mut rows: Vec<(f64, Vec<String>, Color32)> = Vec::new();
@@ -44,8 +51,10 @@ pub(super) fn leaderboard(
                 // can show a loss below the domain's minimum): `summarize`, as `race` does.
                 let stats = summarize(
                     mine.iter().map(|b| Outcome {
+                        at: b.2.0.pos,
                         loss: b.2.0.loss,
                         diverged: b.2.0.status == RunStatus::Diverged,
+                        bad_gradient: b.2.0.status == RunStatus::BadGradient,
                         first_success: b.1.reached,
                     }),
                     target,
@@ -60,6 +69,7 @@ pub(super) fn leaderboard(
                         fmt(stats.best_loss),
                         fmt(stats.mean_loss),
                         stats.diverged.to_string(),
+                        stats.bad_gradient.to_string(),
                         stats
                             .median_steps_to_success
                             .map(|v| format!("{v}"))

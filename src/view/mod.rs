@@ -702,6 +702,14 @@ fn draw_overlays(
                 red,
             );
         }
+        if run.0.status == RunStatus::BadGradient {
+            // A ring: the ball stopped where the surface gives no direction (not a divergence).
+            gizmos.circle(
+                Isometry3d::new(here, Quat::from_rotation_x(std::f32::consts::FRAC_PI_2)),
+                BALL_RADIUS * 2.0,
+                Color::srgb(0.9, 0.2, 0.5),
+            );
+        }
         if selected.0 == Some(e) {
             gizmos.sphere(
                 Isometry3d::from_translation(here),

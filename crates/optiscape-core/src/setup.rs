@@ -113,6 +113,39 @@ pub fn parse_precision(text: &str) -> Result<crate::lab::Precision, String> {
     }
 }
 
+/// Refuses f32 where it cannot resolve the success tolerance at the minimum's magnitude: the
+/// spacing of f32 numbers near `|value|` is larger than `tol`, so whether a run reached the
+/// target would depend on rounding. (Success itself is decided in f64 on the f32 loss widened,
+/// see [`crate::lab::Target::reached`].)
+pub fn check_precision(
+    target: &crate::lab::Target,
+    precision: crate::lab::Precision,
+) -> Result<(), String> {
+    if precision != crate::lab::Precision::F32 {
+        return Ok(());
+    }
+    let spacing = f32_spacing(target.value.abs() + target.tol);
+    if spacing > target.tol {
+        return Err(format!(
+            "f32 cannot resolve --tol {} near the minimum {} (f32 numbers are {} apart there); use --precision f64 or a larger --tol",
+            fmt_num(target.tol),
+            fmt_num(target.value),
+            fmt_num(spacing)
+        ));
+    }
+    Ok(())
+}
+
+/// The distance from `v` (finite, at least 0) to the next larger f32.
+fn f32_spacing(v: f64) -> f64 {
+    let f = v as f32;
+    if !f.is_finite() {
+        return f64::INFINITY;
+    }
+    let next = f32::from_bits(f.abs().to_bits() + 1);
+    f64::from(next) - f64::from(f.abs())
+}
+
 /// A surface by id or `formula:f(x, y)`, with a message listing the valid ids.
 pub fn parse_surface(spec: &str) -> Result<Surface, String> {
     Surface::parse(spec)

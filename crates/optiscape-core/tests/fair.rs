@@ -97,9 +97,11 @@ fn best_so_far_is_the_same_on_lanes_and_alone() {
                 &p,
                 &budgets,
             )
+            .unwrap()
             .unwrap();
-            let (se, sb) =
-                run_batch_scalar_anytime(&s, &o, &starts, 150, 3, target, &p, &budgets).unwrap();
+            let (se, sb) = run_batch_scalar_anytime(&s, &o, &starts, 150, 3, target, &p, &budgets)
+                .unwrap()
+                .unwrap();
             assert_eq!(fe, se);
             assert_eq!(fb.len(), 37 * budgets.len());
             for (a, b) in fb.iter().zip(&sb) {
@@ -156,6 +158,7 @@ fn ecdfs_never_fall_and_meet_the_race_at_the_success_target() {
             &p,
             &b,
         )
+        .unwrap()
         .unwrap();
         let single = fractions(&best, b.len(), &[target.tol]);
         assert_eq!(*single.last().unwrap(), r.reached_rate, "{}", c.method);

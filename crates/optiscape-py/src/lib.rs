@@ -235,11 +235,14 @@ fn common(
     tol: Option<&str>,
     precision: &str,
 ) -> PyResult<Common> {
+    let target = setup::parse_target(surface, tol).map_err(err)?;
+    let precision = setup::parse_precision(precision).map_err(err)?;
+    setup::check_precision(&target, precision).map_err(err)?;
     Ok(Common {
         steps: setup::parse_steps(steps).map_err(err)?,
         seed: setup::parse_count("--seed", seed, 0).map_err(err)?,
-        target: setup::parse_target(surface, tol).map_err(err)?,
-        precision: setup::parse_precision(precision).map_err(err)?,
+        target,
+        precision,
     })
 }
 
@@ -260,7 +263,8 @@ fn method_catalog() -> PyResult<String> {
 }
 
 /// `optiscape trace`: rows `x, y, loss` from the start (row 0) to the last step taken (a run
-/// that diverges stops there), flat; and whether it diverged.
+/// that diverges or meets a gradient that is not finite stops there), flat; and the run's
+/// status (`done`, `diverged`, `bad_gradient`).
 #[pyfunction]
 #[pyo3(signature = (surface, method_id, sets, start, steps, seed))]
 fn trace<'py>(
@@ -271,7 +275,7 @@ fn trace<'py>(
     start: Option<&str>,
     steps: &str,
     seed: &str,
-) -> PyResult<(Bound<'py, PyArray1<f64>>, bool)> {
+) -> PyResult<(Bound<'py, PyArray1<f64>>, &'static str)> {
     let s = &surface.inner;
     let seed = setup::parse_count("--seed", seed, 0).map_err(err)?;
     let mut opt = setup::parse_method(method_id).map_err(err)?.with_seed(seed);
@@ -291,7 +295,7 @@ fn trace<'py>(
         (rows, status)
     })?;
     let status = finished(status.ok())?;
-    Ok((PyArray1::from_vec(py, rows), status == RunStatus::Diverged))
+    Ok((PyArray1::from_vec(py, rows), status.name()))
 }
 
 /// `optiscape race --format json`, as JSON.
@@ -333,12 +337,14 @@ fn race(
     for r in &mut rows {
         r.ends = Vec::new();
     }
+    // The minimum the rows were counted against (an estimate their runs beat is lowered).
+    let target = lab::race_target(c.target, &rows);
     json_text(&report::race(
         s,
         starts.len(),
         c.steps,
         c.seed,
-        c.target,
+        target,
         c.precision,
         &rows,
     ))
@@ -559,7 +565,7 @@ fn ecdf(
     let region = region(s, region_text)?;
     let opts = methods(&method_ids, &sets, "comparison")?;
     let starts = lab::uniform_starts(region, k, c.seed);
-    let targets = lab::ecdf::coco_targets();
+    let targets = lab::ecdf::targets(s, c.target, &starts);
     let progress = Progress::default();
     let curves = interruptible(py, &progress, || {
         lab::ecdf::ecdf(
@@ -657,7 +663,7 @@ fn phase(
 /// `starts` runs): `(x0, y0, x, y, loss, updates, first_success (-1: none), diverged)`, each a
 /// flat array, equal bit for bit to the same runs of the whole race.
 #[pyfunction]
-#[pyo3(signature = (surface, method_id, sets, starts, region_text, first, count, steps, seed, tol, precision))]
+#[pyo3(signature = (surface, method_id, sets, starts, region_text, first, count, steps, seed, tol, precision, minimum=None))]
 #[allow(clippy::too_many_arguments)]
 #[allow(clippy::type_complexity)]
 fn run_shard<'py>(
@@ -673,9 +679,11 @@ fn run_shard<'py>(
     seed: &str,
     tol: Option<&str>,
     precision: &str,
+    minimum: Option<f64>,
 ) -> PyResult<Vec<Bound<'py, PyAny>>> {
     let s = &surface.inner;
-    let c = common(s, steps, seed, tol, precision)?;
+    let mut c = common(s, steps, seed, tol, precision)?;
+    c.target = lowered(c.target, minimum)?;
     let k = setup::parse_starts(starts).map_err(err)? as usize;
     let region = region(s, region_text)?;
     let opt = method(method_id, &sets)?;
@@ -726,13 +734,41 @@ fn run_shard<'py>(
                 .collect(),
         )
         .into_any(),
+        PyArray1::from_vec(
+            py,
+            ends.iter()
+                .map(|e| e.status == RunStatus::BadGradient)
+                .collect(),
+        )
+        .into_any(),
+        col(&|e| e.lowest),
     ])
+}
+
+/// The target with its minimum lowered to `minimum` (a value a race's runs found below an
+/// estimated minimum, as [`lowered_minimum`] gives it), or as it is.
+fn lowered(target: lab::Target, minimum: Option<f64>) -> PyResult<lab::Target> {
+    match minimum {
+        None => Ok(target),
+        Some(v) => target
+            .lowered_to(v)
+            .ok_or_else(|| err(format!("{v} does not lower the minimum {}", target.value))),
+    }
+}
+
+/// The value a race's runs lower an estimated minimum to, given the lowest loss they found
+/// inside the domain (`None`: the minimum stands), as `race` does it.
+#[pyfunction]
+#[pyo3(signature = (surface, tol, lowest))]
+fn lowered_minimum(surface: &Surface, tol: Option<&str>, lowest: f64) -> PyResult<Option<f64>> {
+    let target = setup::parse_target(&surface.inner, tol).map_err(err)?;
+    Ok(target.lowered_to(lowest).map(|t| t.value))
 }
 
 /// The race's row of one method from its runs (all of them, in run order, as `run_shard`
 /// returns them), as JSON: the same numbers as `race` (seconds aside: given).
 #[pyfunction]
-#[pyo3(signature = (surface, method_id, x0, y0, x, y, loss, updates, first_success, diverged, seed, tol, seconds))]
+#[pyo3(signature = (surface, method_id, x0, y0, x, y, loss, updates, first_success, diverged, bad_gradient, lowest, seed, tol, seconds, minimum=None))]
 #[allow(clippy::too_many_arguments)]
 fn race_row(
     surface: &Surface,
@@ -745,13 +781,16 @@ fn race_row(
     updates: PyReadonlyArray1<'_, u64>,
     first_success: PyReadonlyArray1<'_, i64>,
     diverged: PyReadonlyArray1<'_, bool>,
+    bad_gradient: PyReadonlyArray1<'_, bool>,
+    lowest: PyReadonlyArray1<'_, f64>,
     seed: &str,
     tol: Option<&str>,
     seconds: f64,
+    minimum: Option<f64>,
 ) -> PyResult<String> {
     let s = &surface.inner;
     let seed = setup::parse_count("--seed", seed, 0).map_err(err)?;
-    let target = setup::parse_target(s, tol).map_err(err)?;
+    let target = lowered(setup::parse_target(s, tol).map_err(err)?, minimum)?;
     let id = setup::parse_method(method_id).map_err(err)?.id;
     let cols = [
         slice(&x0)?,
@@ -759,8 +798,9 @@ fn race_row(
         slice(&x)?,
         slice(&y)?,
         slice(&loss)?,
+        slice(&lowest)?,
     ];
-    let (updates, first_success, diverged) = (
+    let (updates, first_success, diverged, bad_gradient) = (
         updates
             .as_slice()
             .map_err(|_| err("expected a contiguous array".into()))?,
@@ -770,12 +810,16 @@ fn race_row(
         diverged
             .as_slice()
             .map_err(|_| err("expected a contiguous array".into()))?,
+        bad_gradient
+            .as_slice()
+            .map_err(|_| err("expected a contiguous array".into()))?,
     );
     let n = cols[0].len();
     if cols.iter().any(|c| c.len() != n)
         || updates.len() != n
         || first_success.len() != n
         || diverged.len() != n
+        || bad_gradient.len() != n
     {
         return Err(err("the run arrays differ in length".into()));
     }
@@ -786,11 +830,14 @@ fn race_row(
             loss: cols[4][i],
             status: if diverged[i] {
                 RunStatus::Diverged
+            } else if bad_gradient[i] {
+                RunStatus::BadGradient
             } else {
                 RunStatus::Done
             },
             steps: updates[i],
             first_success: u64::try_from(first_success[i]).ok(),
+            lowest: cols[5][i],
             recent_travel: 0.0,
         })
         .collect();
@@ -816,6 +863,7 @@ fn _optiscape(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(phase, m)?)?;
     m.add_function(wrap_pyfunction!(run_shard, m)?)?;
     m.add_function(wrap_pyfunction!(race_row, m)?)?;
+    m.add_function(wrap_pyfunction!(lowered_minimum, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

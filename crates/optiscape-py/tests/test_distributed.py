@@ -61,3 +61,25 @@ def test_bad_cells_are_refused_before_anything_runs(client):
         od.sweep(client, od.grid(["seed"], ["adam"], params={"momentum": [0.5]}))
     with pytest.raises(ValueError, match="--starts"):
         od.sweep(None, GRID, starts=0)
+
+
+WELL = {
+    "surface": "formula:x^2 + y^2 - exp(-((x - 0.3137)^2 + (y - 0.2171)^2) * 1e6)",
+    "domain": (-1, 1, -1, 1),
+}
+
+
+def test_a_lowered_minimum_is_lowered_in_shards_as_in_one_process():
+    """A start in a well the minimum's estimate cannot see lowers the minimum: the shards are
+    counted again against it, as optiscape.race counts its runs."""
+    cells = od.grid([WELL], ["sgd"], params={"lr": [0.01]})
+    region = (0.3127, 0.3147, 0.2161, 0.2181)
+    rows = od.sweep(None, cells, starts=64, steps=20, seed=1, region=region, shard_runs=16)
+    s = o.Surface(WELL["surface"], domain=WELL["domain"])
+    ref = o.race(s, ["sgd"], starts=64, steps=20, seed=1, region=region, params={"sgd": {"lr": 0.01}})
+    assert ref["target"]["lowered"] is True
+    assert without_seconds(rows[0]) | {"cell": None, "surface": None} == {
+        **without_seconds(ref["methods"][0]),
+        "cell": None,
+        "surface": None,
+    }

@@ -358,3 +358,23 @@ def test_the_notebook_is_executed_with_its_outputs_saved():
         assert not any(o.get("output_type") == "error" for o in c["outputs"]), f"cell {i} failed"
     images = sum("image/png" in o.get("data", {}) for c in code for o in c["outputs"])
     assert images >= 4
+
+
+def test_a_gradient_that_is_not_finite_stops_a_trace_with_a_warning():
+    s = o.Surface("formula:cbrt(x)^2 + y^2", domain=(-1, 1, -1, 1))
+    with pytest.warns(RuntimeWarning, match="bad_gradient"):
+        rows = o.trace(s, "lion", start=(0.0, 0.5), steps=50)
+    assert rows.shape == (1, 3)
+    # A 3 x 3 map starts a column of cells on x = 0: a third of the map, never a minimum.
+    m = o.basins(s, "lion", resolution=3, steps=20)
+    assert abs(m.bad_gradient_fraction - 1 / 3) < 1e-12
+    assert (m.labels[:, 1] == -3).all()
+    assert all(abs(p["x"]) > 1e-9 for p in m.minima)
+
+
+def test_ecdf_targets_are_the_command_lines(cli):
+    got = o.ecdf("plateau", ["adam"], starts=50, steps=100)
+    ref = cli.json("ecdf", "--surface", "plateau", "--methods", "adam", "--starts", "50", "--steps", "100",
+                   "--format", "json")
+    np.testing.assert_array_equal(got["targets"], ref["targets"])
+    assert got["targets"][0] < 10  # scaled to plateau's starts, not COCO's fixed 1e2

@@ -38,7 +38,7 @@ pub(super) fn fair_sections(
                 setup,
                 move |p| async move {
                     let starts = uniform_starts(s.domain, k, seed);
-                    let t = coco_targets();
+                    let t = targets(&s, target, &starts);
                     ecdf_paced(
                         &s,
                         &methods,

@@ -13,7 +13,7 @@ use bevy_egui::egui;
 use egui::{Color32, RichText};
 use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints};
 use optiscape_core::lab::basins::{BasinMap, basins_paced, image as basin_image};
-use optiscape_core::lab::ecdf::{EcdfCurve, coco_targets, ecdf_paced};
+use optiscape_core::lab::ecdf::{EcdfCurve, ecdf_paced, targets};
 use optiscape_core::lab::phase::{PhaseAxis, PhaseCell, phase_paced, rate_color};
 use optiscape_core::lab::sweep::{SweepPoint, grid, sweep_paced};
 use optiscape_core::lab::tune::{TuneRow, TuneSetup, set_value, total_runs, tune_paced};
@@ -310,8 +310,16 @@ pub(super) fn lab_section(
             progress_row(ui, &lab.basin_job);
             if let Some((setup, map)) = &lab.basin {
                 setup_caption(ui, setup, "cells per side", surface);
+                let bad = if map.bad_gradient_fraction > 0.0 {
+                    format!(
+                        "; {:.1}% stops on a gradient that is not finite",
+                        100.0 * map.bad_gradient_fraction
+                    )
+                } else {
+                    String::new()
+                };
                 ui.label(format!(
-                    "{}: {:.1}% of the domain reaches a global minimum; {:.1}% diverges; {:.1}% still moving; {} minima",
+                    "{}: {:.1}% of the domain reaches a global minimum; {:.1}% diverges; {:.1}% still moving{bad}; {} minima",
                     setup.methods.join(", "),
                     100.0 * map.global_fraction,
                     100.0 * map.diverged_fraction,
@@ -323,7 +331,7 @@ pub(super) fn lab_section(
                     ui.add(egui::Slider::new(&mut overlay.alpha, 0.1..=1.0).text("blend"));
                 });
                 ui.label(
-                    RichText::new("gold: global minima · colors: other basins · grey: still moving · black: diverged")
+                    RichText::new("gold: global minima · colors: other basins · grey: still moving · black: diverged · crimson: gradient not finite")
                         .small(),
                 );
             }

@@ -19,11 +19,18 @@ pub(super) fn race_results(ui: &mut egui::Ui, rows: &[RaceRow], roster: &Roster,
 }
 
 pub(super) fn race_grid(ui: &mut egui::Ui, rows: &[RaceRow], roster: &Roster, target: Target) {
+    // The minimum the race counted against (an estimate its runs beat is lowered).
+    let target = optiscape_core::lab::race_target(target, rows);
     egui::Grid::new("race-results")
         .striped(true)
         .show(ui, |ui| {
-            for h in ["method", "success", "ERT", "median loss", "div.", "s"] {
-                ui.label(RichText::new(h).strong());
+            for h in ["method", "success", "ERT", "median loss", "div.", "no grad", "s"] {
+                let label = ui.label(RichText::new(h).strong());
+                if h == "no grad" {
+                    label.on_hover_text(
+                        "runs stopped where the gradient is not finite (the loss is): not a minimum, not a divergence",
+                    );
+                }
             }
             ui.end_row();
             for r in rows {
@@ -40,6 +47,7 @@ pub(super) fn race_grid(ui: &mut egui::Ui, rows: &[RaceRow], roster: &Roster, ta
                     .on_hover_text(ert_hover(r.ert_low, r.ert_high));
                 ui.label(crate::ui::fmt_value(r.median_loss.unwrap_or(f64::NAN)));
                 ui.label(r.diverged.to_string());
+                ui.label(r.bad_gradient.to_string());
                 ui.label(format!("{:.2}", r.seconds));
                 ui.end_row();
             }

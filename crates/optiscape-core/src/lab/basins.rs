@@ -13,9 +13,13 @@ use serde::Serialize;
 
 /// Label of a run that diverged.
 pub const DIVERGED: i32 = -1;
-/// Label of a run still travelling at the end: during its last 10% of updates it moved more
-/// than `SAME_MINIMUM` x extent (oscillating in place, as at a kink, counts as settled).
+/// Label of a run that did not end at a minimum: during its last 10% of updates it moved more
+/// than `SAME_MINIMUM` x extent (oscillating in place, as at a kink, counts as settled), or its
+/// end point is not stationary ([`stationary`]: a slow method still marching downhill).
 pub const UNSETTLED: i32 = -2;
+/// Label of a run stopped by a gradient that is not finite at a finite loss: it ended where the
+/// surface gives no direction, which is not a minimum.
+pub const BAD_GRADIENT: i32 = -3;
 /// End points closer than this fraction of the domain belong to the same minimum.
 pub const SAME_MINIMUM: f64 = 0.01;
 
@@ -52,6 +56,68 @@ pub struct BasinMap {
     pub global_fraction: f64,
     pub diverged_fraction: f64,
     pub unsettled_fraction: f64,
+    /// Share of the grid whose runs stopped on a gradient that is not finite ([`BAD_GRADIENT`]).
+    pub bad_gradient_fraction: f64,
+}
+
+/// Steepest-descent iterations of [`stationary`]'s polish, at most.
+const POLISH_ITERATIONS: usize = 50;
+
+/// The stationary point a run that ended at `p` rests at, as a basin map needs it: a short
+/// local polish from `p` (steepest descent with Armijo backtracking, each step at most `reach`
+/// long, in f64, until a step gains less than a hundredth of `tol` and is shorter than a
+/// hundredth of `reach`, at most [`POLISH_ITERATIONS`] steps). `Some((point, loss))` when the
+/// polish stays within `reach` of `p` (the run is within the merge distance of a stationary
+/// point: it is labelled by that point); `None` when it travels `reach` or more (the run was
+/// still marching downhill), or meets a value or gradient that is not finite. A point whose
+/// gradient could not lower the loss by a hundredth of `tol` within `reach` is its own
+/// stationary point (one evaluation: most runs that converged). Deterministic.
+pub fn polish(surface: &Surface, p: DVec2, reach: f64, tol: f64) -> Option<(DVec2, f64)> {
+    let (mut f, mut g) = surface.height_and_gradient(p);
+    if !f.is_finite() || !g.is_finite() {
+        return None;
+    }
+    let mut q = p;
+    let floor = reach * 1e-12;
+    let mut t = reach;
+    for _ in 0..POLISH_ITERATIONS {
+        let norm = g.length();
+        if norm * reach < tol * 1e-2 {
+            break;
+        }
+        let dir = -g / norm;
+        // The longest step (at most `reach`, at most twice the last one) with sufficient
+        // decrease.
+        let mut accepted = None;
+        while t > floor {
+            let trial = q + dir * t;
+            let (ft, gt) = surface.height_and_gradient(trial);
+            if ft.is_finite() && gt.is_finite() && ft <= f - 1e-4 * t * norm {
+                accepted = Some((trial, ft, gt));
+                break;
+            }
+            t *= 0.5;
+        }
+        let Some((next, fnext, gnext)) = accepted else {
+            // No decrease at any length along the gradient: stationary.
+            break;
+        };
+        let gain = f - fnext;
+        (q, f, g) = (next, fnext, gnext);
+        if q.distance(p) >= reach {
+            return None;
+        }
+        if gain < tol * 1e-2 && t < reach * 1e-2 {
+            break;
+        }
+        t = (2.0 * t).min(reach);
+    }
+    Some((q, f))
+}
+
+/// Whether a run that ended at `p` rests at a stationary point ([`polish`]).
+pub fn stationary(surface: &Surface, p: DVec2, reach: f64, tol: f64) -> bool {
+    polish(surface, p, reach, tol).is_some()
 }
 
 /// The start of cell `k` (row-major from `y0`) of an `r x r` map over `domain`: its centre.
@@ -88,7 +154,7 @@ pub fn basins(
         &progress,
     )
     // Nothing cancels a fresh `Progress`: this is never reached.
-    .unwrap_or_else(|| Labeller::new(surface, 0).finish(surface, r, target))
+    .unwrap_or_else(|| Labeller::new(surface, 0, target.tol).finish(surface, r, target))
 }
 
 /// `basins` in the given precision, with progress and cancellation (the sandbox's background
@@ -111,7 +177,7 @@ pub fn basins_with(
 
 /// [`basins_with`], pausing between slices of runs (see [`super::pace`]). The runs are made
 /// and labelled a chunk at a time ([`stream_paced`]): the map keeps 40 bytes a cell (the end
-/// point, its loss, the label) and the clustering 16 more for each settled one.
+/// point, its loss, the label) and the clustering 32 more for each settled one (the stationary point it rests at).
 #[allow(clippy::too_many_arguments)]
 pub async fn basins_paced(
     surface: &Surface,
@@ -123,7 +189,7 @@ pub async fn basins_paced(
     precision: Precision,
     progress: &Progress,
 ) -> Option<BasinMap> {
-    let mut labeller = Labeller::new(surface, r * r);
+    let mut labeller = Labeller::new(surface, r * r, target.tol);
     let domain = surface.domain;
     stream_paced(
         surface,
@@ -136,29 +202,30 @@ pub async fn basins_paced(
         target,
         precision,
         progress,
-        |ends| labeller.add(&ends),
+        |ends| labeller.add(surface, &ends),
     )
     .await?;
     Some(labeller.finish(surface, r, target))
 }
 
-/// Settled runs whose end points are read ahead of the clustering at a time.
-const GATHER: usize = 256;
-
 /// Labels runs as their ends arrive, then clusters the settled ones into minima.
 struct Labeller {
     /// `SAME_MINIMUM` x the domain's extent.
     reach: f64,
+    /// The success tolerance: a polish that lowers the loss by this much did not start at a
+    /// minimum ([`stationary`]).
+    tol: f64,
     ends: Vec<BasinEnd>,
     labels: Vec<i32>,
-    /// Settled runs: `(loss, index)`.
-    settled: Vec<(f64, usize)>,
+    /// Settled runs: the loss and place of the stationary point they rest at, and their index.
+    settled: Vec<(f64, usize, DVec2)>,
 }
 
 impl Labeller {
-    fn new(surface: &Surface, n: usize) -> Self {
+    fn new(surface: &Surface, n: usize, tol: f64) -> Self {
         Self {
             reach: SAME_MINIMUM * surface.domain.extent(),
+            tol,
             ends: Vec::with_capacity(n),
             labels: Vec::with_capacity(n),
             settled: Vec::with_capacity(n),
@@ -166,8 +233,22 @@ impl Labeller {
     }
 
     /// The next runs' ends, in order: diverged and still-moving runs are labelled at once.
-    fn add(&mut self, ends: &[RunEnd]) {
-        for e in ends {
+    fn add(&mut self, surface: &Surface, ends: &[RunEnd]) {
+        use rayon::prelude::*;
+        // Whether each run ends at a stationary point (in parallel: a polish is up to a few
+        // hundred evaluations).
+        let (reach, tol) = (self.reach, self.tol);
+        let at_rest: Vec<Option<(DVec2, f64)>> = ends
+            .par_iter()
+            .map(|e| {
+                if e.status == RunStatus::Done && e.recent_travel <= reach {
+                    polish(surface, e.end, reach, tol)
+                } else {
+                    None
+                }
+            })
+            .collect();
+        for (e, rest) in ends.iter().zip(at_rest) {
             let i = self.ends.len();
             self.ends.push(BasinEnd {
                 end: e.end,
@@ -176,9 +257,11 @@ impl Labeller {
             let label =
                 if e.status == RunStatus::Diverged || !e.end.is_finite() || !e.loss.is_finite() {
                     DIVERGED
+                } else if e.status == RunStatus::BadGradient {
+                    BAD_GRADIENT
                 } else {
-                    if e.recent_travel <= self.reach {
-                        self.settled.push((e.loss, i));
+                    if let Some((at, loss)) = rest {
+                        self.settled.push((loss, i, at));
                     }
                     UNSETTLED
                 };
@@ -190,6 +273,7 @@ impl Labeller {
     fn finish(self, surface: &Surface, r: usize, target: Target) -> BasinMap {
         let Self {
             reach,
+            tol: _,
             ends,
             mut labels,
             settled: mut order,
@@ -200,26 +284,19 @@ impl Labeller {
         order.par_sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         let mut reps: Vec<(DVec2, f64, usize)> = Vec::new();
         let mut grid = CellGrid::new(surface.domain, reach);
-        let mut points = Vec::with_capacity(GATHER);
-        for block in order.chunks(GATHER) {
-            // The block's end points first: independent reads the CPU overlaps, where the
-            // loop below would wait for each in turn.
-            points.clear();
-            points.extend(block.iter().map(|&(_, i)| ends[i].end));
-            for (&(loss, i), &end) in block.iter().zip(&points) {
-                // The first minimum (in order of discovery) within reach of this end point.
-                let found = grid.first_within(end, |k| reps[k].0.distance(end) <= reach);
-                let k = match found {
-                    Some(k) => k,
-                    None => {
-                        reps.push((end, loss, 0));
-                        grid.insert(end, reps.len() - 1);
-                        reps.len() - 1
-                    }
-                };
-                reps[k].2 += 1;
-                labels[i] = k as i32;
-            }
+        for &(loss, i, at) in &order {
+            // The first minimum (in order of discovery) within reach of this stationary point.
+            let found = grid.first_within(at, |k| reps[k].0.distance(at) <= reach);
+            let k = match found {
+                Some(k) => k,
+                None => {
+                    reps.push((at, loss, 0));
+                    grid.insert(at, reps.len() - 1);
+                    reps.len() - 1
+                }
+            };
+            reps[k].2 += 1;
+            labels[i] = k as i32;
         }
         let minima: Vec<FoundMinimum> = reps
             .iter()
@@ -228,7 +305,7 @@ impl Labeller {
                 y: p.y,
                 loss: *loss,
                 area_fraction: *count as f64 / n,
-                global: target.reached(*loss),
+                global: target.reached(*p, *loss),
             })
             .collect();
         let share =
@@ -236,6 +313,7 @@ impl Labeller {
         let global_fraction = share(&|l| l >= 0 && minima[l as usize].global);
         let diverged_fraction = share(&|l| l == DIVERGED);
         let unsettled_fraction = share(&|l| l == UNSETTLED);
+        let bad_gradient_fraction = share(&|l| l == BAD_GRADIENT);
         BasinMap {
             resolution: r,
             ends,
@@ -244,6 +322,7 @@ impl Labeller {
             global_fraction,
             diverged_fraction,
             unsettled_fraction,
+            bad_gradient_fraction,
         }
     }
 }
@@ -255,6 +334,7 @@ pub fn cell_color(map: &BasinMap, label: i32) -> [u8; 3] {
     match label {
         DIVERGED => [10, 10, 10],
         UNSETTLED => [120, 120, 120],
+        BAD_GRADIENT => [150, 30, 60],
         l if map.minima.get(l as usize).is_some_and(|m| m.global) => {
             let k = map.minima[..l as usize].iter().filter(|m| m.global).count();
             const GOLDS: [[u8; 3]; 4] = [

@@ -28,27 +28,105 @@ use rayon::prelude::*;
 use serde::Serialize;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering, compiler_fence};
 
-/// Success: a loss within `tol` of the global minimum `value` (a diverged run never succeeds).
+/// Success: a point inside the domain whose loss is at most `tol` above the global minimum
+/// `value` (a diverged run never succeeds). One-sided: a loss below an estimated minimum is a
+/// success too (and lowers the estimate, see [`Target::lowered_to`]).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Target {
     pub value: f64,
     pub tol: f64,
+    /// Where a success may be: outside the domain a surface can go on falling (e.g. `saddle`
+    /// towards −∞), and crossing the target band there is not finding the minimum.
+    pub domain: Domain,
+    /// The minimum was found numerically (a typed formula, a placed instance, a built-in surface
+    /// on another domain than its stated one), not known in closed form.
+    pub estimated: bool,
+    /// The estimate was lowered by a run that went below it (see [`Target::lowered_to`]).
+    pub lowered: bool,
 }
 
 impl Target {
+    /// How far below an estimated minimum a run must go to lower it, relative to the minimum's
+    /// magnitude (at least 1): a run ending in the estimate's own minimum differs from it by
+    /// rounding only (the estimate is refined by local searches to the last digits).
+    pub const ROUNDING: f64 = 1e-12;
+
     /// The surface's global minimum and its default tolerance.
     pub fn of(surface: &Surface) -> Self {
+        let min = surface.global_minimum();
         Self {
-            value: surface.global_minimum().value,
+            value: min.value,
             tol: surface.tol(),
+            domain: surface.domain,
+            estimated: min.estimated,
+            lowered: false,
         }
     }
 
-    /// Within `tol` of the minimum value, on either side: a run that has left the domain can
-    /// find lower values than the domain's minimum, and that is not a success.
-    pub fn reached(&self, loss: f64) -> bool {
-        loss.is_finite() && (loss - self.value).abs() <= self.tol
+    /// Whether a run at `pos` with `loss` has reached the target: finite, inside the domain, and
+    /// at most `tol` above the minimum.
+    pub fn reached(&self, pos: DVec2, loss: f64) -> bool {
+        loss.is_finite() && loss - self.value <= self.tol && self.domain.contains(pos)
     }
+
+    /// The precision of a loss reached inside the domain: how far above the minimum it is, 0
+    /// when it is below (an estimated minimum beaten). Infinite for a non-finite loss.
+    pub fn precision(&self, lowest: f64) -> f64 {
+        if lowest.is_finite() {
+            (lowest - self.value).max(0.0)
+        } else {
+            f64::INFINITY
+        }
+    }
+
+    /// The target with an estimated minimum lowered to `lowest` (the lowest loss runs found
+    /// inside the domain) when that is below the estimate by more than rounding
+    /// ([`Target::ROUNDING`] relative, at least absolute); `None` otherwise, and always for a
+    /// minimum known in closed form (where a lower value is only rounding). The runs'
+    /// successes are then counted again against the lowered value (the experiments run again:
+    /// a run's trajectory does not depend on the target, so the same runs are counted anew).
+    pub fn lowered_to(&self, lowest: f64) -> Option<Target> {
+        let rounding = Self::ROUNDING * self.value.abs().max(1.0);
+        (self.estimated && lowest.is_finite() && lowest < self.value - rounding).then_some(Target {
+            value: lowest,
+            lowered: true,
+            ..*self
+        })
+    }
+
+    /// The lowest loss any of `ends` found inside the domain (infinite when none).
+    pub fn lowest_of<'a>(ends: impl IntoIterator<Item = &'a RunEnd>) -> f64 {
+        ends.into_iter()
+            .map(|e| e.lowest)
+            .fold(f64::INFINITY, f64::min)
+    }
+
+    /// How the minimum is named in outputs: `known`, `estimated`, or `estimated, lowered by a
+    /// run`.
+    pub fn minimum_kind(&self) -> &'static str {
+        match (self.estimated, self.lowered) {
+            (false, _) => "known",
+            (true, false) => "estimated",
+            (true, true) => "estimated, lowered by a run",
+        }
+    }
+}
+
+/// Refuses update budgets that are not ascending, unique and within `1..=steps`: every engine
+/// checks them the same way.
+pub fn check_budgets(budgets: &[u64], steps: u64) -> Result<(), String> {
+    if let Some(b) = budgets.iter().find(|b| !(1..=steps).contains(*b)) {
+        return Err(format!(
+            "budget {b} is outside 1..={steps} (the run's updates)"
+        ));
+    }
+    if let Some(w) = budgets.windows(2).find(|w| w[0] >= w[1]) {
+        return Err(format!(
+            "budgets must be ascending and unique ({} then {})",
+            w[0], w[1]
+        ));
+    }
+    Ok(())
 }
 
 /// How one run ended.
@@ -57,21 +135,24 @@ pub struct RunEnd {
     pub start: DVec2,
     pub end: DVec2,
     pub loss: f64,
-    /// `Done` (all steps taken, converged or not) or `Diverged`.
+    /// `Done` (all steps taken, converged or not), `Diverged` or `BadGradient`.
     pub status: RunStatus,
     /// Updates taken.
     pub steps: u64,
-    /// The first update count at which the loss was within the target's tolerance.
+    /// The first update count at which the run reached the target (see [`Target::reached`]).
     pub first_success: Option<u64>,
+    /// The lowest finite loss the run found inside the domain, its start included (infinite
+    /// when none).
+    pub lowest: f64,
     /// Distance between the end point and the position 10% of the steps (at least one)
     /// before the end: how far the run still travels at the end.
     pub recent_travel: f64,
 }
 
 impl RunEnd {
-    /// Ended (not diverged) within the target's tolerance of the global minimum.
+    /// Ended (not diverged) at a point that reaches the target.
     pub fn succeeded(&self, target: Target) -> bool {
-        self.status != RunStatus::Diverged && target.reached(self.loss)
+        self.status != RunStatus::Diverged && target.reached(self.end, self.loss)
     }
 }
 
@@ -156,7 +237,7 @@ pub fn run_batch_with(
     precision: Precision,
     progress: &Progress,
 ) -> Option<Vec<RunEnd>> {
-    let (ends, _) = run_batch_anytime(
+    super::pace::block_on(super::pace::batch_paced(
         surface,
         optimizer,
         starts,
@@ -166,16 +247,17 @@ pub fn run_batch_with(
         precision,
         progress,
         &[],
-    )?;
-    Some(ends)
+    ))
+    .map(|(ends, _, _)| ends)
 }
 
 /// `run_batch_with` that also keeps, for every run and every update count in `budgets`
-/// (ascending, from 1 to `steps`), the best precision reached so far: the lowest
-/// `|loss - target.value|` over the start and the updates up to that count (while the run had
-/// not diverged). Row-major: `best[run * budgets.len() + b]`. A run's loss is within the
-/// target's tolerance at some update up to `budgets[b]` exactly when that value is at most the
-/// tolerance (the ECDFs are counted from it).
+/// (ascending, unique, from 1 to `steps`: anything else is refused, see [`check_budgets`]), the
+/// best precision reached so far: [`Target::precision`] of the lowest finite loss found inside
+/// the domain over the start and the updates up to that count (while the run had not been cut
+/// short). Row-major: `best[run * budgets.len() + b]`. A run has reached the target at some
+/// update up to `budgets[b]` exactly when that value is at most the tolerance (the ECDFs are
+/// counted from it).
 #[allow(clippy::too_many_arguments)]
 pub fn run_batch_anytime(
     surface: &Surface,
@@ -187,11 +269,12 @@ pub fn run_batch_anytime(
     precision: Precision,
     progress: &Progress,
     budgets: &[u64],
-) -> Option<(Vec<RunEnd>, Vec<f64>)> {
-    super::pace::block_on(super::pace::batch_paced(
+) -> Result<Anytime, String> {
+    check_budgets(budgets, steps)?;
+    Ok(super::pace::block_on(super::pace::batch_paced(
         surface, optimizer, starts, steps, seed, target, precision, progress, budgets,
     ))
-    .map(|(ends, best, _)| (ends, best))
+    .map(|(ends, best, _)| (ends, best)))
 }
 
 /// Runs `first..first + starts.len()` of a batch (`starts` are those runs' start points): the
@@ -275,10 +358,11 @@ pub fn run_batch_scalar(
     target: Target,
     progress: &Progress,
 ) -> Option<Vec<RunEnd>> {
-    run_batch_scalar_anytime(
+    scalar_from(
         surface,
         optimizer,
         starts,
+        0,
         steps,
         seed,
         target,
@@ -288,7 +372,8 @@ pub fn run_batch_scalar(
     .map(|(ends, _)| ends)
 }
 
-/// [`run_batch_scalar`] with [`run_batch_anytime`]'s best precision at `budgets` (ascending).
+/// [`run_batch_scalar`] with [`run_batch_anytime`]'s best precision at `budgets` (refused
+/// unless ascending, unique and in `1..=steps`, as there).
 #[allow(clippy::too_many_arguments)]
 pub fn run_batch_scalar_anytime(
     surface: &Surface,
@@ -299,10 +384,11 @@ pub fn run_batch_scalar_anytime(
     target: Target,
     progress: &Progress,
     budgets: &[u64],
-) -> Option<(Vec<RunEnd>, Vec<f64>)> {
-    scalar_from(
+) -> Result<Anytime, String> {
+    check_budgets(budgets, steps)?;
+    Ok(scalar_from(
         surface, optimizer, starts, 0, steps, seed, target, progress, budgets,
-    )
+    ))
 }
 
 /// [`run_batch_scalar_anytime`] on `starts`, the runs `first..` of their batch.
@@ -328,53 +414,55 @@ fn scalar_from(
             let mut opt = optimizer.clone().with_seed(run_seed(seed, first + i));
             opt.reset();
             let mut state = RunState::start(surface, start);
-            let mut first_success = target.reached(state.loss).then_some(0);
+            let mut first_success = target.reached(state.pos, state.loss).then_some(0);
             let window = (steps / 10).max(1);
             let mut before_end = start;
-            let precision = |loss: f64| (loss - target.value).abs();
-            let mut best = if state.loss.is_finite() {
-                precision(state.loss)
+            // The lowest finite loss inside the domain so far.
+            let inside = |s: &RunState| s.loss.is_finite() && target.domain.contains(s.pos);
+            let mut lowest = if inside(&state) {
+                state.loss
             } else {
                 f64::INFINITY
             };
-            let mut bests = vec![best; budgets.len()];
+            let mut bests = vec![target.precision(lowest); budgets.len()];
             let mut next = 0;
-            if state.status != RunStatus::Diverged {
+            if state.status == RunStatus::Running {
                 for s in 0..steps {
                     if s + window == steps {
                         before_end = state.pos;
                     }
                     let status = step_once(surface, &mut opt, &mut state);
-                    if first_success.is_none() && target.reached(state.loss) {
+                    if first_success.is_none() && target.reached(state.pos, state.loss) {
                         first_success = Some(state.steps);
                     }
-                    if state.loss.is_finite() {
-                        best = best.min(precision(state.loss));
+                    if inside(&state) {
+                        lowest = lowest.min(state.loss);
                     }
                     while next < budgets.len() && budgets[next] == s + 1 {
-                        bests[next] = best;
+                        bests[next] = target.precision(lowest);
                         next += 1;
                     }
-                    if status == RunStatus::Diverged {
+                    if status.cut_short() {
                         break;
                     }
                 }
             }
             for b in &mut bests[next..] {
-                *b = best;
+                *b = target.precision(lowest);
             }
             progress.done.fetch_add(1, Ordering::Relaxed);
             let end = RunEnd {
                 start,
                 end: state.pos,
                 loss: state.loss,
-                status: if state.status == RunStatus::Diverged {
-                    RunStatus::Diverged
+                status: if state.status.cut_short() {
+                    state.status
                 } else {
                     RunStatus::Done
                 },
                 steps: state.steps,
                 first_success,
+                lowest,
                 recent_travel: state.pos.distance(before_end),
             };
             Some((end, bests))
@@ -411,8 +499,9 @@ struct LaneJob<'a> {
     first_index: usize,
 }
 
-/// What a lockstep batch returns: the ends, and the best precisions at the budgets.
-type Anytime = Option<(Vec<RunEnd>, Vec<f64>)>;
+/// What a batch with budgets returns: the ends, and the best precisions at the budgets (`None`:
+/// cancelled).
+pub type Anytime = Option<(Vec<RunEnd>, Vec<f64>)>;
 
 impl LaneVisitor for LaneJob<'_> {
     type Out = Anytime;
@@ -455,6 +544,7 @@ const UNSET: RunEnd = RunEnd {
     status: RunStatus::Done,
     steps: 0,
     first_success: None,
+    lowest: f64::INFINITY,
     recent_travel: 0.0,
 };
 
@@ -479,11 +569,13 @@ struct Group<R: Real, St> {
     /// The position 10% of the steps before the end (see `RunEnd::recent_travel`).
     before: V2<R>,
     alive: R::Mask,
+    /// Lanes that ended on a gradient that is not finite at a finite loss (`BadGradient`).
+    bad: R::Mask,
     success: R::Mask,
     /// Update count of the first success (-1: none yet).
     first: R,
-    /// The lowest `|loss - target|` so far (see `run_batch_anytime`).
-    best: R,
+    /// The lowest finite loss inside the domain so far (see `RunEnd::lowest`).
+    low: R,
     /// A finished lane's end point, loss and update count (the start's until it finishes).
     end: V2<R>,
     end_loss: R,
@@ -636,10 +728,22 @@ impl LaneJob<'_> {
         let c = R::splat;
         // A local copy: its fields are then known not to change, and stay in registers.
         let rule = rule.clone();
-        let (tv, tol) = (c(self.target.value), c(self.target.tol));
+        let target = self.target;
+        // Success is decided in f64 on the loss as the lanes computed it (widened): the lanes'
+        // own test, with a margin for the rounding of f32, only picks the lanes to check.
+        let slack = (target.value.abs() + target.tol) * 1e-6;
+        let (tv, tol) = (c(target.value), c(target.tol + slack));
+        let confirm = |cand: R::Mask, loss: R| -> R::Mask {
+            let ok = R::from_fn(|i| {
+                let hit = cand.test(i) && loss.lane(i) - target.value <= target.tol;
+                if hit { 1.0 } else { 0.0 }
+            });
+            c(0.5).lt(ok)
+        };
         let d = self.domain;
         let (w, h) = (d.width(), d.height());
         let (x_lo, x_hi, y_lo, y_hi) = (c(d.x0 - w), c(d.x1 + w), c(d.y0 - h), c(d.y1 + h));
+        let (dx0, dx1, dy0, dy1) = (c(d.x0), c(d.x1), c(d.y0), c(d.y1));
         let (clip, noise) = (self.clip, self.noise);
         let mut scratch = Vec::new();
         let mut groups: Vec<Group<R, U::State<R>>> = starts
@@ -655,16 +759,21 @@ impl LaneJob<'_> {
                 let index = |i: usize| first + gi * R::LANES + at(i);
                 let rngs = std::array::from_fn(|i| Rng::new(run_seed(self.seed, index(i))));
                 let (loss, grad) = surface.eval(p);
-                let success = loss.is_finite() & (loss - tv).abs().le(tol);
+                let finite = p.x.is_finite() & p.y.is_finite() & loss.is_finite();
+                let grad_finite = grad.x.is_finite() & grad.y.is_finite();
+                let inside = p.x.ge(dx0) & p.x.le(dx1) & p.y.ge(dy0) & p.y.le(dy1);
+                let counted = finite & inside;
+                let success = confirm(counted & (loss - tv).le(tol), loss);
                 Group {
                     p,
                     loss,
                     grad,
                     before: p,
-                    alive: p.x.is_finite() & p.y.is_finite() & loss.is_finite(),
+                    alive: finite & grad_finite,
+                    bad: finite & !grad_finite,
                     success,
                     first: R::select(success, c(0.0), c(-1.0)),
-                    best: R::select(loss.is_finite(), (loss - tv).abs(), c(f64::INFINITY)),
+                    low: R::select(counted, loss, c(f64::INFINITY)),
                     end: p,
                     end_loss: loss,
                     taken: c(0.0),
@@ -680,14 +789,13 @@ impl LaneJob<'_> {
         let mut evals = [(c(0.0), V2::splat(0.0)); GROUPS_PER_BLOCK];
         let budgets = self.budgets;
         let nb = budgets.len();
-        // The best precision so far is kept only when it is asked for (ECDFs).
-        let track_best = nb > 0;
+        // The lowest loss so far at each budget (ECDFs).
         let mut bests: Vec<R> = vec![c(f64::INFINITY); n * nb];
         let mut next_budget = 0;
-        // Where a group has landed after `$done` updates (`g.p`, `g.loss`: every lane moves
-        // on): a lane that leaves the domain's surroundings or meets a non-finite loss
-        // finishes there, and its end is kept; a lane may reach the target. Both are rare: at
-        // most steps, one test of the group's lanes is all they cost. (Macros, not closures: a
+        // Where a group has landed after `$done` updates (`g.p`, `g.loss`, `g.grad`: every lane
+        // moves on): a lane that leaves the domain's surroundings or meets a non-finite loss or
+        // gradient finishes there, and its end is kept; a lane may reach the target. Both are
+        // rare: at most steps, one test of the group's lanes is all they cost. (Macros, not closures: a
         // closure is its own function, compiled without the AVX2 of `block_avx2`.)
         macro_rules! land {
             ($g:expr, $done:expr) => {{
@@ -699,15 +807,17 @@ impl LaneJob<'_> {
                 // coordinate fails every comparison, so it is never "near".
                 let near = np.x.ge(x_lo) & np.x.le(x_hi) & np.y.ge(y_lo) & np.y.le(y_hi);
                 let finite = nl.is_finite();
-                let off = (nl - tv).abs();
-                if track_best {
-                    g.best = R::select(alive & finite, g.best.min(off), g.best);
-                }
-                let ending = alive & !(near & finite);
-                let newly = alive & !g.success & finite & off.le(tol);
-                if (ending | newly).any() {
+                let grad_finite = g.grad.x.is_finite() & g.grad.y.is_finite();
+                let inside = np.x.ge(dx0) & np.x.le(dx1) & np.y.ge(dy0) & np.y.le(dy1);
+                let counted = alive & finite & inside;
+                g.low = R::select(counted, g.low.min(nl), g.low);
+                let ending = alive & !(near & finite & grad_finite);
+                let candidates = counted & !g.success & (nl - tv).le(tol);
+                if (ending | candidates).any() {
+                    let newly = confirm(candidates, nl);
                     g.first = R::select(newly, done, g.first);
                     g.success = g.success | newly;
+                    g.bad = g.bad | (ending & near & finite);
                     g.end = V2::select(ending, np, g.end);
                     g.end_loss = R::select(ending, nl, g.end_loss);
                     g.taken = R::select(ending, done, g.taken);
@@ -775,7 +885,7 @@ impl LaneJob<'_> {
             // The best precision after `landed` updates is final once they have landed.
             if landed > 0 && next_budget < nb && budgets[next_budget] == landed {
                 for (gi, g) in groups.iter().enumerate() {
-                    bests[gi * nb + next_budget] = g.best;
+                    bests[gi * nb + next_budget] = g.low;
                 }
                 next_budget += 1;
             }
@@ -787,7 +897,7 @@ impl LaneJob<'_> {
             }
             if next_budget < nb && budgets[next_budget] == self.steps {
                 for (gi, g) in groups.iter().enumerate() {
-                    bests[gi * nb + next_budget] = g.best;
+                    bests[gi * nb + next_budget] = g.low;
                 }
             }
         }
@@ -806,11 +916,14 @@ impl LaneJob<'_> {
                     loss,
                     status: if done {
                         RunStatus::Done
+                    } else if g.bad.test(i) {
+                        RunStatus::BadGradient
                     } else {
                         RunStatus::Diverged
                     },
                     steps,
                     first_success: (first >= 0.0).then_some(first as u64),
+                    lowest: g.low.lane(i),
                     recent_travel: end.distance(g.before.lane(i)),
                 };
             }
@@ -825,7 +938,7 @@ impl LaneJob<'_> {
         {
             let (gi, lane) = (run / R::LANES, run % R::LANES);
             for (b, v) in row.iter_mut().enumerate() {
-                *v = bests[gi * nb + b].lane(lane);
+                *v = target.precision(bests[gi * nb + b].lane(lane));
             }
         }
     }

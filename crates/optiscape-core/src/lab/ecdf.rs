@@ -1,6 +1,7 @@
 //! Runtime distributions (ECDFs), as the COCO/BBOB platform draws them: for a set of targets of
-//! precision (`|loss - global minimum|`) and for each budget of updates, the fraction of
-//! (run, target) pairs where the run had reached the target within that budget.
+//! precision (how far above the global minimum the lowest loss found inside the domain is) and
+//! for each budget of updates, the fraction of (run, target) pairs where the run had reached the
+//! target within that budget. The targets follow the surface's scale ([`targets`]).
 
 use super::batch::{Precision, Progress, Target};
 use super::pace::{batch_paced, block_on};
@@ -9,9 +10,37 @@ use crate::optim::Optimizer;
 use glam::DVec2;
 use serde::Serialize;
 
-/// The COCO convention: 51 targets of precision, `10^2, 10^1.8, ..., 10^-8` (five per decade).
+/// The COCO convention: 51 targets of precision, `10^2, 10^1.8, ..., 10^-8` (five per decade),
+/// for functions of one scale (BBOB's).
 pub fn coco_targets() -> Vec<f64> {
     (0..51).map(|i| 10f64.powf(2.0 - 0.2 * i as f64)).collect()
+}
+
+/// The median precision of the start points (how far above the minimum their losses are; 1
+/// where that is not a positive finite number, as when every start is at the minimum): the
+/// scale of [`targets`].
+pub fn start_scale(surface: &Surface, target: Target, starts: &[DVec2]) -> f64 {
+    let precisions: Vec<f64> = starts
+        .iter()
+        .map(|p| surface.height(*p))
+        .filter(|v| v.is_finite())
+        .map(|v| (v - target.value).max(0.0))
+        .collect();
+    match super::stats::median(&precisions) {
+        Some(m) if m > 0.0 && m.is_finite() => m,
+        _ => 1.0,
+    }
+}
+
+/// The ECDF's 51 targets of precision for these starts: COCO's ten decades at five per decade,
+/// scaled to the surface ([`start_scale`]): `m, m 10^-0.2, ..., m 10^-10`, from the median
+/// starting precision `m` down. On BBOB's functions COCO's fixed targets `10^2 .. 10^-8` serve
+/// because every function has one scale; ours range from `plateau` (starts within 1 of the
+/// minimum) to `goldstein-price` (starts up to 10^6 above it), where fixed targets made curves
+/// start at a fifth reached, or jump from nothing to everything.
+pub fn targets(surface: &Surface, target: Target, starts: &[DVec2]) -> Vec<f64> {
+    let m = start_scale(surface, target, starts);
+    (0..51).map(|i| m * 10f64.powf(-0.2 * i as f64)).collect()
 }
 
 /// Budgets of updates for a run of `steps`: ten per decade, `round(10^(j/10))` from 1, without
@@ -40,6 +69,9 @@ pub struct EcdfCurve {
     pub budgets: Vec<u64>,
     /// `fractions[b]`: the share of (run, target) pairs reached within `budgets[b]` updates.
     pub fractions: Vec<f64>,
+    /// The lowest loss the runs found inside the domain.
+    #[serde(skip)]
+    pub lowest: f64,
 }
 
 /// The ECDF of best-so-far precisions `best` (`runs x budgets`, row-major, as
@@ -85,7 +117,9 @@ pub fn ecdf(
     ))
 }
 
-/// [`ecdf`], pausing between slices of runs (see [`super::pace`]).
+/// [`ecdf`], pausing between slices of runs (see [`super::pace`]). An estimated minimum that a
+/// run beats is lowered first (see [`Target::lowered_to`]: the curves are counted against the
+/// lowest loss found, the target [`ecdf_target`] names).
 #[allow(clippy::too_many_arguments)]
 pub async fn ecdf_paced(
     surface: &Surface,
@@ -98,20 +132,60 @@ pub async fn ecdf_paced(
     precision: Precision,
     progress: &Progress,
 ) -> Option<Vec<EcdfCurve>> {
+    let (curves, lowest) = ecdf_once(
+        surface, methods, starts, steps, seed, target, targets, precision, progress,
+    )
+    .await?;
+    match target.lowered_to(lowest) {
+        Some(lowered) => ecdf_once(
+            surface, methods, starts, steps, seed, lowered, targets, precision, progress,
+        )
+        .await
+        .map(|(c, _)| c),
+        None => Some(curves),
+    }
+}
+
+/// The target an ECDF was counted against: `target`, or its minimum lowered by the curves'
+/// runs.
+pub fn ecdf_target(target: Target, curves: &[EcdfCurve]) -> Target {
+    let lowest = curves
+        .iter()
+        .map(|c| c.lowest)
+        .fold(f64::INFINITY, f64::min);
+    target.lowered_to(lowest).unwrap_or(target)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn ecdf_once(
+    surface: &Surface,
+    methods: &[Optimizer],
+    starts: &[DVec2],
+    steps: u64,
+    seed: u64,
+    target: Target,
+    targets: &[f64],
+    precision: Precision,
+    progress: &Progress,
+) -> Option<(Vec<EcdfCurve>, f64)> {
     let budgets = budgets(steps);
     let mut curves = Vec::with_capacity(methods.len());
+    let mut lowest = f64::INFINITY;
     for opt in methods {
-        let (_, best, _) = batch_paced(
+        let (ends, best, _) = batch_paced(
             surface, opt, starts, steps, seed, target, precision, progress, &budgets,
         )
         .await?;
+        let low = Target::lowest_of(&ends);
+        lowest = lowest.min(low);
         curves.push(EcdfCurve {
             method: opt.id.clone(),
             fractions: fractions(&best, budgets.len(), targets),
             budgets: budgets.clone(),
+            lowest: low,
         });
     }
-    Some(curves)
+    Some((curves, lowest))
 }
 
 /// The ECDF chart: one curve per method in its color (`colors[i]` for `curves[i]`), the

@@ -17,11 +17,11 @@ mod trace;
 pub mod tune;
 
 pub use batch::{
-    Engine, Precision, Progress, RunEnd, Target, engine_for, engine_summary, random_points,
-    run_batch, run_batch_anytime, run_batch_scalar, run_batch_scalar_anytime, run_batch_with,
-    run_seed, run_shard, uniform_starts,
+    Engine, Precision, Progress, RunEnd, Target, check_budgets, engine_for, engine_summary,
+    random_points, run_batch, run_batch_anytime, run_batch_scalar, run_batch_scalar_anytime,
+    run_batch_with, run_seed, run_shard, uniform_starts,
 };
-pub use race::{RaceRow, race, race_paced, race_with};
+pub use race::{RaceRow, lowest_of_rows, race, race_paced, race_target, race_with};
 pub use run::{RunState, RunStatus, step_once};
 pub use stats::{Outcome, Runtime, Summary, ert, ert_interval, median, summarize, wilson};
 pub use trace::{Trace, TracePoint, trace, trace_each};

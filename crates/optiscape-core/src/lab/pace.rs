@@ -91,13 +91,8 @@ async fn batch_paced_at(
     progress: &Progress,
     budgets: &[u64],
 ) -> Option<(Vec<RunEnd>, Vec<f64>, f64)> {
-    let mut budgets: Vec<u64> = budgets
-        .iter()
-        .copied()
-        .filter(|b| (1..=steps).contains(b))
-        .collect();
-    budgets.sort_unstable();
-    budgets.dedup();
+    // The callers' budgets are checked (`run_batch_anytime`) or made ascending (`ecdf::budgets`).
+    debug_assert!(super::batch::check_budgets(budgets, steps).is_ok());
     let run = |first: usize, part: &[DVec2]| {
         let t0 = Instant::now();
         let out = run_lanes(
@@ -110,7 +105,7 @@ async fn batch_paced_at(
             target,
             precision,
             progress,
-            &budgets,
+            budgets,
         );
         (out, t0.elapsed().as_secs_f64())
     };
@@ -258,6 +253,7 @@ mod tests {
                 &Progress::default(),
                 &[],
             )
+            .expect("valid budgets")
             .expect("not cancelled")
             .0;
             for slice in [0, 10] {
@@ -309,6 +305,7 @@ mod tests {
                 &Progress::default(),
                 &budgets,
             )
+            .expect("valid budgets")
             .expect("not cancelled");
             let progress = Progress::default();
             progress.slice.store(10, Ordering::Relaxed);

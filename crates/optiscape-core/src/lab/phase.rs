@@ -4,7 +4,7 @@
 
 use super::batch::{Precision, Progress, Target};
 use super::pace::{block_on, ends_paced};
-use super::race::RaceRow;
+use super::stats::{Outcome, Runtime, ert, summarize};
 use super::tune::{get_value, set_value};
 use crate::landscape::Surface;
 use crate::optim::Optimizer;
@@ -153,12 +153,14 @@ pub async fn phase_paced(
             else {
                 return Ok(None);
             };
-            let row = RaceRow::of(&opt.id, ends, target, seed, 0.0);
+            // What the map shows, and nothing more (no intervals: they are not drawn).
+            let summary = summarize(ends.iter().map(Outcome::from), target);
+            let runtimes: Vec<Runtime> = ends.iter().map(Runtime::from).collect();
             out.push(PhaseCell {
                 x_value: get_value(&opt, &x.name).unwrap_or(xv),
                 y_value: get_value(&opt, &y.name).unwrap_or(yv),
-                success_rate: row.success_rate,
-                ert: row.ert,
+                success_rate: summary.success_rate,
+                ert: ert(&runtimes),
             });
         }
     }
@@ -324,5 +326,42 @@ mod tests {
         assert_eq!(rate_color(0.0), [68, 1, 84]);
         assert_eq!(rate_color(1.0), [253, 231, 37]);
         assert_eq!(rate_color(f64::NAN), [68, 1, 84]);
+    }
+
+    /// A map computes what it draws: the success rate and the ERT of each cell, no bootstrap
+    /// interval (a thousand resamples per cell, thrown away).
+    #[test]
+    fn a_map_computes_no_intervals() {
+        use crate::lab::stats::RESAMPLED;
+        use crate::lab::{Target, uniform_starts};
+        let s = Surface::by_id("himmelblau").expect("built in");
+        let opt = Optimizer::by_id("heavy-ball").expect("a rule");
+        let x = PhaseAxis::parse("--x", &opt, "lr=0.001..0.01", 2, true).expect("an axis");
+        let y = PhaseAxis::parse("--y", &opt, "momentum=0..0.9", 2, false).expect("an axis");
+        let starts = uniform_starts(s.domain, 40, 1);
+        let target = Target::of(&s);
+        let before = RESAMPLED.with(|c| c.get());
+        let cells = phase(
+            &s,
+            &opt,
+            &x,
+            &y,
+            &starts,
+            200,
+            1,
+            target,
+            Precision::F64,
+            &Progress::default(),
+        )
+        .expect("valid axes")
+        .expect("not cancelled");
+        assert_eq!(cells.len(), 4);
+        assert!(cells.iter().any(|c| c.ert.is_some()), "{cells:?}");
+        assert_eq!(RESAMPLED.with(|c| c.get()), before);
+        // The counter does count: a race row draws its interval.
+        let ends = crate::lab::run_batch(&s, &opt, &starts, 200, 1, target);
+        let row = crate::lab::RaceRow::of("heavy-ball", ends, target, 1, 0.0);
+        assert!(row.ert.is_some());
+        assert!(RESAMPLED.with(|c| c.get()) > before);
     }
 }

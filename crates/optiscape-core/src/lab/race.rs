@@ -38,15 +38,21 @@ pub struct RaceRow {
     #[serde(rename = "median_updates_to_success")]
     pub median_steps_to_success: Option<f64>,
     pub diverged: usize,
+    /// Runs stopped by a gradient that is not finite at a finite loss (counted apart from
+    /// `diverged`: the surface gave no direction, the optimizer did not fail).
+    pub bad_gradient: usize,
     /// Wall-clock seconds (the only number that varies between identical runs).
     pub seconds: f64,
     /// The final losses of the runs that did not diverge (for histograms; the same runs as
     /// the mean and median).
     #[serde(skip)]
     pub final_losses: Vec<f64>,
-    /// Every run's end, in start order (`race --runs-csv`).
+    /// Every run's end, in start order (`race --csv`).
     #[serde(skip)]
     pub ends: Vec<RunEnd>,
+    /// The lowest loss any run found inside the domain (see [`Target::lowered_to`]).
+    #[serde(skip)]
+    pub lowest: f64,
 }
 
 impl RaceRow {
@@ -79,18 +85,22 @@ impl RaceRow {
             median_loss: s.median_loss,
             median_steps_to_success: s.median_steps_to_success,
             diverged: s.diverged,
+            bad_gradient: s.bad_gradient,
             seconds,
             final_losses: ends
                 .iter()
                 .filter(|e| e.status != super::RunStatus::Diverged)
                 .map(|e| e.loss)
                 .collect(),
+            lowest: Target::lowest_of(&ends),
             ends,
         }
     }
 }
 
-/// Races every optimizer from the same starts.
+/// Races every optimizer from the same starts. An estimated minimum that some run beats is
+/// lowered to the lowest loss found and the runs counted against it (see
+/// [`Target::lowered_to`]): the target used is the rows' [`race_target`].
 pub fn race(
     surface: &Surface,
     methods: &[Optimizer],
@@ -134,6 +144,43 @@ pub fn race_with(
 /// the computing only.
 #[allow(clippy::too_many_arguments)]
 pub async fn race_paced(
+    surface: &Surface,
+    methods: &[Optimizer],
+    starts: &[DVec2],
+    steps: u64,
+    seed: u64,
+    target: Target,
+    precision: Precision,
+    progress: &Progress,
+) -> Option<Vec<RaceRow>> {
+    let rows = race_once(
+        surface, methods, starts, steps, seed, target, precision, progress,
+    )
+    .await?;
+    match target.lowered_to(lowest_of_rows(&rows)) {
+        Some(lowered) => {
+            race_once(
+                surface, methods, starts, steps, seed, lowered, precision, progress,
+            )
+            .await
+        }
+        None => Some(rows),
+    }
+}
+
+/// The lowest loss the rows' runs found inside the domain.
+pub fn lowest_of_rows(rows: &[RaceRow]) -> f64 {
+    rows.iter().map(|r| r.lowest).fold(f64::INFINITY, f64::min)
+}
+
+/// The target a race counted against: `target`, or its minimum lowered by the rows' runs
+/// ([`Target::lowered_to`]).
+pub fn race_target(target: Target, rows: &[RaceRow]) -> Target {
+    target.lowered_to(lowest_of_rows(rows)).unwrap_or(target)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn race_once(
     surface: &Surface,
     methods: &[Optimizer],
     starts: &[DVec2],

@@ -89,6 +89,7 @@ pub fn basins(
         "global_fraction": map.global_fraction,
         "diverged_fraction": map.diverged_fraction,
         "unsettled_fraction": map.unsettled_fraction,
+        "bad_gradient_fraction": map.bad_gradient_fraction,
         "seed": seed,
         "minima": map.minima,
     });
@@ -133,8 +134,34 @@ pub fn tune(surface: &Surface, setup: &TuneSetup, rows: &[TuneRow]) -> Value {
         "seed": setup.seed,
         "target": setup.target,
         "methods": methods,
+        "held_out": held_out(surface, setup, rows),
     });
     with_engine(doc, surface, setup.precision, setup.steps)
+}
+
+/// `tune`'s held-out starts: their seed, the tuned settings' race rows and their runtime
+/// distributions (targets, then per method the updates and fractions), as `race` and `ecdf`
+/// would print them for those settings and starts.
+fn held_out(surface: &Surface, setup: &TuneSetup, rows: &[TuneRow]) -> Value {
+    let race: Vec<&RaceRow> = rows.iter().map(|r| &r.held_out).collect();
+    let curves: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            json!({
+                "method": r.held_out_ecdf.method,
+                "updates": r.held_out_ecdf.budgets,
+                "fractions": r.held_out_ecdf.fractions,
+            })
+        })
+        .collect();
+    json!({
+        "seed": super::tune::held_out_seed(setup.seed),
+        "race": race,
+        "ecdf": {
+            "targets": super::tune::held_out_targets(surface, setup),
+            "methods": curves,
+        },
+    })
 }
 
 /// Every built-in surface as `list` shows it: id, name, formula, what it tests, domain

@@ -1,6 +1,6 @@
 //! One optimizer update on a surface, with the checks every run shares: divergence (a position
 //! or loss that is not finite, or a position farther outside the domain than the domain's own
-//! size) and convergence (a step below `CONVERGED_STEP` of the domain's extent, taken from a
+//! size), a gradient that is not finite at a finite loss, and convergence (a step below `CONVERGED_STEP` of the domain's extent, taken from a
 //! gradient below `CONVERGED_GRAD`).
 
 use crate::landscape::Surface;
@@ -25,8 +25,42 @@ pub enum RunStatus {
     /// The position or loss stopped being finite, or the position left the domain by more than
     /// the domain's own size.
     Diverged,
+    /// The loss is finite but its gradient is not (e.g. `cbrt(x)^2` at x = 0): the surface gives
+    /// no direction there, so the run ends. Not the optimizer's failure, and not a minimum.
+    BadGradient,
     /// It reached its step budget.
     Done,
+}
+
+impl RunStatus {
+    /// The name CSV and JSON give it.
+    pub fn name(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Converged => "converged",
+            RunStatus::Diverged => "diverged",
+            RunStatus::BadGradient => "bad_gradient",
+            RunStatus::Done => "done",
+        }
+    }
+
+    /// Whether the run was cut short: diverged, or stopped by a gradient that is not finite.
+    pub fn cut_short(self) -> bool {
+        matches!(self, RunStatus::Diverged | RunStatus::BadGradient)
+    }
+
+    /// The status of a point: `Diverged` when the position or loss is not finite or the position
+    /// is far outside the domain, `BadGradient` when only the gradient is not finite, otherwise
+    /// `Running`.
+    fn of_point(surface: &Surface, pos: DVec2, loss: f64, grad: DVec2) -> Self {
+        if !pos.is_finite() || !loss.is_finite() || surface.domain.far_outside(pos) {
+            RunStatus::Diverged
+        } else if !grad.is_finite() {
+            RunStatus::BadGradient
+        } else {
+            RunStatus::Running
+        }
+    }
 }
 
 /// Where one run is: position, loss there, how many updates it took, and the last gradient and
@@ -46,10 +80,10 @@ pub struct RunState {
 impl RunState {
     pub fn start(surface: &Surface, pos: DVec2) -> Self {
         let (loss, grad) = surface.height_and_gradient(pos);
-        let status = if pos.is_finite() && loss.is_finite() {
-            RunStatus::Running
-        } else {
-            RunStatus::Diverged
+        // A start far outside the domain is still run (the region may be wider than the domain).
+        let status = match RunStatus::of_point(surface, pos, loss, grad) {
+            RunStatus::Diverged if pos.is_finite() && loss.is_finite() => RunStatus::Running,
+            s => s,
         };
         Self {
             pos,
@@ -79,12 +113,14 @@ pub fn step_once(surface: &Surface, optimizer: &mut Optimizer, state: &mut RunSt
     state.steps += 1;
     state.last_grad = grad;
     state.last_step = delta;
-    state.status = if !pos.is_finite() || !loss.is_finite() || domain.far_outside(pos) {
-        RunStatus::Diverged
-    } else if delta.length() < CONVERGED_STEP * domain.extent() && grad.length() < CONVERGED_GRAD {
-        RunStatus::Converged
-    } else {
+    state.status = match RunStatus::of_point(surface, pos, loss, next_grad) {
         RunStatus::Running
+            if delta.length() < CONVERGED_STEP * domain.extent()
+                && grad.length() < CONVERGED_GRAD =>
+        {
+            RunStatus::Converged
+        }
+        s => s,
     };
     state.status
 }

@@ -10,9 +10,12 @@ use serde::Serialize;
 /// ball in the sandbox).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Outcome {
-    /// The current (or final) loss.
+    /// The current (or final) position and loss.
+    pub at: glam::DVec2,
     pub loss: f64,
     pub diverged: bool,
+    /// Stopped by a gradient that is not finite at a finite loss (`RunStatus::BadGradient`).
+    pub bad_gradient: bool,
     /// The first update count at which the loss was within the tolerance, if ever.
     pub first_success: Option<u64>,
 }
@@ -20,8 +23,10 @@ pub struct Outcome {
 impl From<&RunEnd> for Outcome {
     fn from(e: &RunEnd) -> Self {
         Self {
+            at: e.end,
             loss: e.loss,
             diverged: e.status == RunStatus::Diverged,
+            bad_gradient: e.status == RunStatus::BadGradient,
             first_success: e.first_success,
         }
     }
@@ -32,12 +37,16 @@ impl From<&RunEnd> for Outcome {
 pub struct Summary {
     /// Every run, diverged or not.
     pub runs: usize,
-    /// Runs that did not diverge and whose loss is within the tolerance of the global minimum.
+    /// Runs that did not diverge and end where they reach the target (inside the domain, at most
+    /// the tolerance above the global minimum: [`Target::reached`]).
     pub successes: usize,
     /// `successes / runs` (0 when there are no runs).
     pub success_rate: f64,
     /// Runs whose position or loss stopped being finite, or that left the domain far behind.
     pub diverged: usize,
+    /// Runs stopped by a gradient that is not finite at a finite loss (their final loss counts
+    /// with the others: it is a real value at a real point).
+    pub bad_gradient: usize,
     /// Lowest, mean and median loss over the runs that did not diverge and have a finite loss;
     /// `None` when there is no such run.
     pub best_loss: Option<f64>,
@@ -53,6 +62,7 @@ pub fn summarize(outcomes: impl IntoIterator<Item = Outcome>, target: Target) ->
     let mut runs = 0;
     let mut successes = 0;
     let mut diverged = 0;
+    let mut bad_gradient = 0;
     let mut losses = Vec::new();
     let mut first = Vec::new();
     for o in outcomes {
@@ -64,7 +74,10 @@ pub fn summarize(outcomes: impl IntoIterator<Item = Outcome>, target: Target) ->
             diverged += 1;
             continue;
         }
-        if target.reached(o.loss) {
+        if o.bad_gradient {
+            bad_gradient += 1;
+        }
+        if target.reached(o.at, o.loss) {
             successes += 1;
         }
         if o.loss.is_finite() {
@@ -76,6 +89,7 @@ pub fn summarize(outcomes: impl IntoIterator<Item = Outcome>, target: Target) ->
         successes,
         success_rate: successes as f64 / runs.max(1) as f64,
         diverged,
+        bad_gradient,
         best_loss: losses.iter().copied().reduce(f64::min),
         mean_loss: (!losses.is_empty()).then(|| losses.iter().sum::<f64>() / losses.len() as f64),
         median_loss: median(&losses),
@@ -148,6 +162,13 @@ fn ert_parts<'a>(runs: impl Iterator<Item = &'a Runtime>) -> (u64, u64) {
     (spent, successes)
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Bootstraps drawn on this thread (tests check that an experiment draws only those it
+    /// shows).
+    pub(crate) static RESAMPLED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 /// Resamples the bootstrap confidence interval of the ERT draws.
 pub const BOOTSTRAP_RESAMPLES: usize = 1000;
 
@@ -160,6 +181,8 @@ pub fn ert_interval(runs: &[Runtime], seed: u64) -> (Option<f64>, Option<f64>) {
     if ert(runs).is_none() {
         return (None, None);
     }
+    #[cfg(test)]
+    RESAMPLED.with(|c| c.set(c.get() + 1));
     let n = runs.len();
     let mut rng = crate::optim::Rng::new(seed ^ 0xB007_57A9_0000_0001);
     let mut values: Vec<f64> = (0..BOOTSTRAP_RESAMPLES)
@@ -201,18 +224,60 @@ mod tests {
 
     fn run(loss: f64, diverged: bool, first_success: Option<u64>) -> Outcome {
         Outcome {
+            at: glam::DVec2::ZERO,
             loss,
             diverged,
+            bad_gradient: false,
             first_success,
         }
     }
 
+    /// A known minimum `value` on the square [-1, 1]².
+    fn target(value: f64, tol: f64) -> Target {
+        Target {
+            value,
+            tol,
+            domain: crate::landscape::Domain::new(-1.0, 1.0, -1.0, 1.0),
+            estimated: false,
+            lowered: false,
+        }
+    }
+
+    /// Success is one-sided and inside the domain: below the minimum counts (an estimate
+    /// beaten), in the band outside the domain does not, and a bad gradient is counted apart
+    /// from divergence.
+    #[test]
+    fn success_is_at_most_tol_above_the_minimum_inside_the_domain() {
+        let t = target(1.0, 0.1);
+        let at = |x: f64, loss: f64| Outcome {
+            at: glam::DVec2::new(x, 0.0),
+            ..run(loss, false, None)
+        };
+        let s = summarize(
+            [
+                at(0.0, 1.05),
+                at(0.0, 0.5),
+                at(1.5, 1.0),
+                at(-1.0, 1.09),
+                Outcome {
+                    bad_gradient: true,
+                    ..at(0.0, 3.0)
+                },
+            ],
+            t,
+        );
+        assert_eq!(s.successes, 3);
+        assert_eq!((s.diverged, s.bad_gradient), (0, 1));
+        assert!(!t.reached(glam::DVec2::new(1.5, 0.0), 1.0));
+        assert!(!t.reached(glam::DVec2::ZERO, f64::NAN));
+        assert_eq!(t.precision(0.5), 0.0);
+        assert_eq!(t.precision(1.25), 0.25);
+        assert_eq!(t.precision(f64::INFINITY), f64::INFINITY);
+    }
+
     #[test]
     fn diverged_runs_count_only_as_diverged() {
-        let target = Target {
-            value: 0.0,
-            tol: 0.1,
-        };
+        let target = target(0.0, 0.1);
         // A diverged run far outside the domain can show any loss, even one at the minimum.
         let s = summarize(
             [
@@ -291,13 +356,7 @@ mod tests {
 
     #[test]
     fn no_runs_no_numbers() {
-        let s = summarize(
-            [],
-            Target {
-                value: 0.0,
-                tol: 1.0,
-            },
-        );
+        let s = summarize([], target(0.0, 1.0));
         assert_eq!((s.runs, s.successes, s.success_rate), (0, 0, 0.0));
         assert_eq!(s.mean_loss, None);
         assert_eq!(s.median_loss, None);

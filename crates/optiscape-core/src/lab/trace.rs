@@ -57,14 +57,14 @@ pub fn trace_each<E>(
         loss: s.loss,
     };
     row(point(&state))?;
-    if state.status == RunStatus::Diverged {
-        return Ok(RunStatus::Diverged);
+    if state.status.cut_short() {
+        return Ok(state.status);
     }
     for _ in 0..steps {
         let status = step_once(surface, &mut opt, &mut state);
         row(point(&state))?;
-        if status == RunStatus::Diverged {
-            return Ok(RunStatus::Diverged);
+        if status.cut_short() {
+            return Ok(status);
         }
     }
     Ok(RunStatus::Done)

@@ -1,10 +1,11 @@
 //! Tuning: each method's learning rate (log scale) and momentum-like parameter (`momentum`, or
 //! the first of `betas`) searched on one set of starts by successive halving, minimizing the ERT
 //! (ties: the median final loss); then the best setting and the defaults evaluated on a fresh,
-//! held-out set of starts.
+//! held-out set of starts (its own seed): every number reported comes from those starts.
 
 use super::batch::{Precision, Progress, Target, uniform_starts};
-use super::pace::{block_on, ends_paced};
+use super::ecdf::EcdfCurve;
+use super::pace::{batch_paced, block_on, ends_paced};
 use super::race::RaceRow;
 use super::stats::{Runtime, ert, median};
 use crate::landscape::{Domain, Surface};
@@ -56,6 +57,26 @@ pub struct TuneRow {
     pub tuning_median_loss: Option<f64>,
     pub tuning_default_ert: Option<f64>,
     pub tuning_default_median_loss: Option<f64>,
+    /// The tuned setting's race row on the held-out starts (the numbers above come from it),
+    /// and the defaults'.
+    #[serde(skip)]
+    pub held_out: RaceRow,
+    #[serde(skip)]
+    pub default_held_out: RaceRow,
+    /// The tuned setting's runtime distribution on the held-out starts, over
+    /// [`held_out_targets`].
+    #[serde(skip)]
+    pub held_out_ecdf: EcdfCurve,
+}
+
+/// The held-out starts of a tuning run: drawn from their own seed, never seen by the search.
+pub fn held_out_starts(s: &TuneSetup) -> Vec<glam::DVec2> {
+    uniform_starts(s.region, s.starts, held_out_seed(s.seed))
+}
+
+/// The targets of the held-out ECDFs ([`super::ecdf::targets`] of the held-out starts).
+pub fn held_out_targets(surface: &Surface, s: &TuneSetup) -> Vec<f64> {
+    super::ecdf::targets(surface, s.target, &held_out_starts(s))
 }
 
 /// The momentum-like parameter a method has, if any.
@@ -246,7 +267,7 @@ async fn score(
 }
 
 /// The seed of the held-out set's starts and noise.
-fn held_out_seed(seed: u64) -> u64 {
+pub fn held_out_seed(seed: u64) -> u64 {
     seed ^ 0x4E1D_0000_5EED_0001
 }
 
@@ -305,7 +326,9 @@ pub async fn tune_paced(
     progress: &Progress,
 ) -> Result<Option<Vec<TuneRow>>, String> {
     let tuning = uniform_starts(s.region, s.starts, s.seed);
-    let held_out = uniform_starts(s.region, s.starts, held_out_seed(s.seed));
+    let held_out = held_out_starts(s);
+    let targets = held_out_targets(surface, s);
+    let budgets = super::ecdf::budgets(s.steps);
     let mut rows = Vec::with_capacity(methods.len());
     for opt in methods {
         let grid = settings(opt, s.budget);
@@ -356,11 +379,30 @@ pub async fn tune_paced(
             }
         };
         let hs = held_out_seed(s.seed);
-        let (Some((_, tuned_ends)), Some((_, default_ends))) = (
-            score(surface, &best_opt, &held_out, s, hs, progress).await,
+        // The tuned setting on the held-out starts, with its best precision at each budget (for
+        // its ECDF), then the defaults.
+        let (Some((tuned_ends, best, _)), Some((_, default_ends))) = (
+            batch_paced(
+                surface,
+                &best_opt,
+                &held_out,
+                s.steps,
+                hs,
+                s.target,
+                s.precision,
+                progress,
+                &budgets,
+            )
+            .await,
             score(surface, opt, &held_out, s, hs, progress).await,
         ) else {
             return Ok(None);
+        };
+        let held_out_ecdf = EcdfCurve {
+            method: opt.id.clone(),
+            fractions: super::ecdf::fractions(&best, budgets.len(), &targets),
+            budgets: budgets.clone(),
+            lowest: super::batch::Target::lowest_of(&tuned_ends),
         };
         let tuned = RaceRow::of(&opt.id, tuned_ends, s.target, hs, 0.0);
         let default = RaceRow::of(&opt.id, default_ends, s.target, hs, 0.0);
@@ -388,6 +430,9 @@ pub async fn tune_paced(
             tuning_median_loss: best_score.median_loss,
             tuning_default_ert: default_score.ert,
             tuning_default_median_loss: default_score.median_loss,
+            held_out: tuned,
+            default_held_out: default,
+            held_out_ecdf,
         });
     }
     Ok(Some(rows))

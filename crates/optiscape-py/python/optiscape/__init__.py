@@ -260,9 +260,10 @@ def trace(
 ) -> np.ndarray:
     """One run: a float64 array of shape ``(steps + 1, 3)``, rows ``x, y, loss``, row 0 the
     start (default: the surface's). Equal to ``optiscape trace`` bit for bit. A run that
-    diverges stops there (fewer rows, and a ``RuntimeWarning``)."""
+    diverges, or meets a gradient that is not finite, stops there (fewer rows, and a
+    ``RuntimeWarning``)."""
     s = _surface(surface)
-    rows, diverged = _optiscape.trace(
+    rows, status = _optiscape.trace(
         s._s,
         method,
         _settings(hyperparameters),
@@ -271,10 +272,17 @@ def trace(
         _count(seed),
     )
     out = rows.reshape(-1, 3)
-    if diverged:
+    if status == "diverged":
         warnings.warn(
-            f"the run diverged at step {len(out) - 1} (position or loss not finite, or far "
+            f"the run diverged at update {len(out) - 1} (position or loss not finite, or far "
             "outside the domain); the trace stops there",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    elif status == "bad_gradient":
+        warnings.warn(
+            f"the gradient is not finite at update {len(out) - 1} (the loss is): the surface "
+            "gives no direction there; the trace stops (status bad_gradient)",
             RuntimeWarning,
             stacklevel=2,
         )
@@ -297,7 +305,9 @@ def race(
     ``starts`` random start points in ``region`` (default: the domain). Returns the dict
     ``optiscape race --format json`` prints: the setup and, per method, ``success_rate`` with
     its Wilson 95% interval, ``reached_rate``, ``ert`` with its bootstrap interval, losses,
-    ``median_updates_to_success``, ``diverged`` and ``seconds``. ``params`` maps a method to its
+    ``median_updates_to_success``, ``diverged``, ``bad_gradient`` and ``seconds``; ``target``
+    says the minimum counted against and whether it was ``estimated`` (and ``lowered`` by a
+    run that went below the estimate). ``params`` maps a method to its
     hyperparameters (``{"adam": {"lr": 0.05}}``); ``tol`` overrides the success tolerance."""
     s = _surface(surface)
     text = _optiscape.race(
@@ -318,9 +328,10 @@ class BasinMap:
     """Where each start of a grid ends.
 
     ``ends`` (R x R x 2, end points), ``losses`` (R x R), ``labels`` (R x R: the index of the
-    minimum in ``minima`` each start reached, -1 diverged, -2 still moving), ``minima`` (dicts:
-    ``x``, ``y``, ``loss``, ``area_fraction``, ``global``, lowest loss first),
-    ``global_fraction``, ``diverged_fraction``, ``unsettled_fraction``. Row 0 is the domain's
+    minimum in ``minima`` each start reached, -1 diverged, -2 still moving, -3 stopped where the
+    gradient is not finite), ``minima`` (dicts: ``x``, ``y``, ``loss``, ``area_fraction``,
+    ``global``, lowest loss first), ``global_fraction``, ``diverged_fraction``,
+    ``unsettled_fraction``, ``bad_gradient_fraction``. Row 0 is the domain's
     bottom edge (``imshow(..., origin="lower", extent=surface.extent)``).
     """
 
@@ -337,6 +348,7 @@ class BasinMap:
         self.global_fraction: float = self.document["global_fraction"]
         self.diverged_fraction: float = self.document["diverged_fraction"]
         self.unsettled_fraction: float = self.document["unsettled_fraction"]
+        self.bad_gradient_fraction: float = self.document["bad_gradient_fraction"]
 
     def to_image(self, min_size: int = 512) -> np.ndarray:
         """The picture ``optiscape basins --out`` writes (global minima in one colour, others
@@ -467,8 +479,9 @@ def ecdf(
     precision: str = "f64",
 ) -> dict:
     """Runtime distributions (``optiscape ecdf``): per method, the share of (run, target) pairs
-    reached within each number of updates, over COCO's 51 targets ``|loss - minimum|`` from 1e2
-    to 1e-8. Returns ``{"updates", "targets", "fractions": {method: array}}``
+    reached within each number of updates, over 51 targets of precision (the lowest loss found
+    inside the domain minus the minimum) from the starts' median precision down ten decades
+    (COCO's five per decade, scaled to the surface). Returns ``{"updates", "targets", "fractions": {method: array}}``
     (``fractions[m][b]`` within ``updates[b]`` updates; the same numbers as ``--csv``)."""
     s = _surface(surface)
     budgets, targets, curves = _optiscape.ecdf(

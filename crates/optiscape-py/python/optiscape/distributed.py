@@ -95,10 +95,13 @@ def run_shard(
     region: Optional[Sequence[float]] = None,
     tol: Optional[float] = None,
     precision: str = "f64",
+    minimum: Optional[float] = None,
 ) -> dict:
     """Runs ``first .. first + count`` of a cell's ``starts`` runs: a dict of arrays (``x0, y0,
-    x, y, loss, updates, first_success`` (-1: never), ``diverged``), plus ``first`` and the
-    shard's ``seconds``."""
+    x, y, loss, updates, first_success`` (-1: never), ``diverged``, ``bad_gradient``,
+    ``lowest`` (the lowest loss inside the domain)), plus ``first`` and the shard's
+    ``seconds``. ``minimum`` is an estimated minimum lowered by the cell's runs (see
+    :func:`sweep`)."""
     s = _surface_of(cell)
     t0 = time.perf_counter()
     cols = _optiscape.run_shard(
@@ -113,21 +116,43 @@ def run_shard(
         _count(seed),
         _tol(tol),
         precision,
+        None if minimum is None else float(minimum),
     )
-    names = ("x0", "y0", "x", "y", "loss", "updates", "first_success", "diverged")
+    names = _COLUMNS
     out = dict(zip(names, cols))
     out["first"] = int(first)
     out["seconds"] = time.perf_counter() - t0
     return out
 
 
-def _row(cell, shards, seed, tol) -> dict:
+_COLUMNS = (
+    "x0",
+    "y0",
+    "x",
+    "y",
+    "loss",
+    "updates",
+    "first_success",
+    "diverged",
+    "bad_gradient",
+    "lowest",
+)
+
+
+def _lowered(cell, shards, tol) -> Optional[float]:
+    """The value the cell's runs lower its estimated minimum to (``None``: it stands), as
+    ``optiscape.race`` decides it."""
+    lowest = min((float(np.min(r["lowest"])) for r in shards if len(r["lowest"])), default=np.inf)
+    return _optiscape.lowered_minimum(_surface_of(cell)._s, _tol(tol), lowest)
+
+
+def _row(cell, shards, seed, tol, minimum) -> dict:
     import json
 
     shards = sorted(shards, key=lambda r: r["first"])
     cols = {
         k: np.ascontiguousarray(np.concatenate([r[k] for r in shards]))
-        for k in ("x0", "y0", "x", "y", "loss", "updates", "first_success", "diverged")
+        for k in _COLUMNS
     }
     s = _surface_of(cell)
     row = json.loads(
@@ -142,9 +167,12 @@ def _row(cell, shards, seed, tol) -> dict:
             cols["updates"],
             cols["first_success"],
             cols["diverged"],
+            cols["bad_gradient"],
+            cols["lowest"],
             _count(seed),
             _tol(tol),
             float(sum(r["seconds"] for r in shards)),
+            minimum,
         )
     )
     return {"cell": dict(cell), "surface": s.spec, **row}
@@ -184,15 +212,30 @@ def sweep(
         for first in range(0, n, int(shard_runs))
     ]
     args = (n, steps, seed, region, tol, precision)
-    if client is None:
-        results = [run_shard(cells[i], a, k, *args) for i, a, k in jobs]
-    else:
-        futures = [
-            client.submit(run_shard, cells[i], a, k, *args, pure=False)
-            for i, a, k in jobs
-        ]
-        results = client.gather(futures)
-    by_cell: List[list] = [[] for _ in cells]
-    for (i, _, _), r in zip(jobs, results):
-        by_cell[i].append(r)
-    return [_row(c, shards, seed, tol) for c, shards in zip(cells, by_cell)]
+
+    def run(jobs, minima):
+        if client is None:
+            results = [run_shard(cells[i], a, k, *args, minima[i]) for i, a, k in jobs]
+        else:
+            futures = [
+                client.submit(run_shard, cells[i], a, k, *args, minima[i], pure=False)
+                for i, a, k in jobs
+            ]
+            results = client.gather(futures)
+        by_cell: List[list] = [[] for _ in cells]
+        for (i, _, _), r in zip(jobs, results):
+            by_cell[i].append(r)
+        return by_cell
+
+    minima: List[Optional[float]] = [None] * len(cells)
+    by_cell = run(jobs, minima)
+    # A cell whose runs went below its estimated minimum is counted again against the lowered
+    # value, as ``optiscape.race`` does (the runs are the same; their successes change).
+    minima = [_lowered(c, shards, tol) for c, shards in zip(cells, by_cell)]
+    again = [j for j in jobs if minima[j[0]] is not None]
+    if again:
+        redone = run(again, minima)
+        by_cell = [redone[i] if minima[i] is not None else by_cell[i] for i in range(len(cells))]
+    return [
+        _row(c, shards, seed, tol, m) for c, shards, m in zip(cells, by_cell, minima)
+    ]
