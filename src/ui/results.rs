@@ -32,7 +32,13 @@ pub(super) fn leaderboard(
         .striped(true)
         .spacing([10.0, 3.0])
         .show(ui, |ui| {
-            for h in ["method", "balls", "at min", "best", "mean", "div.", "no grad", "steps"] {
+            // Balls stopped by a gradient that is not finite get their own column, shown when
+            // there are any (the panel keeps its width otherwise).
+            let any_bad = balls
+                .iter()
+                .any(|b| b.2.0.status == RunStatus::BadGradient);
+            let headers = ["method", "balls", "at min", "best", "mean", "div.", "no grad", "steps"];
+            for h in headers.into_iter().filter(|h| any_bad || *h != "no grad") {
                 let label = ui.label(RichText::new(h).strong());
                 if h == "no grad" {
                     label.on_hover_text(
@@ -60,23 +66,24 @@ pub(super) fn leaderboard(
                     target,
                 );
                 let fmt = |v: Option<f64>| fmt_value(v.unwrap_or(f64::NAN));
-                rows.push((
-                    stats.success_rate,
-                    vec![
-                        entry.label.to_string(),
-                        stats.runs.to_string(),
-                        format!("{:.0}%", 100.0 * stats.success_rate),
-                        fmt(stats.best_loss),
-                        fmt(stats.mean_loss),
-                        stats.diverged.to_string(),
-                        stats.bad_gradient.to_string(),
-                        stats
-                            .median_steps_to_success
-                            .map(|v| format!("{v}"))
-                            .unwrap_or_else(|| "–".into()),
-                    ],
-                    color32(entry.color),
-                ));
+                let mut cells = vec![
+                    entry.label.to_string(),
+                    stats.runs.to_string(),
+                    format!("{:.0}%", 100.0 * stats.success_rate),
+                    fmt(stats.best_loss),
+                    fmt(stats.mean_loss),
+                    stats.diverged.to_string(),
+                ];
+                if any_bad {
+                    cells.push(stats.bad_gradient.to_string());
+                }
+                cells.push(
+                    stats
+                        .median_steps_to_success
+                        .map(|v| format!("{v}"))
+                        .unwrap_or_else(|| "–".into()),
+                );
+                rows.push((stats.success_rate, cells, color32(entry.color)));
             }
             rows.sort_by(|a, b| b.0.total_cmp(&a.0));
             for (_, cells, color) in rows {
