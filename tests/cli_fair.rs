@@ -38,7 +38,7 @@ fn race_numbers_are_what_its_runs_csv_implies() {
     let mut lines = text.lines();
     assert_eq!(
         lines.next(),
-        Some("method,run,x0,y0,x,y,loss,updates,first_success_update,status")
+        Some("method,run,x0,y0,x,y,loss,updates,first_success_update,status,evals,grads")
     );
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     assert_eq!(rows.len(), 800);

@@ -48,11 +48,11 @@ fn trace_prints_a_header_and_one_row_per_step_with_round_trip_numbers() {
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines[0], "update,x,y,loss");
+    assert_eq!(lines[0], "update,x,y,loss,evals,grads");
     assert_eq!(lines.len(), 302);
     assert_eq!(
         lines[1],
-        format!("0,{:?},{:?},{:?}", 0.6 * 3.14, 1.9 * 3.14, {
+        format!("0,{:?},{:?},{:?},0,0", 0.6 * 3.14, 1.9 * 3.14, {
             let s = optiscape_core::landscape::Surface::seed();
             s.height(s.default_start())
         })
@@ -60,11 +60,11 @@ fn trace_prints_a_header_and_one_row_per_step_with_round_trip_numbers() {
     // The last row is the independently computed notebook end point, to the last digit.
     assert_eq!(
         lines[301],
-        "300,3.935789355092478,15.844691541258683,-1.5318479055520222"
+        "300,3.935789355092478,15.844691541258683,-1.5318479055520222,300,300"
     );
     // Numbers parse back to the same f64 (shortest round-trip formatting).
     for l in &lines[1..] {
-        for v in l.split(',').skip(1) {
+        for v in l.split(',').skip(1).take(3) {
             let x: f64 = v.parse().unwrap();
             assert_eq!(format!("{x:?}"), v);
         }
@@ -730,8 +730,18 @@ fn race_loss_statistics_leave_diverged_runs_out() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
+    let header: Vec<&str> = out.lines().next().unwrap().split(',').collect();
     let row: Vec<&str> = out.lines().nth(1).unwrap().split(',').collect();
-    assert_eq!(row[12], "20", "every run diverges: {out}");
-    assert_eq!((row[9], row[10], row[11]), ("", "", ""), "no value: {out}");
+    let col = |name: &str| row[header.iter().position(|h| *h == name).expect(name)];
+    assert_eq!(col("diverged"), "20", "every run diverges: {out}");
+    assert_eq!(
+        (
+            col("mean_loss"),
+            col("median_loss"),
+            col("median_updates_to_success")
+        ),
+        ("", "", ""),
+        "no value: {out}"
+    );
     assert!(!out.contains("NaN"), "{out}");
 }

@@ -110,7 +110,9 @@ fn a_gradient_that_is_not_finite_is_its_own_status_everywhere() {
     assert_eq!((col("diverged"), col("bad_gradient")), ("0", "5"));
     let runs = std::fs::read_to_string(csv.path()).expect("written");
     assert!(
-        runs.lines().skip(1).all(|l| l.ends_with(",bad_gradient")),
+        runs.lines()
+            .skip(1)
+            .all(|l| l.ends_with(",bad_gradient,0,0")),
         "{runs}"
     );
     let table = stdout(&race(&[]));

@@ -35,7 +35,7 @@ fn a_long_trace_streams_in_bounded_memory() {
     let mut out = BufReader::with_capacity(1 << 20, child.stdout.take().unwrap());
     let mut line = String::new();
     out.read_line(&mut line).unwrap();
-    assert_eq!(line, "update,x,y,loss\n");
+    assert_eq!(line, "update,x,y,loss,evals,grads\n");
     let (mut rows, mut last) = (0u64, String::new());
     loop {
         line.clear();

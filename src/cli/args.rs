@@ -266,6 +266,26 @@ pub struct RunOptions {
     pub precision: PrecisionArg,
 }
 
+/// What `--steps` counts, and the price of a gradient on the one cost scale.
+#[derive(Args, Debug)]
+pub struct CostArgs {
+    /// What `--steps` counts: `updates` (an update rule's updates, an iteration of a method
+    /// that asks for evaluations) or `evals` (evaluations on the one cost scale: a function
+    /// value 1, a gradient with its value `--grad-cost`).
+    #[arg(long, value_enum, default_value_t = BudgetUnit::Updates)]
+    pub budget_unit: BudgetUnit,
+    /// The price of a gradient with its value, in function evaluations (n + 1 = 3 in 2D: what
+    /// a forward-difference gradient costs).
+    #[arg(long, value_name = "C", default_value = "3")]
+    pub grad_cost: String,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BudgetUnit {
+    Updates,
+    Evals,
+}
+
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum PrecisionArg {
     F64,
@@ -329,8 +349,10 @@ pub struct RaceArgs {
     pub starts: StartArgs,
     #[command(flatten)]
     pub run: RunOptions,
+    #[command(flatten)]
+    pub cost: CostArgs,
     /// Prints one row per method; `--csv` writes one row per run:
-    /// `method,run,x0,y0,x,y,loss,updates,first_success_update,status`.
+    /// `method,run,x0,y0,x,y,loss,updates,first_success_update,status,evals,grads`.
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -373,6 +395,8 @@ pub struct TuneArgs {
         allow_hyphen_values = true
     )]
     pub trials: String,
+    #[command(flatten)]
+    pub cost: CostArgs,
     /// Prints one row per method, then the tuned settings' race and runtime distributions on the
     /// held-out starts; `--csv` writes the first rows in full.
     #[command(flatten)]
@@ -483,7 +507,9 @@ pub struct TraceArgs {
     /// Start point `X,Y` [default: the surface's default start, or the scenario's first].
     #[arg(long, value_name = "X,Y", allow_hyphen_values = true)]
     pub start: Option<String>,
-    /// Prints one row per update from the start: `update,x,y,loss`; `--csv` writes the same
+    #[command(flatten)]
+    pub cost: CostArgs,
+    /// Prints one row per update from the start: `update,x,y,loss,evals,grads`; `--csv` writes the same
     /// rows.
     #[command(flatten)]
     pub output: OutputArgs,

@@ -7,7 +7,7 @@ use super::lab::{
     lab_methods, lab_setup, lab_starts, one_method, save_png, write_file,
 };
 use super::progress::with_progress;
-use super::{CliError, EcdfArgs, Output, PhaseArgs, TableFormat, TuneArgs};
+use super::{BudgetUnit, CliError, EcdfArgs, Output, PhaseArgs, TableFormat, TuneArgs};
 use optiscape_core::lab::ecdf::{EcdfCurve, chart, ecdf, targets};
 use optiscape_core::lab::phase::{PhaseAxis, heatmap, phase};
 use optiscape_core::lab::tune::{TuneSetup, held_out_seed, total_runs, tune};
@@ -147,16 +147,42 @@ pub fn tune_command(args: &TuneArgs) -> Result<Output, CliError> {
         target: setup.target,
         precision: setup.precision,
     };
+    let evals = args.cost.budget_unit == BudgetUnit::Evals;
+    if evals && args.out.is_some() {
+        return Err(CliError(
+            "--out draws runtime distributions in updates; with --budget-unit evals the methods' updates are not one scale (leave out --out, or use --budget-unit updates)".into(),
+        ));
+    }
+    // Each method with its budget: with `--budget-unit evals`, `--steps` evaluations (an update
+    // rule runs steps / C updates); each is tuned on its own (the tuning is per method anyway).
+    let budgeted = opts
+        .iter()
+        .map(|o| super::lab::budgeted(o, ts.steps, &args.cost))
+        .collect::<Result<Vec<_>, _>>()?;
     let state = Progress::default();
     let total = total_runs(&opts, ts.budget, k);
     let rows = with_progress("tune", total as u64, &state, || {
-        tune(&setup.surface, &opts, &ts, &state)
+        let mut rows = Vec::new();
+        for (opt, steps) in &budgeted {
+            let ts = TuneSetup {
+                steps: *steps,
+                ..ts
+            };
+            match tune(&setup.surface, std::slice::from_ref(opt), &ts, &state) {
+                Ok(Some(r)) => rows.extend(r),
+                Ok(None) => return Ok(None),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(Some(rows))
     })??
     .ok_or_else(|| CliError("cancelled".into()))?;
     let mut out = Output::default();
     out.notes.push(format!(
-        "{k} tuning starts and {k} held-out starts, {} updates each, {} settings per method; tuned and default compared on the held-out starts",
-        ts.steps, ts.budget
+        "{k} tuning starts and {k} held-out starts, {} {} each, {} settings per method (at most); tuned and default compared on the held-out starts; settings ranked by ERT in evaluations (a gradient with its value costs 3)",
+        ts.steps,
+        if evals { "evaluations" } else { "updates" },
+        ts.budget
     ));
     out.notes.extend(setup.precision_note());
     let params_text = |r: &optiscape_core::lab::tune::TuneRow| -> String {
@@ -190,16 +216,30 @@ pub fn tune_command(args: &TuneArgs) -> Result<Output, CliError> {
         write_file(path, &csv)?;
     }
     out.stdout = match args.output.format {
-        TableFormat::Json => json_text(&optiscape_core::lab::report::tune(
-            &setup.surface,
-            &ts,
-            &rows,
-        ))?,
+        TableFormat::Json => {
+            let mut doc = optiscape_core::lab::report::tune(&setup.surface, &ts, &rows);
+            doc["steps_unit"] = json!(if evals { "evals" } else { "updates" });
+            json_text(&doc)?
+        }
         TableFormat::Csv => csv,
         TableFormat::Table => {
+            // With `--budget-unit evals` the ERTs are in evaluations (the one scale the
+            // methods share); else in updates.
+            let (ert_head, default_head) = if evals {
+                ("ERT evals [95%]", "default ERT evals [95%]")
+            } else {
+                ("ERT [95%]", "default ERT [95%]")
+            };
+            let ert_of = |r: &RaceRow| {
+                if evals {
+                    fmt_ert(r.ert_evals, r.ert_evals_low, r.ert_evals_high)
+                } else {
+                    fmt_ert(r.ert, r.ert_low, r.ert_high)
+                }
+            };
             let mut s = format!(
                 "{:<22} {:<36} {:>8} {:>22} {:>8} {:>22}\n",
-                "method", "tuned", "success", "ERT [95%]", "default", "default ERT [95%]"
+                "method", "tuned", "success", ert_head, "default", default_head
             );
             for r in &rows {
                 let _ = writeln!(
@@ -208,20 +248,26 @@ pub fn tune_command(args: &TuneArgs) -> Result<Output, CliError> {
                     r.method,
                     params_text(r),
                     100.0 * r.success_rate,
-                    fmt_ert(r.ert, r.ert_low, r.ert_high),
+                    ert_of(&r.held_out),
                     100.0 * r.default_success_rate,
-                    fmt_ert(r.default_ert, r.default_ert_low, r.default_ert_high),
+                    ert_of(&r.default_held_out),
                 );
             }
             let race: Vec<RaceRow> = rows.iter().map(|r| r.held_out.clone()).collect();
             let curves: Vec<EcdfCurve> = rows.iter().map(|r| r.held_out_ecdf.clone()).collect();
             let _ = write!(
                 s,
-                "\nthe tuned settings on the {k} held-out starts (seed {}): race\n{}\nruntime distributions (share of (run, target) pairs reached within N updates)\n{}",
+                "\nthe tuned settings on the {k} held-out starts (seed {}): race\n{}",
                 held_out_seed(ts.seed),
                 super::lab::race_table(&race),
-                ecdf_table(&curves, ts.steps)
             );
+            if !evals {
+                let _ = write!(
+                    s,
+                    "\nruntime distributions (share of (run, target) pairs reached within N updates)\n{}",
+                    ecdf_table(&curves, ts.steps)
+                );
+            }
             s
         }
     };

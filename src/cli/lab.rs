@@ -4,7 +4,9 @@
 
 use super::progress::with_progress;
 use super::{BasinsArgs, CliError, LabCommon, MethodArgs, Output, OutputArgs, PrecisionArg};
-use super::{RaceArgs, RunOptions, StartArgs, SweepArgs, TableFormat, TraceArgs};
+use super::{
+    BudgetUnit, CostArgs, RaceArgs, RunOptions, StartArgs, SweepArgs, TableFormat, TraceArgs,
+};
 use optiscape_core::lab::{Progress, RunStatus, trace_each};
 use optiscape_core::landscape::{Surface, catalog as surfaces};
 use optiscape_core::optim::{Optimizer, ParamKind, catalog as methods};
@@ -80,6 +82,10 @@ pub fn list() -> Output {
 
 /// `optiscape trace`: rows are written to stdout as they are computed (nothing but the run's
 /// state is kept, whatever `--steps`), and to `--csv` alike; a closed pipe ends the run quietly.
+/// The columns of `trace`'s CSV: the update (an iteration, for a method that asks for
+/// evaluations), the point, its loss, and the function values and gradients asked for so far.
+pub const TRACE_HEADER: &str = "update,x,y,loss,evals,grads";
+
 pub fn trace_command(args: &TraceArgs, out: &mut dyn std::io::Write) -> Result<Output, CliError> {
     let setup = lab_setup(&args.common, None)?;
     let opt = one_method(&setup, &args.methods, "trace")?.with_seed(setup.seed);
@@ -87,6 +93,7 @@ pub fn trace_command(args: &TraceArgs, out: &mut dyn std::io::Write) -> Result<O
         Some(t) => optiscape_core::setup::parse_trace_steps(t)?,
         None => setup.steps,
     };
+    let (opt, steps) = budgeted(&opt, steps, &args.cost)?;
     let surface = &setup.surface;
     let start = match (&args.start, &setup.scenario) {
         (None, Some(sc)) => match &sc.starts {
@@ -112,7 +119,10 @@ pub fn trace_command(args: &TraceArgs, out: &mut dyn std::io::Write) -> Result<O
     let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
     let mut last = 0;
     let csv_row = |p: &optiscape_core::lab::TracePoint| {
-        format!("{},{:?},{:?},{:?}", p.step, p.x, p.y, p.loss)
+        format!(
+            "{},{:?},{:?},{:?},{},{}",
+            p.step, p.x, p.y, p.loss, p.evals, p.grads
+        )
     };
     let mut to_file = |line: &str| -> std::io::Result<()> {
         match file.as_mut() {
@@ -120,9 +130,9 @@ pub fn trace_command(args: &TraceArgs, out: &mut dyn std::io::Write) -> Result<O
             None => Ok(()),
         }
     };
-    to_file("update,x,y,loss").map_err(|e| CliError(format!("could not write the CSV: {e}")))?;
+    to_file(TRACE_HEADER).map_err(|e| CliError(format!("could not write the CSV: {e}")))?;
     let status = match args.output.format {
-        TableFormat::Csv => writeln!(out, "update,x,y,loss").and_then(|()| {
+        TableFormat::Csv => writeln!(out, "{TRACE_HEADER}").and_then(|()| {
             trace_each(surface, &opt, start, steps, |p| {
                 last = p.step;
                 let row = csv_row(&p);
@@ -132,8 +142,8 @@ pub fn trace_command(args: &TraceArgs, out: &mut dyn std::io::Write) -> Result<O
         }),
         TableFormat::Table => writeln!(
             out,
-            "{:>8} {:>24} {:>24} {:>24}",
-            "update", "x", "y", "loss"
+            "{:>8} {:>24} {:>24} {:>24} {:>8} {:>8}",
+            "update", "x", "y", "loss", "evals", "grads"
         )
         .and_then(|()| {
             trace_each(surface, &opt, start, steps, |p| {
@@ -141,11 +151,13 @@ pub fn trace_command(args: &TraceArgs, out: &mut dyn std::io::Write) -> Result<O
                 to_file(&csv_row(&p))?;
                 writeln!(
                     out,
-                    "{:>8} {:>24} {:>24} {:>24}",
+                    "{:>8} {:>24} {:>24} {:>24} {:>8} {:>8}",
                     p.step,
                     format!("{:?}", p.x),
                     format!("{:?}", p.y),
-                    format!("{:?}", p.loss)
+                    format!("{:?}", p.loss),
+                    p.evals,
+                    p.grads
                 )
             })
         }),
@@ -163,6 +175,11 @@ pub fn trace_command(args: &TraceArgs, out: &mut dyn std::io::Write) -> Result<O
                 "seed": setup.seed,
                 "start": [start.x, start.y],
                 "steps": steps,
+                "steps_unit": match args.cost.budget_unit {
+                    BudgetUnit::Updates => "updates",
+                    BudgetUnit::Evals => "evals",
+                },
+                "grad_cost": grad_cost(&args.cost)?,
                 "engine": "general",
                 "lanes": 1,
                 "precision": "f64",
@@ -179,7 +196,7 @@ pub fn trace_command(args: &TraceArgs, out: &mut dyn std::io::Write) -> Result<O
                 trace_each(surface, &opt, start, steps, |p| {
                     last = p.step;
                     to_file(&csv_row(&p))?;
-                    let row = json!({"update": p.step, "x": p.x, "y": p.y, "loss": p.loss});
+                    let row = json!({"update": p.step, "x": p.x, "y": p.y, "loss": p.loss, "evals": p.evals, "grads": p.grads});
                     let sep = if first { "" } else { "," };
                     first = false;
                     write!(out, "{sep}\n    {row}")
@@ -411,7 +428,23 @@ pub(crate) fn lab_methods(
         }
     }
     apply_method_settings(&mut opts, &m.set, what)?;
+    search_in_f64(setup, &opts)?;
     Ok(opts)
+}
+
+/// `--precision f32` runs the update rules' lockstep lanes in single precision; a method that
+/// asks for evaluations has no lanes and runs in f64: refused rather than reported wrongly.
+fn search_in_f64(setup: &LabSetup, opts: &[Optimizer]) -> Result<(), CliError> {
+    match opts.iter().find(|o| o.is_search()) {
+        Some(o) if setup.precision == optiscape_core::lab::Precision::F32 => {
+            Err(CliError(format!(
+                "--precision f32 is for the update rules: '{}' asks for evaluations and runs in f64 \
+             (give --precision f64, or leave it out)",
+                o.id
+            )))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The one method of a command that runs one (`trace`, `basins`, `sweep`, `phase`): `--methods`
@@ -445,6 +478,7 @@ pub(crate) fn one_method(
         })?,
     };
     apply_method_settings(std::slice::from_mut(&mut opt), &m.set, command)?;
+    search_in_f64(setup, std::slice::from_ref(&opt))?;
     Ok(opt)
 }
 
@@ -525,29 +559,60 @@ pub(crate) fn status_name(s: RunStatus) -> &'static str {
     s.name()
 }
 
+/// A method with the run's budget: `--steps` updates, or `--steps` evaluations on the one cost
+/// scale (`--budget-unit evals`); the steps to run it for.
+pub(crate) fn budgeted(
+    opt: &Optimizer,
+    steps: u64,
+    cost: &CostArgs,
+) -> Result<(Optimizer, u64), CliError> {
+    let c = grad_cost(cost)?;
+    Ok(match cost.budget_unit {
+        BudgetUnit::Updates => (opt.clone(), steps),
+        BudgetUnit::Evals => opt.with_eval_budget(steps, c),
+    })
+}
+
+/// `--grad-cost`: a whole number of at least 1.
+fn grad_cost(cost: &CostArgs) -> Result<u64, CliError> {
+    Ok(optiscape_core::setup::parse_count(
+        "--grad-cost",
+        &cost.grad_cost,
+        1,
+    )?)
+}
+
 /// `optiscape race`.
 pub fn race_command(args: &RaceArgs) -> Result<Output, CliError> {
     let setup = lab_setup(&args.common, Some(&args.run))?;
     let (surface, steps, seed, target) = (&setup.surface, setup.steps, setup.seed, setup.target);
     let (k, region) = lab_starts(&setup, &args.starts)?;
     let opts = lab_methods(&setup, &args.methods, "all", "race")?;
+    let gc = grad_cost(&args.cost)?;
+    let budgeted_opts = opts
+        .iter()
+        .map(|o| budgeted(o, steps, &args.cost))
+        .collect::<Result<Vec<_>, _>>()?;
     check_outputs(&args.output, None)?;
     let starts = optiscape_core::lab::uniform_starts(region, k, seed);
     let state = Progress::default();
     let keep_ends = args.output.csv.is_some();
     let race_against = |target| {
         let mut rows = Vec::new();
-        for opt in &opts {
+        for (opt, steps) in &budgeted_opts {
             let mut r = optiscape_core::lab::race_with(
                 surface,
                 std::slice::from_ref(opt),
                 &starts,
-                steps,
+                *steps,
                 seed,
                 target,
                 setup.precision,
                 &state,
             )?;
+            for row in &mut r {
+                row.set_grad_cost(gc, seed);
+            }
             // Every run's end is kept only for `--csv` (72 bytes a run: a race of millions of
             // starts and many methods would otherwise hold gigabytes).
             if !keep_ends {
@@ -573,12 +638,14 @@ pub fn race_command(args: &RaceArgs) -> Result<Output, CliError> {
     .ok_or_else(|| CliError("the race was cancelled before it finished".into()))?;
     let target = optiscape_core::lab::race_target(target, &rows);
     if let Some(path) = &args.output.csv {
-        let mut s = String::from("method,run,x0,y0,x,y,loss,updates,first_success_update,status\n");
+        let mut s = String::from(
+            "method,run,x0,y0,x,y,loss,updates,first_success_update,status,evals,grads\n",
+        );
         for r in &rows {
             for (i, e) in r.ends.iter().enumerate() {
                 let _ = writeln!(
                     s,
-                    "{},{i},{:?},{:?},{:?},{:?},{:?},{},{},{}",
+                    "{},{i},{:?},{:?},{:?},{:?},{:?},{},{},{},{},{}",
                     r.method,
                     e.start.x,
                     e.start.y,
@@ -587,7 +654,9 @@ pub fn race_command(args: &RaceArgs) -> Result<Output, CliError> {
                     e.loss,
                     e.steps,
                     e.first_success.map(|v| v.to_string()).unwrap_or_default(),
-                    status_name(e.status)
+                    status_name(e.status),
+                    e.evals,
+                    e.grads
                 );
             }
         }
@@ -604,25 +673,42 @@ pub fn race_command(args: &RaceArgs) -> Result<Output, CliError> {
     out.notes.push(
         "95% intervals: Wilson for rates, bootstrap (1000 resamples) for the ERT (expected updates to reach the minimum with restarts); see docs/guide.md".into(),
     );
+    out.notes.push(format!(
+        "ERT evals: the same ERT in evaluations, a function value 1 and a gradient with its value {gc} (--grad-cost){}",
+        match args.cost.budget_unit {
+            BudgetUnit::Updates => String::new(),
+            BudgetUnit::Evals => format!(
+                "; --steps {steps} counts evaluations: update rules run {} updates, the methods that ask for evaluations stop at the evaluation that spends it",
+                steps / gc
+            ),
+        }
+    ));
     out.notes.extend(setup.precision_note());
     out.stdout = match args.output.format {
-        TableFormat::Json => json_text(&optiscape_core::lab::report::race(
-            surface,
-            starts.len(),
-            steps,
-            seed,
-            target,
-            setup.precision,
-            &rows,
-        ))?,
+        TableFormat::Json => {
+            let mut doc = optiscape_core::lab::report::race(
+                surface,
+                starts.len(),
+                steps,
+                seed,
+                target,
+                setup.precision,
+                &rows,
+            );
+            doc["steps_unit"] = json!(match args.cost.budget_unit {
+                BudgetUnit::Updates => "updates",
+                BudgetUnit::Evals => "evals",
+            });
+            json_text(&doc)?
+        }
         TableFormat::Csv => {
             let mut s = String::from(
-                "method,runs,success_rate,success_rate_low,success_rate_high,reached_rate,ert,ert_low,ert_high,mean_loss,median_loss,median_updates_to_success,diverged,bad_gradient,seconds\n",
+                "method,runs,success_rate,success_rate_low,success_rate_high,reached_rate,ert,ert_low,ert_high,ert_evals,ert_evals_low,ert_evals_high,mean_evals,grad_cost,mean_loss,median_loss,median_updates_to_success,diverged,bad_gradient,seconds\n",
             );
             for r in &rows {
                 let _ = writeln!(
                     s,
-                    "{},{},{:?},{:?},{:?},{:?},{},{},{},{},{},{},{},{},{:.3}",
+                    "{},{},{:?},{:?},{:?},{:?},{},{},{},{},{},{},{:?},{},{},{},{},{},{},{:.3}",
                     r.method,
                     r.runs,
                     r.success_rate,
@@ -632,6 +718,11 @@ pub fn race_command(args: &RaceArgs) -> Result<Output, CliError> {
                     csv_opt(r.ert),
                     csv_opt(r.ert_low),
                     csv_opt(r.ert_high),
+                    csv_opt(r.ert_evals),
+                    csv_opt(r.ert_evals_low),
+                    csv_opt(r.ert_evals_high),
+                    r.mean_evals,
+                    r.grad_cost,
                     csv_opt(r.mean_loss),
                     csv_opt(r.median_loss),
                     csv_opt(r.median_steps_to_success),
@@ -650,13 +741,14 @@ pub fn race_command(args: &RaceArgs) -> Result<Output, CliError> {
 /// A race's rows as the table `race` prints (also `tune`'s held-out race).
 pub(crate) fn race_table(rows: &[optiscape_core::lab::RaceRow]) -> String {
     let mut s = format!(
-        "{:<22} {:>6} {:>8} {:>15} {:>8} {:>22} {:>12} {:>8} {:>12} {:>8}\n",
+        "{:<22} {:>6} {:>8} {:>15} {:>8} {:>22} {:>24} {:>12} {:>8} {:>12} {:>8}\n",
         "method",
         "runs",
         "success",
         "95% interval",
         "reached",
         "ERT [95% interval]",
+        "ERT evals [95% interval]",
         "median loss",
         "diverged",
         "bad gradient",
@@ -665,7 +757,7 @@ pub(crate) fn race_table(rows: &[optiscape_core::lab::RaceRow]) -> String {
     for r in rows {
         let _ = writeln!(
             s,
-            "{:<22} {:>6} {:>7.1}% {:>15} {:>7.1}% {:>22} {:>12} {:>8} {:>12} {:>8.2}",
+            "{:<22} {:>6} {:>7.1}% {:>15} {:>7.1}% {:>22} {:>24} {:>12} {:>8} {:>12} {:>8.2}",
             r.method,
             r.runs,
             100.0 * r.success_rate,
@@ -676,6 +768,7 @@ pub(crate) fn race_table(rows: &[optiscape_core::lab::RaceRow]) -> String {
             ),
             100.0 * r.reached_rate,
             fmt_ert(r.ert, r.ert_low, r.ert_high),
+            fmt_ert(r.ert_evals, r.ert_evals_low, r.ert_evals_high),
             fmt_opt(r.median_loss),
             r.diverged,
             r.bad_gradient,

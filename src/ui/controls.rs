@@ -696,11 +696,24 @@ fn param_widget(ui: &mut egui::Ui, p: optiscape_core::optim::Param<'_>) -> bool 
         ParamMut::Flag(v) => ui.checkbox(v, spec.name),
         ParamMut::Count(v) => {
             ui.horizontal(|ui| {
-                let r = ui.add(egui::DragValue::new(v).range(1..=1000));
+                let r = ui.add(egui::DragValue::new(v).range((spec.min as u32).max(1)..=1000));
                 ui.label(spec.name);
                 r
             })
             .inner
+        }
+        ParamMut::Choice(v) => {
+            let mut i = v.index();
+            let r = egui::ComboBox::from_label(spec.name).show_index(
+                ui,
+                &mut i,
+                spec.choices.len(),
+                |k| spec.choices.get(k).copied().unwrap_or(""),
+            );
+            if r.changed() {
+                v.set_index(i);
+            }
+            r
         }
     };
     r.on_hover_text(format!("{} ({})", spec.doc, spec.range_text()))

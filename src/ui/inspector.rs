@@ -52,6 +52,7 @@ pub(super) fn inspector(
                 StateValue::Vec(d) => format!("({:.4e}, {:.4e})", d.x, d.y),
                 StateValue::Scalar(x) => format!("{x:.6e}"),
                 StateValue::Count(n) => n.to_string(),
+                StateValue::Text(t) => t.to_string(),
             };
             row(name, text);
         }

@@ -9,7 +9,7 @@ pub mod render_scale;
 pub mod still_cache;
 pub mod surface_mesh;
 
-use crate::sim::{Ball, BallRun, SimCommand, SimSurface, SimSystems, Trail};
+use crate::sim::{Ball, BallOptimizer, BallRun, SimCommand, SimSurface, SimSystems, Trail};
 use bevy::prelude::*;
 use bevy_panorbit_camera::PanOrbitCamera;
 use colormap::Colormap;
@@ -621,7 +621,7 @@ fn draw_overlays(
     map: Res<WorldMap>,
     display: Res<DisplaySettings>,
     selected: Res<Selected>,
-    balls: Query<(Entity, &Ball, &BallRun, &Trail, &Transform)>,
+    balls: Query<(Entity, &Ball, &BallRun, &Trail, &Transform, &BallOptimizer)>,
 ) {
     let s = &surface.0;
     let lift = Vec3::Y * 0.02;
@@ -657,7 +657,7 @@ fn draw_overlays(
             gold,
         );
     }
-    for (e, ball, run, trail, t) in &balls {
+    for (e, ball, run, trail, t, opt) in &balls {
         if display.trails && trail.0.len() > 1 {
             draw_trail(
                 &mut gizmos,
@@ -688,6 +688,9 @@ fn draw_overlays(
                 gizmos.arrow(here, here + dir * 3.0, ball.color);
             }
         }
+        if let Some(search) = &opt.0.search {
+            draw_search(&mut gizmos, s, &map, search, here, ball.color, lift);
+        }
         if run.0.status == RunStatus::Diverged {
             let r = BALL_RADIUS * 2.0;
             let red = Color::srgb(1.0, 0.1, 0.1);
@@ -716,6 +719,46 @@ fn draw_overlays(
                 BALL_RADIUS * 1.8,
                 Color::WHITE,
             );
+        }
+    }
+}
+
+/// What a method that asks for evaluations shows beside its ball: the points of its last
+/// iteration (the simplex, the population, the line search's trials, the visits) as small
+/// rings; a basin hop as a line to where it jumped and on to the minimum its local search
+/// found, in the ball's color when the hop was accepted and grey when it was rejected.
+fn draw_search(
+    gizmos: &mut Gizmos,
+    s: &optiscape_core::landscape::Surface,
+    map: &WorldMap,
+    search: &optiscape_core::optim::Search,
+    here: Vec3,
+    color: Color,
+    lift: Vec3,
+) {
+    use optiscape_core::optim::{Search, SearchMethod};
+    let at = |p: glam::DVec2| map.to_world(p, s.height(p)) + lift;
+    let flat = Quat::from_rotation_x(std::f32::consts::FRAC_PI_2);
+    if let Search::BasinHopping(b) = search {
+        if let Some((jump, to, accepted)) = b.last_hop()
+            && jump.is_finite()
+            && to.is_finite()
+        {
+            let c = if accepted {
+                color
+            } else {
+                Color::srgba(0.6, 0.6, 0.6, 0.8)
+            };
+            gizmos.line(here, at(jump), c);
+            gizmos.line(at(jump), at(to), c);
+            gizmos.circle(Isometry3d::new(at(to), flat), BALL_RADIUS * 0.6, c);
+        }
+        return;
+    }
+    let ring = color.with_alpha(0.85);
+    for p in search.points() {
+        if p.is_finite() && s.domain.contains(p) {
+            gizmos.circle(Isometry3d::new(at(p), flat), BALL_RADIUS * 0.45, ring);
         }
     }
 }

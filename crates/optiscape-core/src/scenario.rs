@@ -130,6 +130,8 @@ pub enum ParamValue {
     Flag(bool),
     Num(f64),
     Pair(f64, f64),
+    /// A choice by name (e.g. `restarts: "ipop"`).
+    Name(String),
 }
 
 impl<'de> Deserialize<'de> for ParamValue {
@@ -138,7 +140,12 @@ impl<'de> Deserialize<'de> for ParamValue {
         impl<'de> serde::de::Visitor<'de> for V {
             type Value = ParamValue;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a number, true or false, or a pair like (0.9, 0.999)")
+                f.write_str(
+                    "a number, true or false, a name in quotes, or a pair like (0.9, 0.999)",
+                )
+            }
+            fn visit_str<E>(self, v: &str) -> Result<ParamValue, E> {
+                Ok(ParamValue::Name(v.to_string()))
             }
             fn visit_bool<E>(self, v: bool) -> Result<ParamValue, E> {
                 Ok(ParamValue::Flag(v))
@@ -187,6 +194,7 @@ impl ParamValue {
             ParamValue::Flag(b) => b.to_string(),
             ParamValue::Num(v) => num(*v),
             ParamValue::Pair(a, b) => format!("{},{}", num(*a), num(*b)),
+            ParamValue::Name(n) => n.clone(),
         }
     }
 }
@@ -469,6 +477,7 @@ impl Scenario {
                     ParamMut::Pair(v) => ParamValue::Pair(v[0], v[1]),
                     ParamMut::Flag(v) => ParamValue::Flag(**v),
                     ParamMut::Count(v) => ParamValue::Num(f64::from(**v)),
+                    ParamMut::Choice(_) => ParamValue::Name(p.text()),
                 };
                 params.insert(p.spec.name.to_string(), v);
             }

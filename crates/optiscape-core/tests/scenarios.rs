@@ -234,7 +234,7 @@ fn bad_files_say_where_and_what() {
         ),
         (
             "(version: 1, surface: (name: \"seed\"), methods: [(id: \"adam\", params: {\"lr\": \"x\"})])",
-            "a number, true or false",
+            "(adam): lr expects a number, got 'x'",
         ),
         (
             "(version: 2, surface: (name: \"seed\"), methods: [])",

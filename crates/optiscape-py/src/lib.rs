@@ -262,7 +262,7 @@ fn method_catalog() -> PyResult<String> {
     json_text(&report::method_catalog())
 }
 
-/// `optiscape trace`: rows `x, y, loss` from the start (row 0) to the last step taken (a run
+/// `optiscape trace`: rows `x, y, loss, evals, grads` from the start (row 0) to the last step taken (a run
 /// that diverges or meets a gradient that is not finite stops there), flat; and the run's
 /// status (`done`, `diverged`, `bad_gradient`).
 #[pyfunction]
@@ -284,12 +284,12 @@ fn trace<'py>(
     let start = setup::parse_start(s, start).map_err(err)?;
     let progress = Progress::default();
     let (rows, status) = interruptible(py, &progress, || {
-        let mut rows = Vec::with_capacity(3 * (steps.min(1 << 24) as usize + 1));
+        let mut rows = Vec::with_capacity(5 * (steps.min(1 << 24) as usize + 1));
         let status = lab::trace_each(s, &opt, start, steps, |p| {
             if p.step % 4096 == 0 && progress.cancelled() {
                 return Err(());
             }
-            rows.extend([p.x, p.y, p.loss]);
+            rows.extend([p.x, p.y, p.loss, p.evals as f64, p.grads as f64]);
             Ok(())
         });
         (rows, status)
@@ -837,8 +837,11 @@ fn race_row(
             },
             steps: updates[i],
             first_success: u64::try_from(first_success[i]).ok(),
+            first_success_counts: u64::try_from(first_success[i]).ok().map(|u| (u, u)),
             lowest: cols[5][i],
             recent_travel: 0.0,
+            evals: updates[i],
+            grads: updates[i],
         })
         .collect();
     let mut row = lab::RaceRow::of(&id, ends, target, seed, seconds);

@@ -22,7 +22,7 @@ type WideF64 = F64x8;
 #[cfg(not(all(optiscape_avx512, not(test))))]
 type WideF64 = F64x4;
 use crate::optim::transforms::{add_noise_lanes, clip_by_norm_lanes};
-use crate::optim::{LaneRule, LaneVisitor, Optimizer, Rng};
+use crate::optim::{Goal, LaneRule, LaneVisitor, Optimizer, Rng};
 use glam::DVec2;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -65,6 +65,15 @@ impl Target {
 
     /// Whether a run at `pos` with `loss` has reached the target: finite, inside the domain, and
     /// at most `tol` above the minimum.
+    /// The target as the oracle watches for it (see [`crate::optim::Goal`]).
+    pub fn goal(&self) -> Goal {
+        Goal {
+            domain: self.domain,
+            value: self.value,
+            tol: self.tol,
+        }
+    }
+
     pub fn reached(&self, pos: DVec2, loss: f64) -> bool {
         loss.is_finite() && loss - self.value <= self.tol && self.domain.contains(pos)
     }
@@ -147,6 +156,13 @@ pub struct RunEnd {
     /// Distance between the end point and the position 10% of the steps (at least one)
     /// before the end: how far the run still travels at the end.
     pub recent_travel: f64,
+    /// The function values and gradients asked for up to the first success (see
+    /// `first_success`): its cost on the one cost scale (see [`super::cost`]).
+    pub first_success_counts: Option<(u64, u64)>,
+    /// Function values the run asked for (an update rule: one per update).
+    pub evals: u64,
+    /// Gradients the run asked for (an update rule: one per update).
+    pub grads: u64,
 }
 
 impl RunEnd {
@@ -323,7 +339,8 @@ pub(crate) fn run_lanes(
     progress: &Progress,
     budgets: &[u64],
 ) -> Option<(Vec<RunEnd>, Vec<f64>)> {
-    if !lanes_run_here() {
+    if !lanes_run_here() || optimizer.is_search() || optimizer.budget.is_some() {
+        // A method that asks for evaluations has no lockstep form: the general engine runs it.
         // The same runs (each seeded by its index in the batch), one at a time, in f64.
         return scalar_from(
             surface, optimizer, starts, first, steps, seed, target, progress, budgets,
@@ -414,11 +431,18 @@ fn scalar_from(
             let mut opt = optimizer.clone().with_seed(run_seed(seed, first + i));
             opt.reset();
             let mut state = RunState::start(surface, start);
+            state.goal = Some(target.goal());
             let mut first_success = target.reached(state.pos, state.loss).then_some(0);
+            let mut first_success_counts = first_success.map(|_| (0, 0));
             let window = (steps / 10).max(1);
             let mut before_end = start;
             // The lowest finite loss inside the domain so far.
-            let inside = |s: &RunState| s.loss.is_finite() && target.domain.contains(s.pos);
+            // The run's answer so far (the best point found, for a method that asks for
+            // evaluations), and whether it is a finite loss inside the domain.
+            let inside = |s: &RunState| {
+                let (p, l) = s.answer();
+                l.is_finite() && target.domain.contains(p)
+            };
             let mut lowest = if inside(&state) {
                 state.loss
             } else {
@@ -428,15 +452,24 @@ fn scalar_from(
             let mut next = 0;
             if state.status == RunStatus::Running {
                 for s in 0..steps {
+                    if state.out_of_budget || opt.spent(state.evals, state.grads) {
+                        break;
+                    }
                     if s + window == steps {
                         before_end = state.pos;
                     }
                     let status = step_once(surface, &mut opt, &mut state);
-                    if first_success.is_none() && target.reached(state.pos, state.loss) {
+                    let (at, loss) = state.answer();
+                    if first_success.is_none()
+                        && (state.reached.is_some() || target.reached(at, loss))
+                    {
                         first_success = Some(state.steps);
+                        // A method that asks for evaluations: the counts at the evaluation that
+                        // reached the target (inside its iteration); an update rule: this update.
+                        first_success_counts = state.reached.or(Some((state.evals, state.grads)));
                     }
                     if inside(&state) {
-                        lowest = lowest.min(state.loss);
+                        lowest = lowest.min(loss);
                     }
                     while next < budgets.len() && budgets[next] == s + 1 {
                         bests[next] = target.precision(lowest);
@@ -445,16 +478,22 @@ fn scalar_from(
                     if status.cut_short() {
                         break;
                     }
+                    // A method whose own stopping test holds takes no more evaluations: its
+                    // later steps would repeat this one.
+                    if status == RunStatus::Converged && opt.is_search() {
+                        break;
+                    }
                 }
             }
             for b in &mut bests[next..] {
                 *b = target.precision(lowest);
             }
             progress.done.fetch_add(1, Ordering::Relaxed);
+            let (end_pos, end_loss) = state.answer();
             let end = RunEnd {
                 start,
-                end: state.pos,
-                loss: state.loss,
+                end: end_pos,
+                loss: end_loss,
                 status: if state.status.cut_short() {
                     state.status
                 } else {
@@ -462,8 +501,11 @@ fn scalar_from(
                 },
                 steps: state.steps,
                 first_success,
+                first_success_counts,
                 lowest,
                 recent_travel: state.pos.distance(before_end),
+                evals: state.evals,
+                grads: state.grads,
             };
             Some((end, bests))
         })
@@ -544,8 +586,11 @@ const UNSET: RunEnd = RunEnd {
     status: RunStatus::Done,
     steps: 0,
     first_success: None,
+    first_success_counts: None,
     lowest: f64::INFINITY,
     recent_travel: 0.0,
+    evals: 0,
+    grads: 0,
 };
 
 /// Lane groups advanced together, one step at a time: independent work for the CPU to overlap
@@ -923,8 +968,11 @@ impl LaneJob<'_> {
                     },
                     steps,
                     first_success: (first >= 0.0).then_some(first as u64),
+                    first_success_counts: (first >= 0.0).then_some((first as u64, first as u64)),
                     lowest: g.low.lane(i),
                     recent_travel: end.distance(g.before.lane(i)),
+                    evals: steps,
+                    grads: steps,
                 };
             }
         }

@@ -4,7 +4,7 @@
 use super::batch::RunEnd;
 use super::batch::{Precision, Progress, Target};
 use super::pace::{batch_paced, block_on};
-use super::stats::{Outcome, Runtime, ert, ert_interval, summarize, wilson};
+use super::stats::{Outcome, Runtime, ert, ert_interval, median, summarize, wilson};
 use crate::landscape::Surface;
 use crate::optim::Optimizer;
 use glam::DVec2;
@@ -30,6 +30,19 @@ pub struct RaceRow {
     /// Its 95% bootstrap interval (see [`super::stats::ert_interval`]).
     pub ert_low: Option<f64>,
     pub ert_high: Option<f64>,
+    /// The same ERT in evaluations on the one cost scale (a function value 1, a gradient with
+    /// its value `grad_cost`; see [`super::cost`]), and its interval.
+    pub ert_evals: Option<f64>,
+    pub ert_evals_low: Option<f64>,
+    pub ert_evals_high: Option<f64>,
+    /// Evaluations a run cost on average, on the same scale.
+    pub mean_evals: f64,
+    /// Median, over the runs that reached the target, of the evaluations spent up to their
+    /// first success, on the same scale.
+    pub median_evals_to_success: Option<f64>,
+    /// The price of a gradient with its value in evaluations used by `ert_evals` and
+    /// `mean_evals` (n + 1 = 3 in 2D).
+    pub grad_cost: u64,
     /// Over the final losses of the runs that did not diverge (see [`super::stats::Summary`]).
     pub mean_loss: Option<f64>,
     pub median_loss: Option<f64>,
@@ -66,11 +79,11 @@ impl RaceRow {
             .iter()
             .filter(|r| r.first_success.is_some())
             .count();
-        // FNV-1a of the id.
-        let id_hash = method.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        });
+        let id_hash = id_hash(method);
         let (ert_low, ert_high) = ert_interval(&runtimes, seed ^ id_hash);
+        let grad_cost = super::GRAD_COST;
+        let (ert_evals, (ert_evals_low, ert_evals_high), mean_evals, median_evals_to_success) =
+            eval_stats(&ends, grad_cost, seed ^ id_hash);
         RaceRow {
             method: method.to_string(),
             runs: s.runs,
@@ -81,6 +94,12 @@ impl RaceRow {
             ert: ert(&runtimes),
             ert_low,
             ert_high,
+            ert_evals,
+            ert_evals_low,
+            ert_evals_high,
+            mean_evals,
+            median_evals_to_success,
+            grad_cost,
             mean_loss: s.mean_loss,
             median_loss: s.median_loss,
             median_steps_to_success: s.median_steps_to_success,
@@ -95,6 +114,54 @@ impl RaceRow {
             lowest: Target::lowest_of(&ends),
             ends,
         }
+    }
+}
+
+/// FNV-1a of a method's id: seeds its bootstrap (the same interval whatever the other methods).
+fn id_hash(method: &str) -> u64 {
+    method.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// ERT in evaluations with its interval, the mean evaluations a run cost and the median
+/// evaluations to a first success, with a gradient (and its value) costing `grad_cost`.
+#[allow(clippy::type_complexity)]
+fn eval_stats(
+    ends: &[RunEnd],
+    grad_cost: u64,
+    seed: u64,
+) -> (Option<f64>, (Option<f64>, Option<f64>), f64, Option<f64>) {
+    let in_evals: Vec<Runtime> = ends
+        .iter()
+        .map(|e| Runtime::in_evals(e, grad_cost))
+        .collect();
+    let mean =
+        in_evals.iter().map(|r| r.updates as f64).sum::<f64>() / in_evals.len().max(1) as f64;
+    let to_success: Vec<f64> = in_evals
+        .iter()
+        .filter_map(|r| r.first_success.map(|v| v as f64))
+        .collect();
+    (
+        ert(&in_evals),
+        ert_interval(&in_evals, seed),
+        mean,
+        median(&to_success),
+    )
+}
+
+impl RaceRow {
+    /// Counts the row's evaluations again with a gradient costing `grad_cost` (`--grad-cost`);
+    /// needs the row's ends. `seed` is the race's.
+    pub fn set_grad_cost(&mut self, grad_cost: u64, seed: u64) {
+        let id_hash = id_hash(&self.method);
+        let (e, (lo, hi), mean, med) = eval_stats(&self.ends, grad_cost, seed ^ id_hash);
+        self.median_evals_to_success = med;
+        self.ert_evals = e;
+        self.ert_evals_low = lo;
+        self.ert_evals_high = hi;
+        self.mean_evals = mean;
+        self.grad_cost = grad_cost;
     }
 }
 

@@ -17,6 +17,7 @@ pub fn param_value(p: &Param<'_>) -> Value {
         ParamMut::Pair(v) => json!([v[0], v[1]]),
         ParamMut::Flag(v) => json!(**v),
         ParamMut::Count(v) => json!(**v),
+        ParamMut::Choice(_) => json!(p.text()),
     }
 }
 
@@ -216,6 +217,7 @@ pub fn method_catalog() -> Value {
                         ParamKind::Pair => "pair",
                         ParamKind::Flag => "flag",
                         ParamKind::Count => "count",
+                        ParamKind::Choice => "choice",
                     };
                     let finite = |v: f64| v.is_finite().then_some(v);
                     json!({

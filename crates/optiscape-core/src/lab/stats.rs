@@ -138,6 +138,19 @@ impl From<&RunEnd> for Runtime {
     }
 }
 
+impl Runtime {
+    /// A run's runtime in evaluations on the one cost scale (see [`super::cost`]): what it spent
+    /// in all, and up to its first success.
+    pub fn in_evals(e: &RunEnd, grad_cost: u64) -> Self {
+        Self {
+            updates: super::cost(e.evals, e.grads, grad_cost),
+            first_success: e
+                .first_success_counts
+                .map(|(v, g)| super::cost(v, g, grad_cost)),
+        }
+    }
+}
+
 /// The expected running time with independent restarts (ERT, as COCO/BBOB defines it): the
 /// updates spent by all runs (a successful run counting its updates up to its first success, a
 /// failed one all it made) divided by the number of successful runs. `None` when no run

@@ -12,6 +12,10 @@ pub struct TracePoint {
     pub x: f64,
     pub y: f64,
     pub loss: f64,
+    /// Function values asked for so far (an update rule: one per update).
+    pub evals: u64,
+    /// Gradients asked for so far (an update rule: one per update).
+    pub grads: u64,
 }
 
 /// A trajectory: rows from step 0 (the start) to the last step taken.
@@ -24,7 +28,9 @@ pub struct Trace {
 }
 
 /// Runs `steps` updates from `start`. A converged run keeps stepping (its rows show it standing
-/// still); a diverged run stops at the step where it diverged, which is the last row.
+/// still); a diverged run stops at the step where it diverged, which is the last row. A method
+/// that asks for evaluations gives one row per iteration (its current point) and stops when its
+/// own stopping test holds.
 pub fn trace(surface: &Surface, optimizer: &Optimizer, start: DVec2, steps: u64) -> Trace {
     let mut points = Vec::with_capacity(steps.min(1 << 20) as usize + 1);
     let status = trace_each(surface, optimizer, start, steps, |p| {
@@ -55,16 +61,24 @@ pub fn trace_each<E>(
         x: s.pos.x,
         y: s.pos.y,
         loss: s.loss,
+        evals: s.evals,
+        grads: s.grads,
     };
     row(point(&state))?;
     if state.status.cut_short() {
         return Ok(state.status);
     }
     for _ in 0..steps {
+        if state.out_of_budget || opt.spent(state.evals, state.grads) {
+            break;
+        }
         let status = step_once(surface, &mut opt, &mut state);
         row(point(&state))?;
         if status.cut_short() {
             return Ok(status);
+        }
+        if status == RunStatus::Converged && opt.is_search() {
+            break;
         }
     }
     Ok(RunStatus::Done)

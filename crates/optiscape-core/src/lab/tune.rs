@@ -1,7 +1,10 @@
-//! Tuning: each method's learning rate (log scale) and momentum-like parameter (`momentum`, or
-//! the first of `betas`) searched on one set of starts by successive halving, minimizing the ERT
-//! (ties: the median final loss); then the best setting and the defaults evaluated on a fresh,
-//! held-out set of starts (its own seed): every number reported comes from those starts.
+//! Tuning: each update rule's learning rate (log scale) and momentum-like parameter (`momentum`,
+//! or the first of `betas`), and each method that asks for evaluations its scale (CMA-ES's
+//! `sigma0`, basin hopping's `stepsize`, annealing's `initial_temp`, differential evolution's
+//! `recombination`; Nelder–Mead, BFGS, random search and multistart have nothing to tune), searched
+//! on one set of starts by successive halving, minimizing the ERT in evaluations (the one cost
+//! scale; ties: the median final loss); then the best setting and the defaults evaluated on a
+//! fresh, held-out set of starts (its own seed): every number reported comes from those starts.
 
 use super::batch::{Precision, Progress, Target, uniform_starts};
 use super::ecdf::EcdfCurve;
@@ -37,7 +40,8 @@ pub struct TuneSetup {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TuneRow {
     pub method: String,
-    /// The tuned values by name (`lr`, and `momentum` or `beta1` where the method has one).
+    /// The tuned values by name (`lr`, and `momentum` or `beta1` where the method has one; a
+    /// method that asks for evaluations its scale, or nothing).
     pub params: Vec<(String, f64)>,
     /// Settings evaluated in the search (the defaults included).
     pub settings_tried: usize,
@@ -164,9 +168,39 @@ pub fn momentum_grid(k: usize) -> Vec<f64> {
         .collect()
 }
 
-/// The settings searched for a method: (lr, momentum-like value) pairs, at most `budget`.
-fn settings(opt: &Optimizer, budget: usize) -> Vec<(f64, Option<f64>)> {
+/// One setting tried: values by name (empty: the method's defaults).
+type Setting = Vec<(&'static str, f64)>;
+
+/// The scale a method that asks for evaluations is tuned on: its name, range and whether the
+/// grid is geometric.
+fn search_axis(opt: &Optimizer) -> Option<(&'static str, (f64, f64), bool)> {
+    let mut probe = opt.clone();
+    let names: Vec<&str> = probe.params().iter().map(|p| p.spec.name).collect();
+    [
+        ("sigma0", (0.01, 1.0), true),
+        ("stepsize", (0.05, 5.0), true),
+        ("initial_temp", (10.0, 50_000.0), true),
+        ("recombination", (0.1, 1.0), false),
+    ]
+    .into_iter()
+    .find(|(n, _, _)| names.contains(n))
+}
+
+/// The settings searched for a method, at most `budget`: (lr, momentum-like value) pairs for an
+/// update rule, its scale for a method that asks for evaluations (the defaults alone when it has
+/// none).
+fn settings(opt: &Optimizer, budget: usize) -> Vec<Setting> {
     let budget = budget.max(1);
+    if opt.is_search() {
+        return match search_axis(opt) {
+            Some((name, (lo, hi), log)) if budget > 1 => super::sweep::grid(lo, hi, budget, log)
+                .iter()
+                .map(|v| vec![(name, (v * 1e6).round() / 1e6)])
+                .collect(),
+            Some((name, _, _)) => vec![vec![(name, get_value(opt, name).unwrap_or(f64::NAN))]],
+            None => vec![Vec::new()],
+        };
+    }
     let m = momentum_of(opt);
     let n_m = if m.is_some() {
         ((budget as f64 / 2.0).sqrt().round() as usize).clamp(1, 8)
@@ -183,45 +217,55 @@ fn settings(opt: &Optimizer, budget: usize) -> Vec<(f64, Option<f64>)> {
             .map(|v| v.max(1e-6))
             .collect()
     };
-    let ms: Vec<Option<f64>> = match m {
+    let m_name = match m {
+        Some(Momentum::Momentum) => Some("momentum"),
+        Some(Momentum::Beta1) => Some("beta1"),
+        None => None,
+    };
+    let ms: Vec<Option<f64>> = match m_name {
         Some(_) if n_m > 1 => momentum_grid(n_m).into_iter().map(Some).collect(),
-        Some(Momentum::Momentum) => vec![get_value(opt, "momentum")],
-        Some(Momentum::Beta1) => vec![get_value(opt, "beta1")],
+        Some(name) => vec![get_value(opt, name)],
         None => vec![None],
     };
     let mut out = Vec::new();
     for &lr in &lrs {
         for &mv in &ms {
-            out.push((lr, mv));
+            let mut setting = vec![("lr", lr)];
+            if let (Some(name), Some(v)) = (m_name, mv) {
+                setting.push((name, v));
+            }
+            out.push(setting);
         }
     }
     out
 }
 
-fn with_setting(opt: &Optimizer, (lr, m): (f64, Option<f64>)) -> Result<Optimizer, String> {
+/// The method's current values of what `settings` searches (its defaults, as a setting).
+fn defaults(opt: &Optimizer) -> Setting {
+    settings(opt, 1).swap_remove(0)
+}
+
+fn with_setting(opt: &Optimizer, setting: &Setting) -> Result<Optimizer, String> {
     let mut o = opt.clone();
-    set_value(&mut o, "lr", lr)?;
-    if let Some(v) = m {
-        let name = match momentum_of(opt) {
-            Some(Momentum::Momentum) => "momentum",
-            _ => "beta1",
-        };
-        set_value(&mut o, name, v)?;
+    for (name, v) in setting {
+        set_value(&mut o, name, *v)?;
     }
     Ok(o)
 }
 
-/// How good a setting was: ERT (none: infinite), then the median final loss.
+/// How good a setting was: ERT in evaluations (none: infinite), then the median final loss.
+/// (`ert`, in updates, is what is reported; for an update rule the two order alike.)
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct Score {
     ert: Option<f64>,
+    ert_evals: Option<f64>,
     median_loss: Option<f64>,
 }
 
 impl Score {
     fn key(&self) -> (f64, f64) {
         (
-            self.ert.unwrap_or(f64::INFINITY),
+            self.ert_evals.unwrap_or(f64::INFINITY),
             self.median_loss.unwrap_or(f64::INFINITY),
         )
     }
@@ -252,6 +296,10 @@ async fn score(
     )
     .await?;
     let rt: Vec<Runtime> = ends.iter().map(Runtime::from).collect();
+    let rt_evals: Vec<Runtime> = ends
+        .iter()
+        .map(|e| Runtime::in_evals(e, super::GRAD_COST))
+        .collect();
     let losses: Vec<f64> = ends
         .iter()
         .filter(|e| e.status != super::RunStatus::Diverged)
@@ -260,6 +308,7 @@ async fn score(
     Some((
         Score {
             ert: ert(&rt),
+            ert_evals: ert(&rt_evals),
             median_loss: median(&losses),
         },
         ends,
@@ -334,18 +383,18 @@ pub async fn tune_paced(
         let grid = settings(opt, s.budget);
         let plan = plan(grid.len(), s.starts);
         let halvings = plan.len() - 1;
-        let mut alive: Vec<(f64, Option<f64>)> = grid.clone();
-        let mut finals: Vec<((f64, Option<f64>), Score)> = Vec::new();
+        let mut alive: Vec<Setting> = grid.clone();
+        let mut finals: Vec<(Setting, Score)> = Vec::new();
         for r in 0..=halvings {
             let n = (s.starts >> (halvings - r)).max(1.min(s.starts));
             let mut scored = Vec::with_capacity(alive.len());
             for setting in &alive {
-                let o = with_setting(opt, *setting)?;
+                let o = with_setting(opt, setting)?;
                 let Some((sc, _)) = score(surface, &o, &tuning[..n], s, s.seed, progress).await
                 else {
                     return Ok(None);
                 };
-                scored.push((*setting, sc));
+                scored.push((setting.clone(), sc));
             }
             // Stable: equal scores keep the grid's order.
             scored.sort_by(|a, b| a.1.cmp(&b.1));
@@ -355,7 +404,7 @@ pub async fn tune_paced(
                 alive = scored
                     .iter()
                     .take(alive.len().div_ceil(2))
-                    .map(|x| x.0)
+                    .map(|x| x.0.clone())
                     .collect();
             }
         }
@@ -366,17 +415,9 @@ pub async fn tune_paced(
         // The defaults win ties: a tuned setting is never reported worse than them.
         let (best_opt, best_score, best_params) = match finals.first() {
             Some((setting, sc)) if sc.cmp(&default_score) == Ordering::Less => {
-                (with_setting(opt, *setting)?, *sc, *setting)
+                (with_setting(opt, setting)?, *sc, setting.clone())
             }
-            _ => {
-                let lr = get_value(opt, "lr").unwrap_or(f64::NAN);
-                let m = match momentum_of(opt) {
-                    Some(Momentum::Momentum) => get_value(opt, "momentum"),
-                    Some(Momentum::Beta1) => get_value(opt, "beta1"),
-                    None => None,
-                };
-                (opt.clone(), default_score, (lr, m))
-            }
+            _ => (opt.clone(), default_score, defaults(opt)),
         };
         let hs = held_out_seed(s.seed);
         // The tuned setting on the held-out starts, with its best precision at each budget (for
@@ -406,18 +447,18 @@ pub async fn tune_paced(
         };
         let tuned = RaceRow::of(&opt.id, tuned_ends, s.target, hs, 0.0);
         let default = RaceRow::of(&opt.id, default_ends, s.target, hs, 0.0);
-        let mut params = vec![("lr".to_string(), best_params.0)];
-        if let Some(v) = best_params.1 {
-            let name = match momentum_of(opt) {
-                Some(Momentum::Momentum) => "momentum",
-                _ => "beta1",
-            };
-            params.push((name.to_string(), v));
-        }
+        let params = best_params
+            .iter()
+            .map(|(k, v)| (k.to_string(), *v))
+            .collect();
         rows.push(TuneRow {
             method: opt.id.clone(),
             params,
-            settings_tried: grid.len() + 1,
+            settings_tried: if best_params.is_empty() && grid == [Vec::new()] {
+                1
+            } else {
+                grid.len() + 1
+            },
             success_rate: tuned.success_rate,
             ert: tuned.ert,
             ert_low: tuned.ert_low,
@@ -447,12 +488,28 @@ mod tests {
         let adam = Optimizer::by_id("adam").unwrap();
         let g = settings(&adam, 32);
         assert_eq!(g.len(), 32);
-        assert!(g.iter().all(|(lr, m)| *lr > 0.0 && m.is_some()));
+        assert!(
+            g.iter()
+                .all(|s| s.len() == 2 && s[0].0 == "lr" && s[0].1 > 0.0 && s[1].0 == "beta1")
+        );
         let sgd = Optimizer::by_id("sgd").unwrap();
         let g = settings(&sgd, 32);
         assert_eq!(g.len(), 32);
-        assert!(g.iter().all(|(_, m)| m.is_none()));
+        assert!(g.iter().all(|s| s.len() == 1 && s[0].0 == "lr"));
         assert_eq!(settings(&sgd, 1).len(), 1);
+        // A method that asks for evaluations: its scale, or nothing.
+        let cma = Optimizer::by_id("cma-es").unwrap();
+        let g = settings(&cma, 8);
+        assert_eq!(g.len(), 8);
+        assert_eq!(g[0], vec![("sigma0", 0.01)]);
+        assert_eq!(g[7], vec![("sigma0", 1.0)]);
+        assert_eq!(defaults(&cma), vec![("sigma0", 0.2)]);
+        let de = Optimizer::by_id("differential-evolution").unwrap();
+        assert_eq!(settings(&de, 10)[9], vec![("recombination", 1.0)]);
+        for id in ["nelder-mead", "bfgs", "random-search", "multistart"] {
+            let m = Optimizer::by_id(id).unwrap();
+            assert_eq!(settings(&m, 32), vec![Vec::new()], "{id}");
+        }
         let m = momentum_grid(4);
         for (a, b) in m.iter().zip([0.0, 0.784_557, 0.953_584, 0.99]) {
             assert!((a - b).abs() < 2e-6, "{m:?}");

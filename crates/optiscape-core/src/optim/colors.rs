@@ -29,6 +29,14 @@ pub fn method_color(id: &str, index: usize) -> [f32; 3] {
         "langevin" => u8s(0xc0, 0x4f, 0xa0),
         "momentum" => u8s(0x2e, 0x9e, 0x5b),
         "seed-adagrad" => u8s(0xc8, 0x96, 0x1e),
+        "nelder-mead" => u8s(0x00, 0xb3, 0xa4),
+        "bfgs" => u8s(0x8a, 0x6c, 0xff),
+        "cma-es" => u8s(0xff, 0x6a, 0x00),
+        "annealing" => u8s(0xe0, 0x40, 0xe0),
+        "basin-hopping" => u8s(0xff, 0x4f, 0x6d),
+        "differential-evolution" => u8s(0xff, 0xb0, 0x00),
+        "random-search" => u8s(0xa0, 0xa0, 0xa0),
+        "multistart" => u8s(0x6d, 0xd3, 0xff),
         _ => hsl((index as f32 * 137.508) % 360.0, 0.85, 0.55),
     }
 }

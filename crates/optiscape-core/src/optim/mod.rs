@@ -8,14 +8,16 @@ mod colors;
 pub mod params;
 mod powers;
 pub mod rng;
+pub mod search;
 mod sgd;
 pub mod transforms;
 
 pub use adam::{AdaBelief, Adam, Adamax, Lion, Nadam, Radam};
 pub use adaptive::{Adadelta, Adagrad, Rmsprop, SeedAdagrad};
 pub use colors::method_color;
-pub use params::{Param, ParamKind, ParamMut, ParamSpec};
+pub use params::{Choice, Param, ParamKind, ParamMut, ParamSpec};
 pub use rng::Rng;
+pub use search::{Goal, Oracle, Search, SearchMethod, Watch};
 pub use sgd::{Langevin, MomentumSgd, NotebookMomentum, Sgd};
 
 use crate::lanes::{Real, V2};
@@ -74,6 +76,8 @@ pub enum StateValue {
     Vec(DVec2),
     Scalar(f64),
     Count(u64),
+    /// A word or phrase (e.g. the last move of a simplex).
+    Text(&'static str),
 }
 
 /// Every update rule, with its hyperparameters and state.
@@ -211,13 +215,23 @@ static STEPS_PER_FRAME: ParamSpec = ParamSpec::count(
     50.0,
 );
 
-/// A method ready to run: a rule, the gradient transforms in front of it, the random source for
-/// noise, and how many updates make one animation frame.
+/// A method ready to run: an update rule with the gradient transforms in front of it, or a method
+/// that asks for evaluations ([`Search`]); the random source for noise (or for the method's own
+/// draws), and how many steps make one animation frame.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Optimizer {
     /// The method's id in the catalog (a rule name or a preset such as `seed:adadelta`).
     pub id: String,
+    /// The update rule (for a [`Search`] method it is not used: plain SGD stands in).
     pub rule: Rule,
+    /// A method that asks for evaluations instead of an update rule: one step is one of its
+    /// iterations ([`Optimizer::iterate`]).
+    #[serde(default)]
+    pub search: Option<Search>,
+    /// A budget in evaluations for a method that asks for them (see [`EvalBudget`]); `None`:
+    /// the run's steps are its only limit.
+    #[serde(default)]
+    pub budget: Option<EvalBudget>,
     /// Max gradient norm; 0 = off.
     pub clip: f64,
     /// Std of the gradient noise; 0 = off.
@@ -240,7 +254,60 @@ impl Optimizer {
             seed: 0,
             rng: Rng::new(0),
             started: false,
+            search: None,
+            budget: None,
         }
+    }
+
+    /// This method with a budget of `evals` evaluations on the one cost scale (a gradient with
+    /// its value costing `grad_cost`), and the steps to run it for: an update rule costs
+    /// `grad_cost` per update, so it gets `evals / grad_cost` updates and no budget of its own
+    /// (its lockstep lanes stay exact); a method that asks for evaluations gets the budget and
+    /// up to `evals` iterations (each asks for at least one, until its own stopping test holds).
+    pub fn with_eval_budget(&self, evals: u64, grad_cost: u64) -> (Optimizer, u64) {
+        let mut o = self.clone();
+        if o.is_search() {
+            o.budget = Some(EvalBudget { evals, grad_cost });
+            (o, evals)
+        } else {
+            o.budget = None;
+            (o, evals / grad_cost.max(1))
+        }
+    }
+
+    /// Whether a run that has asked for `evals` values and `grads` gradients has spent its
+    /// budget (never without one).
+    pub fn spent(&self, evals: u64, grads: u64) -> bool {
+        self.budget
+            .is_some_and(|b| evals + grads * b.grad_cost.saturating_sub(1) >= b.evals)
+    }
+
+    /// A method that asks for evaluations, under its catalog id.
+    pub fn searching(id: impl Into<String>, search: Search) -> Self {
+        Self {
+            search: Some(search),
+            ..Self::new(id, Rule::Sgd(Sgd::default()))
+        }
+    }
+
+    /// Whether this is a method that asks for evaluations (it has no lockstep form: the lab runs
+    /// it through the general engine).
+    pub fn is_search(&self) -> bool {
+        self.search.is_some()
+    }
+
+    /// One iteration of a [`Search`] method on the surface behind `oracle`; the first call
+    /// starts the run at `pos`. Returns `None` for an update rule.
+    pub fn iterate(&mut self, pos: DVec2, oracle: &mut Oracle) -> Option<&Search> {
+        if !self.started {
+            self.reset();
+            self.started = true;
+            let search = self.search.as_mut()?;
+            search.begin(pos, oracle, &mut self.rng);
+        }
+        let search = self.search.as_mut()?;
+        search.iterate(oracle, &mut self.rng);
+        Some(search)
     }
 
     /// The catalog's method or preset with this id, with its defaults.
@@ -271,12 +338,21 @@ impl Optimizer {
     /// Forgets all state and rewinds the random source; keeps every hyperparameter.
     pub fn reset(&mut self) {
         self.rule.reset();
+        if let Some(s) = self.search.as_mut() {
+            s.reset();
+        }
         self.rng = Rng::new(self.seed);
         self.started = false;
     }
 
-    /// Every hyperparameter: the rule's, then `clip`, `noise` and `steps_per_frame`.
+    /// Every hyperparameter: the rule's, then `clip`, `noise` and `steps_per_frame` (a
+    /// [`Search`] method's own, then `steps_per_frame`).
     pub fn params(&mut self) -> Vec<Param<'_>> {
+        if let Some(s) = self.search.as_mut() {
+            let mut v = s.params();
+            v.push(Param::count(&STEPS_PER_FRAME, &mut self.steps_per_frame));
+            return v;
+        }
         let mut v = self.rule.params();
         v.push(Param::num(&CLIP, &mut self.clip));
         v.push(Param::num(&NOISE, &mut self.noise));
@@ -286,7 +362,10 @@ impl Optimizer {
 
     /// The rule's state, for the inspector.
     pub fn state(&self) -> Vec<(&'static str, StateValue)> {
-        self.rule.state()
+        match &self.search {
+            Some(s) => s.state(),
+            None => self.rule.state(),
+        }
     }
 
     /// Sets one hyperparameter from text (`--set name=value`); on error nothing changes and the
@@ -368,6 +447,15 @@ impl Default for Optimizer {
     }
 }
 
+/// A budget in evaluations on the one cost scale: a function value costs 1, a gradient with its
+/// value `grad_cost`. A run stops at the end of the iteration in which it reaches `evals` (at
+/// most one iteration over, as SciPy's `maxfun` is checked between evaluations).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvalBudget {
+    pub evals: u64,
+    pub grad_cost: u64,
+}
+
 /// A catalog entry: a rule with its defaults, or a preset (a rule with chosen settings).
 pub struct MethodInfo {
     pub id: &'static str,
@@ -378,7 +466,8 @@ pub struct MethodInfo {
     pub build: fn() -> Optimizer,
 }
 
-/// Every method and preset, in menu order: the rules, then the notebook's five runs.
+/// Every method and preset, in menu order: the rules, the methods that ask for evaluations,
+/// then the notebook's five runs.
 pub fn catalog() -> &'static [MethodInfo] {
     &CATALOG
 }
@@ -399,6 +488,13 @@ fn rule(name: &str) -> Optimizer {
     )
 }
 
+fn search(name: &str) -> Optimizer {
+    Optimizer::searching(
+        name,
+        Search::by_name(name).expect("catalog names are search names"),
+    )
+}
+
 fn preset(id: &str, rule_name: &str, settings: &[(&str, &str)]) -> Optimizer {
     let mut o = rule(rule_name);
     o.id = id.to_string();
@@ -408,7 +504,7 @@ fn preset(id: &str, rule_name: &str, settings: &[(&str, &str)]) -> Optimizer {
     o
 }
 
-static CATALOG: [MethodInfo; 22] = [
+static CATALOG: [MethodInfo; 30] = [
     MethodInfo {
         id: "sgd",
         label: "SGD",
@@ -527,6 +623,62 @@ static CATALOG: [MethodInfo; 22] = [
         reference: "the notebook's ada_updates(method=\"ADAGRAD\")",
         note: "accumulator from 1, with optional forgetting",
         build: || rule("seed-adagrad"),
+    },
+    MethodInfo {
+        id: "nelder-mead",
+        label: "Nelder–Mead",
+        reference: "scipy.optimize.minimize(method=\"Nelder-Mead\")",
+        note: "a triangle that reflects, expands and shrinks: no gradient",
+        build: || search("nelder-mead"),
+    },
+    MethodInfo {
+        id: "bfgs",
+        label: "BFGS",
+        reference: "scipy.optimize.minimize(method=\"BFGS\")",
+        note: "quasi-Newton with a Wolfe line search",
+        build: || search("bfgs"),
+    },
+    MethodInfo {
+        id: "basin-hopping",
+        label: "Basin hopping",
+        reference: "scipy.optimize.basinhopping",
+        note: "random hops, each followed by BFGS, kept by Metropolis",
+        build: || search("basin-hopping"),
+    },
+    MethodInfo {
+        id: "annealing",
+        label: "Dual annealing",
+        reference: "scipy.optimize.dual_annealing",
+        note: "long-tailed jumps that cool down, with local searches",
+        build: || search("annealing"),
+    },
+    MethodInfo {
+        id: "cma-es",
+        label: "CMA-ES",
+        reference: "Hansen's tutorial (2016) with pycma's constants; IPOP/BIPOP restarts",
+        note: "a Gaussian population that learns the landscape's shape",
+        build: || search("cma-es"),
+    },
+    MethodInfo {
+        id: "differential-evolution",
+        label: "Differential evolution",
+        reference: "scipy.optimize.differential_evolution",
+        note: "a population mixing differences of its members (best1bin)",
+        build: || search("differential-evolution"),
+    },
+    MethodInfo {
+        id: "random-search",
+        label: "Random search",
+        reference: "uniform samples over the domain, the best kept",
+        note: "the baseline: no model at all",
+        build: || search("random-search"),
+    },
+    MethodInfo {
+        id: "multistart",
+        label: "Multistart BFGS",
+        reference: "BFGS (SciPy's) restarted from uniform points",
+        note: "the baseline: local search, again and again",
+        build: || search("multistart"),
     },
     MethodInfo {
         id: "seed:sgd",

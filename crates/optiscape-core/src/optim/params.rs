@@ -10,6 +10,14 @@ pub enum ParamKind {
     Flag,
     /// A whole number of at least 1.
     Count,
+    /// One of a few names (e.g. CMA-ES's `restarts`: none, ipop, bipop).
+    Choice,
+}
+
+/// A value that is one of its spec's `choices`, by index.
+pub trait Choice: std::fmt::Debug {
+    fn index(&self) -> usize;
+    fn set_index(&mut self, i: usize);
 }
 
 /// A hyperparameter's name, meaning, valid range and the range its slider offers.
@@ -27,6 +35,8 @@ pub struct ParamSpec {
     pub slider: (f64, f64),
     /// Whether a slider should be logarithmic.
     pub log: bool,
+    /// The names a `Choice` takes, in order.
+    pub choices: &'static [&'static str],
 }
 
 impl ParamSpec {
@@ -41,6 +51,7 @@ impl ParamSpec {
             max_open: true,
             slider: (0.0, 1.0),
             log: false,
+            choices: &[],
         }
     }
 
@@ -86,8 +97,61 @@ impl ParamSpec {
         s
     }
 
+    /// One of `choices`, by name.
+    pub const fn choice(
+        name: &'static str,
+        doc: &'static str,
+        choices: &'static [&'static str],
+    ) -> Self {
+        let mut s = Self::base(name, doc, ParamKind::Choice);
+        s.choices = choices;
+        s
+    }
+
     pub const fn flag(name: &'static str, doc: &'static str) -> Self {
         Self::base(name, doc, ParamKind::Flag)
+    }
+
+    /// Two numbers, each in `[lo, hi)`.
+    pub const fn pair_in(name: &'static str, doc: &'static str, lo: f64, hi: f64) -> Self {
+        let mut s = Self::base(name, doc, ParamKind::Pair);
+        s.min = lo;
+        s.max = hi;
+        s.slider = (lo, hi);
+        s
+    }
+
+    /// A number between `lo` and `hi`, each end open or closed as given, with a linear slider.
+    pub const fn between(
+        name: &'static str,
+        doc: &'static str,
+        (lo, lo_open): (f64, bool),
+        (hi, hi_open): (f64, bool),
+    ) -> Self {
+        let mut s = Self::base(name, doc, ParamKind::Num);
+        s.min = lo;
+        s.min_open = lo_open;
+        s.max = hi;
+        s.max_open = hi_open;
+        s.slider = (lo, hi);
+        s
+    }
+
+    /// A probability: a number in `[0, 1]`.
+    pub const fn unit(name: &'static str, doc: &'static str) -> Self {
+        let mut s = Self::base(name, doc, ParamKind::Num);
+        s.max = 1.0;
+        s.max_open = false;
+        s.slider = (0.0, 1.0);
+        s
+    }
+
+    /// A whole number of at least `min`.
+    pub const fn count_from(name: &'static str, doc: &'static str, min: f64, hi: f64) -> Self {
+        let mut s = Self::base(name, doc, ParamKind::Count);
+        s.min = min;
+        s.slider = (min, hi);
+        s
     }
 
     pub const fn count(name: &'static str, doc: &'static str, hi: f64) -> Self {
@@ -125,7 +189,8 @@ impl ParamSpec {
     pub fn range_text(&self) -> String {
         match self.kind {
             ParamKind::Flag => "true or false".into(),
-            ParamKind::Count => "a whole number >= 1".into(),
+            ParamKind::Choice => format!("one of {}", self.choices.join(", ")),
+            ParamKind::Count => format!("a whole number >= {}", self.min),
             _ if self.max == f64::INFINITY => {
                 if self.min_open {
                     format!("> {}", self.min)
@@ -151,6 +216,7 @@ pub enum ParamMut<'a> {
     Pair(&'a mut [f64; 2]),
     Flag(&'a mut bool),
     Count(&'a mut u32),
+    Choice(&'a mut dyn Choice),
 }
 
 /// A hyperparameter: its description and a view of its value.
@@ -182,6 +248,13 @@ impl<'a> Param<'a> {
         }
     }
 
+    pub fn choice(spec: &'static ParamSpec, v: &'a mut dyn Choice) -> Self {
+        Self {
+            spec,
+            value: ParamMut::Choice(v),
+        }
+    }
+
     pub fn count(spec: &'static ParamSpec, v: &'a mut u32) -> Self {
         Self {
             spec,
@@ -196,6 +269,13 @@ impl<'a> Param<'a> {
             ParamMut::Pair(v) => format!("{:?},{:?}", v[0], v[1]),
             ParamMut::Flag(v) => v.to_string(),
             ParamMut::Count(v) => v.to_string(),
+            ParamMut::Choice(v) => self
+                .spec
+                .choices
+                .get(v.index())
+                .copied()
+                .unwrap_or("")
+                .to_string(),
         }
     }
 
@@ -232,13 +312,31 @@ impl<'a> Param<'a> {
                     other => return Err(format!("{name} expects true or false, got '{other}'")),
                 };
             }
+            ParamMut::Choice(v) => {
+                let t = text.trim();
+                let i = self
+                    .spec
+                    .choices
+                    .iter()
+                    .position(|c| *c == t)
+                    .ok_or_else(|| {
+                        format!(
+                            "{name} expects one of {}, got '{t}'",
+                            self.spec.choices.join(", ")
+                        )
+                    })?;
+                v.set_index(i);
+            }
             ParamMut::Count(v) => {
-                let n: u32 = text
-                    .trim()
-                    .parse()
-                    .map_err(|_| format!("{name} expects a whole number >= 1, got '{text}'"))?;
-                if n == 0 {
-                    return Err(format!("{name} must be a whole number >= 1 (got 0)"));
+                let min = self.spec.min.max(1.0);
+                let n: u32 = text.trim().parse().map_err(|_| {
+                    format!(
+                        "{name} expects a whole number >= {min}, got '{}'",
+                        text.trim()
+                    )
+                })?;
+                if f64::from(n) < min {
+                    return Err(format!("{name} must be a whole number >= {min} (got {n})"));
                 }
                 **v = n;
             }
@@ -253,6 +351,7 @@ impl<'a> Param<'a> {
             (ParamMut::Pair(a), ParamMut::Pair(b)) => **a = **b,
             (ParamMut::Flag(a), ParamMut::Flag(b)) => **a = **b,
             (ParamMut::Count(a), ParamMut::Count(b)) => **a = **b,
+            (ParamMut::Choice(a), ParamMut::Choice(b)) => a.set_index(b.index()),
             _ => {}
         }
     }

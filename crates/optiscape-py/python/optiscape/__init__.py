@@ -256,12 +256,16 @@ def trace(
     start: Optional[Sequence[float]] = None,
     steps: int = 300,
     seed: int = 0,
+    evaluations: bool = False,
     **hyperparameters: Any,
 ) -> np.ndarray:
     """One run: a float64 array of shape ``(steps + 1, 3)``, rows ``x, y, loss``, row 0 the
     start (default: the surface's). Equal to ``optiscape trace`` bit for bit. A run that
     diverges, or meets a gradient that is not finite, stops there (fewer rows, and a
-    ``RuntimeWarning``)."""
+    ``RuntimeWarning``); a method that asks for evaluations (``nelder-mead``, ``bfgs``, ...)
+    gives one row per iteration and stops when its own stopping test holds.
+    ``evaluations=True`` adds two columns: the function values and the gradients the method
+    has asked for so far (``trace``'s ``evals,grads``)."""
     s = _surface(surface)
     rows, status = _optiscape.trace(
         s._s,
@@ -271,7 +275,9 @@ def trace(
         _count(steps),
         _count(seed),
     )
-    out = rows.reshape(-1, 3)
+    out = rows.reshape(-1, 5)
+    if not evaluations:
+        out = np.ascontiguousarray(out[:, :3])
     if status == "diverged":
         warnings.warn(
             f"the run diverged at update {len(out) - 1} (position or loss not finite, or far "
