@@ -745,3 +745,211 @@ fn race_loss_statistics_leave_diverged_runs_out() {
     );
     assert!(!out.contains("NaN"), "{out}");
 }
+
+/// `--budget-unit evals`: one cost scale for update rules and the methods that ask for
+/// evaluations; `--grad-cost` changes what a gradient costs, and every output says so.
+#[test]
+fn the_one_cost_scale_budgets_and_counts_in_evaluations() {
+    let race = |extra: &[&str]| -> (serde_json::Value, String) {
+        let mut args = vec![
+            "race",
+            "--surface",
+            "rastrigin",
+            "--methods",
+            "adam,differential-evolution,nelder-mead",
+            "--starts",
+            "40",
+            "--steps",
+            "300",
+            "--budget-unit",
+            "evals",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        let o = run(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        (serde_json::from_str(&stdout(&o)).unwrap(), stderr(&o))
+    };
+    let (doc, notes) = race(&[]);
+    assert_eq!(doc["steps_unit"], "evals");
+    assert!(notes.contains("300 evaluations each"), "{notes}");
+    assert!(notes.contains("update rules run 100 updates"), "{notes}");
+    for row in doc["methods"].as_array().unwrap() {
+        assert_eq!(row["grad_cost"], 3, "{row}");
+        // No run spends more than the budget, and a run's evaluations are all counted.
+        let mean = row["mean_evals"].as_f64().unwrap();
+        assert!(mean > 0.0 && mean <= 300.0, "{row}");
+    }
+    // Adam: 100 updates of one gradient each, 300 evaluations exactly.
+    assert_eq!(doc["methods"][0]["mean_evals"], 300.0);
+    let (doc5, notes5) = race(&["--grad-cost", "5"]);
+    assert!(notes5.contains("update rules run 60 updates"), "{notes5}");
+    assert_eq!(doc5["methods"][0]["grad_cost"], 5);
+    assert_eq!(doc5["methods"][0]["mean_evals"], 300.0);
+    // Differential evolution asks for no gradient: the same runs whatever a gradient costs.
+    assert_eq!(
+        doc5["methods"][1]["mean_evals"],
+        doc["methods"][1]["mean_evals"]
+    );
+
+    // tune ranks and reports on the same scale, with the cost it was given.
+    let o = run(&[
+        "tune",
+        "--surface",
+        "himmelblau",
+        "--methods",
+        "sgd,cma-es",
+        "--starts",
+        "30",
+        "--trials",
+        "3",
+        "--steps",
+        "600",
+        "--budget-unit",
+        "evals",
+        "--grad-cost",
+        "5",
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("a gradient with its value costs 5"),
+        "{}",
+        stderr(&o)
+    );
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(doc["steps_unit"], "evals");
+    for row in doc["held_out"]["race"].as_array().unwrap() {
+        assert_eq!(row["grad_cost"], 5, "{row}");
+        // The held-out runs are not timed on their own: no seconds to report.
+        assert!(row.get("seconds").is_none(), "{row}");
+    }
+    let o = run(&[
+        "tune",
+        "--surface",
+        "himmelblau",
+        "--methods",
+        "sgd",
+        "--starts",
+        "30",
+        "--trials",
+        "2",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let table = stdout(&o);
+    let held = &table[table.find("held-out starts").unwrap()..];
+    assert!(!held.contains("seconds"), "{held}");
+
+    // Out of range: one line, exit 2.
+    for (args, want) in [
+        (vec!["race", "--grad-cost", "0"], "--grad-cost"),
+        (vec!["race", "--budget-unit", "flops"], "flops"),
+        (
+            vec!["race", "--methods", "cma-es", "--set", "sigma0=0"],
+            "sigma0",
+        ),
+        (
+            vec!["race", "--methods", "cma-es", "--set", "popsize=3"],
+            "popsize",
+        ),
+        (
+            vec!["race", "--methods", "annealing", "--steps", "0"],
+            "steps",
+        ),
+    ] {
+        let args: Vec<&str> = [&args[..1], &["--surface", "rastrigin"], &args[1..]].concat();
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        let e = stderr(&o);
+        assert!(e.contains(want) && e.lines().count() == 1, "{args:?}: {e}");
+    }
+}
+
+/// `ecdf --budget-unit evals`: the curves over evaluations, named so in every output; at the
+/// whole budget, for the success tolerance, the race's reached rate under the same budget.
+#[test]
+fn ecdf_and_tune_draw_runtime_distributions_in_evaluations() {
+    let dir = std::env::temp_dir().join(format!("optiscape-ecdf-evals-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let png = dir.join("ecdf.png");
+    let csv = dir.join("ecdf.csv");
+    let o = run(&[
+        "ecdf",
+        "--surface",
+        "rastrigin",
+        "--methods",
+        "adam,annealing",
+        "--starts",
+        "40",
+        "--steps",
+        "600",
+        "--budget-unit",
+        "evals",
+        "--format",
+        "json",
+        "--out",
+        png.to_str().unwrap(),
+        "--csv",
+        csv.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("within N evaluations"),
+        "{}",
+        stderr(&o)
+    );
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(doc["steps_unit"], "evals");
+    assert_eq!(doc["grad_cost"], 3);
+    for m in doc["methods"].as_array().unwrap() {
+        let b = m["evals"].as_array().unwrap();
+        assert!(m.get("updates").is_none());
+        assert_eq!(b.last().unwrap(), 600);
+        let f: Vec<f64> = m["fractions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        assert!(f.windows(2).all(|w| w[0] <= w[1]), "{m}");
+    }
+    // Within one evaluation: Adam has its start (its first update would cost 3), annealing
+    // the start it evaluates first: the same points, the same share.
+    assert_eq!(
+        doc["methods"][0]["fractions"][0],
+        doc["methods"][1]["fractions"][0]
+    );
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(text.starts_with("method,evals,fraction\n"), "{text}");
+    assert!(std::fs::metadata(&png).unwrap().len() > 1000);
+
+    // tune: the held-out curves in evaluations, and --out draws them.
+    let tuned = dir.join("tuned.png");
+    let o = run(&[
+        "tune",
+        "--surface",
+        "himmelblau",
+        "--methods",
+        "sgd,annealing",
+        "--starts",
+        "30",
+        "--trials",
+        "2",
+        "--steps",
+        "600",
+        "--budget-unit",
+        "evals",
+        "--out",
+        tuned.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("reached within N evaluations"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(std::fs::metadata(&tuned).unwrap().len() > 1000);
+    let _ = std::fs::remove_dir_all(&dir);
+}

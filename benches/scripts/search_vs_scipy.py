@@ -16,9 +16,17 @@ gradient, as optiscape's (passed through `minimizer_kwargs`).
 Usage:
   python3 benches/scripts/search_vs_scipy.py --optiscape target/release/optiscape \\
       [--surfaces rastrigin,himmelblau] [--methods de,annealing,basinhopping,cma-ipop] \\
-      [--starts 1000] [--budget 2000] [--json out.json]
+      [--starts 1000] [--budget 2000] [--json out.json] [--save-reference FILE] [--jobs J]
 Prints a markdown table: success rate with its 99% Wilson interval, median evaluations to
-success and wall seconds of the reference and of optiscape, and the time ratio.
+success and wall seconds of the reference and of optiscape, and the time ratio (time it with
+the default --jobs 1: the references run one start after another, as optiscape's figure is
+taken on the same machine).
+
+`--save-reference FILE` writes every reference run's evaluations to success (null where it
+failed), with the versions of SciPy, pycma and NumPy: `benches/data/search_reference.json`,
+which the Python package's tests (test_search_stats.py) compare optiscape's 1,000 runs with,
+after re-running the first starts of each reference live to check the file is what SciPy and
+pycma give.
 """
 import argparse
 import json
@@ -131,6 +139,40 @@ def run_reference(method, f, g, domain, x0, budget, tol, seed):
     return c.first
 
 
+def reference_firsts(method, surface, starts, budget, tol, seed, first=0):
+    """Each reference run's evaluations to success (None where it failed within the budget),
+    for starts[i] with its seed `seed * 100003 + first + i` -- the same seeds whichever
+    subset of the starts is run."""
+    f, g, domain, fmin = SURFACES[surface]
+    SURFACES_MIN[0] = fmin
+    return [run_reference(method, f, g, domain, x0, budget, tol, seed * 100003 + first + i) for i, x0 in enumerate(starts)]
+
+
+def uniform_starts(surface, n, seed):
+    """The reference's starts: uniform over the domain, from NumPy's default_rng(seed)."""
+    domain = SURFACES[surface][2]
+    rng = np.random.default_rng(seed)
+    return np.column_stack([rng.uniform(domain[0], domain[1], n), rng.uniform(domain[2], domain[3], n)])
+
+
+def optiscape_tol(optiscape, surface):
+    """The success tolerance optiscape counts with on this surface."""
+    out = subprocess.run([optiscape, "race", "--surface", surface, "--methods", "random-search", "--starts", "1", "--steps", "1", "--format", "json"], capture_output=True, text=True, check=True).stdout
+    return float(json.loads(out)["target"]["tol"])
+
+
+def optiscape_race(optiscape, surface, method, starts, budget, seed):
+    """optiscape's row for the reference `method` (its id and settings from OURS)."""
+    oid, sets = OURS[method]
+    cmd = [optiscape, "race", "--surface", surface, "--methods", oid, *sets, "--starts", str(starts),
+           "--budget-unit", "evals", "--steps", str(budget), "--seed", str(seed), "--format", "json"]
+    return json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)["methods"][0]
+
+
+def _chunk(args):
+    return reference_firsts(*args)
+
+
 def wilson99(k, n):
     z = 2.5758293035489004
     if n == 0:
@@ -150,32 +192,38 @@ def main():
     ap.add_argument("--starts", type=int, default=1000)
     ap.add_argument("--budget", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--jobs", type=int, default=1, help="reference runs in this many processes")
     ap.add_argument("--json")
+    ap.add_argument("--save-reference")
     a = ap.parse_args()
     out = []
+    saved = {}
     print("| surface | method | reference success [99%] | optiscape success | reference median evals | optiscape median evals | reference s | optiscape s | ratio |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for sname in a.surfaces.split(","):
-        f, g, domain, fmin = SURFACES[sname]
-        SURFACES_MIN[0] = fmin
-        tol = float(json.loads(subprocess.run([a.optiscape, "race", "--surface", sname, "--methods", "random-search", "--starts", "1", "--steps", "1", "--format", "json"], capture_output=True, text=True, check=True).stdout)["target"]["tol"])
-        rng = np.random.default_rng(a.seed)
-        starts = np.column_stack([rng.uniform(domain[0], domain[1], a.starts), rng.uniform(domain[2], domain[3], a.starts)])
+        tol = optiscape_tol(a.optiscape, sname)
+        starts = uniform_starts(sname, a.starts, a.seed)
+        saved[sname] = {"tol": tol, "methods": {}}
         for m in a.methods.split(","):
             t0 = time.perf_counter()
-            firsts = [run_reference(m, f, g, domain, starts[i], a.budget, tol, a.seed * 100003 + i) for i in range(a.starts)]
+            if a.jobs > 1:
+                from concurrent.futures import ProcessPoolExecutor
+
+                cut = np.array_split(np.arange(a.starts), a.jobs)
+                with ProcessPoolExecutor(a.jobs) as ex:
+                    parts = ex.map(_chunk, [(m, sname, starts[c], a.budget, tol, a.seed, int(c[0])) for c in cut])
+                    firsts = [v for p in parts for v in p]
+            else:
+                firsts = reference_firsts(m, sname, starts, a.budget, tol, a.seed)
             ref_s = time.perf_counter() - t0
+            saved[sname]["methods"][m] = firsts
             ok = [v for v in firsts if v is not None]
             ref_rate = len(ok) / a.starts
             lo, hi = wilson99(len(ok), a.starts)
             ref_med = float(np.median(ok)) if ok else None
-            oid, sets = OURS[m]
-            cmd = [a.optiscape, "race", "--surface", sname, "--methods", oid, *sets, "--starts", str(a.starts),
-                   "--budget-unit", "evals", "--steps", str(a.budget), "--seed", str(a.seed), "--format", "json"]
             t0 = time.perf_counter()
-            doc = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+            row = optiscape_race(a.optiscape, sname, m, a.starts, a.budget, a.seed)
             our_s = time.perf_counter() - t0
-            row = doc["methods"][0]
             our_rate = row["reached_rate"]
             our_med = row["median_evals_to_success"]
             fmt = lambda v: "–" if v is None else f"{v:.0f}"
@@ -186,6 +234,20 @@ def main():
     if a.json:
         with open(a.json, "w") as fh:
             json.dump(out, fh, indent=1)
+    if a.save_reference:
+        import cma
+        import scipy
+
+        doc = {
+            "about": "evaluations to success of each reference run (null: failed within the budget); "
+                     "written by benches/scripts/search_vs_scipy.py --save-reference",
+            "versions": {"scipy": scipy.__version__, "cma": cma.__version__, "numpy": np.__version__},
+            "starts": a.starts, "budget": a.budget, "seed": a.seed, "grad_cost": GRAD_COST,
+            "surfaces": saved,
+        }
+        with open(a.save_reference, "w") as fh:
+            json.dump(doc, fh, separators=(",", ":"))
+            fh.write("\n")
 
 
 if __name__ == "__main__":

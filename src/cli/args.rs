@@ -367,8 +367,10 @@ pub struct EcdfArgs {
     pub starts: StartArgs,
     #[command(flatten)]
     pub run: RunOptions,
-    /// Prints the share at a few numbers of updates; `--csv` writes the whole curves:
-    /// `method,updates,fraction`.
+    #[command(flatten)]
+    pub cost: CostArgs,
+    /// Prints the share at a few numbers of updates (evaluations with `--budget-unit evals`);
+    /// `--csv` writes the whole curves: `method,updates,fraction` (`method,evals,fraction`).
     #[command(flatten)]
     pub output: OutputArgs,
     /// Draw the curves as a PNG.

@@ -8,7 +8,7 @@ use super::lab::{
 };
 use super::progress::with_progress;
 use super::{BudgetUnit, CliError, EcdfArgs, Output, PhaseArgs, TableFormat, TuneArgs};
-use optiscape_core::lab::ecdf::{EcdfCurve, chart, ecdf, targets};
+use optiscape_core::lab::ecdf::{EcdfCurve, EvalScale, chart, ecdf, ecdf_in_evals, targets};
 use optiscape_core::lab::phase::{PhaseAxis, heatmap, phase};
 use optiscape_core::lab::tune::{TuneSetup, held_out_seed, total_runs, tune};
 use optiscape_core::lab::{Progress, RaceRow, uniform_starts};
@@ -26,20 +26,44 @@ pub fn ecdf_command(args: &EcdfArgs) -> Result<Output, CliError> {
     let starts = uniform_starts(region, k, seed);
     let targets = targets(surface, target, &starts);
     let state = Progress::default();
+    // `--budget-unit evals`: every method given `--steps` evaluations, the curves over
+    // evaluations on the one cost scale.
+    let scale = match args.cost.budget_unit {
+        BudgetUnit::Updates => None,
+        BudgetUnit::Evals => Some(EvalScale {
+            evals: steps,
+            grad_cost: super::lab::grad_cost(&args.cost)?,
+        }),
+    };
+    let unit = if scale.is_some() { "evals" } else { "updates" };
     let curves_against = |target| {
         let mut curves = Vec::new();
         for opt in &opts {
-            curves.extend(ecdf(
-                surface,
-                std::slice::from_ref(opt),
-                &starts,
-                steps,
-                seed,
-                target,
-                &targets,
-                setup.precision,
-                &state,
-            )?);
+            let one = std::slice::from_ref(opt);
+            curves.extend(match scale {
+                Some(scale) => ecdf_in_evals(
+                    surface,
+                    one,
+                    &starts,
+                    scale,
+                    seed,
+                    target,
+                    &targets,
+                    setup.precision,
+                    &state,
+                )?,
+                None => ecdf(
+                    surface,
+                    one,
+                    &starts,
+                    steps,
+                    seed,
+                    target,
+                    &targets,
+                    setup.precision,
+                    &state,
+                )?,
+            });
         }
         Some(curves)
     };
@@ -56,7 +80,7 @@ pub fn ecdf_command(args: &EcdfArgs) -> Result<Output, CliError> {
     })?
     .ok_or_else(|| CliError("cancelled".into()))?;
     let target = optiscape_core::lab::ecdf::ecdf_target(target, &curves);
-    let mut csv = String::from("method,updates,fraction\n");
+    let mut csv = format!("method,{unit},fraction\n");
     for c in &curves {
         for (b, f) in c.budgets.iter().zip(&c.fractions) {
             let _ = writeln!(csv, "{},{b},{f:?}", c.method);
@@ -79,15 +103,22 @@ pub fn ecdf_command(args: &EcdfArgs) -> Result<Output, CliError> {
         TableFormat::Json => {
             let methods: Vec<Value> = curves
                 .iter()
-                .map(
-                    |c| json!({"method": c.method, "updates": c.budgets, "fractions": c.fractions}),
-                )
+                .map(|c| {
+                    let mut v = json!({"method": c.method, "fractions": c.fractions});
+                    v[unit] = json!(c.budgets);
+                    v
+                })
                 .collect();
-            json_text(&lab_doc(
+            let mut doc = lab_doc(
                 &setup,
                 // The minimum counted against (an estimate the runs beat is lowered).
                 json!({"starts": starts.len(), "target": target, "targets": targets, "methods": methods}),
-            ))?
+            );
+            doc["steps_unit"] = json!(unit);
+            if let Some(scale) = scale {
+                doc["grad_cost"] = json!(scale.grad_cost);
+            }
+            json_text(&doc)?
         }
         TableFormat::Table => ecdf_table(&curves, steps),
     };
@@ -95,8 +126,20 @@ pub fn ecdf_command(args: &EcdfArgs) -> Result<Output, CliError> {
         stdout,
         notes: Vec::new(),
     };
+    if let Some(scale) = scale {
+        out.notes.push(format!(
+            "--steps {steps} counts evaluations: a function value 1, a gradient with its value {} (update rules run {} updates; the methods that ask for evaluations are counted evaluation by evaluation)",
+            scale.grad_cost,
+            steps / scale.grad_cost
+        ));
+    }
     out.notes.push(format!(
-        "share of (run, target) pairs reached within N updates; {} starts, 51 targets of precision (lowest loss inside the domain minus the {} minimum {}) from the starts' median precision {} down to {} (see docs/guide.md)",
+        "share of (run, target) pairs reached within N {}; {} starts, 51 targets of precision (lowest loss inside the domain minus the {} minimum {}) from the starts' median precision {} down to {} (see docs/guide.md)",
+        if scale.is_some() {
+            "evaluations"
+        } else {
+            "updates"
+        },
         starts.len(),
         target.minimum_kind(),
         target.value,
@@ -146,13 +189,11 @@ pub fn tune_command(args: &TuneArgs) -> Result<Output, CliError> {
         seed: setup.seed,
         target: setup.target,
         precision: setup.precision,
+        grad_cost: super::lab::grad_cost(&args.cost)?,
+        // With `--budget-unit evals` the held-out runtime distributions count evaluations.
+        evals: (args.cost.budget_unit == BudgetUnit::Evals).then_some(setup.steps),
     };
     let evals = args.cost.budget_unit == BudgetUnit::Evals;
-    if evals && args.out.is_some() {
-        return Err(CliError(
-            "--out draws runtime distributions in updates; with --budget-unit evals the methods' updates are not one scale (leave out --out, or use --budget-unit updates)".into(),
-        ));
-    }
     // Each method with its budget: with `--budget-unit evals`, `--steps` evaluations (an update
     // rule runs steps / C updates); each is tuned on its own (the tuning is per method anyway).
     let budgeted = opts
@@ -179,10 +220,11 @@ pub fn tune_command(args: &TuneArgs) -> Result<Output, CliError> {
     .ok_or_else(|| CliError("cancelled".into()))?;
     let mut out = Output::default();
     out.notes.push(format!(
-        "{k} tuning starts and {k} held-out starts, {} {} each, {} settings per method (at most); tuned and default compared on the held-out starts; settings ranked by ERT in evaluations (a gradient with its value costs 3)",
+        "{k} tuning starts and {k} held-out starts, {} {} each, {} settings per method (at most); tuned and default compared on the held-out starts; settings ranked by ERT in evaluations (a gradient with its value costs {})",
         ts.steps,
         if evals { "evaluations" } else { "updates" },
-        ts.budget
+        ts.budget,
+        ts.grad_cost
     ));
     out.notes.extend(setup.precision_note());
     let params_text = |r: &optiscape_core::lab::tune::TuneRow| -> String {
@@ -259,15 +301,14 @@ pub fn tune_command(args: &TuneArgs) -> Result<Output, CliError> {
                 s,
                 "\nthe tuned settings on the {k} held-out starts (seed {}): race\n{}",
                 held_out_seed(ts.seed),
-                super::lab::race_table(&race),
+                super::lab::race_table(&race, false),
             );
-            if !evals {
-                let _ = write!(
-                    s,
-                    "\nruntime distributions (share of (run, target) pairs reached within N updates)\n{}",
-                    ecdf_table(&curves, ts.steps)
-                );
-            }
+            let _ = write!(
+                s,
+                "\nruntime distributions (share of (run, target) pairs reached within N {})\n{}",
+                if evals { "evaluations" } else { "updates" },
+                ecdf_table(&curves, ts.steps)
+            );
             s
         }
     };

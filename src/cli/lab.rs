@@ -574,7 +574,7 @@ pub(crate) fn budgeted(
 }
 
 /// `--grad-cost`: a whole number of at least 1.
-fn grad_cost(cost: &CostArgs) -> Result<u64, CliError> {
+pub(crate) fn grad_cost(cost: &CostArgs) -> Result<u64, CliError> {
     Ok(optiscape_core::setup::parse_count(
         "--grad-cost",
         &cost.grad_cost,
@@ -664,8 +664,12 @@ pub fn race_command(args: &RaceArgs) -> Result<Output, CliError> {
     }
     let mut out = Output::default();
     out.notes.push(format!(
-        "{} starts per method, {steps} updates each; success = a final point inside the domain with a loss at most {} above the global minimum {} ({})",
+        "{} starts per method, {steps} {} each; success = a final point inside the domain with a loss at most {} above the global minimum {} ({})",
         starts.len(),
+        match args.cost.budget_unit {
+            BudgetUnit::Updates => "updates",
+            BudgetUnit::Evals => "evaluations",
+        },
         target.tol,
         target.value,
         target.minimum_kind()
@@ -733,15 +737,16 @@ pub fn race_command(args: &RaceArgs) -> Result<Output, CliError> {
             }
             s
         }
-        TableFormat::Table => race_table(&rows),
+        TableFormat::Table => race_table(&rows, true),
     };
     Ok(out)
 }
 
-/// A race's rows as the table `race` prints (also `tune`'s held-out race).
-pub(crate) fn race_table(rows: &[optiscape_core::lab::RaceRow]) -> String {
+/// A race's rows as the table `race` prints (also `tune`'s held-out race, which is not timed:
+/// `seconds: false` leaves that column out).
+pub(crate) fn race_table(rows: &[optiscape_core::lab::RaceRow], seconds: bool) -> String {
     let mut s = format!(
-        "{:<22} {:>6} {:>8} {:>15} {:>8} {:>22} {:>24} {:>12} {:>8} {:>12} {:>8}\n",
+        "{:<22} {:>6} {:>8} {:>15} {:>8} {:>22} {:>24} {:>12} {:>8} {:>12}",
         "method",
         "runs",
         "success",
@@ -752,12 +757,15 @@ pub(crate) fn race_table(rows: &[optiscape_core::lab::RaceRow]) -> String {
         "median loss",
         "diverged",
         "bad gradient",
-        "seconds"
     );
+    if seconds {
+        let _ = write!(s, " {:>8}", "seconds");
+    }
+    s.push('\n');
     for r in rows {
-        let _ = writeln!(
+        let _ = write!(
             s,
-            "{:<22} {:>6} {:>7.1}% {:>15} {:>7.1}% {:>22} {:>24} {:>12} {:>8} {:>12} {:>8.2}",
+            "{:<22} {:>6} {:>7.1}% {:>15} {:>7.1}% {:>22} {:>24} {:>12} {:>8} {:>12}",
             r.method,
             r.runs,
             100.0 * r.success_rate,
@@ -772,8 +780,11 @@ pub(crate) fn race_table(rows: &[optiscape_core::lab::RaceRow]) -> String {
             fmt_opt(r.median_loss),
             r.diverged,
             r.bad_gradient,
-            r.seconds
         );
+        if seconds {
+            let _ = write!(s, " {:>8.2}", r.seconds);
+        }
+        s.push('\n');
     }
     s
 }

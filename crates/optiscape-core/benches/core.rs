@@ -172,6 +172,8 @@ fn fair(c: &mut Criterion) {
         seed: 1,
         target: Target::of(&s),
         precision: Precision::F64,
+        grad_cost: optiscape_core::lab::GRAD_COST,
+        evals: None,
     };
     g.bench_function("tune 6 methods x 32 settings, 1000 starts x 500", |b| {
         b.iter(|| tune(&s, &methods, &setup, &Progress::default()))

@@ -176,6 +176,8 @@ fn tuning_is_never_worse_than_the_defaults_and_ignores_the_thread_count() {
         seed: 11,
         target: Target::of(&s),
         precision: Precision::F64,
+        grad_cost: optiscape_core::lab::GRAD_COST,
+        evals: None,
     };
     let methods = [method("sgd"), method("heavy-ball"), method("adam")];
     let p = Progress::default();

@@ -353,3 +353,134 @@ fn cma_es_constants_are_pycmas() {
         assert_eq!(k.weights.len(), lambda);
     }
 }
+
+/// Runtime distributions on the one cost scale: a method that asks for evaluations is counted
+/// evaluation by evaluation (its best precision within `b` evaluations reaches the tolerance
+/// exactly when its first reaching evaluation costs at most `b`, as the race counts it), an
+/// update rule within `b` evaluations is where it was after `b / grad_cost` updates.
+#[test]
+fn ecdfs_in_evaluations_count_what_each_budget_pays_for() {
+    use optiscape_core::lab::ecdf::{EvalScale, budgets, ecdf, ecdf_in_evals};
+    use optiscape_core::lab::{Precision, run_batch_anytime};
+    let s = surface("rastrigin");
+    let target = Target::of(&s);
+    let starts = uniform_starts(s.domain, 60, 9);
+    let p = Progress::default();
+    for grad_cost in [GRAD_COST, 5] {
+        let scale = EvalScale {
+            evals: 900,
+            grad_cost,
+        };
+        let b = budgets(900);
+        for id in [
+            "differential-evolution",
+            "annealing",
+            "nelder-mead",
+            "multistart",
+        ] {
+            let (opt, steps) = method(id).with_eval_budget(900, grad_cost);
+            assert_eq!(steps, 900);
+            let (ends, best) =
+                run_batch_anytime(&s, &opt, &starts, steps, 4, target, Precision::F64, &p, &b)
+                    .unwrap()
+                    .unwrap();
+            for (j, budget) in b.iter().enumerate() {
+                let by_best = (0..starts.len())
+                    .filter(|r| best[r * b.len() + j] <= target.tol)
+                    .count();
+                let by_first = ends
+                    .iter()
+                    .filter(|e| {
+                        e.first_success_counts
+                            .is_some_and(|(ev, gr)| cost(ev, gr, grad_cost) <= *budget)
+                    })
+                    .count();
+                assert_eq!(
+                    by_best, by_first,
+                    "{id}, grad cost {grad_cost}, budget {budget}"
+                );
+            }
+            // Nothing is known before the first evaluation is paid for, and no run spends more
+            // than its budget.
+            assert!(
+                ends.iter()
+                    .all(|e| cost(e.evals, e.grads, grad_cost) <= 900)
+            );
+            let curve = &ecdf_in_evals(
+                &s,
+                &[method(id)],
+                &starts,
+                scale,
+                4,
+                target,
+                &[target.tol],
+                Precision::F64,
+                &p,
+            )
+            .unwrap()[0];
+            assert!(curve.in_evals && curve.budgets == b);
+            let last = ends.iter().filter(|e| e.first_success.is_some()).count();
+            assert_eq!(
+                *curve.fractions.last().unwrap(),
+                last as f64 / starts.len() as f64,
+                "{id}"
+            );
+        }
+        // An update rule: its curve in evaluations is its curve in updates, read at b / C.
+        let adam = method("adam");
+        let in_evals = &ecdf_in_evals(
+            &s,
+            std::slice::from_ref(&adam),
+            &starts,
+            scale,
+            4,
+            target,
+            &[1.0, target.tol],
+            Precision::F64,
+            &p,
+        )
+        .unwrap()[0];
+        let updates = 900 / grad_cost;
+        let in_updates = &ecdf(
+            &s,
+            std::slice::from_ref(&adam),
+            &starts,
+            updates,
+            4,
+            target,
+            &[1.0, target.tol],
+            Precision::F64,
+            &p,
+        )
+        .unwrap()[0];
+        let ub = budgets(updates);
+        for (budget, f) in in_evals.budgets.iter().zip(&in_evals.fractions) {
+            let u = budget / grad_cost;
+            if u == 0 {
+                // Before its first update a run has its start.
+                let at_start = starts
+                    .iter()
+                    .map(|p| {
+                        let v = target.precision(s.height(*p));
+                        [1.0, target.tol].iter().filter(|t| v <= **t).count()
+                    })
+                    .sum::<usize>() as f64
+                    / (2 * starts.len()) as f64;
+                assert_eq!(*f, at_start, "budget {budget}");
+                continue;
+            }
+            // The updates curve at the last budget not above u (its budgets hold until the next).
+            let i = ub.partition_point(|x| *x <= u) - 1;
+            if ub[i] == u {
+                assert_eq!(*f, in_updates.fractions[i], "budget {budget}");
+            } else {
+                assert!(*f >= in_updates.fractions[i], "budget {budget}");
+            }
+        }
+        assert_eq!(
+            in_evals.fractions.last(),
+            in_updates.fractions.last(),
+            "the whole budget"
+        );
+    }
+}

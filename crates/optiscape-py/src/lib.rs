@@ -246,6 +246,33 @@ fn common(
     })
 }
 
+/// `budget_unit` and `grad_cost` (the command line's `--budget-unit`, `--grad-cost`): whether
+/// `steps` counts evaluations, and the price of a gradient with its value.
+fn cost_scale(budget_unit: &str, grad_cost: &str) -> PyResult<(bool, u64)> {
+    let gc = setup::parse_count("grad_cost", grad_cost, 1).map_err(err)?;
+    match budget_unit {
+        "updates" => Ok((false, gc)),
+        "evals" => Ok((true, gc)),
+        other => Err(err(format!(
+            "budget_unit must be 'updates' or 'evals' (got '{other}')"
+        ))),
+    }
+}
+
+/// Each method with the steps it runs: `steps` updates, or with `evals`, `steps` evaluations
+/// on the one cost scale (an update rule runs `steps / grad_cost` updates).
+fn budgeted(opts: &[Optimizer], steps: u64, evals: bool, gc: u64) -> Vec<(Optimizer, u64)> {
+    opts.iter()
+        .map(|o| {
+            if evals {
+                o.with_eval_budget(steps, gc)
+            } else {
+                (o.clone(), steps)
+            }
+        })
+        .collect()
+}
+
 fn region(surface: &CoreSurface, text: Option<&str>) -> PyResult<Domain> {
     setup::parse_region("--region", text, surface.domain).map_err(err)
 }
@@ -300,7 +327,7 @@ fn trace<'py>(
 
 /// `optiscape race --format json`, as JSON.
 #[pyfunction]
-#[pyo3(signature = (surface, method_ids, sets, starts, region_text, steps, seed, tol, precision))]
+#[pyo3(signature = (surface, method_ids, sets, starts, region_text, steps, seed, tol, precision, budget_unit, grad_cost))]
 #[allow(clippy::too_many_arguments)]
 fn race(
     py: Python<'_>,
@@ -313,41 +340,54 @@ fn race(
     seed: &str,
     tol: Option<&str>,
     precision: &str,
+    budget_unit: &str,
+    grad_cost: &str,
 ) -> PyResult<String> {
     let s = &surface.inner;
     let c = common(s, steps, seed, tol, precision)?;
+    let (evals, gc) = cost_scale(budget_unit, grad_cost)?;
     let k = setup::parse_starts(starts).map_err(err)? as usize;
     let region = region(s, region_text)?;
     let opts = methods(&method_ids, &sets, "race")?;
+    let budgeted = budgeted(&opts, c.steps, evals, gc);
     let starts = lab::uniform_starts(region, k, c.seed);
     let progress = Progress::default();
+    // As the command line races: method by method with its budget, the estimated minimum
+    // lowered for all when a run of one beats it.
+    let race_against = |target| {
+        let mut rows = Vec::new();
+        for (opt, steps) in &budgeted {
+            let mut r = lab::race_with(
+                s,
+                std::slice::from_ref(opt),
+                &starts,
+                *steps,
+                c.seed,
+                target,
+                c.precision,
+                &progress,
+            )?;
+            for row in &mut r {
+                row.set_grad_cost(gc, c.seed);
+                row.ends = Vec::new();
+            }
+            rows.extend(r);
+        }
+        Some(rows)
+    };
     let rows = interruptible(py, &progress, || {
-        lab::race_with(
-            s,
-            &opts,
-            &starts,
-            c.steps,
-            c.seed,
-            c.target,
-            c.precision,
-            &progress,
-        )
+        let rows = race_against(c.target)?;
+        match c.target.lowered_to(lab::lowest_of_rows(&rows)) {
+            Some(lowered) => race_against(lowered),
+            None => Some(rows),
+        }
     })?;
-    let mut rows = finished(rows)?;
-    for r in &mut rows {
-        r.ends = Vec::new();
-    }
+    let rows = finished(rows)?;
     // The minimum the rows were counted against (an estimate their runs beat is lowered).
     let target = lab::race_target(c.target, &rows);
-    json_text(&report::race(
-        s,
-        starts.len(),
-        c.steps,
-        c.seed,
-        target,
-        c.precision,
-        &rows,
-    ))
+    let mut doc = report::race(s, starts.len(), c.steps, c.seed, target, c.precision, &rows);
+    doc["steps_unit"] = if evals { "evals" } else { "updates" }.into();
+    json_text(&doc)
 }
 
 /// A basin map: the core's map, and its document.
@@ -506,7 +546,7 @@ fn sweep(
 
 /// `optiscape tune --format json`, as JSON.
 #[pyfunction]
-#[pyo3(signature = (surface, method_ids, sets, starts, region_text, budget, steps, seed, tol, precision))]
+#[pyo3(signature = (surface, method_ids, sets, starts, region_text, budget, steps, seed, tol, precision, budget_unit, grad_cost))]
 #[allow(clippy::too_many_arguments)]
 fn tune(
     py: Python<'_>,
@@ -520,9 +560,12 @@ fn tune(
     seed: &str,
     tol: Option<&str>,
     precision: &str,
+    budget_unit: &str,
+    grad_cost: &str,
 ) -> PyResult<String> {
     let s = &surface.inner;
     let c = common(s, steps, seed, tol, precision)?;
+    let (evals, gc) = cost_scale(budget_unit, grad_cost)?;
     let k = setup::parse_starts(starts).map_err(err)? as usize;
     let region = region(s, region_text)?;
     let opts = methods(&method_ids, &sets, "tuning")?;
@@ -535,16 +578,36 @@ fn tune(
         seed: c.seed,
         target: c.target,
         precision: c.precision,
+        grad_cost: gc,
+        evals: evals.then_some(c.steps),
     };
+    let budgeted = budgeted(&opts, c.steps, evals, gc);
     let progress = Progress::default();
-    let rows = interruptible(py, &progress, || lab::tune::tune(s, &opts, &ts, &progress))?;
+    // As the command line tunes: each method on its own, with its budget.
+    let rows = interruptible(py, &progress, || {
+        let mut rows = Vec::new();
+        for (opt, steps) in &budgeted {
+            let ts = lab::tune::TuneSetup {
+                steps: *steps,
+                ..ts
+            };
+            match lab::tune::tune(s, std::slice::from_ref(opt), &ts, &progress) {
+                Ok(Some(r)) => rows.extend(r),
+                Ok(None) => return Ok(None),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(Some(rows))
+    })?;
     let rows = finished(rows.map_err(err)?)?;
-    json_text(&report::tune(s, &ts, &rows))
+    let mut doc = report::tune(s, &ts, &rows);
+    doc["steps_unit"] = if evals { "evals" } else { "updates" }.into();
+    json_text(&doc)
 }
 
 /// `optiscape ecdf`: `(budgets, targets, [(method, fractions)])`.
 #[pyfunction]
-#[pyo3(signature = (surface, method_ids, sets, starts, region_text, steps, seed, tol, precision))]
+#[pyo3(signature = (surface, method_ids, sets, starts, region_text, steps, seed, tol, precision, budget_unit, grad_cost))]
 #[allow(clippy::too_many_arguments)]
 #[allow(clippy::type_complexity)]
 fn ecdf(
@@ -558,9 +621,12 @@ fn ecdf(
     seed: &str,
     tol: Option<&str>,
     precision: &str,
+    budget_unit: &str,
+    grad_cost: &str,
 ) -> PyResult<(Vec<u64>, Vec<f64>, Vec<(String, Vec<f64>)>)> {
     let s = &surface.inner;
     let c = common(s, steps, seed, tol, precision)?;
+    let (evals, gc) = cost_scale(budget_unit, grad_cost)?;
     let k = setup::parse_starts(starts).map_err(err)? as usize;
     let region = region(s, region_text)?;
     let opts = methods(&method_ids, &sets, "comparison")?;
@@ -568,17 +634,34 @@ fn ecdf(
     let targets = lab::ecdf::targets(s, c.target, &starts);
     let progress = Progress::default();
     let curves = interruptible(py, &progress, || {
-        lab::ecdf::ecdf(
-            s,
-            &opts,
-            &starts,
-            c.steps,
-            c.seed,
-            c.target,
-            &targets,
-            c.precision,
-            &progress,
-        )
+        if evals {
+            lab::ecdf::ecdf_in_evals(
+                s,
+                &opts,
+                &starts,
+                lab::ecdf::EvalScale {
+                    evals: c.steps,
+                    grad_cost: gc,
+                },
+                c.seed,
+                c.target,
+                &targets,
+                c.precision,
+                &progress,
+            )
+        } else {
+            lab::ecdf::ecdf(
+                s,
+                &opts,
+                &starts,
+                c.steps,
+                c.seed,
+                c.target,
+                &targets,
+                c.precision,
+                &progress,
+            )
+        }
     })?;
     let curves = finished(curves)?;
     let budgets = curves

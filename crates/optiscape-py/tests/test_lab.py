@@ -43,7 +43,7 @@ def drop_seconds(doc):
 def test_catalogs_list_what_the_command_line_lists(cli):
     text = cli.out("list")
     ss, ms = o.surfaces(), o.methods()
-    assert len(ss) == 13 and len(ms) == 22
+    assert len(ss) == 13 and len(ms) == 30
     for s in ss:
         assert f"  {s['id']:<16} {s['name']}" in text
         assert f"f(x, y) = {s['formula']}" in text
@@ -54,10 +54,14 @@ def test_catalogs_list_what_the_command_line_lists(cli):
     for m in ms:
         assert f"  {m['id']:<22} {m['label']} ({m['reference']})" in text
         names = [p["name"] for p in m["params"]]
-        assert "lr" in names or m["id"].startswith("seed:") or "rho" in names
+        search = {"nelder-mead", "bfgs", "basin-hopping", "annealing", "cma-es",
+                  "differential-evolution", "random-search", "multistart"}
+        assert "lr" in names or m["id"].startswith("seed:") or "rho" in names or m["id"] in search
         for p in m["params"]:
-            assert p["kind"] in ("number", "pair", "flag", "count")
+            assert p["kind"] in ("number", "pair", "flag", "count", "choice")
             assert p["range"]
+            if p["kind"] == "choice":
+                assert p["range"].startswith("one of ") and p["default"] in p["range"]
     adam = next(m for m in ms if m["id"] == "adam")
     assert next(p for p in adam["params"] if p["name"] == "betas")["default"] == [0.9, 0.999]
 
@@ -171,6 +175,38 @@ def test_race_with_region_tolerance_and_f32(cli):
                    "--starts", "200", "--region=-2,2,-2,2", "--tol", "0.5", "--precision", "f32",
                    "--format", "json")
     assert drop_seconds(got) == drop_seconds(ref)
+
+
+def test_race_tune_and_ecdf_on_the_one_cost_scale_are_the_command_lines(cli, tmp_path):
+    """budget_unit="evals" (and grad_cost) as --budget-unit evals (--grad-cost) gives them."""
+    methods = "adam,nelder-mead,differential-evolution"
+    got = o.race("rastrigin", methods, starts=80, steps=600, seed=3, budget_unit="evals", grad_cost=5)
+    ref = cli.json("race", "--surface", "rastrigin", "--methods", methods, "--starts", "80", "--steps", "600",
+                   "--seed", "3", "--budget-unit", "evals", "--grad-cost", "5", "--format", "json")
+    assert drop_seconds(got) == drop_seconds(ref)
+    assert got["steps_unit"] == "evals" and all(m["grad_cost"] == 5 for m in got["methods"])
+    assert got["methods"][0]["mean_evals"] == 600  # 120 updates of 5 each
+
+    got = o.tune("himmelblau", "sgd,annealing", starts=40, steps=600, trials=3, seed=2, budget_unit="evals")
+    ref = cli.json("tune", "--surface", "himmelblau", "--methods", "sgd,annealing", "--starts", "40",
+                   "--steps", "600", "--trials", "3", "--seed", "2", "--budget-unit", "evals", "--format", "json")
+    assert got == ref and got["steps_unit"] == "evals"
+    assert all("evals" in c for c in got["held_out"]["ecdf"]["methods"])
+
+    got = o.ecdf("rastrigin", "adam,annealing", starts=60, steps=600, budget_unit="evals")
+    path = tmp_path / "e.csv"
+    cli.out("ecdf", "--surface", "rastrigin", "--methods", "adam,annealing", "--starts", "60", "--steps", "600",
+            "--budget-unit", "evals", "--csv", str(path))
+    ref = rows(path.read_text())
+    assert "updates" not in got and got["evals"][-1] == 600
+    for m in ("adam", "annealing"):
+        mine = [r for r in ref if r["method"] == m]
+        np.testing.assert_array_equal(got["evals"], [int(r["evals"]) for r in mine])
+        np.testing.assert_array_equal(got["fractions"][m], [float(r["fraction"]) for r in mine])
+    with pytest.raises(ValueError, match="budget_unit"):
+        o.race("rastrigin", "adam", starts=5, budget_unit="flops")
+    with pytest.raises(ValueError, match="grad_cost"):
+        o.race("rastrigin", "adam", starts=5, budget_unit="evals", grad_cost=0)
 
 
 def test_basins_equal_the_command_lines_map_csv_and_picture(cli, tmp_path):

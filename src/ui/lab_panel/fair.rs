@@ -49,6 +49,7 @@ pub(super) fn fair_sections(
                         &t,
                         Precision::F64,
                         &p,
+                        None,
                     )
                     .await
                 },
@@ -82,6 +83,8 @@ pub(super) fn fair_sections(
                 seed: rng.seed,
                 target,
                 precision: Precision::F64,
+                grad_cost: optiscape_core::lab::GRAD_COST,
+                evals: None,
             };
             let total = total_runs(&enabled, ts.budget, ts.starts);
             let setup = JobSetup::now(surface, &enabled, lab, rng.seed, ts.starts);

@@ -9,7 +9,7 @@
 //! the shared `step_once`) is the reference the lockstep engine is tested against. Either way
 //! the result does not depend on the number of threads.
 
-use super::run::{RunState, RunStatus, step_once};
+use super::run::{RunState, RunStatus, step_once, step_once_trail};
 use crate::landscape::{Domain, LaneEval, LaneSurfaceVisitor, Surface};
 #[cfg(all(optiscape_avx512, not(test)))]
 use crate::lanes::F64x8;
@@ -273,7 +273,9 @@ pub fn run_batch_with(
 /// the domain over the start and the updates up to that count (while the run had not been cut
 /// short). Row-major: `best[run * budgets.len() + b]`. A run has reached the target at some
 /// update up to `budgets[b]` exactly when that value is at most the tolerance (the ECDFs are
-/// counted from it).
+/// counted from it). A method that asks for evaluations under an evaluation budget
+/// ([`Optimizer::with_eval_budget`]; `steps` is then that budget) counts `budgets` in
+/// evaluations instead: the lowest value among the evaluations each budget pays for.
 #[allow(clippy::too_many_arguments)]
 pub fn run_batch_anytime(
     surface: &Surface,
@@ -341,9 +343,11 @@ pub(crate) fn run_lanes(
 ) -> Option<(Vec<RunEnd>, Vec<f64>)> {
     if !lanes_run_here() || optimizer.is_search() || optimizer.budget.is_some() {
         // A method that asks for evaluations has no lockstep form: the general engine runs it.
-        // The same runs (each seeded by its index in the batch), one at a time, in f64.
+        // The same runs (each seeded by its index in the batch), one at a time, in f64. Under
+        // an evaluation budget its `budgets` count evaluations (`steps` is then that budget).
+        let in_evals = optimizer.is_search() && optimizer.budget.is_some();
         return scalar_from(
-            surface, optimizer, starts, first, steps, seed, target, progress, budgets,
+            surface, optimizer, starts, first, steps, seed, target, progress, budgets, in_evals,
         );
     }
     let job = LaneJob {
@@ -385,6 +389,7 @@ pub fn run_batch_scalar(
         target,
         progress,
         &[],
+        false,
     )
     .map(|(ends, _)| ends)
 }
@@ -403,12 +408,17 @@ pub fn run_batch_scalar_anytime(
     budgets: &[u64],
 ) -> Result<Anytime, String> {
     check_budgets(budgets, steps)?;
+    let in_evals = optimizer.is_search() && optimizer.budget.is_some();
     Ok(scalar_from(
-        surface, optimizer, starts, 0, steps, seed, target, progress, budgets,
+        surface, optimizer, starts, 0, steps, seed, target, progress, budgets, in_evals,
     ))
 }
 
-/// [`run_batch_scalar_anytime`] on `starts`, the runs `first..` of their batch.
+/// [`run_batch_scalar_anytime`] on `starts`, the runs `first..` of their batch. With
+/// `in_evals` (a method that asks for evaluations, under its evaluation budget) `budgets`
+/// count evaluations on the one cost scale, and each run's best precision at a budget is that
+/// of the evaluations that budget pays for, evaluation by evaluation (nothing before the
+/// first: the method evaluates its start itself).
 #[allow(clippy::too_many_arguments)]
 fn scalar_from(
     surface: &Surface,
@@ -420,6 +430,7 @@ fn scalar_from(
     target: Target,
     progress: &Progress,
     budgets: &[u64],
+    in_evals: bool,
 ) -> Option<(Vec<RunEnd>, Vec<f64>)> {
     let ends: Vec<Option<(RunEnd, Vec<f64>)>> = starts
         .par_iter()
@@ -450,6 +461,9 @@ fn scalar_from(
             };
             let mut bests = vec![target.precision(lowest); budgets.len()];
             let mut next = 0;
+            // In evaluations: the lowest value the evaluations paid for so far have found.
+            let mut paid_lowest = f64::INFINITY;
+            let mut trail = Vec::new();
             if state.status == RunStatus::Running {
                 for s in 0..steps {
                     if state.out_of_budget || opt.spent(state.evals, state.grads) {
@@ -458,7 +472,11 @@ fn scalar_from(
                     if s + window == steps {
                         before_end = state.pos;
                     }
-                    let status = step_once(surface, &mut opt, &mut state);
+                    let status = if in_evals {
+                        step_once_trail(surface, &mut opt, &mut state, &mut trail)
+                    } else {
+                        step_once(surface, &mut opt, &mut state)
+                    };
                     let (at, loss) = state.answer();
                     if first_success.is_none()
                         && (state.reached.is_some() || target.reached(at, loss))
@@ -468,10 +486,19 @@ fn scalar_from(
                         // reached the target (inside its iteration); an update rule: this update.
                         first_success_counts = state.reached.or(Some((state.evals, state.grads)));
                     }
+                    if in_evals {
+                        for &(cost, v) in &trail {
+                            while next < budgets.len() && budgets[next] < cost {
+                                bests[next] = target.precision(paid_lowest);
+                                next += 1;
+                            }
+                            paid_lowest = paid_lowest.min(v);
+                        }
+                    }
                     if inside(&state) {
                         lowest = lowest.min(loss);
                     }
-                    while next < budgets.len() && budgets[next] == s + 1 {
+                    while !in_evals && next < budgets.len() && budgets[next] == s + 1 {
                         bests[next] = target.precision(lowest);
                         next += 1;
                     }
@@ -485,8 +512,9 @@ fn scalar_from(
                     }
                 }
             }
+            let last = if in_evals { paid_lowest } else { lowest };
             for b in &mut bests[next..] {
-                *b = target.precision(lowest);
+                *b = target.precision(last);
             }
             progress.done.fetch_add(1, Ordering::Relaxed);
             let (end_pos, end_loss) = state.answer();
@@ -1156,8 +1184,9 @@ mod tests {
         let o = Optimizer::by_id("langevin").expect("a rule");
         let starts = uniform_starts(s.domain, 40, 2);
         let (t, p, budgets) = (Target::of(&s), Progress::default(), [5, 30]);
-        let whole = scalar_from(&s, &o, &starts, 0, 30, 4, t, &p, &budgets).expect("runs");
-        let part = scalar_from(&s, &o, &starts[13..29], 13, 30, 4, t, &p, &budgets).expect("runs");
+        let whole = scalar_from(&s, &o, &starts, 0, 30, 4, t, &p, &budgets, false).expect("runs");
+        let part =
+            scalar_from(&s, &o, &starts[13..29], 13, 30, 4, t, &p, &budgets, false).expect("runs");
         let lanes = run_lanes(
             &s,
             &o,

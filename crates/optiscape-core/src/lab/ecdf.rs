@@ -62,13 +62,29 @@ pub fn budgets(steps: u64) -> Vec<u64> {
     out
 }
 
+/// The one cost scale of a runtime distribution in evaluations (`--budget-unit evals`): each
+/// run is given `evals` evaluations, a function value costing 1 and a gradient with its value
+/// `grad_cost` (an update rule runs `evals / grad_cost` updates), and the budgets count
+/// evaluations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EvalScale {
+    pub evals: u64,
+    pub grad_cost: u64,
+}
+
 /// One method's runtime distribution.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct EcdfCurve {
     pub method: String,
+    /// Updates (an iteration, for a method that asks for evaluations), or evaluations when
+    /// `in_evals`.
     pub budgets: Vec<u64>,
-    /// `fractions[b]`: the share of (run, target) pairs reached within `budgets[b]` updates.
+    /// `fractions[b]`: the share of (run, target) pairs reached within `budgets[b]` updates
+    /// (evaluations when `in_evals`).
     pub fractions: Vec<f64>,
+    /// Whether `budgets` count evaluations on the one cost scale ([`EvalScale`]).
+    #[serde(skip)]
+    pub in_evals: bool,
     /// The lowest loss the runs found inside the domain.
     #[serde(skip)]
     pub lowest: f64,
@@ -113,8 +129,89 @@ pub fn ecdf(
     progress: &Progress,
 ) -> Option<Vec<EcdfCurve>> {
     block_on(ecdf_paced(
-        surface, methods, starts, steps, seed, target, targets, precision, progress,
+        surface, methods, starts, steps, seed, target, targets, precision, progress, None,
     ))
+}
+
+/// [`ecdf`] on the one cost scale: every method given `scale.evals` evaluations, the curves
+/// over budgets of evaluations ([`budgets`]`(scale.evals)`). An update rule's best precision
+/// within `b` evaluations is its best within `b / grad_cost` updates (its start is given, as
+/// in [`ecdf`]); a method that asks for evaluations counts them one by one.
+#[allow(clippy::too_many_arguments)]
+pub fn ecdf_in_evals(
+    surface: &Surface,
+    methods: &[Optimizer],
+    starts: &[DVec2],
+    scale: EvalScale,
+    seed: u64,
+    target: Target,
+    targets: &[f64],
+    precision: Precision,
+    progress: &Progress,
+) -> Option<Vec<EcdfCurve>> {
+    block_on(ecdf_paced(
+        surface,
+        methods,
+        starts,
+        scale.evals,
+        seed,
+        target,
+        targets,
+        precision,
+        progress,
+        Some(scale),
+    ))
+}
+
+/// A method's runs with their best precision at `budgets` evaluations (ascending, unique, in
+/// `1..=scale.evals`): the ends, the precisions (`runs x budgets`, row-major) and the seconds
+/// spent. See [`ecdf_in_evals`].
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn anytime_in_evals(
+    surface: &Surface,
+    opt: &Optimizer,
+    starts: &[DVec2],
+    scale: EvalScale,
+    seed: u64,
+    target: Target,
+    precision: Precision,
+    progress: &Progress,
+    budgets: &[u64],
+) -> Option<(Vec<super::RunEnd>, Vec<f64>, f64)> {
+    let (opt, steps) = opt.with_eval_budget(scale.evals, scale.grad_cost);
+    if opt.is_search() {
+        // Under its evaluation budget the engine counts the budgets in evaluations.
+        return batch_paced(
+            surface, &opt, starts, steps, seed, target, precision, progress, budgets,
+        )
+        .await;
+    }
+    let c = scale.grad_cost.max(1);
+    let mut updates: Vec<u64> = budgets.iter().map(|b| b / c).filter(|u| *u >= 1).collect();
+    updates.dedup();
+    let (ends, best_u, seconds) = batch_paced(
+        surface, &opt, starts, steps, seed, target, precision, progress, &updates,
+    )
+    .await?;
+    let mut best = Vec::with_capacity(starts.len() * budgets.len());
+    for (r, start) in starts.iter().enumerate() {
+        // Before its first update a run has its start (as the update engines count it).
+        let v = surface.height(*start);
+        let at_start = if v.is_finite() && target.domain.contains(*start) {
+            target.precision(v)
+        } else {
+            f64::INFINITY
+        };
+        for b in budgets {
+            let u = b / c;
+            best.push(if u == 0 {
+                at_start
+            } else {
+                best_u[r * updates.len() + updates.partition_point(|x| *x < u)]
+            });
+        }
+    }
+    Some((ends, best, seconds))
 }
 
 /// [`ecdf`], pausing between slices of runs (see [`super::pace`]). An estimated minimum that a
@@ -131,14 +228,15 @@ pub async fn ecdf_paced(
     targets: &[f64],
     precision: Precision,
     progress: &Progress,
+    scale: Option<EvalScale>,
 ) -> Option<Vec<EcdfCurve>> {
     let (curves, lowest) = ecdf_once(
-        surface, methods, starts, steps, seed, target, targets, precision, progress,
+        surface, methods, starts, steps, seed, target, targets, precision, progress, scale,
     )
     .await?;
     match target.lowered_to(lowest) {
         Some(lowered) => ecdf_once(
-            surface, methods, starts, steps, seed, lowered, targets, precision, progress,
+            surface, methods, starts, steps, seed, lowered, targets, precision, progress, scale,
         )
         .await
         .map(|(c, _)| c),
@@ -167,15 +265,26 @@ async fn ecdf_once(
     targets: &[f64],
     precision: Precision,
     progress: &Progress,
+    scale: Option<EvalScale>,
 ) -> Option<(Vec<EcdfCurve>, f64)> {
-    let budgets = budgets(steps);
+    let budgets = budgets(scale.map_or(steps, |s| s.evals));
     let mut curves = Vec::with_capacity(methods.len());
     let mut lowest = f64::INFINITY;
     for opt in methods {
-        let (ends, best, _) = batch_paced(
-            surface, opt, starts, steps, seed, target, precision, progress, &budgets,
-        )
-        .await?;
+        let (ends, best, _) = match scale {
+            Some(scale) => {
+                anytime_in_evals(
+                    surface, opt, starts, scale, seed, target, precision, progress, &budgets,
+                )
+                .await?
+            }
+            None => {
+                batch_paced(
+                    surface, opt, starts, steps, seed, target, precision, progress, &budgets,
+                )
+                .await?
+            }
+        };
         let low = Target::lowest_of(&ends);
         lowest = lowest.min(low);
         curves.push(EcdfCurve {
@@ -183,6 +292,7 @@ async fn ecdf_once(
             fractions: fractions(&best, budgets.len(), targets),
             budgets: budgets.clone(),
             lowest: low,
+            in_evals: scale.is_some(),
         });
     }
     Some((curves, lowest))
@@ -235,7 +345,11 @@ pub fn chart(curves: &[EcdfCurve], colors: &[[f32; 3]], title: &str) -> image::R
             INK,
         );
     }
-    let axis = "updates (log scale)";
+    let axis = if curves.iter().any(|c| c.in_evals) {
+        "evaluations (log scale)"
+    } else {
+        "updates (log scale)"
+    };
     let mid = (left + w - right - text_width(axis, 2)) / 2;
     draw_text(&mut img, (mid, h - 26), axis, 2, INK);
     draw_text(&mut img, (4, top - 14), "pairs reached", 1, INK);

@@ -22,6 +22,6 @@ pub use batch::{
     run_batch_with, run_seed, run_shard, uniform_starts,
 };
 pub use race::{RaceRow, lowest_of_rows, race, race_paced, race_target, race_with};
-pub use run::{GRAD_COST, RunState, RunStatus, cost, step_once};
+pub use run::{GRAD_COST, RunState, RunStatus, cost, step_once, step_once_trail};
 pub use stats::{Outcome, Runtime, Summary, ert, ert_interval, median, summarize, wilson};
 pub use trace::{Trace, TracePoint, trace, trace_each};

@@ -144,15 +144,32 @@ pub fn tune(surface: &Surface, setup: &TuneSetup, rows: &[TuneRow]) -> Value {
 /// distributions (targets, then per method the updates and fractions), as `race` and `ecdf`
 /// would print them for those settings and starts.
 fn held_out(surface: &Surface, setup: &TuneSetup, rows: &[TuneRow]) -> Value {
-    let race: Vec<&RaceRow> = rows.iter().map(|r| &r.held_out).collect();
+    // The held-out runs are not timed apart from the tuning: no `seconds` key.
+    let race: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            let mut v = json!(&r.held_out);
+            if let Some(o) = v.as_object_mut() {
+                o.remove("seconds");
+            }
+            v
+        })
+        .collect();
     let curves: Vec<Value> = rows
         .iter()
         .map(|r| {
-            json!({
+            // The budgets count updates, or evaluations (`tune --budget-unit evals`).
+            let unit = if r.held_out_ecdf.in_evals {
+                "evals"
+            } else {
+                "updates"
+            };
+            let mut v = json!({
                 "method": r.held_out_ecdf.method,
-                "updates": r.held_out_ecdf.budgets,
                 "fractions": r.held_out_ecdf.fractions,
-            })
+            });
+            v[unit] = json!(r.held_out_ecdf.budgets);
+            v
         })
         .collect();
     json!({

@@ -153,7 +153,7 @@ impl RunState {
 #[inline]
 pub fn step_once(surface: &Surface, optimizer: &mut Optimizer, state: &mut RunState) -> RunStatus {
     if optimizer.is_search() {
-        return search_once(surface, optimizer, state);
+        return search_once(surface, optimizer, state, None);
     }
     state.evals += 1;
     state.grads += 1;
@@ -180,12 +180,35 @@ pub fn step_once(surface: &Surface, optimizer: &mut Optimizer, state: &mut RunSt
     state.status
 }
 
+/// [`step_once`] for a method that asks for evaluations, keeping in `trail` (cleared first)
+/// each fall of the lowest finite value inside the domain during the iteration: the run's cost
+/// on the one cost scale at that evaluation (counted from the run's start) and the value. An
+/// update rule's step leaves `trail` empty (its cost is its updates times the gradient's).
+pub fn step_once_trail(
+    surface: &Surface,
+    optimizer: &mut Optimizer,
+    state: &mut RunState,
+    trail: &mut Vec<(u64, f64)>,
+) -> RunStatus {
+    trail.clear();
+    if optimizer.is_search() {
+        search_once(surface, optimizer, state, Some(trail))
+    } else {
+        step_once(surface, optimizer, state)
+    }
+}
+
 /// One iteration of a method that asks for evaluations. Under an evaluation budget, an
 /// iteration that asks for more than is left is cut where the budget ends, as the reference
 /// scripts stop a run at the evaluation that spends it: the run's counts stop at the last
 /// evaluation inside the budget, its answer is the best point found inside it, and the run
 /// takes no more iterations.
-fn search_once(surface: &Surface, optimizer: &mut Optimizer, state: &mut RunState) -> RunStatus {
+fn search_once(
+    surface: &Surface,
+    optimizer: &mut Optimizer,
+    state: &mut RunState,
+    trail: Option<&mut Vec<(u64, f64)>>,
+) -> RunStatus {
     if state.out_of_budget {
         return state.status;
     }
@@ -204,9 +227,16 @@ fn search_once(surface: &Surface, optimizer: &mut Optimizer, state: &mut RunStat
         goal: state.goal,
     };
     let mut oracle = Oracle::watching(surface, watch);
+    if trail.is_some() {
+        oracle.trail = Some(Vec::new());
+    }
+    let cost_before = state.cost(grad_cost);
     let Some(search) = optimizer.iterate(state.pos, &mut oracle) else {
         return state.status;
     };
+    if let (Some(out), Some(t)) = (trail, &oracle.trail) {
+        out.extend(t.iter().map(|&(c, v)| (cost_before + c, v)));
+    }
     let (pos, loss) = search.current();
     let best = search.best();
     let finished = search.finished();

@@ -33,6 +33,13 @@ pub struct TuneSetup {
     pub seed: u64,
     pub target: Target,
     pub precision: Precision,
+    /// What a gradient with its value costs in evaluations (`--grad-cost`; the lab's default is
+    /// [`super::GRAD_COST`]): settings are ranked by ERT in evaluations on this scale.
+    pub grad_cost: u64,
+    /// With `--budget-unit evals`: the runs' budget in evaluations (each method is given it
+    /// already, with `steps` to match); the held-out runtime distributions then count
+    /// evaluations on the one cost scale.
+    pub evals: Option<u64>,
 }
 
 /// A method's result: the tuned values and, on the held-out starts, how the tuned and the
@@ -298,7 +305,7 @@ async fn score(
     let rt: Vec<Runtime> = ends.iter().map(Runtime::from).collect();
     let rt_evals: Vec<Runtime> = ends
         .iter()
-        .map(|e| Runtime::in_evals(e, super::GRAD_COST))
+        .map(|e| Runtime::in_evals(e, s.grad_cost))
         .collect();
     let losses: Vec<f64> = ends
         .iter()
@@ -377,7 +384,11 @@ pub async fn tune_paced(
     let tuning = uniform_starts(s.region, s.starts, s.seed);
     let held_out = held_out_starts(s);
     let targets = held_out_targets(surface, s);
-    let budgets = super::ecdf::budgets(s.steps);
+    let scale = s.evals.map(|evals| super::ecdf::EvalScale {
+        evals,
+        grad_cost: s.grad_cost,
+    });
+    let budgets = super::ecdf::budgets(s.evals.unwrap_or(s.steps));
     let mut rows = Vec::with_capacity(methods.len());
     for opt in methods {
         let grid = settings(opt, s.budget);
@@ -422,19 +433,38 @@ pub async fn tune_paced(
         let hs = held_out_seed(s.seed);
         // The tuned setting on the held-out starts, with its best precision at each budget (for
         // its ECDF), then the defaults.
+        let tuned_run = match scale {
+            Some(scale) => {
+                super::ecdf::anytime_in_evals(
+                    surface,
+                    &best_opt,
+                    &held_out,
+                    scale,
+                    hs,
+                    s.target,
+                    s.precision,
+                    progress,
+                    &budgets,
+                )
+                .await
+            }
+            None => {
+                batch_paced(
+                    surface,
+                    &best_opt,
+                    &held_out,
+                    s.steps,
+                    hs,
+                    s.target,
+                    s.precision,
+                    progress,
+                    &budgets,
+                )
+                .await
+            }
+        };
         let (Some((tuned_ends, best, _)), Some((_, default_ends))) = (
-            batch_paced(
-                surface,
-                &best_opt,
-                &held_out,
-                s.steps,
-                hs,
-                s.target,
-                s.precision,
-                progress,
-                &budgets,
-            )
-            .await,
+            tuned_run,
             score(surface, opt, &held_out, s, hs, progress).await,
         ) else {
             return Ok(None);
@@ -444,9 +474,14 @@ pub async fn tune_paced(
             fractions: super::ecdf::fractions(&best, budgets.len(), &targets),
             budgets: budgets.clone(),
             lowest: super::batch::Target::lowest_of(&tuned_ends),
+            in_evals: scale.is_some(),
         };
-        let tuned = RaceRow::of(&opt.id, tuned_ends, s.target, hs, 0.0);
-        let default = RaceRow::of(&opt.id, default_ends, s.target, hs, 0.0);
+        let mut tuned = RaceRow::of(&opt.id, tuned_ends, s.target, hs, 0.0);
+        let mut default = RaceRow::of(&opt.id, default_ends, s.target, hs, 0.0);
+        if s.grad_cost != super::GRAD_COST {
+            tuned.set_grad_cost(s.grad_cost, hs);
+            default.set_grad_cost(s.grad_cost, hs);
+        }
         let params = best_params
             .iter()
             .map(|(k, v)| (k.to_string(), *v))

@@ -306,6 +306,8 @@ def race(
     *,
     tol: Optional[float] = None,
     precision: str = "f64",
+    budget_unit: str = "updates",
+    grad_cost: int = 3,
 ) -> dict:
     """Races ``methods`` (ids, a comma-separated string, or ``"all"``) from the same
     ``starts`` random start points in ``region`` (default: the domain). Returns the dict
@@ -314,7 +316,10 @@ def race(
     ``median_updates_to_success``, ``diverged``, ``bad_gradient`` and ``seconds``; ``target``
     says the minimum counted against and whether it was ``estimated`` (and ``lowered`` by a
     run that went below the estimate). ``params`` maps a method to its
-    hyperparameters (``{"adam": {"lr": 0.05}}``); ``tol`` overrides the success tolerance."""
+    hyperparameters (``{"adam": {"lr": 0.05}}``); ``tol`` overrides the success tolerance.
+    ``budget_unit="evals"`` makes ``steps`` a budget of evaluations for every method on the one
+    cost scale, a gradient with its value costing ``grad_cost`` (``--budget-unit``,
+    ``--grad-cost``; ``steps_unit`` in the result says which)."""
     s = _surface(surface)
     text = _optiscape.race(
         s._s,
@@ -326,6 +331,8 @@ def race(
         _count(seed),
         _tol(tol),
         precision,
+        budget_unit,
+        _count(grad_cost),
     )
     return json.loads(text)
 
@@ -452,10 +459,14 @@ def tune(
     *,
     tol: Optional[float] = None,
     precision: str = "f64",
+    budget_unit: str = "updates",
+    grad_cost: int = 3,
 ) -> dict:
-    """Tunes each method's learning rate (and momentum or beta1) by successive halving on
-    ``starts`` tuning starts, then compares tuned and default settings on as many held-out
-    starts (``optiscape tune --format json``); ``trials`` settings are tried per method."""
+    """Tunes each method's learning rate (and momentum or beta1; a method that asks for
+    evaluations its scale) by successive halving on ``starts`` tuning starts, then compares
+    tuned and default settings on as many held-out starts (``optiscape tune --format json``);
+    ``trials`` settings are tried per method. ``budget_unit="evals"``: ``steps`` evaluations for
+    every method, ranked and reported on that scale (``--budget-unit evals``)."""
     s = _surface(surface)
     text = _optiscape.tune(
         s._s,
@@ -468,6 +479,8 @@ def tune(
         _count(seed),
         _tol(tol),
         precision,
+        budget_unit,
+        _count(grad_cost),
     )
     return json.loads(text)
 
@@ -483,12 +496,17 @@ def ecdf(
     *,
     tol: Optional[float] = None,
     precision: str = "f64",
+    budget_unit: str = "updates",
+    grad_cost: int = 3,
 ) -> dict:
     """Runtime distributions (``optiscape ecdf``): per method, the share of (run, target) pairs
     reached within each number of updates, over 51 targets of precision (the lowest loss found
     inside the domain minus the minimum) from the starts' median precision down ten decades
     (COCO's five per decade, scaled to the surface). Returns ``{"updates", "targets", "fractions": {method: array}}``
-    (``fractions[m][b]`` within ``updates[b]`` updates; the same numbers as ``--csv``)."""
+    (``fractions[m][b]`` within ``updates[b]`` updates; the same numbers as ``--csv``). With
+    ``budget_unit="evals"`` every method is given ``steps`` evaluations on the one cost scale
+    (a gradient with its value costing ``grad_cost``) and the budgets count evaluations: the
+    key is then ``"evals"`` (``ecdf --budget-unit evals``)."""
     s = _surface(surface)
     budgets, targets, curves = _optiscape.ecdf(
         s._s,
@@ -500,9 +518,11 @@ def ecdf(
         _count(seed),
         _tol(tol),
         precision,
+        budget_unit,
+        _count(grad_cost),
     )
     return {
-        "updates": np.asarray(budgets, dtype=np.int64),
+        "evals" if budget_unit == "evals" else "updates": np.asarray(budgets, dtype=np.int64),
         "targets": np.asarray(targets),
         "fractions": {m: np.asarray(f) for m, f in curves},
     }

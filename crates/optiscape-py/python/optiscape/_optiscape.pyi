@@ -57,6 +57,8 @@ def race(
     seed: str,
     tol: Optional[str],
     precision: str,
+    budget_unit: str,
+    grad_cost: str,
 ) -> str: ...
 def basins(
     surface: Surface,
@@ -92,6 +94,8 @@ def tune(
     seed: str,
     tol: Optional[str],
     precision: str,
+    budget_unit: str,
+    grad_cost: str,
 ) -> str: ...
 def ecdf(
     surface: Surface,
@@ -103,6 +107,8 @@ def ecdf(
     seed: str,
     tol: Optional[str],
     precision: str,
+    budget_unit: str,
+    grad_cost: str,
 ) -> Tuple[List[int], List[float], List[Tuple[str, List[float]]]]: ...
 def phase(
     surface: Surface,

@@ -219,10 +219,13 @@ impl SearchMethod for Bfgs {
             return;
         }
         let h = self.hk;
-        // np.dot(Hk, gfk), row by row.
+        // np.dot(Hk, gfk), row by row, rounded as OpenBLAS's dgemv rounds it on x86-64 with FMA
+        // (NumPy's `dot` of a 2x2 matrix and a vector: `fma(h0, g0, h1 g1)`, checked bit for
+        // bit against NumPy): the iterates then equal SciPy's to the last bits, not only to
+        // 1e-9 for a while.
         let pk = -DVec2::new(
-            h.x_axis.x * self.gfk.x + h.y_axis.x * self.gfk.y,
-            h.x_axis.y * self.gfk.x + h.y_axis.y * self.gfk.y,
+            h.x_axis.x.mul_add(self.gfk.x, h.y_axis.x * self.gfk.y),
+            h.x_axis.y.mul_add(self.gfk.x, h.y_axis.y * self.gfk.y),
         );
         self.trials.clear();
         let derphi0 = self.gfk.dot(pk);
@@ -302,7 +305,8 @@ impl SearchMethod for Bfgs {
             let mut c = [[0.0; 2]; 2];
             for i in 0..2 {
                 for j in 0..2 {
-                    c[i][j] = a[i][0] * b[0][j] + a[i][1] * b[1][j];
+                    // OpenBLAS's dgemm on x86-64 with FMA: `fma(a1, b1, a0 b0)`.
+                    c[i][j] = a[i][1].mul_add(b[1][j], a[i][0] * b[0][j]);
                 }
             }
             c

@@ -75,6 +75,10 @@ pub struct Oracle<'a> {
     pub best_within: Option<Point>,
     /// The counts at the first evaluation (inside the budget) that reached the goal.
     pub reached: Option<(u64, u64)>,
+    /// When kept (`Some`): each time the lowest finite value inside the domain (inside the
+    /// budget) fell, the cost so far on the one cost scale and the new value. The lab's
+    /// runtime distributions in evaluations read it, as COCO counts: evaluation by evaluation.
+    pub trail: Option<Vec<(u64, f64)>>,
 }
 
 impl<'a> Oracle<'a> {
@@ -92,14 +96,19 @@ impl<'a> Oracle<'a> {
             within: (0, 0),
             best_within: None,
             reached: None,
+            trail: None,
         }
+    }
+
+    /// The evaluations asked for so far on the one cost scale (a gradient with its value
+    /// costing the watch's `grad_cost`).
+    pub fn cost(&self) -> u64 {
+        self.evals + self.grads * self.watch.grad_cost.saturating_sub(1)
     }
 
     /// Whether this iteration asked for more than the budget had left.
     pub fn overspent(&self) -> bool {
-        self.watch.left.is_some_and(|left| {
-            self.evals + self.grads * self.watch.grad_cost.saturating_sub(1) > left
-        })
+        self.watch.left.is_some_and(|left| self.cost() > left)
     }
 
     fn seen(&mut self, p: DVec2, v: Option<f64>) {
@@ -113,6 +122,10 @@ impl<'a> Oracle<'a> {
             && self.best_within.is_none_or(|(_, b)| v < b)
         {
             self.best_within = Some((p, v));
+            let cost = self.cost();
+            if let Some(t) = &mut self.trail {
+                t.push((cost, v));
+            }
         }
         if self.reached.is_none() && self.watch.goal.is_some_and(|g| g.reached(p, v)) {
             self.reached = Some((self.evals, self.grads));
