@@ -225,9 +225,10 @@ pub struct Optimizer {
     /// The update rule (for a [`Search`] method it is not used: plain SGD stands in).
     pub rule: Rule,
     /// A method that asks for evaluations instead of an update rule: one step is one of its
-    /// iterations ([`Optimizer::iterate`]).
+    /// iterations ([`Optimizer::iterate`]). Boxed: a search method's state is hundreds of
+    /// bytes, and every ball of an update rule would carry it (the sandbox holds 100,000 balls).
     #[serde(default)]
-    pub search: Option<Search>,
+    pub search: Option<Box<Search>>,
     /// A budget in evaluations for a method that asks for them (see [`EvalBudget`]); `None`:
     /// the run's steps are its only limit.
     #[serde(default)]
@@ -285,7 +286,7 @@ impl Optimizer {
     /// A method that asks for evaluations, under its catalog id.
     pub fn searching(id: impl Into<String>, search: Search) -> Self {
         Self {
-            search: Some(search),
+            search: Some(Box::new(search)),
             ..Self::new(id, Rule::Sgd(Sgd::default()))
         }
     }
@@ -307,7 +308,7 @@ impl Optimizer {
         }
         let search = self.search.as_mut()?;
         search.iterate(oracle, &mut self.rng);
-        Some(search)
+        Some(&**search)
     }
 
     /// The catalog's method or preset with this id, with its defaults.
