@@ -953,3 +953,176 @@ fn ecdf_and_tune_draw_runtime_distributions_in_evaluations() {
     assert!(std::fs::metadata(&tuned).unwrap().len() > 1000);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `basins`, `sweep` and `phase` on the one cost scale: `--budget-unit evals` gives the method
+/// `--steps` evaluations (an update rule steps / C updates), says so, and a phase map's ERTs
+/// count evaluations; a population size is swept and mapped over whole numbers.
+#[test]
+fn basins_sweep_and_phase_budget_in_evaluations() {
+    let json = |args: &[&str]| -> (serde_json::Value, String) {
+        let o = run(args);
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        (serde_json::from_str(&stdout(&o)).unwrap(), stderr(&o))
+    };
+    // An update rule given 300 evaluations runs 100 updates: the map of `--steps 100`.
+    let base = ["basins", "--surface", "himmelblau", "--methods", "adam"];
+    let (evals, notes) = json(
+        &[
+            &base[..],
+            &[
+                "--set",
+                "lr=0.05",
+                "--resolution",
+                "12",
+                "--steps",
+                "300",
+                "--budget-unit",
+                "evals",
+                "--format",
+                "json",
+            ],
+        ]
+        .concat(),
+    );
+    assert!(
+        notes.contains("the update rule runs 100 updates"),
+        "{notes}"
+    );
+    assert_eq!(evals["steps_unit"], "evals");
+    assert_eq!(evals["grad_cost"], 3);
+    let (updates, _) = json(
+        &[
+            &base[..],
+            &[
+                "--set",
+                "lr=0.05",
+                "--resolution",
+                "12",
+                "--steps",
+                "100",
+                "--format",
+                "json",
+            ],
+        ]
+        .concat(),
+    );
+    assert_eq!(updates["steps_unit"], "updates");
+    assert_eq!(evals["minima"], updates["minima"]);
+    assert_eq!(evals["global_fraction"], updates["global_fraction"]);
+    // A method that asks for evaluations: the table says what the budget counted.
+    let o = run(&[
+        "basins",
+        "--surface",
+        "himmelblau",
+        "--methods",
+        "nelder-mead",
+        "--resolution",
+        "8",
+        "--steps",
+        "400",
+        "--budget-unit",
+        "evals",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("after 400 evaluations"),
+        "{}",
+        stdout(&o)
+    );
+
+    // sweep over CMA-ES's population, in evaluations.
+    let (doc, notes) = json(&[
+        "sweep",
+        "--surface",
+        "rastrigin",
+        "--methods",
+        "cma-es",
+        "--param",
+        "popsize",
+        "--range",
+        "4..40",
+        "--points",
+        "4",
+        "--starts",
+        "40",
+        "--steps",
+        "2000",
+        "--budget-unit",
+        "evals",
+        "--format",
+        "json",
+    ]);
+    assert!(notes.contains("--steps 2000 counts evaluations"), "{notes}");
+    let values: Vec<f64> = doc["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["value"].as_f64().unwrap())
+        .collect();
+    assert_eq!(values, vec![4.0, 16.0, 28.0, 40.0]);
+    // Whole numbers that repeat: refused, one line.
+    let o = run(&[
+        "sweep",
+        "--surface",
+        "rastrigin",
+        "--methods",
+        "cma-es",
+        "--param",
+        "popsize",
+        "--range",
+        "4..6",
+        "--points",
+        "5",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("whole numbers"), "{}", stderr(&o));
+
+    // phase: population x sigma0, ERT in evaluations; the cell equals a race of its setting.
+    let (doc, notes) = json(&[
+        "phase",
+        "--surface",
+        "rastrigin",
+        "--methods",
+        "cma-es",
+        "--x",
+        "popsize=6..12",
+        "--y",
+        "sigma0=0.1..0.3",
+        "--points",
+        "2x2",
+        "--starts",
+        "40",
+        "--steps",
+        "1500",
+        "--budget-unit",
+        "evals",
+        "--format",
+        "json",
+    ]);
+    assert!(notes.contains("ERT in evaluations"), "{notes}");
+    assert_eq!(doc["steps_unit"], "evals");
+    let cell = &doc["cells"][1];
+    assert_eq!(cell["x_value"], 12.0);
+    let (race, _) = json(&[
+        "race",
+        "--surface",
+        "rastrigin",
+        "--methods",
+        "cma-es",
+        "--set",
+        "popsize=12",
+        "--set",
+        "sigma0=0.1",
+        "--starts",
+        "40",
+        "--steps",
+        "1500",
+        "--budget-unit",
+        "evals",
+        "--format",
+        "json",
+    ]);
+    let row = &race["methods"][0];
+    assert_eq!(cell["success_rate"], row["success_rate"], "{cell} {row}");
+    assert_eq!(cell["ert"], row["ert_evals"], "{cell} {row}");
+}

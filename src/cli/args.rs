@@ -418,6 +418,8 @@ pub struct PhaseArgs {
     pub starts: StartArgs,
     #[command(flatten)]
     pub run: RunOptions,
+    #[command(flatten)]
+    pub cost: CostArgs,
     /// The horizontal axis: `NAME=LO..HI` (`beta1`, `beta2` name the two betas).
     #[arg(long, default_value = "lr=1e-3..1", allow_hyphen_values = true)]
     pub x: String,
@@ -450,6 +452,8 @@ pub struct BasinsArgs {
     pub methods: MethodArgs,
     #[command(flatten)]
     pub run: RunOptions,
+    #[command(flatten)]
+    pub cost: CostArgs,
     /// Grid cells per side (starts at the cell centres).
     #[arg(
         long,
@@ -477,6 +481,8 @@ pub struct SweepArgs {
     pub starts: StartArgs,
     #[command(flatten)]
     pub run: RunOptions,
+    #[command(flatten)]
+    pub cost: CostArgs,
     /// The numeric hyperparameter to sweep (`beta1`, `beta2` name the two betas).
     #[arg(long, default_value = "lr")]
     pub param: String,

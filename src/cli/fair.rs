@@ -194,28 +194,12 @@ pub fn tune_command(args: &TuneArgs) -> Result<Output, CliError> {
         evals: (args.cost.budget_unit == BudgetUnit::Evals).then_some(setup.steps),
     };
     let evals = args.cost.budget_unit == BudgetUnit::Evals;
-    // Each method with its budget: with `--budget-unit evals`, `--steps` evaluations (an update
-    // rule runs steps / C updates); each is tuned on its own (the tuning is per method anyway).
-    let budgeted = opts
-        .iter()
-        .map(|o| super::lab::budgeted(o, ts.steps, &args.cost))
-        .collect::<Result<Vec<_>, _>>()?;
     let state = Progress::default();
     let total = total_runs(&opts, ts.budget, k);
+    // With `--budget-unit evals` `tune` gives each method `--steps` evaluations (an update rule
+    // steps / C updates).
     let rows = with_progress("tune", total as u64, &state, || {
-        let mut rows = Vec::new();
-        for (opt, steps) in &budgeted {
-            let ts = TuneSetup {
-                steps: *steps,
-                ..ts
-            };
-            match tune(&setup.surface, std::slice::from_ref(opt), &ts, &state) {
-                Ok(Some(r)) => rows.extend(r),
-                Ok(None) => return Ok(None),
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(Some(rows))
+        tune(&setup.surface, &opts, &ts, &state)
     })??
     .ok_or_else(|| CliError("cancelled".into()))?;
     let mut out = Output::default();
@@ -333,6 +317,7 @@ pub fn phase_command(args: &PhaseArgs) -> Result<Output, CliError> {
     let setup = lab_setup(&args.common, Some(&args.run))?;
     let (surface, steps, seed, target) = (&setup.surface, setup.steps, setup.seed, setup.target);
     let opt = one_method(&setup, &args.methods, "phase")?;
+    let (opt, steps) = super::lab::budgeted(&opt, steps, &args.cost)?;
     let (p, q) = optiscape_core::lab::phase::parse_grid(&args.points)?;
     let x = PhaseAxis::parse("--x", &opt, &args.x, p, args.log_x)?;
     let y = PhaseAxis::parse("--y", &opt, &args.y, q, args.log_y)?;
@@ -347,6 +332,10 @@ pub fn phase_command(args: &PhaseArgs) -> Result<Output, CliError> {
     let starts = uniform_starts(region, k, seed);
     let state = Progress::default();
     let total = p * q * k;
+    // With `--budget-unit evals`, the cells' ERTs count evaluations (every method's).
+    let ert_cost = (args.cost.budget_unit == BudgetUnit::Evals)
+        .then(|| super::lab::grad_cost(&args.cost))
+        .transpose()?;
     let cells = with_progress("phase", total as u64, &state, || {
         phase(
             surface,
@@ -358,6 +347,7 @@ pub fn phase_command(args: &PhaseArgs) -> Result<Output, CliError> {
             seed,
             target,
             setup.precision,
+            ert_cost,
             &state,
         )
     })??
@@ -389,16 +379,20 @@ pub fn phase_command(args: &PhaseArgs) -> Result<Output, CliError> {
     });
     let stdout = match args.output.format {
         TableFormat::Csv => csv,
-        TableFormat::Json => json_text(&lab_doc(
-            &setup,
-            json!({
-                "method": opt.id,
-                "x": x.name,
-                "y": y.name,
-                "starts": starts.len(),
-                "cells": cells,
-            }),
-        ))?,
+        TableFormat::Json => {
+            let mut doc = lab_doc(
+                &setup,
+                json!({
+                    "method": opt.id,
+                    "x": x.name,
+                    "y": y.name,
+                    "starts": starts.len(),
+                    "cells": cells,
+                }),
+            );
+            super::lab::cost_keys(&mut doc, &args.cost)?;
+            json_text(&doc)?
+        }
         TableFormat::Table => match best {
             Some(b) => format!(
                 "best cell: {}={} {}={}: success {:.1}%, ERT {}\n",
@@ -417,9 +411,19 @@ pub fn phase_command(args: &PhaseArgs) -> Result<Output, CliError> {
         notes: Vec::new(),
     };
     out.notes.push(format!(
-        "{p} x {q} cells, {k} starts each, {steps} updates; success = final loss within {} of {}",
-        target.tol, target.value
+        "{p} x {q} cells, {k} starts each, {}; success = a final point inside the domain with a loss at most {} above the global minimum {} ({}); ERT in {}",
+        super::lab::budget_words(&args.cost, setup.steps),
+        target.tol,
+        target.value,
+        target.minimum_kind(),
+        if ert_cost.is_some() {
+            "evaluations"
+        } else {
+            "updates"
+        }
     ));
     out.notes.extend(setup.precision_note());
+    out.notes
+        .extend(super::lab::budget_note(&args.cost, &setup, steps)?);
     Ok(out)
 }

@@ -582,6 +582,46 @@ pub(crate) fn grad_cost(cost: &CostArgs) -> Result<u64, CliError> {
     )?)
 }
 
+/// The budget in words: `300 updates` or `900 evaluations`.
+pub(crate) fn budget_words(cost: &CostArgs, steps: u64) -> String {
+    match cost.budget_unit {
+        BudgetUnit::Updates => format!("{steps} updates"),
+        BudgetUnit::Evals => format!("{steps} evaluations"),
+    }
+}
+
+/// With `--budget-unit evals`, the note that says what `--steps` counts and what the method
+/// was given (`steps`: the updates of an update rule, else the evaluations).
+pub(crate) fn budget_note(
+    cost: &CostArgs,
+    setup: &LabSetup,
+    steps: u64,
+) -> Result<Option<String>, CliError> {
+    let c = grad_cost(cost)?;
+    Ok(match cost.budget_unit {
+        BudgetUnit::Updates => None,
+        BudgetUnit::Evals => Some(format!(
+            "--steps {} counts evaluations (a function value 1, a gradient with its value {c}, --grad-cost): {}",
+            setup.steps,
+            if steps == setup.steps {
+                "the method stops at the evaluation that spends it".to_string()
+            } else {
+                format!("the update rule runs {steps} updates")
+            }
+        )),
+    })
+}
+
+/// `steps_unit` and `grad_cost` in a JSON document.
+pub(crate) fn cost_keys(doc: &mut Value, cost: &CostArgs) -> Result<(), CliError> {
+    doc["steps_unit"] = json!(match cost.budget_unit {
+        BudgetUnit::Updates => "updates",
+        BudgetUnit::Evals => "evals",
+    });
+    doc["grad_cost"] = json!(grad_cost(cost)?);
+    Ok(())
+}
+
 /// `optiscape race`.
 pub fn race_command(args: &RaceArgs) -> Result<Output, CliError> {
     let setup = lab_setup(&args.common, Some(&args.run))?;
@@ -795,6 +835,7 @@ pub fn basins_command(args: &BasinsArgs) -> Result<Output, CliError> {
     let (surface, steps, seed, target) = (&setup.surface, setup.steps, setup.seed, setup.target);
     let r = optiscape_core::setup::parse_resolution(&args.resolution)?;
     let opt = one_method(&setup, &args.methods, "basins")?;
+    let (opt, steps) = budgeted(&opt, steps, &args.cost)?;
     check_outputs(&args.output, args.out.as_ref())?;
     let state = Progress::default();
     let map = with_progress("basins", r * r, &state, || {
@@ -812,6 +853,7 @@ pub fn basins_command(args: &BasinsArgs) -> Result<Output, CliError> {
     .ok_or_else(|| CliError("the basin map was cancelled before it finished".into()))?;
     let mut out = Output::default();
     out.notes.extend(setup.precision_note());
+    out.notes.extend(budget_note(&args.cost, &setup, steps)?);
     if let Some(path) = &args.out {
         save_png(path, &optiscape_core::lab::basins::image(&map, 512))?;
         out.notes.push(format!("wrote {}", path.display()));
@@ -834,15 +876,19 @@ pub fn basins_command(args: &BasinsArgs) -> Result<Output, CliError> {
         out.notes.push(format!("wrote {}", path.display()));
     }
     out.stdout = match args.output.format {
-        TableFormat::Json => json_text(&optiscape_core::lab::report::basins(
-            surface,
-            &opt.id,
-            steps,
-            seed,
-            target,
-            setup.precision,
-            &map,
-        ))?,
+        TableFormat::Json => {
+            let mut doc = optiscape_core::lab::report::basins(
+                surface,
+                &opt.id,
+                setup.steps,
+                seed,
+                target,
+                setup.precision,
+                &map,
+            );
+            cost_keys(&mut doc, &args.cost)?;
+            json_text(&doc)?
+        }
         TableFormat::Csv => {
             let mut s = String::from("x,y,loss,area_fraction,global\n");
             for m in &map.minima {
@@ -856,12 +902,13 @@ pub fn basins_command(args: &BasinsArgs) -> Result<Output, CliError> {
         }
         TableFormat::Table => {
             let mut s = format!(
-                "{} on {}: {:.1}% of the domain reaches a global minimum, {:.1}% diverges, {:.1}% is still moving after {steps} updates; {} distinct minima found\n",
+                "{} on {}: {:.1}% of the domain reaches a global minimum, {:.1}% diverges, {:.1}% is still moving after {}; {} distinct minima found\n",
                 opt.id,
                 surface.id(),
                 100.0 * map.global_fraction,
                 100.0 * map.diverged_fraction,
                 100.0 * map.unsettled_fraction,
+                budget_words(&args.cost, setup.steps),
                 map.minima.len()
             );
             if map.bad_gradient_fraction > 0.0 {
@@ -907,12 +954,14 @@ pub fn sweep_command(args: &SweepArgs) -> Result<Output, CliError> {
     let setup = lab_setup(&args.common, Some(&args.run))?;
     let (surface, steps, seed, target) = (&setup.surface, setup.steps, setup.seed, setup.target);
     let opt = one_method(&setup, &args.methods, "sweep")?;
+    let (opt, steps) = budgeted(&opt, steps, &args.cost)?;
     let (lo, hi) = optiscape_core::lab::sweep::parse_range(&args.range)?;
     let points = optiscape_core::setup::parse_count_in("--points", &args.points, 1, 1000)? as usize;
     let (k, region) = lab_starts(&setup, &args.starts)?;
-    let log = optiscape_core::lab::sweep::sweep_param(&opt, &args.param, lo, hi)?.log;
+    let spec = optiscape_core::lab::sweep::sweep_param(&opt, &args.param, lo, hi)?;
+    let log = spec.log;
+    let values = optiscape_core::lab::sweep::values(spec, lo, hi, points, log)?;
     check_outputs(&args.output, args.out.as_ref())?;
-    let values = optiscape_core::lab::sweep::grid(lo, hi, points, log);
     let starts = optiscape_core::lab::uniform_starts(region, k, seed);
     let state = Progress::default();
     let rows = with_progress("sweep", (values.len() * k) as u64, &state, || {
@@ -932,6 +981,7 @@ pub fn sweep_command(args: &SweepArgs) -> Result<Output, CliError> {
     .map_err(CliError)?;
     let mut out = Output::default();
     out.notes.extend(setup.precision_note());
+    out.notes.extend(budget_note(&args.cost, &setup, steps)?);
     let mut csv = format!("{},success_rate,median_loss,diverged\n", args.param);
     for r in &rows {
         let _ = writeln!(
@@ -960,7 +1010,7 @@ pub fn sweep_command(args: &SweepArgs) -> Result<Output, CliError> {
                     })
                 })
                 .collect();
-            json_text(&lab_doc(
+            let mut doc = lab_doc(
                 &setup,
                 json!({
                     "method": opt.id,
@@ -968,7 +1018,9 @@ pub fn sweep_command(args: &SweepArgs) -> Result<Output, CliError> {
                     "starts": starts.len(),
                     "values": rows,
                 }),
-            ))?
+            );
+            cost_keys(&mut doc, &args.cost)?;
+            json_text(&doc)?
         }
         TableFormat::Table => {
             let mut s = format!(
@@ -990,10 +1042,11 @@ pub fn sweep_command(args: &SweepArgs) -> Result<Output, CliError> {
     };
     if let Some(path) = &args.out {
         let title = format!(
-            "{} on {}: {} starts x {steps} steps",
+            "{} on {}: {} starts x {}",
             opt.id,
             surface.spec(),
-            starts.len()
+            starts.len(),
+            budget_words(&args.cost, setup.steps)
         );
         save_png(
             path,

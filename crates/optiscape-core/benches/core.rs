@@ -194,6 +194,7 @@ fn fair(c: &mut Criterion) {
                 1,
                 Target::of(&s),
                 Precision::F64,
+                None,
                 &Progress::default(),
             )
         })

@@ -215,9 +215,21 @@ fn phase_cells_equal_races_at_their_settings() {
     let y = PhaseAxis::parse("--y", &hb, "momentum=0..0.9", 2, false).unwrap();
     let starts = uniform_starts(s.domain, 120, 2);
     let p = Progress::default();
-    let cells = phase(&s, &hb, &x, &y, &starts, 200, 2, target, Precision::F64, &p)
-        .unwrap()
-        .unwrap();
+    let cells = phase(
+        &s,
+        &hb,
+        &x,
+        &y,
+        &starts,
+        200,
+        2,
+        target,
+        Precision::F64,
+        None,
+        &p,
+    )
+    .unwrap()
+    .unwrap();
     assert_eq!(cells.len(), 6);
     for c in &cells {
         let mut o = hb.clone();
@@ -231,9 +243,21 @@ fn phase_cells_equal_races_at_their_settings() {
     assert_eq!(cells[0].y_value, cells[2].y_value);
     assert!(cells[0].x_value < cells[1].x_value);
     let again = in_threads(1, || {
-        phase(&s, &hb, &x, &y, &starts, 200, 2, target, Precision::F64, &p)
-            .unwrap()
-            .unwrap()
+        phase(
+            &s,
+            &hb,
+            &x,
+            &y,
+            &starts,
+            200,
+            2,
+            target,
+            Precision::F64,
+            None,
+            &p,
+        )
+        .unwrap()
+        .unwrap()
     });
     assert_eq!(cells, again);
 }

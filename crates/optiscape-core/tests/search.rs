@@ -187,7 +187,7 @@ fn global_methods_escape_local_minima_on_rastrigin() {
 fn bad_settings_are_refused() {
     let mut de = method("differential-evolution");
     let e = de.set("popsize", "3").expect_err("popsize < 4");
-    assert!(e.contains("popsize") && e.contains(">= 4"), "{e}");
+    assert!(e.contains("popsize") && e.contains("in [4, 50000]"), "{e}");
     assert_eq!(de.get("popsize").as_deref(), Some("15"));
     assert!(de.set("recombination", "1.5").is_err());
     assert!(de.set("mutation", "0.5,2.5").is_err());
@@ -220,6 +220,106 @@ fn bad_settings_are_refused() {
         assert!(sa.set(k, v).is_err(), "{k}={v}");
     }
     assert!(sa.set("restart_temp_ratio", "1").is_err());
+    // Population sizes have a ceiling (a run allocates its population), said in the message.
+    for (m, v) in [
+        ("cma-es", "100001"),
+        ("cma-es", "4294967296"),
+        ("differential-evolution", "50001"),
+    ] {
+        let e = method(m).set("popsize", v).expect_err(v);
+        assert!(e.contains("popsize") && e.contains("in [4, "), "{e}");
+    }
+    method("cma-es")
+        .set("popsize", "100000")
+        .expect("the ceiling itself");
+}
+
+/// IPOP doubles the population at each restart up to the ceiling and no further (a ball in
+/// the sandbox has no evaluation budget to end the doubling).
+#[test]
+fn restarts_stop_growing_the_population_at_its_ceiling() {
+    use optiscape_core::optim::search::MAX_POPULATION;
+    let mut ipop = method("cma-es");
+    ipop.set("popsize", &(MAX_POPULATION * 3 / 5).to_string())
+        .expect("popsize");
+    ipop.set("restarts", "ipop").expect("ipop");
+    let t = trace(&surface("bowl"), &ipop, DVec2::new(2.0, -1.5), 600);
+    let per_gen: Vec<u64> = t
+        .points
+        .windows(2)
+        .map(|w| w[1].evals - w[0].evals)
+        .collect();
+    let most = per_gen.iter().copied().max().expect("generations");
+    assert_eq!(most, MAX_POPULATION as u64, "{:?}", &per_gen[..5]);
+    assert!(
+        per_gen
+            .iter()
+            .filter(|g| **g == MAX_POPULATION as u64)
+            .count()
+            > 1,
+        "restarted and ran at the ceiling"
+    );
+}
+
+/// A phase map and a sweep vary a population size over whole numbers (values that round alike
+/// refused), and a map's ERTs in evaluations are the race's ERT in evaluations.
+#[test]
+fn phase_maps_and_sweeps_take_population_sizes_and_count_evaluations() {
+    use optiscape_core::lab::phase::{PhaseAxis, phase};
+    use optiscape_core::lab::sweep::{sweep_param, values};
+    use optiscape_core::lab::{Precision, RaceRow};
+    let (cma, _) = method("cma-es").with_eval_budget(600, GRAD_COST);
+    let x = PhaseAxis::parse("--x", &cma, "popsize=4..12", 3, false).expect("whole axis");
+    assert_eq!(x.values(), vec![4.0, 8.0, 12.0]);
+    let e = PhaseAxis::parse("--x", &cma, "popsize=4..10", 20, true).expect_err("repeats");
+    assert!(
+        e.contains("whole numbers") && e.contains("fewer points"),
+        "{e}"
+    );
+    let e = PhaseAxis::parse("--x", &cma, "popsize=4.5..10", 3, false).expect_err("4.5");
+    assert!(e.contains("popsize"), "{e}");
+    let y = PhaseAxis::parse("--y", &cma, "sigma0=0.1..0.3", 2, false).expect("sigma0");
+    let s = surface("rastrigin");
+    let starts = uniform_starts(s.domain, 30, 4);
+    let target = Target::of(&s);
+    let cells = phase(
+        &s,
+        &cma,
+        &x,
+        &y,
+        &starts,
+        600,
+        4,
+        target,
+        Precision::F64,
+        Some(GRAD_COST),
+        &Progress::default(),
+    )
+    .expect("valid")
+    .expect("not cancelled");
+    assert_eq!(cells.len(), 6);
+    assert_eq!(cells[1].x_value, 8.0);
+    // The cell (popsize 8, sigma0 0.1) against a race of that setting.
+    let mut one = cma.clone();
+    one.set("popsize", "8").expect("8");
+    one.set("sigma0", "0.1").expect("0.1");
+    let row = RaceRow::of(
+        "cma-es",
+        run_batch(&s, &one, &starts, 600, 4, target),
+        target,
+        4,
+        0.0,
+    );
+    assert_eq!(cells[1].success_rate, row.success_rate);
+    assert_eq!(cells[1].ert, row.ert_evals);
+    assert!(cells.iter().any(|c| c.ert.is_some()), "{cells:?}");
+    // Sweeps: rounded, refused when values repeat.
+    let spec = sweep_param(&cma, "popsize", 4.0, 40.0).expect("a count");
+    assert_eq!(
+        values(spec, 4.0, 40.0, 4, false).expect("distinct"),
+        vec![4.0, 16.0, 28.0, 40.0]
+    );
+    assert!(values(spec, 4.0, 6.0, 5, false).is_err());
 }
 
 /// CMA-ES without restarts stops by pycma's tests on a bowl, at the minimum; with IPOP restarts

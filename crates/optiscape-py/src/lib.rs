@@ -259,6 +259,12 @@ fn cost_scale(budget_unit: &str, grad_cost: &str) -> PyResult<(bool, u64)> {
     }
 }
 
+/// `steps_unit` and `grad_cost` in a JSON document (as the command line writes them).
+fn cost_keys(doc: &mut serde_json::Value, evals: bool, gc: u64) {
+    doc["steps_unit"] = serde_json::json!(if evals { "evals" } else { "updates" });
+    doc["grad_cost"] = serde_json::json!(gc);
+}
+
 /// Each method with the steps it runs: `steps` updates, or with `evals`, `steps` evaluations
 /// on the one cost scale (an update rule runs `steps / grad_cost` updates).
 fn budgeted(opts: &[Optimizer], steps: u64, evals: bool, gc: u64) -> Vec<(Optimizer, u64)> {
@@ -437,7 +443,7 @@ impl BasinMap {
 
 /// `optiscape basins`.
 #[pyfunction]
-#[pyo3(signature = (surface, method_id, sets, resolution, steps, seed, tol, precision))]
+#[pyo3(signature = (surface, method_id, sets, resolution, steps, seed, tol, precision, budget_unit, grad_cost))]
 #[allow(clippy::too_many_arguments)]
 fn basins(
     py: Python<'_>,
@@ -449,18 +455,21 @@ fn basins(
     seed: &str,
     tol: Option<&str>,
     precision: &str,
+    budget_unit: &str,
+    grad_cost: &str,
 ) -> PyResult<BasinMap> {
     let s = &surface.inner;
     let c = common(s, steps, seed, tol, precision)?;
     let r = setup::parse_resolution(resolution).map_err(err)? as usize;
-    let opt = method(method_id, &sets)?;
+    let (evals, gc) = cost_scale(budget_unit, grad_cost)?;
+    let (opt, run_steps) = budgeted(&[method(method_id, &sets)?], c.steps, evals, gc).remove(0);
     let progress = Progress::default();
     let map = interruptible(py, &progress, || {
         lab::basins::basins_with(
             s,
             &opt,
             r,
-            c.steps,
+            run_steps,
             c.seed,
             c.target,
             c.precision,
@@ -468,21 +477,15 @@ fn basins(
         )
     })?;
     let map = finished(map)?;
-    let doc = json_text(&report::basins(
-        s,
-        &opt.id,
-        c.steps,
-        c.seed,
-        c.target,
-        c.precision,
-        &map,
-    ))?;
+    let mut doc = report::basins(s, &opt.id, c.steps, c.seed, c.target, c.precision, &map);
+    cost_keys(&mut doc, evals, gc);
+    let doc = json_text(&doc)?;
     Ok(BasinMap { map, doc })
 }
 
 /// `optiscape sweep`: `(values, success_rate, median_loss (NaN for none), diverged)`.
 #[pyfunction]
-#[pyo3(signature = (surface, method_id, sets, param, range, points, starts, steps, seed, tol, precision))]
+#[pyo3(signature = (surface, method_id, sets, param, range, points, starts, steps, seed, tol, precision, budget_unit, grad_cost))]
 #[allow(clippy::too_many_arguments)]
 #[allow(clippy::type_complexity)]
 fn sweep(
@@ -498,19 +501,19 @@ fn sweep(
     seed: &str,
     tol: Option<&str>,
     precision: &str,
+    budget_unit: &str,
+    grad_cost: &str,
 ) -> PyResult<(Vec<f64>, Vec<f64>, Vec<f64>, Vec<usize>)> {
     let s = &surface.inner;
     let c = common(s, steps, seed, tol, precision)?;
-    let opt = method(method_id, &sets)?;
+    let (evals, gc) = cost_scale(budget_unit, grad_cost)?;
+    let (opt, run_steps) = budgeted(&[method(method_id, &sets)?], c.steps, evals, gc).remove(0);
     let (lo, hi) = lab::sweep::parse_range(range).map_err(err)?;
-    let points = setup::parse_count("--points", points, 1)
-        .map_err(err)?
-        .min(1000) as usize;
+    // As the command line: out of range is refused, never clamped.
+    let points = setup::parse_count_in("points", points, 1, 1000).map_err(err)? as usize;
     let k = setup::parse_count_in("--starts", starts, 1, 1_000_000).map_err(err)? as usize;
-    let log = lab::sweep::sweep_param(&opt, param, lo, hi)
-        .map_err(err)?
-        .log;
-    let values = lab::sweep::grid(lo, hi, points, log);
+    let spec = lab::sweep::sweep_param(&opt, param, lo, hi).map_err(err)?;
+    let values = lab::sweep::values(spec, lo, hi, points, spec.log).map_err(err)?;
     let starts = lab::uniform_starts(s.domain, k, c.seed);
     let progress = Progress::default();
     let rows = interruptible(py, &progress, || {
@@ -520,7 +523,7 @@ fn sweep(
             param,
             &values,
             &starts,
-            c.steps,
+            run_steps,
             c.seed,
             c.target,
             c.precision,
@@ -581,24 +584,9 @@ fn tune(
         grad_cost: gc,
         evals: evals.then_some(c.steps),
     };
-    let budgeted = budgeted(&opts, c.steps, evals, gc);
     let progress = Progress::default();
-    // As the command line tunes: each method on its own, with its budget.
-    let rows = interruptible(py, &progress, || {
-        let mut rows = Vec::new();
-        for (opt, steps) in &budgeted {
-            let ts = lab::tune::TuneSetup {
-                steps: *steps,
-                ..ts
-            };
-            match lab::tune::tune(s, std::slice::from_ref(opt), &ts, &progress) {
-                Ok(Some(r)) => rows.extend(r),
-                Ok(None) => return Ok(None),
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(Some(rows))
-    })?;
+    // As the command line tunes (with `evals`, each method given `steps` evaluations).
+    let rows = interruptible(py, &progress, || lab::tune::tune(s, &opts, &ts, &progress))?;
     let rows = finished(rows.map_err(err)?)?;
     let mut doc = report::tune(s, &ts, &rows);
     doc["steps_unit"] = if evals { "evals" } else { "updates" }.into();
@@ -681,7 +669,7 @@ fn ecdf(
 /// `optiscape phase`: `(x name, x values, y name, y values, success rates, erts (NaN for
 /// none))`, cells with x varying fastest.
 #[pyfunction]
-#[pyo3(signature = (surface, method_id, sets, x, y, points, log_x, log_y, starts, region_text, steps, seed, tol, precision))]
+#[pyo3(signature = (surface, method_id, sets, x, y, points, log_x, log_y, starts, region_text, steps, seed, tol, precision, budget_unit, grad_cost))]
 #[allow(clippy::too_many_arguments)]
 #[allow(clippy::type_complexity)]
 fn phase(
@@ -700,10 +688,13 @@ fn phase(
     seed: &str,
     tol: Option<&str>,
     precision: &str,
+    budget_unit: &str,
+    grad_cost: &str,
 ) -> PyResult<(String, Vec<f64>, String, Vec<f64>, Vec<f64>, Vec<f64>)> {
     let s = &surface.inner;
     let c = common(s, steps, seed, tol, precision)?;
-    let opt = method(method_id, &sets)?;
+    let (evals, gc) = cost_scale(budget_unit, grad_cost)?;
+    let (opt, run_steps) = budgeted(&[method(method_id, &sets)?], c.steps, evals, gc).remove(0);
     let (p, q) = lab::phase::parse_grid(points).map_err(err)?;
     let xa = lab::phase::PhaseAxis::parse("--x", &opt, x, p, log_x).map_err(err)?;
     let ya = lab::phase::PhaseAxis::parse("--y", &opt, y, q, log_y).map_err(err)?;
@@ -724,10 +715,11 @@ fn phase(
             &xa,
             &ya,
             &starts,
-            c.steps,
+            run_steps,
             c.seed,
             c.target,
             c.precision,
+            evals.then_some(gc),
             &progress,
         )
     })?;

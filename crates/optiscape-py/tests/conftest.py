@@ -7,6 +7,13 @@ import os
 import subprocess
 from pathlib import Path
 
+# SciPy's BFGS and Nelder-Mead are compared with ours iterate by iterate, evaluation counts
+# included; their dot products run in NumPy's OpenBLAS, whose kernels round differently per CPU
+# (on an AVX-512 machine its SkylakeX kernels change one line search's evaluation count on
+# `seed` by 2). The reference is its Haswell kernels (AVX2 with fused multiply-adds), which our
+# BFGS follows; set before NumPy loads OpenBLAS. docs/methods.md, "BFGS".
+os.environ.setdefault("OPENBLAS_CORETYPE", "Haswell")
+
 import pytest
 
 ROOT = Path(__file__).resolve().parents[3]

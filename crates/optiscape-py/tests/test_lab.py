@@ -279,6 +279,40 @@ def test_phase_equals_the_command_lines_csv(cli, tmp_path):
     np.testing.assert_array_equal(got["ert"].ravel(), [float(r["ert"] or "nan") for r in ref])
 
 
+def test_basins_sweep_and_phase_on_the_one_cost_scale_are_the_command_lines(cli, tmp_path):
+    """budget_unit="evals" in basins, sweep and phase, as --budget-unit evals gives them (a
+    population size swept over whole numbers)."""
+    b = o.basins("himmelblau", "nelder-mead", resolution=16, steps=400, budget_unit="evals")
+    doc = cli.json("basins", "--surface", "himmelblau", "--methods", "nelder-mead", "--resolution", "16",
+                   "--steps", "400", "--budget-unit", "evals", "--format", "json")
+    assert b.document == doc and doc["steps_unit"] == "evals" and doc["grad_cost"] == 3
+
+    got = o.sweep("rastrigin", "cma-es", param="popsize", range=(4, 40), points=4, starts=40, steps=1500,
+                  budget_unit="evals", grad_cost=5)
+    ref = rows(cli.out("sweep", "--format", "csv", "--surface", "rastrigin", "--methods", "cma-es", "--param",
+                       "popsize", "--range", "4..40", "--points", "4", "--starts", "40", "--steps", "1500",
+                       "--budget-unit", "evals", "--grad-cost", "5"))
+    np.testing.assert_array_equal(got["values"], [4.0, 16.0, 28.0, 40.0])
+    np.testing.assert_array_equal(got["values"], [float(r["popsize"]) for r in ref])
+    np.testing.assert_array_equal(got["success_rate"], [float(r["success_rate"]) for r in ref])
+
+    got = o.phase("rastrigin", "adam", x=("lr", 0.01, 0.3), y="beta1=0.5..0.9", points=(3, 2), log_x=True,
+                  starts=40, steps=900, budget_unit="evals")
+    path = tmp_path / "p.csv"
+    cli.out("phase", "--surface", "rastrigin", "--methods", "adam", "--x", "lr=0.01..0.3", "--y", "beta1=0.5..0.9",
+            "--points", "3x2", "--log-x", "--starts", "40", "--steps", "900", "--budget-unit", "evals",
+            "--csv", str(path))
+    ref = rows(path.read_text())
+    np.testing.assert_array_equal(got["ert"].ravel(), [float(r["ert"] or "nan") for r in ref])
+    # Adam given 900 evaluations is Adam given 300 updates; its ERTs are three times theirs.
+    upd = o.phase("rastrigin", "adam", x=("lr", 0.01, 0.3), y="beta1=0.5..0.9", points=(3, 2), log_x=True,
+                  starts=40, steps=300)
+    np.testing.assert_array_equal(got["success_rate"], upd["success_rate"])
+    np.testing.assert_array_equal(got["ert"], 3 * upd["ert"])
+    with pytest.raises(ValueError, match="points"):
+        o.sweep("seed", "adam", points=1001, starts=5)
+
+
 # --- bad input ---------------------------------------------------------------------------------
 
 

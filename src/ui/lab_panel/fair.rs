@@ -1,6 +1,7 @@
 //! ECDF and Tune: the fair-comparison tools for the current surface and the enabled methods.
 
 use super::*;
+use optiscape_core::lab::ecdf::EvalScale;
 
 /// ECDF, Tune and Phase map: the fair-comparison tools of `docs/guide.md`, for the current
 /// surface and the enabled methods (the phase map: the lab's method).
@@ -24,7 +25,8 @@ pub(super) fn fair_sections(
                 .add_enabled(!enabled.is_empty(), egui::Button::new("Run"))
                 .on_hover_text(
                     "runtime distributions of the enabled methods from the race's K starts: the \
-                     share of (run, target) pairs reached within each budget of updates",
+                     share of (run, target) pairs reached within each budget (of updates, or of \
+                     evaluations when the lab's budget counts them)",
                 )
                 .clicked()
         {
@@ -32,6 +34,10 @@ pub(super) fn fair_sections(
             let total = k * enabled.len();
             let setup = JobSetup::now(surface, &enabled, lab, seed, k);
             let methods = enabled.clone();
+            let scale = lab.evals.then_some(EvalScale {
+                evals: n,
+                grad_cost: optiscape_core::lab::GRAD_COST,
+            });
             lab.ecdf_job = Some(Job::spawn(
                 format!("{total} runs"),
                 total,
@@ -49,7 +55,7 @@ pub(super) fn fair_sections(
                         &t,
                         Precision::F64,
                         &p,
-                        None,
+                        scale,
                     )
                     .await
                 },
@@ -84,7 +90,7 @@ pub(super) fn fair_sections(
                 target,
                 precision: Precision::F64,
                 grad_cost: optiscape_core::lab::GRAD_COST,
-                evals: None,
+                evals: lab.evals.then_some(lab.steps),
             };
             let total = total_runs(&enabled, ts.budget, ts.starts);
             let setup = JobSetup::now(surface, &enabled, lab, rng.seed, ts.starts);
@@ -104,7 +110,18 @@ pub(super) fn fair_sections(
             egui::Grid::new("tune-results")
                 .striped(true)
                 .show(ui, |ui| {
-                    for h in ["method", "tuned", "success", "ERT", "default ERT"] {
+                    let heads = if setup.evals {
+                        [
+                            "method",
+                            "tuned",
+                            "success",
+                            "ERT evals",
+                            "default ERT evals",
+                        ]
+                    } else {
+                        ["method", "tuned", "success", "ERT", "default ERT"]
+                    };
+                    for h in heads {
                         ui.label(RichText::new(h).strong());
                     }
                     ui.end_row();
@@ -122,10 +139,24 @@ pub(super) fn fair_sections(
                                 "default: {:.1}% (both on held-out starts)",
                                 100.0 * r.default_success_rate
                             ));
-                        ui.label(ert_text(r.ert))
-                            .on_hover_text(ert_hover(r.ert_low, r.ert_high));
-                        ui.label(ert_text(r.default_ert))
-                            .on_hover_text(ert_hover(r.default_ert_low, r.default_ert_high));
+                        if setup.evals {
+                            let (t, d) = (&r.held_out, &r.default_held_out);
+                            ui.label(ert_text(t.ert_evals)).on_hover_text(ert_hover_in(
+                                t.ert_evals_low,
+                                t.ert_evals_high,
+                                "evaluations",
+                            ));
+                            ui.label(ert_text(d.ert_evals)).on_hover_text(ert_hover_in(
+                                d.ert_evals_low,
+                                d.ert_evals_high,
+                                "evaluations",
+                            ));
+                        } else {
+                            ui.label(ert_text(r.ert))
+                                .on_hover_text(ert_hover(r.ert_low, r.ert_high));
+                            ui.label(ert_text(r.default_ert))
+                                .on_hover_text(ert_hover(r.default_ert_low, r.default_ert_high));
+                        }
                         ui.end_row();
                     }
                 })

@@ -15,6 +15,8 @@ pub struct JobSetup {
     /// Random starts (race, sweep per value), or cells per side (basins).
     pub size: usize,
     pub target: Target,
+    /// Whether `steps` counts evaluations on the one cost scale (else updates).
+    pub evals: bool,
 }
 
 impl JobSetup {
@@ -34,17 +36,24 @@ impl JobSetup {
             seed,
             size,
             target: Target::of(surface),
+            evals: lab.evals,
         }
     }
 
-    /// One line: surface, method(s), size, updates and seed.
+    /// The budget's unit in words.
+    pub(super) fn unit(&self) -> &'static str {
+        if self.evals { "evaluations" } else { "updates" }
+    }
+
+    /// One line: surface, method(s), size, budget and seed.
     pub(super) fn describe(&self, size: &str) -> String {
         format!(
-            "{} · {} · {} {size} · {} updates · seed {}",
+            "{} · {} · {} {size} · {} {} · seed {}",
             self.surface.spec(),
             self.methods.join(", "),
             self.size,
             self.steps,
+            self.unit(),
             self.seed
         )
     }

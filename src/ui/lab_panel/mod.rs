@@ -17,7 +17,9 @@ use optiscape_core::lab::ecdf::{EcdfCurve, ecdf_paced, targets};
 use optiscape_core::lab::phase::{PhaseAxis, PhaseCell, phase_paced, rate_color};
 use optiscape_core::lab::sweep::{SweepPoint, grid, sweep_paced};
 use optiscape_core::lab::tune::{TuneRow, TuneSetup, set_value, total_runs, tune_paced};
-use optiscape_core::lab::{Precision, Progress, RaceRow, Target, race_paced, uniform_starts};
+use optiscape_core::lab::{
+    GRAD_COST, Precision, Progress, RaceRow, Target, race_budgeted_paced, uniform_starts,
+};
 use optiscape_core::landscape::Surface;
 use optiscape_core::optim::Optimizer;
 use std::sync::Arc;
@@ -42,7 +44,11 @@ use race_table::*;
 pub struct LabState {
     pub method: String,
     pub resolution: usize,
+    /// Each run's budget: updates, or evaluations on the one cost scale when `evals`.
     pub steps: u64,
+    /// Whether `steps` counts evaluations (a function value 1, a gradient with its value
+    /// [`GRAD_COST`]): every method then gets the same budget on one scale.
+    pub evals: bool,
     pub race_starts: usize,
     pub sweep_lo: f64,
     pub sweep_hi: f64,
@@ -108,6 +114,7 @@ impl Default for LabState {
             method: "seed:sgd".into(),
             resolution: 128,
             steps: 300,
+            evals: false,
             race_starts: 500,
             sweep_lo: 1e-3,
             sweep_hi: 1.0,
@@ -224,6 +231,41 @@ pub(super) fn poll_jobs(
     }
 }
 
+impl LabState {
+    /// `opt` with the lab's budget: `steps` updates, or `steps` evaluations on the one cost
+    /// scale (an update rule then runs `steps / GRAD_COST` updates); the steps to run it for.
+    pub(super) fn budgeted(&self, opt: &Optimizer) -> (Optimizer, u64) {
+        if self.evals {
+            opt.with_eval_budget(self.steps, GRAD_COST)
+        } else {
+            (opt.clone(), self.steps)
+        }
+    }
+
+    /// The race of `methods` from `k` random starts, each with the lab's budget.
+    fn spawn_race(&mut self, surface: &Surface, methods: &[Optimizer], k: usize, seed: u64) {
+        let s = surface.clone();
+        let target = Target::of(surface);
+        let budgeted: Vec<(Optimizer, u64)> = methods.iter().map(|o| self.budgeted(o)).collect();
+        let total = k * methods.len();
+        let setup = JobSetup::now(surface, methods, self, seed, k);
+        self.race_job = Some(Job::spawn(
+            format!("{total} runs"),
+            total,
+            setup,
+            move |p| async move {
+                let starts = uniform_starts(s.domain, k, seed);
+                let f64 = Precision::F64;
+                race_budgeted_paced(&s, &budgeted, &starts, seed, target, f64, GRAD_COST, &p).await
+            },
+        ));
+    }
+}
+
+/// The methods of the one-click race between gradient descent and a method built for local
+/// optima: the roster's Adam and CMA-ES (with the settings the user gave them).
+pub const GRADIENT_VS_SEARCH: [&str; 2] = ["adam", "cma-es"];
+
 /// The line under a result: what it was computed on, and a warning when that is not the
 /// current surface.
 fn setup_caption(ui: &mut egui::Ui, setup: &JobSetup, size: &str, current: &Surface) {
@@ -280,8 +322,18 @@ pub(super) fn lab_section(
                             ui.selectable_value(&mut lab.method, m.id.to_string(), m.label);
                         }
                     });
-                ui.label("updates");
+                ui.label("budget");
                 ui.add(egui::DragValue::new(&mut lab.steps).range(1..=100_000));
+                egui::ComboBox::from_id_salt("lab-budget-unit")
+                    .selected_text(if lab.evals { "evaluations" } else { "updates" })
+                    .show_ui(ui, |ui| {
+                        ui.selectable_value(&mut lab.evals, false, "updates");
+                        ui.selectable_value(&mut lab.evals, true, "evaluations");
+                    })
+                    .response
+                    .on_hover_text(format!(
+                        "evaluations: every method gets the same budget on one scale, a function value costing 1 and a gradient with its value {GRAD_COST} (an update rule runs budget / {GRAD_COST} updates)"
+                    ));
             });
             let template: Option<Optimizer> = roster.get(&lab.method).map(|m| m.template.clone());
             let Some(template) = template else {
@@ -294,8 +346,8 @@ pub(super) fn lab_section(
                 ui.add(egui::DragValue::new(&mut lab.resolution).range(8..=1024))
                     .on_hover_text("cells per side");
                 if lab.basin_job.is_none() && ui.button("Compute").clicked() {
-                    let (s, o, r, n, seed) =
-                        ((*surface).clone(), template.clone(), lab.resolution, lab.steps, rng.seed);
+                    let (o, n) = lab.budgeted(&template);
+                    let (s, r, seed) = ((*surface).clone(), lab.resolution, rng.seed);
                     let setup = JobSetup::now(surface, std::slice::from_ref(&o), lab, seed, r);
                     lab.basin_job = Some(Job::spawn(
                         format!("{r} x {r} runs"),
@@ -347,20 +399,31 @@ pub(super) fn lab_section(
                         .on_hover_text("every enabled method from the same K random starts")
                         .clicked()
                 {
-                    let (s, k, n, seed) = ((*surface).clone(), lab.race_starts, lab.steps, rng.seed);
-                    let total = k * enabled.len();
-                    let setup = JobSetup::now(surface, &enabled, lab, seed, k);
-                    lab.race_job = Some(Job::spawn(format!("{total} runs"), total, setup, move |p| async move {
-                        let starts = uniform_starts(s.domain, k, seed);
-                        let f64 = Precision::F64;
-                        race_paced(&s, &enabled, &starts, n, seed, target, f64, &p).await
-                    }));
+                    lab.spawn_race(surface, &enabled, lab.race_starts, rng.seed);
+                }
+                // Gradient descent against a method built for local optima, in one click: on
+                // the one cost scale, whatever the budget's unit was.
+                let pair: Vec<Optimizer> = GRADIENT_VS_SEARCH
+                    .iter()
+                    .filter_map(|id| roster.get(id).map(|m| m.template.clone()))
+                    .collect();
+                if lab.race_job.is_none()
+                    && pair.len() == GRADIENT_VS_SEARCH.len()
+                    && ui
+                        .button("Adam vs CMA-ES")
+                        .on_hover_text(
+                            "race Adam against CMA-ES from the same K random starts, each given the budget in evaluations (a gradient with its value costs 3)",
+                        )
+                        .clicked()
+                {
+                    lab.evals = true;
+                    lab.spawn_race(surface, &pair, lab.race_starts, rng.seed);
                 }
             });
             progress_row(ui, &lab.race_job);
             if let Some((setup, rows)) = &lab.race {
                 setup_caption(ui, setup, "starts", surface);
-                race_results(ui, rows, roster, setup.target);
+                race_results(ui, rows, roster, setup.target, setup.evals);
             }
             // Sweep.
             ui.separator();
@@ -389,7 +452,8 @@ pub(super) fn lab_section(
                         .add_enabled(has_lr && lab.sweep_lo < lab.sweep_hi, egui::Button::new("Run"))
                         .clicked()
                 {
-                    let (s, o, n, seed) = ((*surface).clone(), template.clone(), lab.steps, rng.seed);
+                    let (o, n) = lab.budgeted(&template);
+                    let (s, seed) = ((*surface).clone(), rng.seed);
                     let values = grid(lab.sweep_lo, lab.sweep_hi, lab.sweep_points, true);
                     let k = lab.sweep_starts;
                     let setup = JobSetup::now(surface, std::slice::from_ref(&o), lab, seed, k);
@@ -437,6 +501,7 @@ mod tests {
             seed: 0,
             size: 4,
             target,
+            evals: false,
         };
         let s = surface.clone();
         let job = Job::spawn("test".into(), 16, setup, move |p| async move {
@@ -484,6 +549,7 @@ mod tests {
             seed: 0,
             size: 1,
             target: Target::of(&surface),
+            evals: false,
         };
         let wait = |job: &Job<u32>| {
             while !job.is_finished() {

@@ -112,13 +112,9 @@ pub(super) fn phase_section(
             Ok((x, y)) if !names.is_empty() => {
                 if lab.phase_job.is_none() && ui.button("Run").clicked() {
                     let (x, y) = (x.clone(), y.clone());
-                    let (s, o, k, n, seed) = (
-                        surface.clone(),
-                        template.clone(),
-                        lab.sweep_starts,
-                        lab.steps,
-                        rng.seed,
-                    );
+                    let (o, n) = lab.budgeted(template);
+                    let (s, k, seed) = (surface.clone(), lab.sweep_starts, rng.seed);
+                    let cost = lab.evals.then_some(optiscape_core::lab::GRAD_COST);
                     let total = x.points * y.points * k;
                     let setup = JobSetup::now(surface, std::slice::from_ref(&o), lab, seed, k);
                     lab.phase_job = Some(Job::spawn(
@@ -128,11 +124,12 @@ pub(super) fn phase_section(
                         move |p| async move {
                             let starts = uniform_starts(s.domain, k, seed);
                             let f64 = Precision::F64;
-                            let cells =
-                                phase_paced(&s, &o, &x, &y, &starts, n, seed, target, f64, &p)
-                                    .await
-                                    .ok()
-                                    .flatten()?;
+                            let cells = phase_paced(
+                                &s, &o, &x, &y, &starts, n, seed, target, f64, cost, &p,
+                            )
+                            .await
+                            .ok()
+                            .flatten()?;
                             Some(PhaseResult { x, y, cells })
                         },
                     ));
@@ -151,7 +148,7 @@ pub(super) fn phase_section(
         return;
     };
     setup_caption(ui, setup, "starts per cell", surface);
-    let picked = phase_plot(ui, map);
+    let picked = phase_plot(ui, map, setup.unit());
     if let Some(cell) = picked {
         let method = setup.methods.first().cloned().unwrap_or_default();
         if let Some(entry) = roster.get_mut(&method) {
@@ -178,7 +175,8 @@ pub(super) fn phase_section(
 
 /// The phase map as colored cells (success rate, 0 to the map's highest rate), lr on a log
 /// axis; hovering shows a cell's values, a click returns the cell to apply.
-pub(super) fn phase_plot(ui: &mut egui::Ui, map: &PhaseResult) -> Option<PhaseCell> {
+/// The map, hoverable; `unit` is what its ERTs count (updates or evaluations).
+pub(super) fn phase_plot(ui: &mut egui::Ui, map: &PhaseResult, unit: &str) -> Option<PhaseCell> {
     use egui_plot::{PlotPoint, Polygon};
     let (nx, ny) = (map.x.points, map.y.points);
     let xs = map.x.values();
@@ -252,13 +250,14 @@ pub(super) fn phase_plot(ui: &mut egui::Ui, map: &PhaseResult) -> Option<PhaseCe
         Some(c) => {
             ui.label(
                 RichText::new(format!(
-                    "{} {} · {} {} · success {:.1}% · ERT {} — click to apply",
+                    "{} {} · {} {} · success {:.1}% · ERT {} {} — click to apply",
                     map.x.name,
                     crate::ui::fmt_value(c.x_value),
                     map.y.name,
                     crate::ui::fmt_value(c.y_value),
                     100.0 * c.success_rate,
-                    ert_text(c.ert)
+                    ert_text(c.ert),
+                    unit
                 ))
                 .small(),
             );

@@ -12,19 +12,34 @@ pub(super) fn wide<R>(ui: &mut egui::Ui, id: &str, table: impl FnOnce(&mut egui:
         .inner
 }
 
-pub(super) fn race_results(ui: &mut egui::Ui, rows: &[RaceRow], roster: &Roster, target: Target) {
+/// The race's table: ERTs in updates, or in evaluations when the race was run on the one cost
+/// scale (`evals`).
+pub(super) fn race_results(
+    ui: &mut egui::Ui,
+    rows: &[RaceRow],
+    roster: &Roster,
+    target: Target,
+    evals: bool,
+) {
     wide(ui, "race-results-scroll", |ui| {
-        race_grid(ui, rows, roster, target)
+        race_grid(ui, rows, roster, target, evals)
     });
 }
 
-pub(super) fn race_grid(ui: &mut egui::Ui, rows: &[RaceRow], roster: &Roster, target: Target) {
+pub(super) fn race_grid(
+    ui: &mut egui::Ui,
+    rows: &[RaceRow],
+    roster: &Roster,
+    target: Target,
+    evals: bool,
+) {
     // The minimum the race counted against (an estimate its runs beat is lowered).
     let target = optiscape_core::lab::race_target(target, rows);
     egui::Grid::new("race-results")
         .striped(true)
         .show(ui, |ui| {
-            for h in ["method", "success", "ERT", "median loss", "div.", "no grad", "s"] {
+            let ert_head = if evals { "ERT evals" } else { "ERT" };
+            for h in ["method", "success", ert_head, "median loss", "div.", "no grad", "s"] {
                 let label = ui.label(RichText::new(h).strong());
                 if h == "no grad" {
                     label.on_hover_text(
@@ -43,8 +58,16 @@ pub(super) fn race_grid(ui: &mut egui::Ui, rows: &[RaceRow], roster: &Roster, ta
                         100.0 * r.success_rate_high,
                         100.0 * r.reached_rate
                     ));
-                ui.label(ert_text(r.ert))
-                    .on_hover_text(ert_hover(r.ert_low, r.ert_high));
+                if evals {
+                    ui.label(ert_text(r.ert_evals)).on_hover_text(ert_hover_in(
+                        r.ert_evals_low,
+                        r.ert_evals_high,
+                        "evaluations",
+                    ));
+                } else {
+                    ui.label(ert_text(r.ert))
+                        .on_hover_text(ert_hover(r.ert_low, r.ert_high));
+                }
                 ui.label(crate::ui::fmt_value(r.median_loss.unwrap_or(f64::NAN)));
                 ui.label(r.diverged.to_string());
                 ui.label(r.bad_gradient.to_string());
@@ -115,9 +138,14 @@ pub(super) fn ert_text(ert: Option<f64>) -> String {
 }
 
 pub(super) fn ert_hover(lo: Option<f64>, hi: Option<f64>) -> String {
+    ert_hover_in(lo, hi, "updates")
+}
+
+/// The ERT's hover text, the ERT counted in `unit` (updates or evaluations).
+pub(super) fn ert_hover_in(lo: Option<f64>, hi: Option<f64>, unit: &str) -> String {
     let end = |v: Option<f64>| v.map(|x| format!("{x:.0}")).unwrap_or_else(|| "∞".into());
     format!(
-        "expected updates to reach the global minimum with restarts; 95% bootstrap interval [{}, {}]",
+        "expected {unit} to reach the global minimum with restarts; 95% bootstrap interval [{}, {}]",
         end(lo),
         end(hi)
     )

@@ -21,7 +21,9 @@ pub use batch::{
     random_points, run_batch, run_batch_anytime, run_batch_scalar, run_batch_scalar_anytime,
     run_batch_with, run_seed, run_shard, uniform_starts,
 };
-pub use race::{RaceRow, lowest_of_rows, race, race_paced, race_target, race_with};
+pub use race::{
+    RaceRow, lowest_of_rows, race, race_budgeted_paced, race_paced, race_target, race_with,
+};
 pub use run::{GRAD_COST, RunState, RunStatus, cost, step_once, step_once_trail};
 pub use stats::{Outcome, Runtime, Summary, ert, ert_interval, median, summarize, wilson};
 pub use trace::{Trace, TracePoint, trace, trace_each};

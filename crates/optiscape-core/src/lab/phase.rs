@@ -7,7 +7,7 @@ use super::pace::{block_on, ends_paced};
 use super::stats::{Outcome, Runtime, ert, summarize};
 use super::tune::{get_value, set_value};
 use crate::landscape::Surface;
-use crate::optim::Optimizer;
+use crate::optim::{Optimizer, ParamKind};
 use glam::DVec2;
 use serde::Serialize;
 
@@ -23,6 +23,9 @@ pub struct PhaseAxis {
     pub hi: f64,
     pub points: usize,
     pub log: bool,
+    /// A whole-number parameter (a population size): the grid's values rounded, each once.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub whole: bool,
 }
 
 impl PhaseAxis {
@@ -66,18 +69,40 @@ impl PhaseAxis {
         for v in [lo, hi] {
             set_value(&mut probe, &name, v).map_err(|e| format!("{what}: {e}"))?;
         }
-        Ok(Self {
+        let whole = probe
+            .params()
+            .iter()
+            .any(|p| p.spec.name == name && p.spec.kind == ParamKind::Count);
+        let axis = Self {
             name,
             lo,
             hi,
             points,
             log,
-        })
+            whole,
+        };
+        if whole {
+            let v = axis.values();
+            if v.windows(2).any(|w| w[0] == w[1]) {
+                return Err(format!(
+                    "{what}: {} takes whole numbers, and {points} {} points from {lo} to {hi} round to repeated values; ask for fewer points{}",
+                    axis.name,
+                    if log { "geometric" } else { "even" },
+                    if log { " or a linear axis" } else { "" }
+                ));
+            }
+        }
+        Ok(axis)
     }
 
-    /// The axis's values, low to high.
+    /// The axis's values, low to high (rounded to whole numbers on a whole-number axis).
     pub fn values(&self) -> Vec<f64> {
-        super::sweep::grid(self.lo, self.hi, self.points, self.log)
+        let v = super::sweep::grid(self.lo, self.hi, self.points, self.log);
+        if self.whole {
+            v.into_iter().map(f64::round).collect()
+        } else {
+            v
+        }
     }
 }
 
@@ -107,7 +132,8 @@ pub fn parse_grid(text: &str) -> Result<(usize, usize), String> {
     Ok((n(p).ok_or_else(bad)?, n(q).ok_or_else(bad)?))
 }
 
-/// The map, `x` varying fastest (row `j` is `y.values()[j]`). `None` when cancelled.
+/// The map, `x` varying fastest (row `j` is `y.values()[j]`); cells' ERTs in updates, or in
+/// evaluations with a gradient costing `C` when `ert_cost` is `Some(C)`. `None` when cancelled.
 #[allow(clippy::too_many_arguments)]
 pub fn phase(
     surface: &Surface,
@@ -119,10 +145,11 @@ pub fn phase(
     seed: u64,
     target: Target,
     precision: Precision,
+    ert_cost: Option<u64>,
     progress: &Progress,
 ) -> Result<Option<Vec<PhaseCell>>, String> {
     block_on(phase_paced(
-        surface, optimizer, x, y, starts, steps, seed, target, precision, progress,
+        surface, optimizer, x, y, starts, steps, seed, target, precision, ert_cost, progress,
     ))
 }
 
@@ -138,6 +165,7 @@ pub async fn phase_paced(
     seed: u64,
     target: Target,
     precision: Precision,
+    ert_cost: Option<u64>,
     progress: &Progress,
 ) -> Result<Option<Vec<PhaseCell>>, String> {
     let mut out = Vec::with_capacity(x.points * y.points);
@@ -155,7 +183,10 @@ pub async fn phase_paced(
             };
             // What the map shows, and nothing more (no intervals: they are not drawn).
             let summary = summarize(ends.iter().map(Outcome::from), target);
-            let runtimes: Vec<Runtime> = ends.iter().map(Runtime::from).collect();
+            let runtimes: Vec<Runtime> = match ert_cost {
+                Some(c) => ends.iter().map(|e| Runtime::in_evals(e, c)).collect(),
+                None => ends.iter().map(Runtime::from).collect(),
+            };
             out.push(PhaseCell {
                 x_value: get_value(&opt, &x.name).unwrap_or(xv),
                 y_value: get_value(&opt, &y.name).unwrap_or(yv),
@@ -351,6 +382,7 @@ mod tests {
             1,
             target,
             Precision::F64,
+            None,
             &Progress::default(),
         )
         .expect("valid axes")

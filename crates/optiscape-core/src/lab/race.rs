@@ -220,17 +220,42 @@ pub async fn race_paced(
     precision: Precision,
     progress: &Progress,
 ) -> Option<Vec<RaceRow>> {
-    let rows = race_once(
-        surface, methods, starts, steps, seed, target, precision, progress,
+    let budgeted: Vec<(Optimizer, u64)> = methods.iter().map(|o| (o.clone(), steps)).collect();
+    race_budgeted_paced(
+        surface,
+        &budgeted,
+        starts,
+        seed,
+        target,
+        precision,
+        super::GRAD_COST,
+        progress,
     )
-    .await?;
+    .await
+}
+
+/// [`race_paced`] with each method's own budget: `(method, steps)` pairs, as
+/// [`Optimizer::with_eval_budget`] gives them for a race on the one cost scale (every method
+/// `B` evaluations), the rows' evaluations counted with a gradient costing `grad_cost`.
+#[allow(clippy::too_many_arguments)]
+pub async fn race_budgeted_paced(
+    surface: &Surface,
+    methods: &[(Optimizer, u64)],
+    starts: &[DVec2],
+    seed: u64,
+    target: Target,
+    precision: Precision,
+    grad_cost: u64,
+    progress: &Progress,
+) -> Option<Vec<RaceRow>> {
+    let once = |target| {
+        race_once(
+            surface, methods, starts, seed, target, precision, grad_cost, progress,
+        )
+    };
+    let rows = once(target).await?;
     match target.lowered_to(lowest_of_rows(&rows)) {
-        Some(lowered) => {
-            race_once(
-                surface, methods, starts, steps, seed, lowered, precision, progress,
-            )
-            .await
-        }
+        Some(lowered) => once(lowered).await,
         None => Some(rows),
     }
 }
@@ -249,21 +274,21 @@ pub fn race_target(target: Target, rows: &[RaceRow]) -> Target {
 #[allow(clippy::too_many_arguments)]
 async fn race_once(
     surface: &Surface,
-    methods: &[Optimizer],
+    methods: &[(Optimizer, u64)],
     starts: &[DVec2],
-    steps: u64,
     seed: u64,
     target: Target,
     precision: Precision,
+    grad_cost: u64,
     progress: &Progress,
 ) -> Option<Vec<RaceRow>> {
     let mut rows = Vec::with_capacity(methods.len());
-    for opt in methods {
+    for (opt, steps) in methods {
         let (ends, _, seconds) = batch_paced(
             surface,
             opt,
             starts,
-            steps,
+            *steps,
             seed,
             target,
             precision,
@@ -271,7 +296,11 @@ async fn race_once(
             &[],
         )
         .await?;
-        rows.push(RaceRow::of(&opt.id, ends, target, seed, seconds));
+        let mut row = RaceRow::of(&opt.id, ends, target, seed, seconds);
+        if row.grad_cost != grad_cost {
+            row.set_grad_cost(grad_cost, seed);
+        }
+        rows.push(row);
     }
     Some(rows)
 }

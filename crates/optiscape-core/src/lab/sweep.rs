@@ -5,7 +5,7 @@ use super::batch::{Precision, Progress, Target};
 use super::pace::{block_on, ends_paced};
 use super::stats::{Outcome, summarize};
 use crate::landscape::Surface;
-use crate::optim::{Optimizer, ParamKind, ParamMut, ParamSpec};
+use crate::optim::{Optimizer, ParamKind, ParamSpec};
 use glam::DVec2;
 use serde::Serialize;
 
@@ -47,6 +47,29 @@ pub fn grid(lo: f64, hi: f64, points: usize, log: bool) -> Vec<f64> {
         .collect()
 }
 
+/// The values a sweep of `spec` runs: [`grid`], rounded to whole numbers for a whole-number
+/// parameter (a population size), where values that round alike are refused.
+pub fn values(
+    spec: &ParamSpec,
+    lo: f64,
+    hi: f64,
+    points: usize,
+    log: bool,
+) -> Result<Vec<f64>, String> {
+    let v = grid(lo, hi, points, log);
+    if spec.kind != ParamKind::Count {
+        return Ok(v);
+    }
+    let v: Vec<f64> = v.into_iter().map(f64::round).collect();
+    if v.windows(2).any(|w| w[0] == w[1]) {
+        return Err(format!(
+            "{} takes whole numbers, and {points} points from {lo} to {hi} round to repeated values; ask for fewer --points",
+            spec.name
+        ));
+    }
+    Ok(v)
+}
+
 /// The numeric hyperparameter `param` of `optimizer` that a sweep varies, checked: the method
 /// has it, it is a single number, and `lo` and `hi` are in its range.
 pub fn sweep_param(
@@ -65,7 +88,7 @@ pub fn sweep_param(
             names.join(", ")
         ));
     };
-    if p.spec.kind != ParamKind::Num {
+    if !matches!(p.spec.kind, ParamKind::Num | ParamKind::Count) {
         return Err(format!("--param {param} is not a single number"));
     }
     p.spec.check(lo)?;
@@ -111,14 +134,7 @@ pub async fn sweep_paced(
     for &v in values {
         sweep_param(optimizer, param, v, v)?;
         let mut opt = optimizer.clone();
-        if let Some(ParamMut::Num(x)) = opt
-            .params()
-            .into_iter()
-            .find(|p| p.spec.name == param)
-            .map(|p| p.value)
-        {
-            *x = v;
-        }
+        super::tune::set_value(&mut opt, param, v)?;
         let ends = ends_paced(
             surface, &opt, starts, steps, seed, target, precision, progress,
         )

@@ -37,8 +37,8 @@ pub struct TuneSetup {
     /// [`super::GRAD_COST`]): settings are ranked by ERT in evaluations on this scale.
     pub grad_cost: u64,
     /// With `--budget-unit evals`: the runs' budget in evaluations (each method is given it
-    /// already, with `steps` to match); the held-out runtime distributions then count
-    /// evaluations on the one cost scale.
+    /// by [`Optimizer::with_eval_budget`], `steps` then ignored); the held-out runtime
+    /// distributions count evaluations on the one cost scale.
     pub evals: Option<u64>,
 }
 
@@ -139,6 +139,17 @@ pub fn set_value(opt: &mut Optimizer, name: &str, v: f64) -> Result<(), String> 
     match (&mut p.value, index) {
         (ParamMut::Num(x), None) => **x = v,
         (ParamMut::Pair(pair), Some(i)) => pair[i] = v,
+        // A whole number (a population size): only whole values, within u32.
+        (ParamMut::Count(x), None) => {
+            if v.fract() != 0.0 || v > f64::from(u32::MAX) {
+                return Err(format!(
+                    "{name} must be {} (got {})",
+                    p.spec.range_text(),
+                    crate::setup::fmt_num(v)
+                ));
+            }
+            **x = v as u32;
+        }
         _ => return Err(format!("'{name}' of '{id}' is not a single number")),
     }
     Ok(())
@@ -156,6 +167,7 @@ pub fn get_value(opt: &Optimizer, name: &str) -> Option<f64> {
     let p = params.iter().find(|p| p.spec.name == param)?;
     match (&p.value, index) {
         (ParamMut::Num(x), None) => Some(**x),
+        (ParamMut::Count(x), None) => Some(f64::from(**x)),
         (ParamMut::Pair(pair), Some(i)) => Some(pair[i]),
         _ => None,
     }
@@ -390,7 +402,15 @@ pub async fn tune_paced(
     });
     let budgets = super::ecdf::budgets(s.evals.unwrap_or(s.steps));
     let mut rows = Vec::with_capacity(methods.len());
+    let outer = s;
     for opt in methods {
+        // On the one cost scale every method is given `evals` evaluations (an update rule
+        // `evals / grad_cost` updates).
+        let (opt, steps) = match outer.evals {
+            Some(e) => opt.with_eval_budget(e, outer.grad_cost),
+            None => (opt.clone(), outer.steps),
+        };
+        let (opt, s) = (&opt, &TuneSetup { steps, ..*outer });
         let grid = settings(opt, s.budget);
         let plan = plan(grid.len(), s.starts);
         let halvings = plan.len() - 1;

@@ -154,6 +154,20 @@ impl ParamSpec {
         s
     }
 
+    /// A whole number in `min..=max` (a population size: the largest one a run allocates).
+    pub const fn count_in(
+        name: &'static str,
+        doc: &'static str,
+        min: f64,
+        max: f64,
+        hi: f64,
+    ) -> Self {
+        let mut s = Self::count_from(name, doc, min, hi);
+        s.max = max;
+        s.max_open = false;
+        s
+    }
+
     pub const fn count(name: &'static str, doc: &'static str, hi: f64) -> Self {
         let mut s = Self::base(name, doc, ParamKind::Count);
         s.min = 1.0;
@@ -190,6 +204,9 @@ impl ParamSpec {
         match self.kind {
             ParamKind::Flag => "true or false".into(),
             ParamKind::Choice => format!("one of {}", self.choices.join(", ")),
+            ParamKind::Count if self.max.is_finite() => {
+                format!("a whole number in [{}, {}]", self.min, self.max)
+            }
             ParamKind::Count => format!("a whole number >= {}", self.min),
             _ if self.max == f64::INFINITY => {
                 if self.min_open {
@@ -329,14 +346,19 @@ impl<'a> Param<'a> {
             }
             ParamMut::Count(v) => {
                 let min = self.spec.min.max(1.0);
+                let range = if self.spec.max.is_finite() {
+                    format!("in [{min}, {}]", self.spec.max)
+                } else {
+                    format!(">= {min}")
+                };
                 let n: u32 = text.trim().parse().map_err(|_| {
                     format!(
-                        "{name} expects a whole number >= {min}, got '{}'",
+                        "{name} expects a whole number {range}, got '{}'",
                         text.trim()
                     )
                 })?;
-                if f64::from(n) < min {
-                    return Err(format!("{name} must be a whole number >= {min} (got {n})"));
+                if f64::from(n) < min || f64::from(n) > self.spec.max {
+                    return Err(format!("{name} must be a whole number {range} (got {n})"));
                 }
                 **v = n;
             }

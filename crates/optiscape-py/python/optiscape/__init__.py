@@ -387,10 +387,14 @@ def basins(
     seed: int = 0,
     tol: Optional[float] = None,
     precision: str = "f64",
+    budget_unit: str = "updates",
+    grad_cost: int = 3,
     **hyperparameters: Any,
 ) -> BasinMap:
     """A basin-of-attraction map: one run from the centre of every cell of a ``resolution x
-    resolution`` grid over the domain (``optiscape basins``)."""
+    resolution`` grid over the domain (``optiscape basins``). ``budget_unit="evals"`` makes
+    ``steps`` a budget of evaluations on the one cost scale, a gradient with its value costing
+    ``grad_cost``."""
     s = _surface(surface)
     native = _optiscape.basins(
         s._s,
@@ -401,6 +405,8 @@ def basins(
         _count(seed),
         _tol(tol),
         precision,
+        budget_unit,
+        _count(grad_cost),
     )
     return BasinMap(native, s)
 
@@ -417,11 +423,14 @@ def sweep(
     *,
     tol: Optional[float] = None,
     precision: str = "f64",
+    budget_unit: str = "updates",
+    grad_cost: int = 3,
     **hyperparameters: Any,
 ) -> dict:
     """Success against one hyperparameter (``optiscape sweep``): ``points`` values of
-    ``param`` over ``range`` (log-spaced where the parameter is), each raced from the same
-    ``starts`` random starts. Returns ``{"param", "values", "success_rate", "median_loss"
+    ``param`` over ``range`` (log-spaced where the parameter is; whole numbers for a
+    population size), each raced from the same ``starts`` random starts, for ``steps``
+    updates or, with ``budget_unit="evals"``, ``steps`` evaluations. Returns ``{"param", "values", "success_rate", "median_loss"
     (NaN where every run diverged), "diverged"}`` (arrays)."""
     s = _surface(surface)
     lo, hi = range
@@ -437,6 +446,8 @@ def sweep(
         _count(seed),
         _tol(tol),
         precision,
+        budget_unit,
+        _count(grad_cost),
     )
     return {
         "param": param,
@@ -550,12 +561,15 @@ def phase(
     *,
     tol: Optional[float] = None,
     precision: str = "f64",
+    budget_unit: str = "updates",
+    grad_cost: int = 3,
     **hyperparameters: Any,
 ) -> dict:
     """A phase map (``optiscape phase``): success over a grid of two hyperparameters, each
     ``"NAME=LO..HI"`` or ``(name, lo, hi)``. Returns ``{"x", "x_values", "y", "y_values",
     "success_rate", "ert"}``; the two maps are ``(len(y_values), len(x_values))`` arrays (row
-    ``j`` is ``y_values[j]``; ERT NaN where no run reached the target)."""
+    ``j`` is ``y_values[j]``; ERT NaN where no run reached the target). With
+    ``budget_unit="evals"`` ``steps`` counts evaluations and the ERTs are in evaluations."""
     if y is None:
         raise ValueError("phase needs y, the second hyperparameter (e.g. y='momentum=0..0.99')")
     s = _surface(surface)
@@ -575,6 +589,8 @@ def phase(
         _count(seed),
         _tol(tol),
         precision,
+        budget_unit,
+        _count(grad_cost),
     )
     shape = (len(yv), len(xv))
     return {

@@ -69,6 +69,8 @@ def basins(
     seed: str,
     tol: Optional[str],
     precision: str,
+    budget_unit: str,
+    grad_cost: str,
 ) -> BasinMap: ...
 def sweep(
     surface: Surface,
@@ -82,6 +84,8 @@ def sweep(
     seed: str,
     tol: Optional[str],
     precision: str,
+    budget_unit: str,
+    grad_cost: str,
 ) -> Tuple[List[float], List[float], List[float], List[int]]: ...
 def tune(
     surface: Surface,
@@ -125,6 +129,8 @@ def phase(
     seed: str,
     tol: Optional[str],
     precision: str,
+    budget_unit: str,
+    grad_cost: str,
 ) -> Tuple[str, List[float], str, List[float], List[float], List[float]]: ...
 def run_shard(
     surface: Surface,

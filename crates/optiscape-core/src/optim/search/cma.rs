@@ -25,12 +25,18 @@ static SIGMA0: ParamSpec = ParamSpec::positive_log(
     1e-4,
     2.0,
 );
-static POPSIZE: ParamSpec = ParamSpec::count_from(
+static POPSIZE: ParamSpec = ParamSpec::count_in(
     "popsize",
     "offspring per generation, λ (pycma's default in 2D: 4 + ⌊3 ln 2⌋ = 6)",
     4.0,
+    MAX_POPULATION as f64,
     200.0,
 );
+
+/// The largest population a run uses: the user's `popsize` at most, and the restarts' doubling
+/// stops growing there (a run without an evaluation budget, as a ball in the sandbox, would
+/// otherwise double it without end; under the lab's budgets it is never reached).
+pub const MAX_POPULATION: usize = 100_000;
 static RESTARTS: ParamSpec = ParamSpec::choice(
     "restarts",
     "after a run stops: none, ipop (population doubled) or bipop (Hansen 2009)",
@@ -336,7 +342,7 @@ impl CmaEs {
         match self.restarts {
             Restarts::None => self.done = true,
             Restarts::Ipop => {
-                let lambda = self.k.lambda * 2;
+                let lambda = (self.k.lambda * 2).min(MAX_POPULATION);
                 self.start_run(lambda, sigma0, f);
             }
             Restarts::Bipop => {
@@ -349,7 +355,7 @@ impl CmaEs {
                 let (large, small, lam_large_now) = (*large, *small, *lam_large);
                 if self.runs == 1 || small >= large {
                     // The large regime: its population doubles each time.
-                    let lambda = lam_large_now.max(default) * 2;
+                    let lambda = (lam_large_now.max(default) * 2).min(MAX_POPULATION);
                     self.bipop.2 = lambda;
                     self.regime_small = false;
                     self.start_run(lambda, sigma0, f);

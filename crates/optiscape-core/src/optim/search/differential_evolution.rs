@@ -15,10 +15,11 @@ use crate::optim::{Rng, StateValue};
 use glam::DVec2;
 use serde::{Deserialize, Serialize};
 
-static POPSIZE: ParamSpec = ParamSpec::count_from(
+static POPSIZE: ParamSpec = ParamSpec::count_in(
     "popsize",
     "population size per dimension (members: popsize × 2)",
     4.0,
+    50_000.0,
     50.0,
 );
 static MUTATION: ParamSpec = ParamSpec::pair_in(

@@ -22,7 +22,7 @@ pub use annealing::Annealing;
 pub use baselines::{Multistart, RandomSearch};
 pub use basin_hopping::BasinHopping;
 pub use bfgs::Bfgs;
-pub use cma::{CmaEs, Constants as CmaConstants, Restarts};
+pub use cma::{CmaEs, Constants as CmaConstants, MAX_POPULATION, Restarts};
 pub use differential_evolution::DifferentialEvolution;
 pub use nelder_mead::NelderMead;
 
