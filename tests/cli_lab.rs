@@ -1126,3 +1126,94 @@ fn basins_sweep_and_phase_budget_in_evaluations() {
     assert_eq!(cell["success_rate"], row["success_rate"], "{cell} {row}");
     assert_eq!(cell["ert"], row["ert_evals"], "{cell} {row}");
 }
+
+/// One build is fast on any CPU: the lane engine's copies are chosen at run time, and every one
+/// of them (forced with `OPTISCAPE_LANES`, at most what this CPU runs), like the general engine,
+/// gives the same runs bit for bit in f64, on compiled surfaces and formulas; in f32 every copy
+/// gives the same runs too, and the general engine says it ran f64. The engine used is named in
+/// the JSON and by `--version`; an unknown name is refused in one line.
+#[test]
+fn every_engine_forced_with_optiscape_lanes_gives_the_same_numbers() {
+    use optiscape_core::lab::LaneCopy;
+    let best = LaneCopy::detected();
+    for (surface, precision) in [
+        ("rastrigin", "f64"),
+        ("formula:sin(3*x)*cos(2*y) + 0.1*(x^2+y^2)", "f64"),
+        ("himmelblau", "f32"),
+    ] {
+        let mut seen: Vec<(String, String)> = Vec::new();
+        for copy in LaneCopy::ALL {
+            let csv = TempFile::new(&format!("lanes-{}.csv", copy.name()), "");
+            let o = run_env(
+                &[("OPTISCAPE_LANES", copy.name())],
+                &[
+                    "race",
+                    "--surface",
+                    surface,
+                    "--methods",
+                    "adam,nadam,lion,langevin",
+                    "--starts",
+                    "203",
+                    "--steps",
+                    "150",
+                    "--precision",
+                    precision,
+                    "--format",
+                    "json",
+                    "--csv",
+                    csv.path(),
+                ],
+            );
+            assert!(o.status.success(), "{copy:?}: {}", stderr(&o));
+            let mut doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+            let used = copy.min(best);
+            let engine = doc["engine"].as_str().unwrap_or_default().to_string();
+            let expected = match (used, surface.starts_with("formula:") || precision == "f32") {
+                (LaneCopy::Avx512, true) => "avx2",
+                (c, _) => c.name(),
+            };
+            assert_eq!(engine, expected, "{surface} {precision} {copy:?}");
+            let ran = doc["precision"].as_str().unwrap_or_default().to_string();
+            let general = used == LaneCopy::General;
+            assert_eq!(ran, if general { "f64" } else { precision }, "{copy:?}");
+            if general && precision == "f32" {
+                // f32 asked for, f64 done: said in a note, not silently.
+                assert!(stderr(&o).contains("f32 runs in f64"), "{}", stderr(&o));
+                continue;
+            }
+            // What may differ: the engine's name, its lanes, and the time each race took.
+            fn strip(v: &mut serde_json::Value) {
+                match v {
+                    serde_json::Value::Object(m) => {
+                        for key in ["engine", "lanes", "seconds"] {
+                            m.remove(key);
+                        }
+                        m.values_mut().for_each(strip);
+                    }
+                    serde_json::Value::Array(a) => a.iter_mut().for_each(strip),
+                    _ => {}
+                }
+            }
+            strip(&mut doc);
+            let rows = std::fs::read_to_string(csv.path()).unwrap();
+            assert!(rows.lines().count() > 4 * 203, "{rows}");
+            seen.push((doc.to_string(), rows));
+        }
+        for s in &seen[1..] {
+            assert!(s == &seen[0], "{surface} {precision}: the engines differ");
+        }
+    }
+    let o = run_env(
+        &[("OPTISCAPE_LANES", "sse")],
+        &["race", "--surface", "bowl"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    assert!(stderr(&o).contains("OPTISCAPE_LANES"), "{}", stderr(&o));
+    let o = run_env(&[("OPTISCAPE_LANES", "baseline")], &["--version"]);
+    let v = stdout(&o);
+    assert!(v.contains("lane engine on this CPU: baseline"), "{v}");
+    if best > LaneCopy::Baseline {
+        assert!(v.contains(&format!("this CPU runs {}", best.name())), "{v}");
+    }
+}

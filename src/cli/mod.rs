@@ -8,6 +8,7 @@ pub mod lab;
 pub mod progress;
 pub mod record;
 pub mod sandbox;
+pub mod shared;
 
 pub use args::*;
 
@@ -39,6 +40,11 @@ pub struct Output {
 
 /// Runs what the command line asks for: a lab command, a recording, or the sandbox.
 pub fn run(cli: &Cli) -> ExitCode {
+    // The engine a user forced through the environment must name one (it is read once, by
+    // the first batch).
+    if let Some(e) = optiscape_core::lab::lanes_env_error() {
+        return fail(&CliError(e));
+    }
     let result = match &cli.command {
         Some(Command::List) => Ok(lab::list()),
         Some(Command::Trace(args)) => lab::trace_command(args, &mut std::io::stdout().lock()),

@@ -11,6 +11,15 @@ pub fn run(args: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
+/// [`run`] with environment variables set.
+pub fn run_env(env: &[(&str, &str)], args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_optiscape"))
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .expect("the binary runs")
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }

@@ -30,12 +30,54 @@ fn batches_are_identical_whatever_the_number_of_threads() {
     assert_eq!(run(1), run(3));
 }
 
-/// The lockstep engine (four f64 runs side by side) against single runs, for every rule and
-/// every surface (`matrix::lockstep_equals_single_runs`). The core's own unit tests run the same
-/// matrix on its baseline (non-AVX2) build.
+/// The lockstep engine against single runs, for every rule and every surface, in every copy of
+/// its code this CPU runs (`matrix::lockstep_equals_single_runs`): so every copy gives the same
+/// f64 numbers bit for bit.
 #[test]
 fn lockstep_batches_equal_single_runs_bit_for_bit() {
-    matrix::lockstep_equals_single_runs();
+    for copy in matrix::copies_here() {
+        matrix::lockstep_equals_single_runs(copy);
+    }
+}
+
+/// In f32 too every copy of the engine's code gives the same numbers bit for bit (each lane
+/// operation is the scalar IEEE operation), and the general engine runs f64 (as the engine
+/// report says).
+#[test]
+fn every_copy_of_the_lane_engine_gives_the_same_f32_runs() {
+    use optiscape_core::lab::{LaneCopy, Precision, engine_on, run_batch_on};
+    let bits = |ends: &[optiscape_core::lab::RunEnd]| -> Vec<(u64, u64, u64, u64)> {
+        ends.iter()
+            .map(|e| {
+                let b = |v: f64| if v.is_nan() { 0 } else { v.to_bits() };
+                (b(e.end.x), b(e.end.y), b(e.loss), e.steps)
+            })
+            .collect()
+    };
+    let copies = matrix::copies_here();
+    for s in matrix::every_surface() {
+        let starts = uniform_starts(s.domain, 37, 3);
+        let target = Target::of(&s);
+        for id in ["adam", "lion", "langevin", "nadam"] {
+            let o = matrix::opt(id, &[("lr", "0.02")]);
+            let runs: Vec<_> = copies
+                .iter()
+                .map(|&c| {
+                    assert_eq!(
+                        engine_on(c, &s, Precision::F32, 150).precision,
+                        Precision::F32
+                    );
+                    run_batch_on(c, &s, &o, &starts, 150, 4, target, Precision::F32).unwrap()
+                })
+                .collect();
+            for (c, r) in copies.iter().zip(&runs).skip(1) {
+                assert_eq!(bits(r), bits(&runs[0]), "{} {id} {c:?}", s.spec());
+            }
+        }
+    }
+    let s = Surface::by_id("rastrigin").unwrap();
+    let e = engine_on(LaneCopy::General, &s, Precision::F32, 150);
+    assert_eq!((e.engine, e.precision), ("general", Precision::F64));
 }
 
 /// Single precision against double, for every surface (docs/guide.md, "Precision"): every f32

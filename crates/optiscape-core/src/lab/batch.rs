@@ -2,31 +2,21 @@
 //!
 //! Every surface ([`crate::landscape::LaneEval`]) and every rule ([`crate::optim::LaneRule`])
 //! is written once for any lane type, so runs go in lockstep groups of four (f64) or eight
-//! (f32) in structure-of-arrays form, vectorized (AVX2 when the CPU that built the crate has
-//! it, see `build.rs`), allocating nothing per step. Gradient noise and Langevin's noise come
+//! (f32) in structure-of-arrays form, vectorized (AVX-512 or AVX2 when the CPU has it, chosen at
+//! run time, see [`super::lockstep`]), allocating nothing per step. Gradient noise and Langevin's noise come
 //! from one random source per lane, seeded as the run's own, so in f64 every run equals `trace`
 //! from the same start bit for bit. The general engine (`run_batch_scalar`: each run through
 //! the shared `step_once`) is the reference the lockstep engine is tested against. Either way
 //! the result does not depend on the number of threads.
 
+use super::lockstep::{LaneCopy, LaneJob};
 use super::run::{RunState, RunStatus, step_once, step_once_trail};
-use crate::landscape::{Domain, LaneEval, LaneSurfaceVisitor, Surface};
-#[cfg(all(optiscape_avx512, not(test)))]
-use crate::lanes::F64x8;
-use crate::lanes::{F32x8, F64x4, Mask, Real, V2};
-
-/// The lanes of f64 runs on compiled surfaces: eight under AVX-512 (`optiscape_avx512`, see
-/// `build.rs`), four otherwise.
-#[cfg(all(optiscape_avx512, not(test)))]
-type WideF64 = F64x8;
-#[cfg(not(all(optiscape_avx512, not(test))))]
-type WideF64 = F64x4;
-use crate::optim::transforms::{add_noise_lanes, clip_by_norm_lanes};
-use crate::optim::{Goal, LaneRule, LaneVisitor, Optimizer, Rng};
+use crate::landscape::{Domain, Surface};
+use crate::optim::{Goal, Optimizer, Rng};
 use glam::DVec2;
 use rayon::prelude::*;
 use serde::Serialize;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering, compiler_fence};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// Success: a point inside the domain whose loss is at most `tol` above the global minimum
 /// `value` (a diverged run never succeeds). One-sided: a loss below an estimated minimum is a
@@ -267,6 +257,10 @@ pub fn run_batch_with(
     .map(|(ends, _, _)| ends)
 }
 
+/// What a batch with budgets returns: the ends, and the best precisions at the budgets (`None`:
+/// cancelled).
+pub type Anytime = Option<(Vec<RunEnd>, Vec<f64>)>;
+
 /// `run_batch_with` that also keeps, for every run and every update count in `budgets`
 /// (ascending, unique, from 1 to `steps`: anything else is refused, see [`check_budgets`]), the
 /// best precision reached so far: [`Target::precision`] of the lowest finite loss found inside
@@ -327,7 +321,8 @@ pub fn run_shard(
     .map(|(ends, _)| ends)
 }
 
-/// The lockstep engine on `starts`, the runs `first..` of their batch.
+/// The lockstep engine on `starts`, the runs `first..` of their batch, in the copy this
+/// process uses ([`LaneCopy::chosen`]).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn run_lanes(
     surface: &Surface,
@@ -341,7 +336,67 @@ pub(crate) fn run_lanes(
     progress: &Progress,
     budgets: &[u64],
 ) -> Option<(Vec<RunEnd>, Vec<f64>)> {
-    if !lanes_run_here() || optimizer.is_search() || optimizer.budget.is_some() {
+    run_lanes_on(
+        LaneCopy::chosen(),
+        surface,
+        optimizer,
+        starts,
+        first,
+        steps,
+        seed,
+        target,
+        precision,
+        progress,
+        budgets,
+    )
+}
+
+/// [`run_batch_with`] in the copy `copy` of the engine (at most what the CPU runs: a higher
+/// one runs the best it has), whatever `OPTISCAPE_LANES` says: the tests compare every copy.
+#[allow(clippy::too_many_arguments)]
+pub fn run_batch_on(
+    copy: LaneCopy,
+    surface: &Surface,
+    optimizer: &Optimizer,
+    starts: &[DVec2],
+    steps: u64,
+    seed: u64,
+    target: Target,
+    precision: Precision,
+) -> Option<Vec<RunEnd>> {
+    let progress = Progress::default();
+    run_lanes_on(
+        copy,
+        surface,
+        optimizer,
+        starts,
+        0,
+        steps,
+        seed,
+        target,
+        precision,
+        &progress,
+        &[],
+    )
+    .map(|(ends, _)| ends)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_lanes_on(
+    copy: LaneCopy,
+    surface: &Surface,
+    optimizer: &Optimizer,
+    starts: &[DVec2],
+    first: usize,
+    steps: u64,
+    seed: u64,
+    target: Target,
+    precision: Precision,
+    progress: &Progress,
+    budgets: &[u64],
+) -> Option<(Vec<RunEnd>, Vec<f64>)> {
+    let copy = copy.min(LaneCopy::detected());
+    if copy == LaneCopy::General || optimizer.is_search() || optimizer.budget.is_some() {
         // A method that asks for evaluations has no lockstep form: the general engine runs it.
         // The same runs (each seeded by its index in the batch), one at a time, in f64. Under
         // an evaluation budget its `budgets` count evaluations (`steps` is then that budget).
@@ -363,6 +418,7 @@ pub(crate) fn run_lanes(
         progress,
         budgets,
         first_index: first,
+        copy,
     };
     optimizer.rule.visit_lanes(job)
 }
@@ -551,577 +607,6 @@ fn scalar_from(
     Some((out, best))
 }
 
-/// A batch for the lockstep engine.
-struct LaneJob<'a> {
-    surface: &'a Surface,
-    domain: Domain,
-    clip: f64,
-    noise: f64,
-    starts: &'a [DVec2],
-    steps: u64,
-    seed: u64,
-    target: Target,
-    precision: Precision,
-    progress: &'a Progress,
-    /// Update counts at which each run's best precision so far is kept (ascending).
-    budgets: &'a [u64],
-    /// The run index of `starts[0]` (seeds follow the run's index in the whole batch).
-    first_index: usize,
-}
-
-/// What a batch with budgets returns: the ends, and the best precisions at the budgets (`None`:
-/// cancelled).
-pub type Anytime = Option<(Vec<RunEnd>, Vec<f64>)>;
-
-impl LaneVisitor for LaneJob<'_> {
-    type Out = Anytime;
-    fn visit<U: LaneRule + Sync>(self, rule: &U) -> Anytime {
-        self.surface.visit_lanes(WithRule { job: &self, rule })
-    }
-}
-
-/// A lockstep batch with its rule, to be given its surface's own type.
-struct WithRule<'a, U> {
-    job: &'a LaneJob<'a>,
-    rule: &'a U,
-}
-
-impl<U: LaneRule + Sync> LaneSurfaceVisitor for WithRule<'_, U> {
-    type Out = Anytime;
-    fn visit<S: LaneEval>(self, surface: S) -> Anytime {
-        // Step counts are kept in the lanes' own type: f32 counts exactly up to 2^24.
-        match self.job.precision {
-            Precision::F32 if self.job.steps <= 1 << 24 => {
-                self.job.run::<F32x8, U, S>(self.rule, surface)
-            }
-            // A formula's interpreter keeps dual numbers of every block's lanes: eight-lane ones
-            // do not stay in registers (2-4x slower on a Zen 4, no faster on a Sapphire Rapids
-            // Xeon: docs/benchmarks.md), so formulas keep four.
-            _ if S::BLOCKWISE => self.job.run::<F64x4, U, S>(self.rule, surface),
-            _ => self.job.run::<WideF64, U, S>(self.rule, surface),
-        }
-    }
-}
-
-/// Steps whose shared values (bias corrections...) are tabulated before a lockstep batch.
-const SHARED_TABLE: u64 = 1 << 16;
-
-/// A run's end before the lockstep engine fills it in.
-const UNSET: RunEnd = RunEnd {
-    start: DVec2::ZERO,
-    end: DVec2::ZERO,
-    loss: f64::NAN,
-    status: RunStatus::Done,
-    steps: 0,
-    first_success: None,
-    first_success_counts: None,
-    lowest: f64::INFINITY,
-    recent_travel: 0.0,
-    evals: 0,
-    grads: 0,
-};
-
-/// Lane groups advanced together, one step at a time: independent work for the CPU to overlap
-/// (one group alone is a chain of dependent operations that waits on every square root).
-const GROUPS_PER_BLOCK: usize = 32;
-
-/// Most lanes of any lane type.
-const MAX_LANES: usize = 8;
-
-/// One lockstep group: `R::LANES` runs.
-///
-/// Every lane is stepped at every step, finished or not (no branch per lane); a finished
-/// lane's own end is kept apart (`end`, `end_loss`, `taken`), written only at the step it
-/// finishes, so that the values written back at every step are only those that change: the
-/// position, the loss, the gradient and the rule's state.
-#[derive(Clone, Copy)]
-struct Group<R: Real, St> {
-    p: V2<R>,
-    loss: R,
-    grad: V2<R>,
-    /// The position 10% of the steps before the end (see `RunEnd::recent_travel`).
-    before: V2<R>,
-    alive: R::Mask,
-    /// Lanes that ended on a gradient that is not finite at a finite loss (`BadGradient`).
-    bad: R::Mask,
-    success: R::Mask,
-    /// Update count of the first success (-1: none yet).
-    first: R,
-    /// The lowest finite loss inside the domain so far (see `RunEnd::lowest`).
-    low: R,
-    /// A finished lane's end point, loss and update count (the start's until it finishes).
-    end: V2<R>,
-    end_loss: R,
-    taken: R,
-    state: St,
-    /// Each lane's random source, seeded as its run's own (`run_seed`).
-    rngs: [Rng; MAX_LANES],
-}
-
-impl LaneJob<'_> {
-    fn run<R: Real, U: LaneRule + Sync, S: LaneEval>(&self, rule: &U, surface: S) -> Anytime {
-        // What every run shares at each step, computed once, in order (up to a bound on memory).
-        let mut shared: Vec<U::Shared> = Vec::new();
-        for t in 1..=self.steps.min(SHARED_TABLE) {
-            let k = rule.shared(t, shared.last().copied());
-            shared.push(k);
-        }
-        let shared = &shared[..];
-        let block = R::LANES * GROUPS_PER_BLOCK;
-        // Filled in parallel: the pages of a large result are touched by both cores.
-        let mut ends = Vec::new();
-        (0..self.starts.len())
-            .into_par_iter()
-            .map(|_| UNSET)
-            .collect_into_vec(&mut ends);
-        let nb = self.budgets.len();
-        let mut best = vec![0.0; self.starts.len() * nb];
-        // With no budgets, `best` is empty: each block gets an empty slice.
-        let best_chunks: Vec<&mut [f64]> = if nb == 0 {
-            (0..self.starts.len().div_ceil(block))
-                .map(|_| <&mut [f64]>::default())
-                .collect()
-        } else {
-            best.chunks_mut(block * nb).collect()
-        };
-        self.starts
-            .par_chunks(block)
-            .zip(ends.par_chunks_mut(block))
-            .zip(best_chunks.into_par_iter())
-            .enumerate()
-            .for_each(|(b, ((starts, out), best))| {
-                if self.progress.cancelled() {
-                    return;
-                }
-                let first = self.first_index + b * block;
-                self.block_here::<R, U, S>(rule, surface, shared, first, starts, out, best);
-                self.progress
-                    .done
-                    .fetch_add(starts.len(), Ordering::Relaxed);
-            });
-        (!self.progress.cancelled()).then_some((ends, best))
-    }
-
-    /// The build's compiled copy of [`Self::block`] for the lane type `R` (see `build.rs`).
-    #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
-    fn block_here<R: Real, U: LaneRule, S: LaneEval>(
-        &self,
-        rule: &U,
-        surface: S,
-        shared: &[U::Shared],
-        first: usize,
-        starts: &[DVec2],
-        out: &mut [RunEnd],
-        best: &mut [f64],
-    ) {
-        // SAFETY (both): `run_lanes` came here only after `lanes_run_here` found the CPU
-        // features this build's copies were compiled for.
-        #[cfg(all(optiscape_avx512, not(test)))]
-        if const { size_of::<R>() == 64 } {
-            // Eight f64 lanes, one 512-bit register each (the branch is resolved per lane type
-            // at compile time: each instance has one copy).
-            unsafe {
-                self.block_avx512::<R, U, S>(rule, surface, shared, first, starts, out, best)
-            };
-            return;
-        }
-        #[cfg(all(optiscape_avx2, not(test)))]
-        unsafe {
-            self.block_avx2::<R, U, S>(rule, surface, shared, first, starts, out, best)
-        };
-        #[cfg(not(all(optiscape_avx2, not(test))))]
-        self.block::<R, U, S>(rule, surface, shared, first, starts, out, best);
-    }
-
-    /// [`Self::block`] compiled for AVX-512 (F, DQ, VL, BW), for eight f64 lanes
-    /// ([`WideF64`]): a build made on a CPU with AVX-512 (`optiscape_avx512`) runs f64 batches on
-    /// compiled surfaces here. Only the eight-lane type: with four-lane or f32 types in a block
-    /// compiled for AVX-512, LLVM joins pairs of groups into 512-bit registers and shuffles them
-    /// (measured 1.3-3x slower), so those keep [`Self::block_avx2`]. Run only after
-    /// `lanes_run_here`.
-    #[cfg(all(optiscape_avx512, not(test)))]
-    #[target_feature(enable = "avx,avx2,avx512f,avx512dq,avx512vl,avx512bw")]
-    #[allow(clippy::too_many_arguments)]
-    fn block_avx512<R: Real, U: LaneRule, S: LaneEval>(
-        &self,
-        rule: &U,
-        surface: S,
-        shared: &[U::Shared],
-        first: usize,
-        starts: &[DVec2],
-        out: &mut [RunEnd],
-        best: &mut [f64],
-    ) {
-        self.block::<R, U, S>(rule, surface, shared, first, starts, out, best)
-    }
-
-    /// [`Self::block`] compiled for AVX2 (eight f32 or four f64 lanes per instruction; AVX2's
-    /// 256-bit integer operations also serve the lane masks): the build's copy of the block when
-    /// it is built on a CPU with AVX2 (`optiscape_avx2`, see `build.rs`), for every lane type
-    /// but [`WideF64`]'s eight f64 lanes under AVX-512; each copy is about five hundred
-    /// instances, minutes of compiling. Run only after `lanes_run_here`.
-    ///
-    /// The core's unit-test build (`cfg(test)`) has the baseline copy instead, the one a build
-    /// on any other machine has, and tests it against single runs over the whole matrix
-    /// (`tests::baseline_lanes_equal_single_runs_bit_for_bit`); the integration tests (`tests/`)
-    /// link the library as users get it.
-    #[cfg(all(optiscape_avx2, not(test)))]
-    #[target_feature(enable = "avx,avx2")]
-    #[allow(clippy::too_many_arguments)]
-    fn block_avx2<R: Real, U: LaneRule, S: LaneEval>(
-        &self,
-        rule: &U,
-        surface: S,
-        shared: &[U::Shared],
-        first: usize,
-        starts: &[DVec2],
-        out: &mut [RunEnd],
-        best: &mut [f64],
-    ) {
-        self.block::<R, U, S>(rule, surface, shared, first, starts, out, best)
-    }
-
-    /// Up to `GROUPS_PER_BLOCK` groups of `R::LANES` runs in lockstep (`first` is the index of
-    /// the first run in the batch). Each lane follows `run_batch_scalar`'s run exactly: a lane
-    /// that diverges has its last position, loss and step count kept apart (see [`Group`]) while
-    /// every lane goes on being stepped.
-    #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
-    fn block<R: Real, U: LaneRule, S: LaneEval>(
-        &self,
-        rule: &U,
-        surface: S,
-        shared: &[U::Shared],
-        first: usize,
-        starts: &[DVec2],
-        out: &mut [RunEnd],
-        best_out: &mut [f64],
-    ) {
-        let c = R::splat;
-        // A local copy: its fields are then known not to change, and stay in registers.
-        let rule = rule.clone();
-        let target = self.target;
-        // Success is decided in f64 on the loss as the lanes computed it (widened): the lanes'
-        // own test, with a margin for the rounding of f32, only picks the lanes to check.
-        let slack = (target.value.abs() + target.tol) * 1e-6;
-        let (tv, tol) = (c(target.value), c(target.tol + slack));
-        let confirm = |cand: R::Mask, loss: R| -> R::Mask {
-            let ok = R::from_fn(|i| {
-                let hit = cand.test(i) && loss.lane(i) - target.value <= target.tol;
-                if hit { 1.0 } else { 0.0 }
-            });
-            c(0.5).lt(ok)
-        };
-        let d = self.domain;
-        let (w, h) = (d.width(), d.height());
-        let (x_lo, x_hi, y_lo, y_hi) = (c(d.x0 - w), c(d.x1 + w), c(d.y0 - h), c(d.y1 + h));
-        let (dx0, dx1, dy0, dy1) = (c(d.x0), c(d.x1), c(d.y0), c(d.y1));
-        let (clip, noise) = (self.clip, self.noise);
-        let mut scratch = Vec::new();
-        let mut groups: Vec<Group<R, U::State<R>>> = starts
-            .chunks(R::LANES)
-            .enumerate()
-            .map(|(gi, starts)| {
-                // Spare lanes repeat the last start; their results are dropped.
-                let at = |i: usize| i.min(starts.len() - 1);
-                let p = V2::new(
-                    R::from_fn(|i| starts[at(i)].x),
-                    R::from_fn(|i| starts[at(i)].y),
-                );
-                let index = |i: usize| first + gi * R::LANES + at(i);
-                let rngs = std::array::from_fn(|i| Rng::new(run_seed(self.seed, index(i))));
-                let (loss, grad) = surface.eval(p);
-                let finite = p.x.is_finite() & p.y.is_finite() & loss.is_finite();
-                let grad_finite = grad.x.is_finite() & grad.y.is_finite();
-                let inside = p.x.ge(dx0) & p.x.le(dx1) & p.y.ge(dy0) & p.y.le(dy1);
-                let counted = finite & inside;
-                let success = confirm(counted & (loss - tv).le(tol), loss);
-                Group {
-                    p,
-                    loss,
-                    grad,
-                    before: p,
-                    alive: finite & grad_finite,
-                    bad: finite & !grad_finite,
-                    success,
-                    first: R::select(success, c(0.0), c(-1.0)),
-                    low: R::select(counted, loss, c(f64::INFINITY)),
-                    end: p,
-                    end_loss: loss,
-                    taken: c(0.0),
-                    state: rule.fresh::<R>(),
-                    rngs,
-                }
-            })
-            .collect();
-        let n = groups.len();
-        let window = (self.steps / 10).max(1);
-        let mut k = shared.first().copied();
-        let mut at = [V2::splat(0.0); GROUPS_PER_BLOCK];
-        let mut evals = [(c(0.0), V2::splat(0.0)); GROUPS_PER_BLOCK];
-        let budgets = self.budgets;
-        let nb = budgets.len();
-        // The lowest loss so far at each budget (ECDFs).
-        let mut bests: Vec<R> = vec![c(f64::INFINITY); n * nb];
-        let mut next_budget = 0;
-        // Where a group has landed after `$done` updates (`g.p`, `g.loss`, `g.grad`: every lane
-        // moves on): a lane that leaves the domain's surroundings or meets a non-finite loss or
-        // gradient finishes there, and its end is kept; a lane may reach the target. Both are
-        // rare: at most steps, one test of the group's lanes is all they cost. (Macros, not closures: a
-        // closure is its own function, compiled without the AVX2 of `block_avx2`.)
-        macro_rules! land {
-            ($g:expr, $done:expr) => {{
-                let g: &mut Group<R, U::State<R>> = $g;
-                let done: R = $done;
-                let (np, nl) = (g.p, g.loss);
-                let alive = g.alive;
-                // Not finite, or far outside the domain (`Domain::far_outside`): a NaN
-                // coordinate fails every comparison, so it is never "near".
-                let near = np.x.ge(x_lo) & np.x.le(x_hi) & np.y.ge(y_lo) & np.y.le(y_hi);
-                let finite = nl.is_finite();
-                let grad_finite = g.grad.x.is_finite() & g.grad.y.is_finite();
-                let inside = np.x.ge(dx0) & np.x.le(dx1) & np.y.ge(dy0) & np.y.le(dy1);
-                let counted = alive & finite & inside;
-                g.low = R::select(counted, g.low.min(nl), g.low);
-                let ending = alive & !(near & finite & grad_finite);
-                let candidates = counted & !g.success & (nl - tv).le(tol);
-                if (ending | candidates).any() {
-                    let newly = confirm(candidates, nl);
-                    g.first = R::select(newly, done, g.first);
-                    g.success = g.success | newly;
-                    g.bad = g.bad | (ending & near & finite);
-                    g.end = V2::select(ending, np, g.end);
-                    g.end_loss = R::select(ending, nl, g.end_loss);
-                    g.taken = R::select(ending, done, g.taken);
-                    g.alive = alive & !ending;
-                }
-            }};
-        }
-        // Each step, for compiled surfaces: every group's landing from the step before and its
-        // update (one loop), then every group's evaluation of the surface (a second loop: the
-        // CPU overlaps the updates' divisions and square roots, and the evaluations, of many
-        // groups at a time); the last step's landing follows the loop. For a formula: every
-        // group's update, the surface evaluated for all of them at once, every group's landing.
-        for s in 0..self.steps {
-            let ks = match shared.get(s as usize) {
-                Some(v) => *v,
-                None => rule.shared(s + 1, k),
-            };
-            k = Some(ks);
-            let snapshot = s + window == self.steps;
-            // The update of one group (clip, noise, the rule), after the lanes that finished are
-            // known: `before` is each lane's position 10% of the steps before the end.
-            macro_rules! step {
-                ($g:expr) => {{
-                    let g: &mut Group<R, U::State<R>> = $g;
-                    if snapshot {
-                        g.before = V2::select(g.alive, g.p, g.before);
-                    }
-                    let rngs = &mut g.rngs[..R::LANES.min(MAX_LANES)];
-                    let grad = clip_by_norm_lanes(g.grad, clip);
-                    let grad = add_noise_lanes(grad, noise, rngs);
-                    g.p = g.p + rule.update(ks, &mut g.state, g.p, grad, rngs);
-                }};
-            }
-            // How many updates have landed when this step's loops are done.
-            let landed = if S::BLOCKWISE {
-                for (i, g) in groups.iter_mut().enumerate() {
-                    step!(g);
-                    // Finished lanes are evaluated at the origin, harmlessly.
-                    at[i] = V2::select(g.alive, g.p, V2::splat(0.0));
-                }
-                surface.eval_block(&at[..n], &mut evals[..n], &mut scratch);
-                let done = c((s + 1) as f64);
-                for (g, e) in groups.iter_mut().zip(&evals[..n]) {
-                    (g.loss, g.grad) = *e;
-                    land!(g, done);
-                }
-                s + 1
-            } else {
-                let done = c(s as f64);
-                for g in groups.iter_mut() {
-                    // The landing of the step before (none before the first).
-                    if s > 0 {
-                        land!(&mut *g, done);
-                    }
-                    step!(g);
-                }
-                for g in groups.iter_mut() {
-                    (g.loss, g.grad) = surface.eval(V2::select(g.alive, g.p, V2::splat(0.0)));
-                    // Keeps the compiler from vectorizing this loop across groups (it would
-                    // transpose lanes in and out of registers: slower than the lanes as they are).
-                    compiler_fence(Ordering::SeqCst);
-                }
-                s
-            };
-            // The best precision after `landed` updates is final once they have landed.
-            if landed > 0 && next_budget < nb && budgets[next_budget] == landed {
-                for (gi, g) in groups.iter().enumerate() {
-                    bests[gi * nb + next_budget] = g.low;
-                }
-                next_budget += 1;
-            }
-        }
-        if !S::BLOCKWISE && self.steps > 0 {
-            let done = c(self.steps as f64);
-            for g in groups.iter_mut() {
-                land!(g, done);
-            }
-            if next_budget < nb && budgets[next_budget] == self.steps {
-                for (gi, g) in groups.iter().enumerate() {
-                    bests[gi * nb + next_budget] = g.low;
-                }
-            }
-        }
-        for (g, out) in groups.iter().zip(out.chunks_mut(R::LANES)) {
-            for (i, o) in out.iter_mut().enumerate() {
-                let done = g.alive.test(i);
-                let (end, loss, steps) = if done {
-                    (g.p.lane(i), g.loss.lane(i), self.steps)
-                } else {
-                    (g.end.lane(i), g.end_loss.lane(i), g.taken.lane(i) as u64)
-                };
-                let first = g.first.lane(i);
-                *o = RunEnd {
-                    start: starts[0],
-                    end,
-                    loss,
-                    status: if done {
-                        RunStatus::Done
-                    } else if g.bad.test(i) {
-                        RunStatus::BadGradient
-                    } else {
-                        RunStatus::Diverged
-                    },
-                    steps,
-                    first_success: (first >= 0.0).then_some(first as u64),
-                    first_success_counts: (first >= 0.0).then_some((first as u64, first as u64)),
-                    lowest: g.low.lane(i),
-                    recent_travel: end.distance(g.before.lane(i)),
-                    evals: steps,
-                    grads: steps,
-                };
-            }
-        }
-        for (o, start) in out.iter_mut().zip(starts) {
-            o.start = *start;
-        }
-        for (run, row) in best_out
-            .chunks_mut(nb.max(1))
-            .enumerate()
-            .take(starts.len())
-        {
-            let (gi, lane) = (run / R::LANES, run % R::LANES);
-            for (b, v) in row.iter_mut().enumerate() {
-                *v = target.precision(bests[gi * nb + b].lane(lane));
-            }
-        }
-    }
-}
-
-/// Whether this CPU runs this build's lane blocks: always for the baseline copy; for the AVX2
-/// copy (`LaneJob::block_avx2`), when the CPU runs AVX and AVX2; with the AVX-512 copy beside it
-/// (`LaneJob::block_avx512`), when it also runs AVX-512 F, DQ, VL and BW (checked once; the
-/// answer is cached by the standard library). A build made on a CPU with these features and run
-/// on one without takes the general engine.
-fn lanes_run_here() -> bool {
-    #[cfg(all(optiscape_avx512, not(test)))]
-    {
-        std::arch::is_x86_feature_detected!("avx")
-            && std::arch::is_x86_feature_detected!("avx2")
-            && std::arch::is_x86_feature_detected!("avx512f")
-            && std::arch::is_x86_feature_detected!("avx512dq")
-            && std::arch::is_x86_feature_detected!("avx512vl")
-            && std::arch::is_x86_feature_detected!("avx512bw")
-    }
-    #[cfg(all(optiscape_avx2, not(optiscape_avx512), not(test)))]
-    {
-        std::arch::is_x86_feature_detected!("avx") && std::arch::is_x86_feature_detected!("avx2")
-    }
-    #[cfg(not(all(optiscape_avx2, not(test))))]
-    {
-        true
-    }
-}
-
-/// How this build runs a batch on this CPU: which copy of the lockstep block (`avx512`, `avx2`,
-/// `baseline`) or the `general` engine (one run at a time), with how many lanes, and the
-/// precision the arithmetic is actually done in (f32 asked for runs in f64 where the lanes do
-/// not run, and beyond 2^24 updates, where f32 cannot count them). Every lab output names it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub struct Engine {
-    pub engine: &'static str,
-    pub lanes: usize,
-    pub precision: Precision,
-}
-
-/// The engine a batch of `steps` updates on `surface` in `precision` takes here (see
-/// [`Engine`]).
-pub fn engine_for(surface: &Surface, precision: Precision, steps: u64) -> Engine {
-    if !lanes_run_here() {
-        return Engine {
-            engine: "general",
-            lanes: 1,
-            precision: Precision::F64,
-        };
-    }
-    let copy = if cfg!(all(optiscape_avx512, not(test))) {
-        "avx512"
-    } else if cfg!(all(optiscape_avx2, not(test))) {
-        "avx2"
-    } else {
-        "baseline"
-    };
-    let blockwise = surface.as_formula().is_some();
-    let (lanes, precision) = match precision {
-        Precision::F32 if steps <= 1 << 24 => (F32x8::LANES, Precision::F32),
-        _ if blockwise => (F64x4::LANES, Precision::F64),
-        _ => (WideF64::LANES, Precision::F64),
-    };
-    // Formulas and f32 take the AVX2 copy beside the AVX-512 one.
-    let engine = if copy == "avx512" && (blockwise || precision == Precision::F32) {
-        "avx2"
-    } else {
-        copy
-    };
-    Engine {
-        engine,
-        lanes,
-        precision,
-    }
-}
-
-/// The engine's copies this build holds and this CPU runs, for `--version`: e.g. `avx512 (f64
-/// x8), avx2 (f64 x4, f32 x8)`, or `general (f64, one run at a time)`.
-pub fn engine_summary() -> String {
-    if !lanes_run_here() {
-        let built = if cfg!(optiscape_avx512) {
-            "avx512"
-        } else {
-            "avx2"
-        };
-        return format!(
-            "general (f64, one run at a time: this build's {built} lanes need a CPU with {built})"
-        );
-    }
-    if cfg!(all(optiscape_avx512, not(test))) {
-        format!(
-            "avx512 (f64 x{}), avx2 (formulas f64 x{}, f32 x{})",
-            WideF64::LANES,
-            F64x4::LANES,
-            F32x8::LANES
-        )
-    } else {
-        let copy = if cfg!(all(optiscape_avx2, not(test))) {
-            "avx2"
-        } else {
-            "baseline"
-        };
-        format!("{copy} (f64 x{}, f32 x{})", F64x4::LANES, F32x8::LANES)
-    }
-}
-
 /// `k` start points uniform over `region`, from the seeded source.
 pub fn uniform_starts(region: crate::landscape::Domain, k: usize, seed: u64) -> Vec<DVec2> {
     random_points(&mut Rng::new(seed), region, k)
@@ -1146,33 +631,49 @@ mod matrix;
 
 #[cfg(test)]
 mod tests {
-    /// The baseline lanes (this build has no AVX2 copy, see `LaneJob::block_avx2`) against
-    /// single runs, over every method and every surface, bit for bit: on an AVX2 machine these
-    /// instances run nowhere else.
+    /// Every copy of the lockstep engine's code this CPU runs against single runs, over every
+    /// method and every surface, bit for bit.
     #[test]
-    fn baseline_lanes_equal_single_runs_bit_for_bit() {
-        super::matrix::lockstep_equals_single_runs();
+    fn every_copy_of_the_lanes_equals_single_runs_bit_for_bit() {
+        for copy in super::matrix::copies_here() {
+            super::matrix::lockstep_equals_single_runs(copy);
+        }
     }
 
-    /// The engine report says the precision actually used: f32 beyond 2^24 updates runs in
-    /// f64, and formulas take four f64 lanes.
+    /// The engine report says the code and the precision actually used: f32 beyond 2^24 updates
+    /// runs in f64; formulas take four f64 lanes and f32 eight, in the AVX2 copy under AVX-512;
+    /// compiled surfaces eight f64 lanes under AVX-512, four elsewhere; the general engine f64.
     #[test]
-    fn the_engine_report_names_the_precision_actually_used() {
+    fn the_engine_report_names_the_code_and_precision_actually_used() {
         use super::*;
+        use crate::lab::{engine_on, engine_summary};
         let s = Surface::by_id("rastrigin").expect("built in");
-        assert_eq!(
-            engine_for(&s, Precision::F32, 1000).precision,
-            Precision::F32
-        );
-        assert_eq!(engine_for(&s, Precision::F32, 1000).lanes, 8);
-        assert_eq!(
-            engine_for(&s, Precision::F32, (1 << 24) + 1).precision,
-            Precision::F64
-        );
         let f = Surface::formula("x^2 + y^2", None).expect("a formula");
-        assert_eq!(engine_for(&f, Precision::F64, 10).lanes, 4);
-        assert_eq!(engine_for(&s, Precision::F64, 10).engine, "baseline");
-        assert!(engine_summary().starts_with("baseline"));
+        let best = LaneCopy::detected();
+        for copy in [LaneCopy::Baseline, LaneCopy::Avx2, LaneCopy::Avx512] {
+            let here = copy.min(best);
+            let narrow = here.min(LaneCopy::Avx2).name();
+            let e = engine_on(copy, &s, Precision::F32, 1000);
+            assert_eq!(
+                (e.engine, e.lanes, e.precision),
+                (narrow, 8, Precision::F32)
+            );
+            let e = engine_on(copy, &s, Precision::F32, (1 << 24) + 1);
+            assert_eq!(e.precision, Precision::F64);
+            let e = engine_on(copy, &f, Precision::F64, 10);
+            assert_eq!((e.engine, e.lanes), (narrow, 4));
+            let e = engine_on(copy, &s, Precision::F64, 10);
+            let lanes = if here == LaneCopy::Avx512 { 8 } else { 4 };
+            assert_eq!((e.engine, e.lanes), (here.name(), lanes));
+        }
+        let e = engine_on(LaneCopy::General, &s, Precision::F32, 10);
+        assert_eq!(
+            (e.engine, e.lanes, e.precision),
+            ("general", 1, Precision::F64)
+        );
+        assert!(engine_summary().starts_with(LaneCopy::chosen().name()));
+        assert_eq!(LaneCopy::by_name("avx2"), Some(LaneCopy::Avx2));
+        assert_eq!(LaneCopy::by_name("sse"), None);
     }
 
     /// The general engine on a part of a batch (where a build with the AVX2 copy alone runs on

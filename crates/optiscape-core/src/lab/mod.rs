@@ -6,6 +6,7 @@ pub mod basins;
 mod batch;
 pub mod ecdf;
 mod glyphs;
+mod lockstep;
 pub mod pace;
 pub mod phase;
 mod race;
@@ -17,10 +18,11 @@ mod trace;
 pub mod tune;
 
 pub use batch::{
-    Engine, Precision, Progress, RunEnd, Target, check_budgets, engine_for, engine_summary,
-    random_points, run_batch, run_batch_anytime, run_batch_scalar, run_batch_scalar_anytime,
-    run_batch_with, run_seed, run_shard, uniform_starts,
+    Anytime, Precision, Progress, RunEnd, Target, check_budgets, random_points, run_batch,
+    run_batch_anytime, run_batch_on, run_batch_scalar, run_batch_scalar_anytime, run_batch_with,
+    run_seed, run_shard, uniform_starts,
 };
+pub use lockstep::{Engine, LaneCopy, engine_for, engine_on, engine_summary, lanes_env_error};
 pub use race::{
     RaceRow, lowest_of_rows, race, race_budgeted_paced, race_paced, race_target, race_with,
 };

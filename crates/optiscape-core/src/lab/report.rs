@@ -3,7 +3,8 @@
 //! function per document, so the command line and Python cannot drift apart.
 
 use super::basins::BasinMap;
-use super::batch::{Precision, Target, engine_for};
+use super::batch::{Precision, Target};
+use super::lockstep::engine_for;
 use super::race::RaceRow;
 use super::tune::{TuneRow, TuneSetup};
 use crate::landscape::{Surface, catalog as surfaces};

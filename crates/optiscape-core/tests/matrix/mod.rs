@@ -1,13 +1,13 @@
 //! The matrix of the lockstep engine's tests: every method of the catalog and every surface,
-//! against single runs bit for bit. Shared by `tests/lab.rs` (the library as users get it,
-//! AVX2 included) and by the core's unit tests (`src/lab/batch.rs`), whose build has the
-//! baseline lanes alone; written against the crate's public paths (`optiscape_core::...`,
+//! against single runs bit for bit, in each copy of the engine's code the CPU runs. Shared by
+//! `tests/lab.rs` (the library as users get it) and by the core's unit tests
+//! (`src/lab/batch.rs`); written against the crate's public paths (`optiscape_core::...`,
 //! which the unit-test build names with `extern crate self as optiscape_core`).
 
 use glam::DVec2;
 use optiscape_core::lab::{
-    Precision, Progress, RunStatus, Target, run_batch_scalar, run_batch_with, run_seed, trace,
-    uniform_starts,
+    LaneCopy, Precision, Progress, RunStatus, Target, run_batch_on, run_batch_scalar, run_seed,
+    trace, uniform_starts,
 };
 use optiscape_core::landscape::Surface;
 use optiscape_core::optim::Optimizer;
@@ -78,10 +78,22 @@ pub fn every_surface() -> Vec<Surface> {
     v
 }
 
-/// Every field of every run, bit for bit, with noise (one random source per lane), diverging runs
-/// and a start count that is not a multiple of the lane width; and the same ends as `trace` with
-/// the run's seed.
-pub fn lockstep_equals_single_runs() {
+/// The copies of the lockstep engine this CPU runs (the baseline always; AVX2 and AVX-512 where
+/// it has them), named on stderr so that a log shows which were tested.
+pub fn copies_here() -> Vec<LaneCopy> {
+    let here: Vec<LaneCopy> = [LaneCopy::Baseline, LaneCopy::Avx2, LaneCopy::Avx512]
+        .into_iter()
+        .filter(|c| *c <= LaneCopy::detected())
+        .collect();
+    let names: Vec<&str> = here.iter().map(|c| c.name()).collect();
+    eprintln!("lockstep copies this CPU runs: {}", names.join(", "));
+    here
+}
+
+/// Every field of every run in the copy `copy` of the engine, bit for bit, with noise (one
+/// random source per lane), diverging runs and a start count that is not a multiple of the lane
+/// width; and the same ends as `trace` with the run's seed.
+pub fn lockstep_equals_single_runs(copy: LaneCopy) {
     let methods = every_method();
     for s in every_surface() {
         let id = s.spec();
@@ -90,10 +102,10 @@ pub fn lockstep_equals_single_runs() {
         starts.push(DVec2::NAN);
         for o in &methods {
             let p = Progress::default();
-            let fast = run_batch_with(&s, o, &starts, 120, 7, target, Precision::F64, &p).unwrap();
+            let fast = run_batch_on(copy, &s, o, &starts, 120, 7, target, Precision::F64).unwrap();
             let slow = run_batch_scalar(&s, o, &starts, 120, 7, target, &p).unwrap();
             for (i, (a, b)) in fast.iter().zip(&slow).enumerate() {
-                assert_eq!(a.status, b.status, "{id} {}", o.id);
+                assert_eq!(a.status, b.status, "{id} {} {copy:?}", o.id);
                 assert_eq!((a.steps, a.first_success), (b.steps, b.first_success));
                 for (u, v) in [
                     (a.end.x, b.end.x),
