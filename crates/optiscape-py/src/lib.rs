@@ -926,6 +926,49 @@ fn race_row(
         .and_then(|v| json_text(&v))
 }
 
+/// The two-sided Mann–Whitney U test (`lab::significance::mann_whitney`): `(u, p, exact)`.
+#[pyfunction]
+fn mann_whitney(x: Vec<f64>, y: Vec<f64>) -> PyResult<(f64, f64, bool)> {
+    lab::significance::mann_whitney(&x, &y)
+        .map(|m| (m.u, m.p, m.exact))
+        .ok_or_else(|| err("mann_whitney needs two non-empty samples without NaN".to_string()))
+}
+
+/// Holm's adjustment (`lab::significance::holm`).
+#[pyfunction]
+fn holm(p: Vec<f64>) -> PyResult<Vec<f64>> {
+    if p.iter().any(|v| !(0.0..=1.0).contains(v)) {
+        return Err(err("holm takes p-values in [0, 1]".to_string()));
+    }
+    Ok(lab::significance::holm(&p))
+}
+
+/// Friedman's test (`lab::significance::friedman`): `(statistic, p, mean_ranks)`.
+#[pyfunction]
+fn friedman(blocks: Vec<Vec<f64>>) -> PyResult<(f64, f64, Vec<f64>)> {
+    lab::significance::friedman(&blocks)
+        .map(|f| (f.statistic, f.p, f.mean_ranks))
+        .ok_or_else(|| {
+            err(
+                "friedman needs blocks of one length, at least 3 treatments, no NaN, and not \
+                 every value tied"
+                    .to_string(),
+            )
+        })
+}
+
+/// COCO's comparison keys (`lab::significance::coco_keys`): each run as `(reached, value)`,
+/// the runtime when it reached the target, else the final precision.
+#[pyfunction]
+fn coco_keys(a: Vec<(bool, f64)>, b: Vec<(bool, f64)>) -> (Vec<f64>, Vec<f64>) {
+    let side = |v: Vec<(bool, f64)>| -> Vec<Result<f64, f64>> {
+        v.into_iter()
+            .map(|(ok, x)| if ok { Ok(x) } else { Err(x) })
+            .collect()
+    };
+    lab::significance::coco_keys(&side(a), &side(b))
+}
+
 #[pymodule]
 fn _optiscape(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Surface>()?;
@@ -942,6 +985,10 @@ fn _optiscape(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(run_shard, m)?)?;
     m.add_function(wrap_pyfunction!(race_row, m)?)?;
     m.add_function(wrap_pyfunction!(lowered_minimum, m)?)?;
+    m.add_function(wrap_pyfunction!(mann_whitney, m)?)?;
+    m.add_function(wrap_pyfunction!(holm, m)?)?;
+    m.add_function(wrap_pyfunction!(friedman, m)?)?;
+    m.add_function(wrap_pyfunction!(coco_keys, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -12,6 +12,7 @@ pub mod phase;
 mod race;
 pub mod report;
 mod run;
+pub mod significance;
 pub mod stats;
 pub mod sweep;
 mod trace;
