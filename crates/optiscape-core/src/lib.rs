@@ -18,3 +18,4 @@ pub mod link;
 pub mod optim;
 pub mod scenario;
 pub mod setup;
+pub mod special;

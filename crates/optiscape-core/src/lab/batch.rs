@@ -307,6 +307,7 @@ pub fn run_shard(
     progress: &Progress,
 ) -> Option<Vec<RunEnd>> {
     run_lanes(
+        LaneCopy::chosen(),
         surface,
         optimizer,
         starts,
@@ -319,36 +320,6 @@ pub fn run_shard(
         &[],
     )
     .map(|(ends, _)| ends)
-}
-
-/// The lockstep engine on `starts`, the runs `first..` of their batch, in the copy this
-/// process uses ([`LaneCopy::chosen`]).
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn run_lanes(
-    surface: &Surface,
-    optimizer: &Optimizer,
-    starts: &[DVec2],
-    first: usize,
-    steps: u64,
-    seed: u64,
-    target: Target,
-    precision: Precision,
-    progress: &Progress,
-    budgets: &[u64],
-) -> Option<(Vec<RunEnd>, Vec<f64>)> {
-    run_lanes_on(
-        LaneCopy::chosen(),
-        surface,
-        optimizer,
-        starts,
-        first,
-        steps,
-        seed,
-        target,
-        precision,
-        progress,
-        budgets,
-    )
 }
 
 /// [`run_batch_with`] in the copy `copy` of the engine (at most what the CPU runs: a higher
@@ -365,7 +336,7 @@ pub fn run_batch_on(
     precision: Precision,
 ) -> Option<Vec<RunEnd>> {
     let progress = Progress::default();
-    run_lanes_on(
+    run_lanes(
         copy,
         surface,
         optimizer,
@@ -381,8 +352,10 @@ pub fn run_batch_on(
     .map(|(ends, _)| ends)
 }
 
+/// The lockstep engine on `starts`, the runs `first..` of their batch, in the copy `copy` (at
+/// most what the CPU runs; callers pass [`LaneCopy::chosen`] unless a test forces one).
 #[allow(clippy::too_many_arguments)]
-fn run_lanes_on(
+pub(crate) fn run_lanes(
     copy: LaneCopy,
     surface: &Surface,
     optimizer: &Optimizer,
@@ -689,6 +662,7 @@ mod tests {
         let part =
             scalar_from(&s, &o, &starts[13..29], 13, 30, 4, t, &p, &budgets, false).expect("runs");
         let lanes = run_lanes(
+            LaneCopy::chosen(),
             &s,
             &o,
             &starts[13..29],

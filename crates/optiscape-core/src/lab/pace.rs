@@ -13,6 +13,7 @@
 //! [`run_shard`]: super::run_shard
 
 use super::batch::{Precision, Progress, RunEnd, Target, run_lanes};
+use super::lockstep::LaneCopy;
 use crate::landscape::Surface;
 use crate::optim::Optimizer;
 use glam::DVec2;
@@ -96,6 +97,7 @@ async fn batch_paced_at(
     let run = |first: usize, part: &[DVec2]| {
         let t0 = Instant::now();
         let out = run_lanes(
+            LaneCopy::chosen(),
             surface,
             optimizer,
             part,

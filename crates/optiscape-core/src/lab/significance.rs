@@ -287,7 +287,8 @@ pub fn gamma_q(a: f64, x: f64) -> f64 {
 }
 
 /// `ln Γ(x)` for `x > 0`: exact sums of logarithms for whole and half-whole `x` up to 171 (the
-/// degrees of freedom of the tests here), the Lanczos approximation (g = 7, 9 terms) otherwise.
+/// degrees of freedom of the tests here), the Lanczos approximation otherwise
+/// ([`crate::special::ln_gamma`]).
 pub fn ln_gamma(x: f64) -> f64 {
     if x <= 171.0 && (2.0 * x).fract() == 0.0 {
         // Γ(1) = Γ(2) = 1, Γ(1/2) = sqrt(pi), Γ(x + 1) = x Γ(x).
@@ -302,30 +303,7 @@ pub fn ln_gamma(x: f64) -> f64 {
         }
         return acc;
     }
-    const G: f64 = 7.0;
-    const C: [f64; 9] = [
-        0.999_999_999_999_809_9,
-        676.520_368_121_885_1,
-        -1_259.139_216_722_402_8,
-        771.323_428_777_653_1,
-        -176.615_029_162_140_6,
-        12.507_343_278_686_905,
-        -0.138_571_095_265_720_12,
-        9.984_369_578_019_572e-6,
-        1.505_632_735_149_311_6e-7,
-    ];
-    if x < 0.5 {
-        // Reflection: Γ(x) Γ(1 - x) = pi / sin(pi x).
-        let pi = std::f64::consts::PI;
-        return (pi / (pi * x).sin()).ln() - ln_gamma(1.0 - x);
-    }
-    let x = x - 1.0;
-    let mut a = C[0];
-    let t = x + G + 0.5;
-    for (i, c) in C.iter().enumerate().skip(1) {
-        a += c / (x + i as f64);
-    }
-    0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + a.ln()
+    crate::special::ln_gamma(x)
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ use super::{Bfgs, Oracle, Point, SearchMethod, uniform_in};
 use crate::landscape::Domain;
 use crate::optim::params::{Param, ParamSpec};
 use crate::optim::{Rng, StateValue};
+use crate::special::ln_gamma;
 use glam::DVec2;
 use serde::{Deserialize, Serialize};
 use std::f64::consts::PI;
@@ -51,31 +52,6 @@ const TAIL_LIMIT: f64 = 1e8;
 const MIN_VISIT_BOUND: f64 = 1e-10;
 /// SciPy's local search limit in 2D: min(max(6n, 100), 1000).
 const LS_MAXITER: u64 = 100;
-
-/// ln Γ(x) for x > 0 (Lanczos, g = 7, 9 terms: about 1e-15 relative).
-fn ln_gamma(x: f64) -> f64 {
-    const G: [f64; 9] = [
-        0.999_999_999_999_809_9,
-        676.520_368_121_885_1,
-        -1_259.139_216_722_402_8,
-        771.323_428_777_653_1,
-        -176.615_029_162_140_6,
-        12.507_343_278_686_905,
-        -0.138_571_095_265_720_12,
-        9.984_369_578_019_572e-6,
-        1.505_632_735_149_311_6e-7,
-    ];
-    if x < 0.5 {
-        return (PI / (PI * x).sin()).ln() - ln_gamma(1.0 - x);
-    }
-    let x = x - 1.0;
-    let mut a = G[0];
-    let t = x + 7.5;
-    for (i, g) in G.iter().enumerate().skip(1) {
-        a += g / (x + i as f64);
-    }
-    0.5 * (2.0 * PI).ln() + (x + 0.5) * t.ln() - t + a.ln()
-}
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Annealing {
