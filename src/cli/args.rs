@@ -145,6 +145,10 @@ pub enum Command {
     Tune(TuneArgs),
     /// Success rate and ERT over a grid of two hyperparameters of one method.
     Phase(PhaseArgs),
+    /// Every method on every surface and instance, tuned on other instances: per-problem
+    /// tables, significance, profiles, the escape rate, a report folder (index.html,
+    /// results.json, runs.csv).
+    Suite(SuiteArgs),
     /// Render the scene offscreen (no window) to a GIF, an MP4 (with ffmpeg) or PNG frames.
     Record(RecordArgs),
     /// Print a scenario's share link (the text after `#` in the web page's address, and what
@@ -529,4 +533,68 @@ pub struct CompletionsArgs {
     /// The shell to complete for.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Args, Debug)]
+pub struct SuiteArgs {
+    /// Comma-separated method ids, or `all` [default: the gradient rules worth comparing and
+    /// every method that asks for evaluations: sgd, heavy-ball, nesterov, adagrad, rmsprop,
+    /// adam, lion, adabelief, nelder-mead, bfgs, basin-hopping, annealing, cma-es,
+    /// differential-evolution, random-search, multistart].
+    #[arg(long, value_name = "LIST")]
+    pub methods: Option<String>,
+    /// Set a hyperparameter of the defaults: `--set adam.lr=0.05` (repeatable).
+    #[arg(long = "set", value_name = "METHOD.NAME=VALUE")]
+    pub set: Vec<String>,
+    /// `all` (the 13 built-in surfaces) or comma-separated surface ids.
+    #[arg(long, value_name = "all|S,S,...", default_value = "all")]
+    pub surfaces: String,
+    /// Evaluation instances per surface [default: 5; 2 with --quick].
+    #[arg(long, value_name = "K", allow_hyphen_values = true)]
+    pub instances: Option<String>,
+    /// Tuning instances per surface (their ids never among the evaluation ones).
+    #[arg(
+        long,
+        value_name = "K",
+        default_value = "2",
+        allow_hyphen_values = true
+    )]
+    pub tune_instances: String,
+    /// Starts per problem, the same for every method [default: 1000; 100 with --quick].
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub starts: Option<String>,
+    /// Each run's budget, in `--budget-unit` [default: 3000].
+    #[arg(
+        long,
+        value_name = "B",
+        default_value = "3000",
+        allow_hyphen_values = true
+    )]
+    pub budget: String,
+    /// What `--budget` counts: `evals` (the one cost scale: a function value 1, a gradient
+    /// with its value `--grad-cost`) or `updates`.
+    #[arg(long, value_enum, default_value_t = BudgetUnit::Evals)]
+    pub budget_unit: BudgetUnit,
+    /// The price of a gradient with its value, in function evaluations.
+    #[arg(long, value_name = "C", default_value = "3")]
+    pub grad_cost: String,
+    /// Settings tried per method and surface when tuning (1: no tuning) [default: 8; 4 with
+    /// --quick].
+    #[arg(long, value_name = "T", allow_hyphen_values = true)]
+    pub tune_budget: Option<String>,
+    /// Seed of the instances, the starts and every run's noise.
+    #[arg(
+        long,
+        value_name = "S",
+        default_value = "0",
+        allow_hyphen_values = true
+    )]
+    pub seed: String,
+    /// A quick suite (2 instances, 100 starts, 4 settings tuned): the same report in seconds.
+    #[arg(long)]
+    pub quick: bool,
+    /// The report folder: created, or an earlier suite's (its finished cells are reused);
+    /// a folder holding anything else is refused.
+    #[arg(long, value_name = "DIR")]
+    pub out: std::path::PathBuf,
 }

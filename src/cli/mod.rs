@@ -9,6 +9,7 @@ pub mod progress;
 pub mod record;
 pub mod sandbox;
 pub mod shared;
+pub mod suite;
 
 pub use args::*;
 
@@ -54,6 +55,7 @@ pub fn run(cli: &Cli) -> ExitCode {
         Some(Command::Ecdf(args)) => fair::ecdf_command(args),
         Some(Command::Tune(args)) => fair::tune_command(args),
         Some(Command::Phase(args)) => fair::phase_command(args),
+        Some(Command::Suite(args)) => suite::suite_command(args),
         Some(Command::Record(args)) => record::record_command(args),
         Some(Command::Link(args)) => sandbox::link_command(args),
         Some(Command::Completions(args)) => Ok(completions(args.shell)),
@@ -132,30 +134,42 @@ fn man_page() -> Result<Output, CliError> {
 
 /// Spellings the command line had before its options became one language: each gives a
 /// one-line hint (exit 2) instead of clap's generic "unexpected argument".
-const OLD_SPELLINGS: &[(&str, &str)] = &[
+/// Each: the old flag, the commands it was renamed in (empty: all), the hint.
+const OLD_SPELLINGS: &[(&str, &[&str], &str)] = &[
     (
         "--method",
+        &[],
         "--method is now --methods (one method is a list of one)",
     ),
     (
         "--runs-csv",
+        &[],
         "--runs-csv is now --csv (every lab command's per-row file)",
     ),
-    ("--json", "--json is now --format json"),
+    ("--json", &[], "--json is now --format json"),
+    // `suite --budget` is a run's budget.
     (
         "--budget",
+        &["tune"],
         "--budget is now --trials (settings tried per method)",
     ),
 ];
 
 /// The hint for an old spelling among `args` (after the program's name), if any.
 pub fn old_spelling(args: &[String]) -> Option<String> {
+    let command = args
+        .iter()
+        .find(|a| !a.starts_with('-'))
+        .map(String::as_str);
     args.iter().find_map(|a| {
         let flag = a.split_once('=').map_or(a.as_str(), |(f, _)| f);
         OLD_SPELLINGS
             .iter()
-            .find(|(old, _)| *old == flag)
-            .map(|(_, hint)| (*hint).to_string())
+            .find(|(old, commands, _)| {
+                *old == flag
+                    && (commands.is_empty() || command.is_some_and(|c| commands.contains(&c)))
+            })
+            .map(|(_, _, hint)| (*hint).to_string())
     })
 }
 

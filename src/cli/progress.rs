@@ -4,6 +4,11 @@
 use super::CliError;
 use optiscape_core::lab::Progress;
 
+/// Set when the user pressed Ctrl-C (`optiscape suite` listens for it): the work under way
+/// is cancelled.
+pub(crate) static INTERRUPTED: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
 /// Runs `work` (which counts its finished runs in `state`) while a bar shows `label`, the runs
 /// done of `total`, their rate and the estimated time left.
 #[cfg(not(target_arch = "wasm32"))]
@@ -25,6 +30,9 @@ pub(crate) fn with_progress<T: Send>(
     let out = std::thread::scope(|scope| {
         let job = scope.spawn(work);
         while !job.is_finished() {
+            if INTERRUPTED.load(Ordering::Relaxed) {
+                state.cancel.store(true, Ordering::Relaxed);
+            }
             bar.set_position(state.done.load(Ordering::Relaxed) as u64);
             std::thread::sleep(std::time::Duration::from_millis(100));
         }

@@ -969,6 +969,127 @@ fn coco_keys(a: Vec<(bool, f64)>, b: Vec<(bool, f64)>) -> (Vec<f64>, Vec<f64>) {
     lab::significance::coco_keys(&side(a), &side(b))
 }
 
+// --- the suite ------------------------------------------------------------------------------
+
+/// The suite's setup from the options Python gives as JSON (`SuiteSpec`'s fields as text).
+fn suite_setup(spec: &str) -> PyResult<lab::suite::SuiteSetup> {
+    let spec: lab::suite::SuiteSpec = serde_json::from_str(spec)
+        .map_err(|e| PyValueError::new_err(format!("suite options: {e}")))?;
+    spec.setup().map_err(err)
+}
+
+fn tuned_of(setup: &lab::suite::SuiteSetup, tuned: &str) -> PyResult<Vec<lab::suite::Entry>> {
+    let tuned: Vec<Vec<lab::suite::Tuned>> = serde_json::from_str(tuned)
+        .map_err(|e| PyValueError::new_err(format!("tuned settings: {e}")))?;
+    if tuned.len() != setup.methods.len() {
+        return Err(PyValueError::new_err("tuned settings: one list per method"));
+    }
+    lab::suite::entries(setup, &tuned).map_err(err)
+}
+
+/// `optiscape suite` in one process: the results document (its `results.json`'s `results`).
+#[pyfunction]
+fn suite(py: Python<'_>, spec: &str) -> PyResult<String> {
+    let setup = suite_setup(spec)?;
+    let progress = Progress::default();
+    let (r, _, finished) = interruptible(py, &progress, || {
+        lab::suite::run_suite(&setup, &mut lab::suite::NoStore, &progress)
+    })?
+    .map_err(err)?;
+    if finished.problems < finished.of {
+        return Err(PyRuntimeError::new_err("cancelled"));
+    }
+    json_text(&serde_json::to_value(&r).map_err(|e| PyRuntimeError::new_err(e.to_string()))?)
+}
+
+/// The tuning cells, `(method, surface)` indices, the number of problems and of methods.
+#[pyfunction]
+#[allow(clippy::type_complexity)]
+fn suite_plan(spec: &str) -> PyResult<(Vec<(usize, usize)>, usize, usize)> {
+    let setup = suite_setup(spec)?;
+    Ok((
+        lab::suite::tuning_cells(&setup),
+        lab::suite::problems(&setup).0.len(),
+        setup.methods.len(),
+    ))
+}
+
+/// One tuning cell: its `Tuned` as JSON.
+#[pyfunction]
+fn suite_tune_cell(py: Python<'_>, spec: &str, method: usize, surface: usize) -> PyResult<String> {
+    let setup = suite_setup(spec)?;
+    if !lab::suite::tuning_cells(&setup).contains(&(method, surface)) {
+        return Err(PyValueError::new_err(format!(
+            "({method}, {surface}) is not a tuning cell of this suite"
+        )));
+    }
+    let (_, tuning) = lab::suite::problems(&setup);
+    let base = lab::suite::base_key(&setup);
+    let progress = Progress::default();
+    let t = interruptible(py, &progress, || {
+        lab::suite::tune_one(
+            &setup,
+            (method, surface),
+            &tuning,
+            &base,
+            &mut lab::suite::NoStore,
+            &progress,
+        )
+    })?
+    .map_err(err)?;
+    let t = finished(t)?;
+    serde_json::to_string(&t).map_err(|e| PyRuntimeError::new_err(e.to_string()))
+}
+
+/// One problem (by index) with the tuned settings (JSON: per method, the list of its tuning
+/// cells' results): its bytes for [`suite_analyze`].
+#[pyfunction]
+fn suite_problem<'py>(
+    py: Python<'py>,
+    spec: &str,
+    index: usize,
+    tuned: &str,
+) -> PyResult<Bound<'py, pyo3::types::PyBytes>> {
+    let setup = suite_setup(spec)?;
+    let entries = tuned_of(&setup, tuned)?;
+    let (problems, _) = lab::suite::problems(&setup);
+    let p = problems
+        .get(index)
+        .ok_or_else(|| PyValueError::new_err(format!("no problem {index}")))?;
+    let base = lab::suite::base_key(&setup);
+    let progress = Progress::default();
+    let d = interruptible(py, &progress, || {
+        lab::suite::run_problem(
+            &setup,
+            p,
+            &entries,
+            &base,
+            &mut lab::suite::NoStore,
+            &progress,
+        )
+    })?
+    .map_err(err)?;
+    let d = finished(d)?;
+    Ok(pyo3::types::PyBytes::new(
+        py,
+        &lab::suite::encode_problem(&d),
+    ))
+}
+
+/// The results document from the tuned settings and every problem's bytes (in problem order).
+#[pyfunction]
+fn suite_analyze(spec: &str, tuned: &str, problems: Vec<Vec<u8>>) -> PyResult<String> {
+    let setup = suite_setup(spec)?;
+    let entries = tuned_of(&setup, tuned)?;
+    let done = problems
+        .iter()
+        .map(|b| lab::suite::decode_problem(&setup, b))
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| PyValueError::new_err("a problem's bytes are not of this suite"))?;
+    let r = lab::suite::analyze(&setup, &entries, &done);
+    json_text(&serde_json::to_value(&r).map_err(|e| PyRuntimeError::new_err(e.to_string()))?)
+}
+
 #[pymodule]
 fn _optiscape(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Surface>()?;
@@ -989,6 +1110,11 @@ fn _optiscape(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(holm, m)?)?;
     m.add_function(wrap_pyfunction!(friedman, m)?)?;
     m.add_function(wrap_pyfunction!(coco_keys, m)?)?;
+    m.add_function(wrap_pyfunction!(suite, m)?)?;
+    m.add_function(wrap_pyfunction!(suite_plan, m)?)?;
+    m.add_function(wrap_pyfunction!(suite_tune_cell, m)?)?;
+    m.add_function(wrap_pyfunction!(suite_problem, m)?)?;
+    m.add_function(wrap_pyfunction!(suite_analyze, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -83,3 +83,42 @@ def test_a_lowered_minimum_is_lowered_in_shards_as_in_one_process():
         "cell": None,
         "surface": None,
     }
+
+
+SUITE = dict(
+    methods=["sgd", "adam", "cma-es", "nelder-mead"],
+    surfaces=["himmelblau", "rastrigin", "bowl"],
+    instances=2,
+    starts=40,
+    budget=600,
+    tune_budget=4,
+    seed=5,
+)
+
+
+def test_a_suite_on_two_workers_equals_one_process_and_the_command_line(client, cli, tmp_path):
+    far = od.suite(client, **SUITE)
+    here = o.suite(**SUITE)
+    assert far == here
+    # Every problem's tasks ran; tuned lines exist for the methods with something to tune.
+    assert len(far["problems"]) == 6
+    labels = [e["label"] for e in far["entries"]]
+    assert labels == ["sgd", "adam", "cma-es", "nelder-mead", "sgd (tuned)", "adam (tuned)", "cma-es (tuned)"]
+    out = tmp_path / "report"
+    cli.out(
+        "suite", "--methods", "sgd,adam,cma-es,nelder-mead", "--surfaces", "himmelblau,rastrigin,bowl",
+        "--instances", "2", "--starts", "40", "--budget", "600", "--tune-budget", "4", "--seed", "5",
+        "--out", str(out),
+    )
+    import json
+
+    assert json.loads((out / "results.json").read_text())["results"] == here
+
+
+def test_suite_options_are_refused_in_one_line():
+    with pytest.raises(ValueError, match="unknown method 'nope'"):
+        o.suite(methods=["adam", "nope"])
+    with pytest.raises(ValueError, match="--instances must be at least 1"):
+        od.suite(None, instances=0)
+    with pytest.raises(ValueError, match="--budget-unit"):
+        o.suite(budget_unit="hours")

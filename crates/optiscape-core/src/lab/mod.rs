@@ -5,6 +5,7 @@
 pub mod basins;
 mod batch;
 pub mod ecdf;
+pub mod flow;
 mod glyphs;
 mod lockstep;
 pub mod pace;
@@ -14,6 +15,7 @@ pub mod report;
 mod run;
 pub mod significance;
 pub mod stats;
+pub mod suite;
 pub mod sweep;
 mod trace;
 pub mod tune;

@@ -188,7 +188,7 @@ pub fn momentum_grid(k: usize) -> Vec<f64> {
 }
 
 /// One setting tried: values by name (empty: the method's defaults).
-type Setting = Vec<(&'static str, f64)>;
+pub(crate) type Setting = Vec<(&'static str, f64)>;
 
 /// The scale a method that asks for evaluations is tuned on: its name, range and whether the
 /// grid is geometric.
@@ -314,24 +314,26 @@ async fn score(
         progress,
     )
     .await?;
+    Some((score_of(&ends, s.grad_cost), ends))
+}
+
+/// The score of a setting's runs.
+fn score_of(ends: &[super::RunEnd], grad_cost: u64) -> Score {
     let rt: Vec<Runtime> = ends.iter().map(Runtime::from).collect();
     let rt_evals: Vec<Runtime> = ends
         .iter()
-        .map(|e| Runtime::in_evals(e, s.grad_cost))
+        .map(|e| Runtime::in_evals(e, grad_cost))
         .collect();
     let losses: Vec<f64> = ends
         .iter()
         .filter(|e| e.status != super::RunStatus::Diverged)
         .map(|e| e.loss)
         .collect();
-    Some((
-        Score {
-            ert: ert(&rt),
-            ert_evals: ert(&rt_evals),
-            median_loss: median(&losses),
-        },
-        ends,
-    ))
+    Score {
+        ert: ert(&rt),
+        ert_evals: ert(&rt_evals),
+        median_loss: median(&losses),
+    }
 }
 
 /// The seed of the held-out set's starts and noise.
@@ -375,6 +377,125 @@ fn plan(settings: usize, starts: usize) -> Vec<usize> {
     rounds
 }
 
+/// One problem a setting is scored on: a surface, its starts and its target.
+pub(crate) struct TuneProblem<'a> {
+    pub surface: &'a Surface,
+    pub starts: &'a [glam::DVec2],
+    pub target: Target,
+}
+
+/// What [`search_paced`] found: the best setting (the defaults when none beat them) and the
+/// scores of it and of the defaults on all the starts.
+pub(crate) struct Searched {
+    pub setting: Setting,
+    pub opt: Optimizer,
+    score: Score,
+    default_score: Score,
+}
+
+impl Searched {
+    /// The setting's values by name (empty: the method's defaults, when it has nothing to tune).
+    pub fn params(&self) -> Vec<(String, f64)> {
+        self.setting
+            .iter()
+            .map(|(k, v)| (k.to_string(), *v))
+            .collect()
+    }
+}
+
+/// The settings tried for a method within a budget of `budget` settings (see the module's
+/// documentation).
+pub(crate) fn search_grid(opt: &Optimizer, budget: usize) -> Vec<Setting> {
+    settings(opt, budget)
+}
+
+/// Runs a successive-halving search would make over `grid` on problems of `starts` starts each,
+/// the defaults' full run included (for progress bars).
+pub(crate) fn search_runs(grid: usize, starts: usize, problems: usize) -> usize {
+    (plan(grid, starts).iter().sum::<usize>() + starts) * problems
+}
+
+/// Successive halving over `grid` (see [`plan`]) with every round's runs pooled over the
+/// `problems` (each round gives every survivor the first `n` starts of every problem): a
+/// setting's score is the ERT in evaluations of all its runs together, then their median final
+/// loss. The defaults are scored on all the starts and win ties.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn search_paced(
+    problems: &[TuneProblem<'_>],
+    opt: &Optimizer,
+    grid: &[Setting],
+    steps: u64,
+    seed: u64,
+    precision: Precision,
+    grad_cost: u64,
+    progress: &Progress,
+) -> Result<Option<Searched>, String> {
+    let starts = problems.iter().map(|p| p.starts.len()).min().unwrap_or(0);
+    let plan = plan(grid.len(), starts);
+    let halvings = plan.len() - 1;
+    let mut alive: Vec<Setting> = grid.to_vec();
+    let mut finals: Vec<(Setting, Score)> = Vec::new();
+    let pooled = |o: Optimizer, n: usize| async move {
+        let mut ends = Vec::new();
+        for p in problems {
+            ends.extend(
+                ends_paced(
+                    p.surface,
+                    &o,
+                    &p.starts[..n],
+                    steps,
+                    seed,
+                    p.target,
+                    precision,
+                    progress,
+                )
+                .await?,
+            );
+        }
+        Some(score_of(&ends, grad_cost))
+    };
+    for r in 0..=halvings {
+        let n = (starts >> (halvings - r)).max(1.min(starts));
+        let mut scored = Vec::with_capacity(alive.len());
+        for setting in &alive {
+            let o = with_setting(opt, setting)?;
+            let Some(sc) = pooled(o, n).await else {
+                return Ok(None);
+            };
+            scored.push((setting.clone(), sc));
+        }
+        // Stable: equal scores keep the grid's order.
+        scored.sort_by(|a, b| a.1.cmp(&b.1));
+        if r == halvings {
+            finals = scored;
+        } else {
+            alive = scored
+                .iter()
+                .take(alive.len().div_ceil(2))
+                .map(|x| x.0.clone())
+                .collect();
+        }
+    }
+    let Some(default_score) = pooled(opt.clone(), starts).await else {
+        return Ok(None);
+    };
+    // The defaults win ties: a tuned setting is never reported worse than them.
+    Ok(Some(match finals.first() {
+        Some((setting, sc)) if sc.cmp(&default_score) == Ordering::Less => Searched {
+            opt: with_setting(opt, setting)?,
+            score: *sc,
+            default_score,
+            setting: setting.clone(),
+        },
+        _ => Searched {
+            opt: opt.clone(),
+            score: default_score,
+            default_score,
+            setting: defaults(opt),
+        },
+    }))
+}
+
 /// Tunes every method (see the module's documentation). Deterministic for a seed, whatever the
 /// number of threads; `None` when cancelled.
 pub fn tune(
@@ -412,44 +533,31 @@ pub async fn tune_paced(
         };
         let (opt, s) = (&opt, &TuneSetup { steps, ..*outer });
         let grid = settings(opt, s.budget);
-        let plan = plan(grid.len(), s.starts);
-        let halvings = plan.len() - 1;
-        let mut alive: Vec<Setting> = grid.clone();
-        let mut finals: Vec<(Setting, Score)> = Vec::new();
-        for r in 0..=halvings {
-            let n = (s.starts >> (halvings - r)).max(1.min(s.starts));
-            let mut scored = Vec::with_capacity(alive.len());
-            for setting in &alive {
-                let o = with_setting(opt, setting)?;
-                let Some((sc, _)) = score(surface, &o, &tuning[..n], s, s.seed, progress).await
-                else {
-                    return Ok(None);
-                };
-                scored.push((setting.clone(), sc));
-            }
-            // Stable: equal scores keep the grid's order.
-            scored.sort_by(|a, b| a.1.cmp(&b.1));
-            if r == halvings {
-                finals = scored;
-            } else {
-                alive = scored
-                    .iter()
-                    .take(alive.len().div_ceil(2))
-                    .map(|x| x.0.clone())
-                    .collect();
-            }
-        }
-        let Some((default_score, _)) = score(surface, opt, &tuning, s, s.seed, progress).await
+        let problem = TuneProblem {
+            surface,
+            starts: &tuning,
+            target: s.target,
+        };
+        let Some(searched) = search_paced(
+            std::slice::from_ref(&problem),
+            opt,
+            &grid,
+            s.steps,
+            s.seed,
+            s.precision,
+            s.grad_cost,
+            progress,
+        )
+        .await?
         else {
             return Ok(None);
         };
-        // The defaults win ties: a tuned setting is never reported worse than them.
-        let (best_opt, best_score, best_params) = match finals.first() {
-            Some((setting, sc)) if sc.cmp(&default_score) == Ordering::Less => {
-                (with_setting(opt, setting)?, *sc, setting.clone())
-            }
-            _ => (opt.clone(), default_score, defaults(opt)),
-        };
+        let (best_opt, best_score, default_score, best_params) = (
+            searched.opt,
+            searched.score,
+            searched.default_score,
+            searched.setting,
+        );
         let hs = held_out_seed(s.seed);
         // The tuned setting on the held-out starts, with its best precision at each budget (for
         // its ECDF), then the defaults.

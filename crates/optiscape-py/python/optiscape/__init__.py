@@ -33,6 +33,7 @@ __all__ = [
     "tune",
     "ecdf",
     "phase",
+    "suite",
     "__version__",
 ]
 
@@ -601,3 +602,78 @@ def phase(
         "success_rate": np.asarray(rate).reshape(shape),
         "ert": np.asarray(ert).reshape(shape),
     }
+
+
+# --- the suite -----------------------------------------------------------------------------
+
+
+def _suite_spec(
+    methods: Union[str, Iterable[str], None],
+    surfaces: Union[str, Iterable[str]],
+    instances: Optional[int],
+    starts: Optional[int],
+    budget: int,
+    budget_unit: str,
+    grad_cost: int,
+    tune_budget: Optional[int],
+    tune_instances: int,
+    seed: int,
+    quick: bool,
+    params: Optional[Mapping[str, Mapping[str, Any]]],
+) -> str:
+    """The suite's options as the command line's text (checked by the same Rust function)."""
+
+    def listed(v):
+        if v is None or isinstance(v, str):
+            return v
+        return ",".join(str(x) for x in v)
+
+    spec = {
+        "methods": listed(methods),
+        "sets": _method_settings(params),
+        "surfaces": listed(surfaces),
+        "instances": None if instances is None else _count(instances),
+        "tune_instances": _count(tune_instances),
+        "starts": None if starts is None else _count(starts),
+        "budget": _count(budget),
+        "budget_unit": str(budget_unit),
+        "grad_cost": _count(grad_cost),
+        "tune_budget": None if tune_budget is None else _count(tune_budget),
+        "seed": _count(seed),
+        "quick": bool(quick),
+    }
+    return json.dumps(spec)
+
+
+def suite(
+    methods: Union[str, Iterable[str], None] = None,
+    surfaces: Union[str, Iterable[str]] = "all",
+    instances: Optional[int] = None,
+    starts: Optional[int] = None,
+    budget: int = 3000,
+    budget_unit: str = "evals",
+    grad_cost: int = 3,
+    tune_budget: Optional[int] = None,
+    tune_instances: int = 2,
+    seed: int = 0,
+    quick: bool = False,
+    params: Optional[Mapping[str, Mapping[str, Any]]] = None,
+) -> dict:
+    """``optiscape suite``: every method on every problem (surface x instance), tuned on other
+    instances, with its statistics. Returns the document the command line writes as
+    ``results.json``'s ``results``: ``entries`` (each method with its default and, where it has
+    something to tune, its tuned settings), ``problems`` (per problem: target, chance baseline and
+    one row per entry: success with Wilson interval, ERT in updates and evaluations with
+    bootstrap intervals, relative ERT, escape rate with Wilson interval, rank), ``comparisons``
+    (Mann-Whitney U with Holm's adjustment), ``win_matrix``, ``friedman``, ``summaries`` (per
+    entry: mean rank, aggregated ECDF and its area with a bootstrap interval, pooled escape
+    rate, performance ratios and data profile costs) and ``budgets``. The same numbers as the
+    command line with the same options (defaults: ``methods`` the command line's, 5 instances,
+    1000 starts, 8 settings tuned; ``quick``: 2, 100 and 4). ``params``: settings of the
+    defaults, ``{"adam": {"lr": 0.05}}``. docs/guide.md, "The suite", defines every number.
+    """
+    spec = _suite_spec(
+        methods, surfaces, instances, starts, budget, budget_unit, grad_cost, tune_budget,
+        tune_instances, seed, quick, params,
+    )
+    return json.loads(_optiscape.suite(spec))

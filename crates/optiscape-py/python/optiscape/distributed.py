@@ -31,9 +31,9 @@ from typing import Any, Iterable, List, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
-from . import _optiscape, _count, _num, _region, _setting, _tol
+from . import _optiscape, _count, _num, _region, _setting, _suite_spec, _tol
 
-__all__ = ["grid", "sweep", "run_shard"]
+__all__ = ["grid", "sweep", "run_shard", "suite"]
 
 #: The runs in one shard by default: enough work to hide the scheduler's overhead.
 SHARD_RUNS = 20_000
@@ -239,3 +239,53 @@ def sweep(
     return [
         _row(c, shards, seed, tol, m) for c, shards, m in zip(cells, by_cell, minima)
     ]
+
+
+def _tune_cell(spec: str, method: int, surface: int) -> str:
+    return _optiscape.suite_tune_cell(spec, method, surface)
+
+
+def _problem(spec: str, index: int, tuned: str) -> bytes:
+    return _optiscape.suite_problem(spec, index, tuned)
+
+
+def suite(
+    client: Any,
+    methods: Union[str, Iterable[str], None] = None,
+    surfaces: Union[str, Iterable[str]] = "all",
+    instances: Optional[int] = None,
+    starts: Optional[int] = None,
+    budget: int = 3000,
+    budget_unit: str = "evals",
+    grad_cost: int = 3,
+    tune_budget: Optional[int] = None,
+    tune_instances: int = 2,
+    seed: int = 0,
+    quick: bool = False,
+    params: Optional[Mapping[str, Mapping[str, Any]]] = None,
+) -> dict:
+    """:func:`optiscape.suite` sharded over ``client``'s workers (``None``: here): first every
+    tuning cell (a method on a surface's tuning instances) as its own task, then every problem
+    (a surface instance: the gradient flow of its starts and every method's runs) as its own
+    task, then the statistics here. Every cell is a pure function of the options, so the result
+    equals ``optiscape.suite(...)`` with the same options, number for number."""
+    spec = _suite_spec(
+        methods, surfaces, instances, starts, budget, budget_unit, grad_cost, tune_budget,
+        tune_instances, seed, quick, params,
+    )
+    import json
+
+    cells, n_problems, n_methods = _optiscape.suite_plan(spec)
+
+    def run(fn, jobs):
+        if client is None:
+            return [fn(*job) for job in jobs]
+        return client.gather([client.submit(fn, *job, pure=False) for job in jobs])
+
+    tuned_cells = run(_tune_cell, [(spec, m, s) for m, s in cells])
+    per_method: dict = {}
+    for (m, _), t in zip(cells, tuned_cells):
+        per_method.setdefault(m, []).append(json.loads(t))
+    tuned = json.dumps([per_method.get(m, []) for m in range(n_methods)])
+    problems = run(_problem, [(spec, i, tuned) for i in range(n_problems)])
+    return json.loads(_optiscape.suite_analyze(spec, tuned, [bytes(p) for p in problems]))
