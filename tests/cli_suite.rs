@@ -180,7 +180,7 @@ fn ctrl_c_leaves_a_partial_report_that_the_same_command_completes() {
         .chain([dir.to_str().unwrap().to_string()])
         .collect()
     };
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_optiscape"))
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_optiscape"))
         .args(args(&out))
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())

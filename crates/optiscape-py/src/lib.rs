@@ -917,6 +917,8 @@ fn race_row(
             recent_travel: 0.0,
             evals: updates[i],
             grads: updates[i],
+            // Not needed by a race's row.
+            success_value: None,
         })
         .collect();
     let mut row = lab::RaceRow::of(&id, ends, target, seed, seconds);

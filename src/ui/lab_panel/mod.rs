@@ -14,6 +14,7 @@ use egui::{Color32, RichText};
 use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints};
 use optiscape_core::lab::basins::{BasinMap, basins_paced, image as basin_image};
 use optiscape_core::lab::ecdf::{EcdfCurve, ecdf_paced, targets};
+use optiscape_core::lab::flow::{self, Escape};
 use optiscape_core::lab::phase::{PhaseAxis, PhaseCell, phase_paced, rate_color};
 use optiscape_core::lab::sweep::{SweepPoint, grid, sweep_paced};
 use optiscape_core::lab::tune::{TuneRow, TuneSetup, set_value, total_runs, tune_paced};
@@ -65,14 +66,14 @@ pub struct LabState {
     pub phase_y_range: (f64, f64),
     pub phase_points: usize,
     basin_job: Option<Job<BasinMap>>,
-    race_job: Option<Job<Vec<RaceRow>>>,
+    race_job: Option<Job<RaceResult>>,
     sweep_job: Option<Job<Vec<SweepPoint>>>,
     ecdf_job: Option<Job<Vec<EcdfCurve>>>,
     tune_job: Option<Job<Vec<TuneRow>>>,
     phase_job: Option<Job<PhaseResult>>,
     /// The latest results, with what they were computed on.
     pub basin: Option<(JobSetup, BasinMap)>,
-    pub race: Option<(JobSetup, Vec<RaceRow>)>,
+    pub race: Option<(JobSetup, RaceResult)>,
     pub sweep: Option<(JobSetup, Vec<SweepPoint>)>,
     pub ecdf: Option<(JobSetup, Vec<EcdfCurve>)>,
     pub tune: Option<(JobSetup, Vec<TuneRow>)>,
@@ -256,10 +257,32 @@ impl LabState {
             move |p| async move {
                 let starts = uniform_starts(s.domain, k, seed);
                 let f64 = Precision::F64;
-                race_budgeted_paced(&s, &budgeted, &starts, seed, target, f64, GRAD_COST, &p).await
+                let rows =
+                    race_budgeted_paced(&s, &budgeted, &starts, seed, target, f64, GRAD_COST, &p)
+                        .await?;
+                // Where plain gradient flow from each start settles: the escape rate's basins.
+                let target = optiscape_core::lab::race_target(target, &rows);
+                let flows = flow::flow_values(&s, &starts, target.tol);
+                Some(RaceResult {
+                    escapes: rows
+                        .iter()
+                        .map(|r| flow::escape_of(target, &flows, &r.ends))
+                        .collect(),
+                    baseline: flow::chance_baseline(target, &flows),
+                    rows,
+                })
             },
         ));
     }
+}
+
+/// A race in the panel: its rows, each method's escape rate (the same function as the suite's)
+/// and the chance baseline of its starts.
+#[derive(Clone, Debug)]
+pub struct RaceResult {
+    pub rows: Vec<RaceRow>,
+    pub escapes: Vec<Escape>,
+    pub baseline: f64,
 }
 
 /// The methods of the one-click race between gradient descent and a method built for local
@@ -421,9 +444,9 @@ pub(super) fn lab_section(
                 }
             });
             progress_row(ui, &lab.race_job);
-            if let Some((setup, rows)) = &lab.race {
+            if let Some((setup, race)) = &lab.race {
                 setup_caption(ui, setup, "starts", surface);
-                race_results(ui, rows, roster, setup.target, setup.evals);
+                race_results(ui, race, roster, setup.target, setup.evals);
             }
             // Sweep.
             ui.separator();

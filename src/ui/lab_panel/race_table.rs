@@ -16,39 +16,60 @@ pub(super) fn wide<R>(ui: &mut egui::Ui, id: &str, table: impl FnOnce(&mut egui:
 /// scale (`evals`).
 pub(super) fn race_results(
     ui: &mut egui::Ui,
-    rows: &[RaceRow],
+    race: &RaceResult,
     roster: &Roster,
     target: Target,
     evals: bool,
 ) {
     wide(ui, "race-results-scroll", |ui| {
-        race_grid(ui, rows, roster, target, evals)
+        race_grid(ui, race, roster, target, evals)
     });
+}
+
+/// An escape rate for the panel: a percentage, or "–" when no start had anything to escape.
+fn escape_text(e: &Escape) -> String {
+    e.rate
+        .map(|r| format!("{:.1}%", 100.0 * r))
+        .unwrap_or_else(|| "–".into())
 }
 
 pub(super) fn race_grid(
     ui: &mut egui::Ui,
-    rows: &[RaceRow],
+    race: &RaceResult,
     roster: &Roster,
     target: Target,
     evals: bool,
 ) {
+    let rows = &race.rows;
     // The minimum the race counted against (an estimate its runs beat is lowered).
     let target = optiscape_core::lab::race_target(target, rows);
     egui::Grid::new("race-results")
         .striped(true)
         .show(ui, |ui| {
             let ert_head = if evals { "ERT evals" } else { "ERT" };
-            for h in ["method", "success", ert_head, "median loss", "div.", "no grad", "s"] {
+            for h in [
+                "method",
+                "success",
+                ert_head,
+                "escape",
+                "median loss",
+                "div.",
+                "no grad",
+                "s",
+            ] {
                 let label = ui.label(RichText::new(h).strong());
                 if h == "no grad" {
                     label.on_hover_text(
                         "runs stopped where the gradient is not finite (the loss is): not a minimum, not a divergence",
                     );
+                } else if h == "escape" {
+                    label.on_hover_text(
+                        "escape rate: of the runs that start in the basin of a local (not global) minimum under plain gradient flow, the share that ended lower than that minimum (docs/guide.md, \"The suite\")",
+                    );
                 }
             }
             ui.end_row();
-            for r in rows {
+            for (r, esc) in rows.iter().zip(&race.escapes) {
                 let color = color_of(roster, &r.method);
                 ui.colored_label(color, &r.method);
                 ui.label(format!("{:.1}%", 100.0 * r.success_rate))
@@ -68,6 +89,17 @@ pub(super) fn race_grid(
                     ui.label(ert_text(r.ert))
                         .on_hover_text(ert_hover(r.ert_low, r.ert_high));
                 }
+                let hover = match (esc.low, esc.high) {
+                    (Some(lo), Some(hi)) => format!(
+                        "{} of {} runs from a local minimum's basin ended lower than it; 95% interval {:.1}-{:.1}% (Wilson)",
+                        esc.escaped,
+                        esc.escapable,
+                        100.0 * lo,
+                        100.0 * hi
+                    ),
+                    _ => "no start lies in a local minimum's basin: nothing to escape".into(),
+                };
+                ui.label(escape_text(esc)).on_hover_text(hover);
                 ui.label(crate::ui::fmt_value(r.median_loss.unwrap_or(f64::NAN)));
                 ui.label(r.diverged.to_string());
                 ui.label(r.bad_gradient.to_string());
@@ -75,6 +107,14 @@ pub(super) fn race_grid(
                 ui.end_row();
             }
         });
+    ui.label(
+        RichText::new(format!(
+            "chance baseline: {:.1}% of the starts already flow to the global minimum",
+            100.0 * race.baseline
+        ))
+        .small(),
+    )
+    .on_hover_text("the share of the starts whose plain gradient flow settles in the global minimum: what descent alone reaches; the escape rate counts the others");
     // Histogram of final losses (gap to the minimum, log10), one series per method.
     let gaps: Vec<Vec<f64>> = rows
         .iter()

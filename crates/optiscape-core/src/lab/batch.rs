@@ -153,6 +153,10 @@ pub struct RunEnd {
     pub evals: u64,
     /// Gradients the run asked for (an update rule: one per update).
     pub grads: u64,
+    /// The loss that first reached the target (the start's, an update's, or the evaluation's
+    /// inside a search method's iteration): a new lowest value then, what IOHprofiler's logs
+    /// record at `first_success_counts`. `None` when the run never reached it.
+    pub success_value: Option<f64>,
 }
 
 impl RunEnd {
@@ -474,6 +478,7 @@ fn scalar_from(
             state.goal = Some(target.goal());
             let mut first_success = target.reached(state.pos, state.loss).then_some(0);
             let mut first_success_counts = first_success.map(|_| (0, 0));
+            let mut success_value = first_success.map(|_| state.loss);
             let window = (steps / 10).max(1);
             let mut before_end = start;
             // The lowest finite loss inside the domain so far.
@@ -514,6 +519,10 @@ fn scalar_from(
                         // A method that asks for evaluations: the counts at the evaluation that
                         // reached the target (inside its iteration); an update rule: this update.
                         first_success_counts = state.reached.or(Some((state.evals, state.grads)));
+                        success_value = Some(match state.reached {
+                            Some(_) => state.reached_value,
+                            None => loss,
+                        });
                     }
                     if in_evals {
                         for &(cost, v) in &trail {
@@ -563,6 +572,7 @@ fn scalar_from(
                 recent_travel: state.pos.distance(before_end),
                 evals: state.evals,
                 grads: state.grads,
+                success_value,
             };
             Some((end, bests))
         })

@@ -13,8 +13,10 @@
 //! [`FLOW_REACH`] of the domain long (so it follows the flow and does not jump a ridge wider than
 //! that); `h` doubles after a step and is quartered after a refusal.
 
+use crate::lab::batch::{RunEnd, Target};
 use crate::landscape::{Domain, Surface};
 use glam::DVec2;
+use serde::Serialize;
 
 /// The longest step, as a fraction of the domain's extent.
 pub const FLOW_REACH: f64 = 0.005;
@@ -112,6 +114,85 @@ pub fn flow_end(surface: &Surface, start: DVec2, tol: f64) -> Option<FlowEnd> {
     })
 }
 
+/// The loss of the minimum the flow from each start settles in ([`flow_end`]; NaN where the
+/// start has no finite loss or gradient), on every core.
+pub fn flow_values(surface: &Surface, starts: &[DVec2], tol: f64) -> Vec<f64> {
+    use rayon::prelude::*;
+    starts
+        .par_iter()
+        .map(|s| flow_end(surface, *s, tol).map_or(f64::NAN, |e| e.value))
+        .collect()
+}
+
+/// Whether a start whose flow settles at `flow` lies in the basin of a local minimum: one above
+/// the global minimum by more than the tolerance (a run from it has something to escape).
+pub fn escapable(target: Target, flow: f64) -> bool {
+    flow.is_finite() && flow - target.value > target.tol
+}
+
+/// Whether the run `e`, from a start whose flow settles at `flow`, escaped: the start is
+/// [`escapable`] and the run ended lower than that minimum by more than the tolerance, inside
+/// the domain, not cut short. Every point of a basin lies on a flow that descends to its
+/// minimum, so such a run ended in another basin, with a lower minimum.
+pub fn escaped(target: Target, flow: f64, e: &RunEnd) -> bool {
+    escapable(target, flow)
+        && !e.status.cut_short()
+        && e.loss.is_finite()
+        && target.domain.contains(e.end)
+        && e.loss < flow - target.tol
+}
+
+/// The share of starts whose flow settles in the global minimum (within the tolerance): the
+/// escape rate's chance baseline (what a method that only descends reaches).
+pub fn chance_baseline(target: Target, flows: &[f64]) -> f64 {
+    let n = flows.len().max(1) as f64;
+    flows
+        .iter()
+        .filter(|v| v.is_finite() && **v - target.value <= target.tol)
+        .count() as f64
+        / n
+}
+
+/// A method's escape rate over some runs.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Escape {
+    /// Runs from a start in a local minimum's basin.
+    pub escapable: usize,
+    /// Of those, the runs that escaped it ([`escaped`]).
+    pub escaped: usize,
+    /// `escaped / escapable` with its Wilson 95% interval; `None` when no run had anything to
+    /// escape.
+    pub rate: Option<f64>,
+    pub low: Option<f64>,
+    pub high: Option<f64>,
+}
+
+/// The escape rate of the runs `ends`, run `i` from a start whose flow settles at `flows[i]`.
+pub fn escape_of(target: Target, flows: &[f64], ends: &[RunEnd]) -> Escape {
+    let escapable = flows.iter().filter(|f| escapable(target, **f)).count();
+    let escaped = flows
+        .iter()
+        .zip(ends)
+        .filter(|(f, e)| escaped(target, **f, e))
+        .count();
+    Escape::of(escaped, escapable)
+}
+
+impl Escape {
+    /// `escaped` of `escapable` runs, with the Wilson interval.
+    pub fn of(escaped: usize, escapable: usize) -> Self {
+        let (lo, hi) = super::stats::wilson(escaped, escapable);
+        let some = escapable > 0;
+        Escape {
+            escapable,
+            escaped,
+            rate: some.then(|| escaped as f64 / escapable as f64),
+            low: some.then_some(lo),
+            high: some.then_some(hi),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,6 +251,45 @@ mod tests {
         assert!(e.point.distance(DVec2::new(0.0, 2.0)) < 1e-3, "{e:?}");
         // Within a millionth of the tolerance: what the escape rate compares against.
         assert!((e.value + 4.0).abs() < 1e-3 * 1e-6, "{e:?}");
+    }
+
+    #[test]
+    fn the_escape_rate_counts_runs_that_end_below_their_basin() {
+        let s = Surface::by_id("rastrigin").unwrap();
+        let target = Target::of(&s);
+        let end = |x: f64, loss: f64, status| RunEnd {
+            start: DVec2::ZERO,
+            end: DVec2::new(x, 0.0),
+            loss,
+            status,
+            steps: 10,
+            first_success: None,
+            lowest: loss,
+            recent_travel: 0.0,
+            first_success_counts: None,
+            evals: 10,
+            grads: 10,
+            success_value: None,
+        };
+        use crate::lab::RunStatus::{Diverged, Done};
+        // Starts: in the global basin, in a basin at 4.97, in one at 1.0, and a start with no
+        // flow.
+        let flows = [0.0, 4.97, 1.0, f64::NAN];
+        let ends = [
+            end(0.0, 0.0, Done),    // nothing to escape
+            end(1.0, 0.99, Done),   // 4.97 -> 0.99: escaped
+            end(1.0, 0.9995, Done), // 1.0 -> 0.9995: within the tolerance, stayed
+            end(0.0, 0.0, Done),    // no flow: not counted
+        ];
+        let e = escape_of(target, &flows, &ends);
+        assert_eq!((e.escapable, e.escaped), (2, 1));
+        assert_eq!(e.rate, Some(0.5));
+        assert!(e.low.unwrap() < 0.5 && e.high.unwrap() > 0.5);
+        // Cut short or outside the domain: never an escape.
+        assert!(!escaped(target, 4.97, &end(1.0, 0.5, Diverged)));
+        assert!(!escaped(target, 4.97, &end(9.0, 0.5, Done)));
+        assert_eq!(chance_baseline(target, &flows), 0.25);
+        assert_eq!(escape_of(target, &[0.0], &ends[..1]).rate, None);
     }
 
     #[test]

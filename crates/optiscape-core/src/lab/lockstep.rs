@@ -450,6 +450,7 @@ const UNSET: RunEnd = RunEnd {
     recent_travel: 0.0,
     evals: 0,
     grads: 0,
+    success_value: None,
 };
 
 /// Lane groups advanced together, one step at a time: independent work for the CPU to overlap
@@ -476,6 +477,8 @@ struct Group<R: Real, St> {
     success: R::Mask,
     /// Update count of the first success (-1: none yet).
     first: R,
+    /// The loss that first reached the target (see `RunEnd::success_value`).
+    first_val: R,
     /// The lowest finite loss inside the domain so far (see `RunEnd::lowest`).
     low: R,
     /// A finished lane's end point, loss and update count (the start's until it finishes).
@@ -615,6 +618,7 @@ impl LaneJob<'_> {
                     bad: finite & !grad_finite,
                     success,
                     first: R::select(success, c(0.0), c(-1.0)),
+                    first_val: R::select(success, loss, c(f64::NAN)),
                     low: R::select(counted, loss, c(f64::INFINITY)),
                     end: p,
                     end_loss: loss,
@@ -658,6 +662,7 @@ impl LaneJob<'_> {
                 if (ending | candidates).any() {
                     let newly = confirm(candidates, nl);
                     g.first = R::select(newly, done, g.first);
+                    g.first_val = R::select(newly, nl, g.first_val);
                     g.success = g.success | newly;
                     g.bad = g.bad | (ending & near & finite);
                     g.end = V2::select(ending, np, g.end);
@@ -743,6 +748,7 @@ impl LaneJob<'_> {
                     recent_travel: end.distance(g.before.lane(i)),
                     evals: steps,
                     grads: steps,
+                    success_value: (first >= 0.0).then(|| g.first_val.lane(i)),
                 };
             }
         }

@@ -88,6 +88,8 @@ pub struct RunState {
     /// The counts (evaluations, gradients) at the first evaluation that reached `goal`, for a
     /// method that asks for evaluations (exact even inside an iteration that asks for many).
     pub reached: Option<(u64, u64)>,
+    /// The value of that evaluation (NaN until `reached`).
+    pub reached_value: f64,
     /// The run's evaluation budget is spent: its last iteration asked for more than was left,
     /// and what it asked for after the budget was spent is neither counted nor used.
     pub out_of_budget: bool,
@@ -138,6 +140,7 @@ impl RunState {
             answer: None,
             goal: None,
             reached: None,
+            reached_value: f64::NAN,
             out_of_budget: false,
         }
     }
@@ -241,9 +244,10 @@ fn search_once(
     let best = search.best();
     let finished = search.finished();
     if state.reached.is_none()
-        && let Some((e, g)) = oracle.reached
+        && let Some((e, g, v)) = oracle.reached
     {
         state.reached = Some((state.evals + e, state.grads + g));
+        state.reached_value = v;
     }
     state.steps += 1;
     state.last_grad = DVec2::ZERO;

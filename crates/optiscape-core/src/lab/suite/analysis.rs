@@ -10,7 +10,7 @@ use super::{Cell, Entry, Problem, SuiteSetup};
 use crate::lab::RaceRow;
 use crate::lab::batch::Target;
 use crate::lab::significance::{coco_keys, friedman, holm, mann_whitney};
-use crate::lab::stats::{Runtime, median, wilson};
+use crate::lab::stats::{Runtime, median};
 use crate::optim::Rng;
 use glam::DVec2;
 use serde::Serialize;
@@ -50,24 +50,16 @@ pub enum Fate {
 }
 
 impl ProblemData {
-    /// Whether start `i` lies in a basin whose minimum is above the global minimum (a run from
-    /// it has a local minimum to escape).
+    /// Whether start `i` lies in a basin whose minimum is above the global minimum (see
+    /// [`crate::lab::flow::escapable`]).
     pub fn escapable(&self, i: usize) -> bool {
-        let v = self.flows[i];
-        v.is_finite() && v - self.target.value > self.target.tol
+        crate::lab::flow::escapable(self.target, self.flows[i])
     }
 
-    /// Whether run `e` from start `i` ended lower than the minimum of its start's basin (by more
-    /// than the tolerance), inside the domain, not cut short. Every point of a basin lies on a
-    /// flow that descends to its minimum, so such a run ended in another basin, with a lower
-    /// minimum.
+    /// Whether run `e` from start `i` escaped its start's basin (see
+    /// [`crate::lab::flow::escaped`]).
     pub fn escaped(&self, i: usize, e: &crate::lab::RunEnd) -> bool {
-        let v = self.flows[i];
-        self.escapable(i)
-            && !e.status.cut_short()
-            && e.loss.is_finite()
-            && self.target.domain.contains(e.end)
-            && e.loss < v - self.target.tol
+        crate::lab::flow::escaped(self.target, self.flows[i], e)
     }
 
     /// The fate of entry `k`'s run `i`.
@@ -253,9 +245,7 @@ pub fn analyze(setup: &SuiteSetup, entries: &[Entry], done: &[ProblemData]) -> S
             let ends = &d.cells[k].ends;
             let mut r = RaceRow::of(&e.label, ends.clone(), d.target, seed, 0.0);
             r.set_grad_cost(setup.grad_cost, seed);
-            let escapable = (0..ends.len()).filter(|&i| d.escapable(i)).count();
-            let escaped = (0..ends.len()).filter(|&i| d.escaped(i, &ends[i])).count();
-            let (lo, hi) = wilson(escaped, escapable);
+            let esc = crate::lab::flow::escape_of(d.target, &d.flows, ends);
             let precisions: Vec<f64> = ends.iter().map(|e| d.target.precision(e.lowest)).collect();
             let median_precision = median(&precisions);
             key_row.push(match r.ert_evals {
@@ -276,11 +266,11 @@ pub fn analyze(setup: &SuiteSetup, entries: &[Entry], done: &[ProblemData]) -> S
                 ert_evals_low: r.ert_evals_low,
                 ert_evals_high: r.ert_evals_high,
                 relative_ert: None,
-                escapable,
-                escaped,
-                escape_rate: (escapable > 0).then(|| escaped as f64 / escapable as f64),
-                escape_rate_low: (escapable > 0).then_some(lo),
-                escape_rate_high: (escapable > 0).then_some(hi),
+                escapable: esc.escapable,
+                escaped: esc.escaped,
+                escape_rate: esc.rate,
+                escape_rate_low: esc.low,
+                escape_rate_high: esc.high,
                 median_precision,
                 diverged: r.diverged,
                 bad_gradient: r.bad_gradient,
@@ -301,18 +291,13 @@ pub fn analyze(setup: &SuiteSetup, entries: &[Entry], done: &[ProblemData]) -> S
         erts.push(rows.iter().map(|r| r.ert_evals).collect());
         keys.push(key_row);
         let n = d.starts.len();
-        let in_global = d
-            .flows
-            .iter()
-            .filter(|v| v.is_finite() && **v - d.target.value <= d.target.tol)
-            .count();
         problems.push(ProblemResult {
             problem: d.problem.label.clone(),
             surface: d.problem.surface_id.clone(),
             instance: d.problem.instance,
             target: d.target,
             starts: n,
-            chance_baseline: in_global as f64 / n.max(1) as f64,
+            chance_baseline: crate::lab::flow::chance_baseline(d.target, &d.flows),
             flow_undefined: d.flows.iter().filter(|v| !v.is_finite()).count(),
             rows,
         });
@@ -462,9 +447,10 @@ fn summarize_entries(
                     values[AUC_RESAMPLES * 975 / 1000 - 1],
                 )
             };
-            let escapable: usize = problems.iter().map(|p| p.rows[k].escapable).sum();
-            let escaped: usize = problems.iter().map(|p| p.rows[k].escaped).sum();
-            let (lo, hi) = wilson(escaped, escapable);
+            let esc = crate::lab::flow::Escape::of(
+                problems.iter().map(|p| p.rows[k].escaped).sum(),
+                problems.iter().map(|p| p.rows[k].escapable).sum(),
+            );
             let mut ratios: Vec<Option<f64>> = erts
                 .iter()
                 .map(|row| {
@@ -497,11 +483,11 @@ fn summarize_entries(
                 auc,
                 auc_low,
                 auc_high,
-                escapable,
-                escaped,
-                escape_rate: (escapable > 0).then(|| escaped as f64 / escapable as f64),
-                escape_rate_low: (escapable > 0).then_some(lo),
-                escape_rate_high: (escapable > 0).then_some(hi),
+                escapable: esc.escapable,
+                escaped: esc.escaped,
+                escape_rate: esc.rate,
+                escape_rate_low: esc.low,
+                escape_rate_high: esc.high,
                 performance_ratios: ratios,
                 data_costs: costs,
             }

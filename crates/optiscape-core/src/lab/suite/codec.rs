@@ -7,7 +7,7 @@ use crate::lab::RunEnd;
 use crate::lab::RunStatus;
 use glam::DVec2;
 
-const CELL_MAGIC: &[u8; 8] = b"OSCELL01";
+const CELL_MAGIC: &[u8; 8] = b"OSCELL02";
 const FLOW_MAGIC: &[u8; 8] = b"OSFLOW01";
 const PROBLEM_MAGIC: &[u8; 8] = b"OSPROB01";
 
@@ -65,6 +65,7 @@ pub fn encode_cell(c: &Cell) -> Vec<u8> {
         u(g);
         u(e.evals);
         u(e.grads);
+        u(e.success_value.map_or(NONE, f64::to_bits));
     }
     out
 }
@@ -93,7 +94,7 @@ pub fn decode_cell(bytes: &[u8]) -> Option<Cell> {
     let mut w = Words(rest);
     let nf = usize::try_from(w.u()?).ok()?;
     let ne = usize::try_from(w.u()?).ok()?;
-    if rest.len() != 16 + 8 * nf + 14 * 8 * ne {
+    if rest.len() != 16 + 8 * nf + 15 * 8 * ne {
         return None;
     }
     let fractions = (0..nf).map(|_| w.f()).collect::<Option<Vec<_>>>()?;
@@ -117,6 +118,7 @@ pub fn decode_cell(bytes: &[u8]) -> Option<Cell> {
             first_success_counts: opt(v).zip(opt(g)),
             evals: w.u()?,
             grads: w.u()?,
+            success_value: opt(w.u()?).map(f64::from_bits),
         });
     }
     Some(Cell { ends, fractions })
@@ -233,10 +235,12 @@ mod tests {
             first_success_counts: Some((3, 3)),
             evals: 7,
             grads: 7,
+            success_value: Some(-0.0),
         };
         let e2 = RunEnd {
             first_success: None,
             first_success_counts: None,
+            success_value: None,
             status: RunStatus::Done,
             loss: 1.5,
             ..e

@@ -383,11 +383,7 @@ pub fn run_cell(
 /// ([`super::flow::flow_end`]; NaN where the start has no finite loss or gradient). Computed on
 /// every core; deterministic.
 pub fn flow_cell(problem: &Problem, starts: &[DVec2], tol: f64) -> Vec<f64> {
-    use rayon::prelude::*;
-    starts
-        .par_iter()
-        .map(|s| super::flow::flow_end(&problem.surface, *s, tol).map_or(f64::NAN, |e| e.value))
-        .collect()
+    super::flow::flow_values(&problem.surface, starts, tol)
 }
 
 /// Where a suite keeps finished cells (the command line: files in its output folder; none:

@@ -73,8 +73,9 @@ pub struct Oracle<'a> {
     pub within: (u64, u64),
     /// The lowest finite value inside the domain evaluated inside the budget.
     pub best_within: Option<Point>,
-    /// The counts at the first evaluation (inside the budget) that reached the goal.
-    pub reached: Option<(u64, u64)>,
+    /// The counts at the first evaluation (inside the budget) that reached the goal, and its
+    /// value.
+    pub reached: Option<(u64, u64, f64)>,
     /// When kept (`Some`): each time the lowest finite value inside the domain (inside the
     /// budget) fell, the cost so far on the one cost scale and the new value. The lab's
     /// runtime distributions in evaluations read it, as COCO counts: evaluation by evaluation.
@@ -128,7 +129,7 @@ impl<'a> Oracle<'a> {
             }
         }
         if self.reached.is_none() && self.watch.goal.is_some_and(|g| g.reached(p, v)) {
-            self.reached = Some((self.evals, self.grads));
+            self.reached = Some((self.evals, self.grads, v));
         }
     }
 
