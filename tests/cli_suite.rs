@@ -68,6 +68,25 @@ fn a_suite_writes_its_report_and_resumes_from_it() {
         "method,run,x0,y0,x,y,loss,updates,first_success_update,status,evals,grads,problem,instance"
     ));
     assert_eq!(lines.count(), 7 * 6 * 40);
+    // IOHprofiler's format: a folder per entry, a meta file and a data file per surface.
+    for entry in ["adam", "adam-tuned", "cma-es", "nelder-mead"] {
+        let meta = out.join(format!("ioh/{entry}/IOHprofiler_f2_rastrigin.json"));
+        let meta: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&meta).unwrap()).unwrap();
+        assert_eq!(meta["function_name"], "rastrigin");
+        assert_eq!(
+            meta["scenarios"][0]["runs"].as_array().unwrap().len(),
+            2 * 40
+        );
+        let dat = out.join(format!(
+            "ioh/{entry}/{}",
+            meta["scenarios"][0]["path"].as_str().unwrap()
+        ));
+        let dat = std::fs::read_to_string(dat).unwrap();
+        assert_eq!(dat.matches("evaluations raw_y").count(), 2 * 40);
+        // Every run starts at evaluation 1 (iohinspector finds runs so).
+        assert_eq!(dat.lines().filter(|l| l.starts_with("1 ")).count(), 2 * 40);
+    }
     // One page, nothing fetched from elsewhere.
     let page = std::fs::read_to_string(out.join("index.html")).unwrap();
     assert!(page.contains("data:image/png;base64,") && page.contains("Win matrix"));

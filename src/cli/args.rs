@@ -147,7 +147,7 @@ pub enum Command {
     Phase(PhaseArgs),
     /// Every method on every surface and instance, tuned on other instances: per-problem
     /// tables, significance, profiles, the escape rate, a report folder (index.html,
-    /// results.json, runs.csv).
+    /// results.json, runs.csv, ioh/).
     Suite(SuiteArgs),
     /// Render the scene offscreen (no window) to a GIF, an MP4 (with ffmpeg) or PNG frames.
     Record(RecordArgs),

@@ -1,6 +1,7 @@
 //! `optiscape suite`: the benchmark suite (see `optiscape_core::lab::suite`) with its report
-//! folder: `index.html` (one self-contained page), `results.json`, `runs.csv` and `cells/`
-//! (finished cells, so that running the same command again resumes).
+//! folder: `index.html` (one self-contained page), `results.json`, `runs.csv`, `ioh/`
+//! (IOHprofiler's format) and `cells/` (finished cells, so that running the same command again
+//! resumes).
 
 use super::progress::with_progress;
 use super::shared::{json_text, status_name, write_file};
@@ -17,6 +18,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 mod html;
+mod ioh;
 
 /// The file that marks a folder as a suite's report (and holds its command line).
 const MARK: &str = "suite.json";
@@ -248,6 +250,7 @@ fn write_report(
     });
     write_file(&dir.join("results.json"), &json_text(&doc)?)?;
     write_runs(&dir.join("runs.csv"), setup, r, done)?;
+    ioh::write(&dir.join("ioh"), setup, r, done)?;
     let colors: Vec<[f32; 3]> = r
         .entries
         .iter()

@@ -1,4 +1,5 @@
-"""`optiscape suite`'s numbers recomputed from its ``runs.csv`` with SciPy and from their published
+"""`optiscape suite`'s numbers recomputed from its ``runs.csv`` with SciPy (and its ``ioh/`` export
+read by ``iohinspector``) and from their published
 definitions (docs/guide.md, "The suite"): the Mann-Whitney p-values (``scipy.stats.mannwhitneyu``)
 to 1e-10, Holm's adjustment (Holm 1979), Friedman's statistic
 (``scipy.stats.friedmanchisquare``), the ERTs, the performance (Dolan & More 2002) and data
@@ -14,7 +15,7 @@ from scipy import stats
 
 
 @pytest.fixture(scope="module")
-def report(cli, tmp_path_factory):
+def folder(cli, tmp_path_factory):
     out = tmp_path_factory.mktemp("suite") / "report"
     cli.out(
         "suite", "--methods", "sgd,adam,lion,cma-es,nelder-mead,random-search",
@@ -22,6 +23,12 @@ def report(cli, tmp_path_factory):
         "--instances", "2", "--starts", "60", "--budget", "900", "--tune-budget", "4",
         "--seed", "3", "--out", str(out),
     )
+    return out
+
+
+@pytest.fixture(scope="module")
+def report(folder):
+    out = folder
     doc = json.loads((out / "results.json").read_text())
     runs = defaultdict(lambda: defaultdict(list))
     with open(out / "runs.csv", newline="") as f:
@@ -184,3 +191,47 @@ def test_the_escape_rate_follows_from_start_basins_and_ends(report):
     for s in doc["results"]["summaries"]:
         e, n = pooled[s["entry"]]
         assert (s["escaped"], s["escapable"]) == (e, n)
+
+
+def test_iohinspector_loads_the_export_and_its_ert_equals_ours(report, folder):
+    """IOHprofiler's format, read by the iohinspector package: every run of every entry on every
+    problem, and the ERT computed from what it loaded (the first logged evaluation at or below
+    the target, else the run's evaluations) equals ours to 1e-9 relative."""
+    import iohinspector as ih
+    import polars as pl
+
+    doc, runs = report
+    dm = ih.DataManager()
+    dm.add_folder(str(folder / "ioh"))
+    res = doc["results"]
+    entries = [e["label"] for e in res["entries"]]
+    assert sorted(set(dm.overview["algorithm_name"].to_list())) == sorted(entries)
+    n_runs = sum(len(rows) for problem in runs.values() for rows in problem.values())
+    assert len(dm.overview) == n_runs
+    data = dm.load(monotonic=False, include_meta_data=True)
+    meta = dm.overview
+    checked = 0
+    for p in res["problems"]:
+        threshold = p["target"]["value"] + p["target"]["tol"]
+        for row in p["rows"]:
+            m = meta.filter(
+                (pl.col("algorithm_name") == row["entry"])
+                & (pl.col("function_name") == p["surface"])
+                & (pl.col("instance") == p["instance"])
+            )
+            assert len(m) == p["starts"], (p["problem"], row["entry"])
+            d = data.filter(pl.col("data_id").is_in(m["data_id"].to_list()))
+            hits = (
+                d.filter(pl.col("raw_y") - p["target"]["value"] <= p["target"]["tol"])
+                .group_by("data_id")
+                .agg(pl.col("evaluations").min().alias("hit"))
+            )
+            hit = dict(zip(hits["data_id"].to_list(), hits["hit"].to_list()))
+            spent = sum(hit.get(i, e) for i, e in zip(m["data_id"].to_list(), m["evals"].to_list()))
+            ert = spent / len(hit) if hit else None
+            assert (ert is None) == (row["ert_evals"] is None), (p["problem"], row["entry"])
+            if ert is not None:
+                assert ert == pytest.approx(row["ert_evals"], rel=1e-9), (p["problem"], row["entry"])
+                checked += 1
+            assert threshold > p["target"]["value"]
+    assert checked > 20

@@ -7,7 +7,7 @@ use crate::lab::RunEnd;
 use crate::lab::RunStatus;
 use glam::DVec2;
 
-const CELL_MAGIC: &[u8; 8] = b"OSCELL02";
+const CELL_MAGIC: &[u8; 8] = b"OSCELL03";
 const FLOW_MAGIC: &[u8; 8] = b"OSFLOW01";
 const PROBLEM_MAGIC: &[u8; 8] = b"OSPROB01";
 
@@ -42,7 +42,8 @@ pub fn encode_cell(c: &Cell) -> Vec<u8> {
     let mut u = |v: u64| out.extend_from_slice(&v.to_le_bytes());
     u(c.fractions.len() as u64);
     u(c.ends.len() as u64);
-    for f in &c.fractions {
+    u(c.anytime.len() as u64);
+    for f in c.fractions.iter().chain(&c.anytime) {
         u(f.to_bits());
     }
     for e in &c.ends {
@@ -94,10 +95,12 @@ pub fn decode_cell(bytes: &[u8]) -> Option<Cell> {
     let mut w = Words(rest);
     let nf = usize::try_from(w.u()?).ok()?;
     let ne = usize::try_from(w.u()?).ok()?;
-    if rest.len() != 16 + 8 * nf + 15 * 8 * ne {
+    let na = usize::try_from(w.u()?).ok()?;
+    if rest.len() != 24 + 8 * (nf + na) + 15 * 8 * ne {
         return None;
     }
     let fractions = (0..nf).map(|_| w.f()).collect::<Option<Vec<_>>>()?;
+    let anytime = (0..na).map(|_| w.f()).collect::<Option<Vec<_>>>()?;
     let mut ends = Vec::with_capacity(ne);
     for _ in 0..ne {
         let (sx, sy, ex, ey, loss, lowest, recent_travel) =
@@ -121,7 +124,11 @@ pub fn decode_cell(bytes: &[u8]) -> Option<Cell> {
             success_value: opt(w.u()?).map(f64::from_bits),
         });
     }
-    Some(Cell { ends, fractions })
+    Some(Cell {
+        ends,
+        fractions,
+        anytime,
+    })
 }
 
 /// The bytes of a flow cell.
@@ -248,6 +255,7 @@ mod tests {
         let c = Cell {
             ends: vec![e, e2],
             fractions: vec![0.0, 0.25, 1.0],
+            anytime: vec![f64::INFINITY, 1.5, 0.25, 0.0],
         };
         let bytes = encode_cell(&c);
         let d = decode_cell(&bytes).unwrap();

@@ -116,6 +116,21 @@ impl SuiteSetup {
         budgets(self.budget)
     }
 
+    /// The budgets each run's best-so-far loss is kept at for the IOHprofiler export: two per
+    /// decade (`1, 3, 10, 32, 100, 316, ...`, those of [`SuiteSetup::budgets`]) and the last.
+    pub fn ioh_budgets(&self) -> Vec<u64> {
+        let all = self.budgets();
+        let last = all.last().copied().unwrap_or(1);
+        let mut out: Vec<u64> = (0..)
+            .map(|k| 10f64.powf(k as f64 / 2.0).round() as u64)
+            .take_while(|b| *b < last)
+            .filter(|b| all.contains(b))
+            .collect();
+        out.dedup();
+        out.push(last);
+        out
+    }
+
     /// A method with its run budget: the optimizer to run and the steps to run it for.
     fn budgeted(&self, opt: &Optimizer) -> (Optimizer, u64) {
         if self.evals {
@@ -330,6 +345,9 @@ pub struct Cell {
     /// The runtime distribution over the problem's 51 targets at the setup's budgets (see
     /// [`super::ecdf::fractions`]).
     pub fractions: Vec<f64>,
+    /// Each run's best precision so far at [`SuiteSetup::ioh_budgets`] (`runs x budgets`,
+    /// row-major): the IOHprofiler export's rows.
+    pub anytime: Vec<f64>,
 }
 
 /// Runs an entry's optimizer `opt` on a problem from `starts` against `target` (the ECDF over
@@ -373,9 +391,19 @@ pub fn run_cell(
             &budgets,
         ))?
     };
+    let keep: Vec<usize> = setup
+        .ioh_budgets()
+        .iter()
+        .filter_map(|b| budgets.iter().position(|x| x == b))
+        .collect();
+    let anytime = best
+        .chunks(budgets.len().max(1))
+        .flat_map(|row| keep.iter().map(|&k| row[k]))
+        .collect();
     Some(Cell {
         fractions: fractions(&best, budgets.len(), problem_targets),
         ends,
+        anytime,
     })
 }
 

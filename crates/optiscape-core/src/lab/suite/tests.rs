@@ -314,3 +314,16 @@ fn the_spec_builds_the_setup_and_refuses_in_one_line() {
         assert!(e.contains(want) && !e.contains('\n'), "{e}");
     }
 }
+
+#[test]
+fn the_ioh_budgets_are_two_per_decade_and_the_last() {
+    let mut s = small();
+    s.budget = 3000;
+    assert_eq!(s.ioh_budgets(), vec![1, 3, 10, 32, 100, 316, 1000, 3000]);
+    s.budget = 1000;
+    assert_eq!(s.ioh_budgets(), vec![1, 3, 10, 32, 100, 316, 1000]);
+    s.budget = 1;
+    assert_eq!(s.ioh_budgets(), vec![1]);
+    let b = s.budgets();
+    assert!(s.ioh_budgets().iter().all(|x| b.contains(x)));
+}
