@@ -187,7 +187,7 @@ pub(super) fn page(
     // Thumbnails.
     let _ = write!(
         h,
-        "<h2>Where the runs ended</h2><p class=\"note\">Each run a dot at its start, on the first evaluation instance of each surface: <span class=\"sw\" style=\"background:{}\"></span>reached the global minimum, <span class=\"sw\" style=\"background:{}\"></span>escaped its start's basin to a lower one, <span class=\"sw\" style=\"background:{}\"></span>stayed, <span class=\"sw\" style=\"background:{}\"></span>diverged or stopped on a non-finite gradient.</p><table class=\"grid\"><tr><th></th>",
+        "<h2>Where the runs ended</h2><p class=\"note\">Each run a dot at its start, on the first evaluation instance of each surface: <span class=\"sw\" style=\"background:{}\"></span>reached the global minimum, <span class=\"sw\" style=\"background:{}\"></span>escaped its start's basin to a lower one, <span class=\"sw\" style=\"background:{}\"></span>stayed, <span class=\"sw\" style=\"background:{}\"></span>diverged or stopped on a non-finite gradient.</p><div style=\"overflow-x:auto\"><table class=\"grid\"><tr><th></th>",
         fate_css(Fate::Global),
         fate_css(Fate::Escaped),
         fate_css(Fate::Stayed),
@@ -215,10 +215,10 @@ pub(super) fn page(
         }
         h.push_str("</tr>");
     }
-    h.push_str("</table>");
+    h.push_str("</table></div>");
     // Tuned settings.
     if r.entries.iter().any(|e| e.tuned) {
-        h.push_str("<h2>Tuned settings</h2><p class=\"note\">Per surface, searched on the tuning instances alone (successive halving, ranked by ERT in evaluations, then median final loss); &ldquo;defaults&rdquo; where no setting beat them.</p><table><tr><th>method</th>");
+        h.push_str("<h2>Tuned settings</h2><p class=\"note\">Per surface, searched on the tuning instances alone (successive halving, ranked by ERT in evaluations, then median final loss); &ldquo;defaults&rdquo; where no setting beat them.</p><div style=\"overflow-x:auto\"><table><tr><th>method</th>");
         for s in &setup.surfaces {
             let _ = write!(h, "<th>{}</th>", esc(&s.spec()));
         }
@@ -239,14 +239,14 @@ pub(super) fn page(
             }
             h.push_str("</tr>");
         }
-        h.push_str("</table>");
+        h.push_str("</table></div>");
     }
     // Per problem.
     h.push_str("<h2>Per problem</h2><p class=\"note\">Success: the run ended inside the domain within the tolerance of the global minimum (Wilson 95%). ERT: evaluations to reach it with independent restarts (bootstrap 95%). Relative: over the best ERT on the problem. &#9650; marks the methods this one beats significantly on the problem.</p>");
     for p in &r.problems {
         let _ = write!(
             h,
-            "<details><summary><b>{}</b> &middot; minimum {} ({}), tolerance {} &middot; chance baseline {}</summary><table><tr><th>method</th><th>success [95%]</th><th>ERT evals [95%]</th><th>relative</th><th>escape rate [95%]</th><th>escapable</th><th>median precision</th><th>diverged</th><th>bad gradient</th><th>rank</th><th>&#9650; better than</th></tr>",
+            "<details><summary><b>{}</b> &middot; minimum {} ({}), tolerance {} &middot; chance baseline {}</summary><div style=\"overflow-x:auto\"><table><tr><th>method</th><th>success [95%]</th><th>ERT evals [95%]</th><th>relative</th><th>escape rate [95%]</th><th>escapable</th><th>median precision</th><th>diverged</th><th>bad gradient</th><th>rank</th><th>&#9650; better than</th></tr>",
             esc(&p.problem),
             p.target.value,
             p.target.minimum_kind(),
@@ -284,7 +284,7 @@ pub(super) fn page(
                 beats.join(", ")
             );
         }
-        h.push_str("</table></details>");
+        h.push_str("</table></div></details>");
     }
     h.push_str("<p class=\"note\">Every number on this page is in results.json; every run in runs.csv.</p></body></html>\n");
     Ok(h)
