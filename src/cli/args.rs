@@ -149,6 +149,10 @@ pub enum Command {
     /// tables, significance, profiles, the escape rate, a report folder (index.html,
     /// results.json, runs.csv, ioh/).
     Suite(SuiteArgs),
+    /// Train whole networks (a small MLP on a toy dataset or a CSV) from K seeded
+    /// initializations per method: success against a training-loss target, ERT, ECDFs, and how
+    /// often each method ends in a worse minimum.
+    Train(TrainArgs),
     /// Render the scene offscreen (no window) to a GIF, an MP4 (with ffmpeg) or PNG frames.
     Record(RecordArgs),
     /// Print a scenario's share link (the text after `#` in the web page's address, and what
@@ -597,4 +601,85 @@ pub struct SuiteArgs {
     /// a folder holding anything else is refused.
     #[arg(long, value_name = "DIR")]
     pub out: std::path::PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    /// The data: moons, circles, spirals, xor, gaussians, or a CSV file of `x1,x2,label`
+    /// lines (a name ending in `.csv`) [default: moons].
+    #[arg(long, value_name = "NAME|FILE.csv")]
+    pub data: Option<String>,
+    /// Training points of a built-in dataset [default: 200].
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub points: Option<String>,
+    /// Test points of a built-in dataset, drawn with the training points and split off
+    /// [default: 200].
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub test_points: Option<String>,
+    /// Standard deviation of the noise added to a built-in dataset's points [default: 0.2].
+    #[arg(long, value_name = "X", allow_hyphen_values = true)]
+    pub noise: Option<String>,
+    /// Seed of a built-in dataset [default: 0].
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub data_seed: Option<String>,
+    /// Of a CSV file, every K-th point is held out for testing (0: none) [default: 5].
+    #[arg(long, value_name = "K", allow_hyphen_values = true)]
+    pub test_every: Option<String>,
+    /// Layer sizes from the input (2) to the output [default: 2-16-16-1; one output per
+    /// class for more than two].
+    #[arg(long, value_name = "SIZES")]
+    pub layers: Option<String>,
+    /// The hidden layers' activation: tanh, relu or gelu (its tanh form) [default: tanh].
+    #[arg(long, value_name = "NAME")]
+    pub activation: Option<String>,
+    /// The loss: cross-entropy, or mse (values to fit) [default: cross-entropy].
+    #[arg(long, value_name = "NAME")]
+    pub loss: Option<String>,
+    /// L2 penalty on the weights added to the loss: W/2 times the sum of their squares
+    /// [default: 0].
+    #[arg(long, value_name = "W", allow_hyphen_values = true)]
+    pub weight_decay: Option<String>,
+    /// The first weights: glorot (uniform), he (normal, fan-in) or torch (nn.Linear's
+    /// default) [default: glorot].
+    #[arg(long, value_name = "NAME")]
+    pub init: Option<String>,
+    #[command(flatten)]
+    pub methods: MethodArgs,
+    /// Initializations, the same for every method (runs per method) [default: 100].
+    #[arg(long, value_name = "K", allow_hyphen_values = true)]
+    pub starts: Option<String>,
+    /// Full-batch updates per run [default: 1000].
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub steps: Option<String>,
+    /// Seed of the initializations and of every run's noise [default: 0].
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub seed: Option<String>,
+    /// Arithmetic precision of the runs: f64 or f32.
+    #[arg(long, value_enum, default_value_t = PrecisionArg::F64)]
+    pub precision: PrecisionArg,
+    /// Success: a final training loss at most this [default: the lowest any run found plus
+    /// --tol].
+    #[arg(long, value_name = "LOSS", allow_hyphen_values = true)]
+    pub target: Option<String>,
+    /// Added to the lowest training loss found to make the default target [default: 0.01].
+    #[arg(long, value_name = "T", allow_hyphen_values = true)]
+    pub tol: Option<String>,
+    /// A run above the target whose final gradient norm is at most this has settled in a
+    /// worse minimum [default: 0.001].
+    #[arg(long, value_name = "G", allow_hyphen_values = true)]
+    pub gtol: Option<String>,
+    /// Prints one row per method; `--csv` writes one row per run:
+    /// `method,run,fate,updates,first_success_update,final_loss,lowest,grad_norm,train_accuracy,test_loss,test_accuracy`.
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Draw the methods' ECDFs of training loss as a PNG.
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<std::path::PathBuf>,
+    /// Write each run's first and last weights, layer by layer in PyTorch's nn.Linear layout
+    /// (`weight` as (out, in), `bias`), as JSON.
+    #[arg(long, value_name = "FILE.json")]
+    pub weights: Option<std::path::PathBuf>,
+    /// Write the exact training data used as CSV (`x1,x2,label`).
+    #[arg(long, value_name = "FILE.csv")]
+    pub data_csv: Option<std::path::PathBuf>,
 }

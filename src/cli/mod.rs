@@ -10,6 +10,7 @@ pub mod record;
 pub mod sandbox;
 pub mod shared;
 pub mod suite;
+pub mod train;
 
 pub use args::*;
 
@@ -56,6 +57,7 @@ pub fn run(cli: &Cli) -> ExitCode {
         Some(Command::Tune(args)) => fair::tune_command(args),
         Some(Command::Phase(args)) => fair::phase_command(args),
         Some(Command::Suite(args)) => suite::suite_command(args),
+        Some(Command::Train(args)) => train::train_command(args),
         Some(Command::Record(args)) => record::record_command(args),
         Some(Command::Link(args)) => sandbox::link_command(args),
         Some(Command::Completions(args)) => Ok(completions(args.shell)),

@@ -15,6 +15,7 @@ extern crate self as optiscape_core;
 pub mod landscape;
 pub mod lanes;
 pub mod link;
+pub mod net;
 pub mod optim;
 pub mod scenario;
 pub mod setup;

@@ -131,6 +131,52 @@ impl Surface {
         Ok(PyArray1::from_vec(py, out))
     }
 
+    /// A network slice's plane and data: `(center, d1, d2, train_x (flat x1, x2, ...),
+    /// train_y, layer sizes)`; an error for any other surface.
+    #[allow(clippy::type_complexity)]
+    fn net_plane<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<(
+        Bound<'py, PyArray1<f64>>,
+        Bound<'py, PyArray1<f64>>,
+        Bound<'py, PyArray1<f64>>,
+        Bound<'py, PyArray1<f64>>,
+        Bound<'py, PyArray1<f64>>,
+        Vec<usize>,
+        String,
+    )> {
+        let n = self.inner.as_net().ok_or_else(|| {
+            PyValueError::new_err("this surface is not a network slice (net:...)")
+        })?;
+        let sl = n.slice();
+        let x: Vec<f64> = sl.data.train.x.iter().flat_map(|p| [p[0], p[1]]).collect();
+        Ok((
+            PyArray1::from_slice(py, &sl.center),
+            PyArray1::from_slice(py, &sl.d1),
+            PyArray1::from_slice(py, &sl.d2),
+            PyArray1::from_vec(py, x),
+            PyArray1::from_slice(py, &sl.data.train.y),
+            sl.spec.net.sizes.clone(),
+            sl.spec.net.activation.name().to_string(),
+        ))
+    }
+
+    /// A network slice's loss on an `n x n` grid over its domain, row-major from the `y0` row
+    /// (every core, four points at a time).
+    fn net_grid<'py>(&self, py: Python<'py>, n: usize) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        let net = self.inner.as_net().ok_or_else(|| {
+            PyValueError::new_err("this surface is not a network slice (net:...)")
+        })?;
+        if !(2..=4096).contains(&n) {
+            return Err(PyValueError::new_err(format!(
+                "n must be between 2 and 4096 (got {n})"
+            )));
+        }
+        let v = py.detach(|| net.slice().loss_grid(n));
+        Ok(PyArray1::from_vec(py, v))
+    }
+
     /// The surface as the command line writes it (`rastrigin`, `formula:...`).
     #[getter]
     fn spec(&self) -> String {
@@ -989,6 +1035,88 @@ fn tuned_of(setup: &lab::suite::SuiteSetup, tuned: &str) -> PyResult<Vec<lab::su
     lab::suite::entries(setup, &tuned).map_err(err)
 }
 
+/// `optiscape train`: its JSON document (as `--format json` prints it), each run's fate, and
+/// flat per-run arrays by name (methods x starts, row-major; `initial`/`final`: methods x
+/// starts x parameters, with `weights`; the training and test data).
+#[pyfunction]
+#[pyo3(signature = (spec, weights=false))]
+#[allow(clippy::type_complexity)]
+fn train<'py>(
+    py: Python<'py>,
+    spec: &str,
+    weights: bool,
+) -> PyResult<(
+    String,
+    Vec<String>,
+    Vec<(String, Bound<'py, PyArray1<f64>>)>,
+)> {
+    let spec: lab::train::TrainSpec = serde_json::from_str(spec)
+        .map_err(|e| PyValueError::new_err(format!("train options: {e}")))?;
+    let (mut setup, opts) = spec.setup().map_err(err)?;
+    setup.keep_weights = weights;
+    let progress = Progress::default();
+    let st = interruptible(py, &progress, || lab::train::study(setup, &opts, &progress))?;
+    if st.cancelled {
+        return Err(PyRuntimeError::new_err("cancelled"));
+    }
+    let doc = json_text(&report::train(&st, &opts))?;
+    let all = || st.runs.iter().flatten();
+    let fates: Vec<String> = all()
+        .map(|r| {
+            lab::train::Fate::of(r, st.target, st.setup.gtol)
+                .name()
+                .to_string()
+        })
+        .collect();
+    let mut arrays: Vec<(String, Vec<f64>)> = vec![
+        ("final_loss".into(), all().map(|r| r.final_loss).collect()),
+        ("best_loss".into(), all().map(|r| r.lowest()).collect()),
+        ("grad_norm".into(), all().map(|r| r.grad_norm).collect()),
+        (
+            "train_accuracy".into(),
+            all().map(|r| r.train_accuracy).collect(),
+        ),
+        ("test_loss".into(), all().map(|r| r.test_loss).collect()),
+        (
+            "test_accuracy".into(),
+            all().map(|r| r.test_accuracy).collect(),
+        ),
+        ("updates".into(), all().map(|r| r.updates as f64).collect()),
+        (
+            "first_success".into(),
+            all()
+                .map(|r| r.first_at_most(st.target).map_or(f64::NAN, |u| u as f64))
+                .collect(),
+        ),
+    ];
+    if weights {
+        arrays.push((
+            "initial".into(),
+            all().flat_map(|r| r.initial.iter().copied()).collect(),
+        ));
+        arrays.push((
+            "final".into(),
+            all().flat_map(|r| r.weights.iter().copied()).collect(),
+        ));
+    }
+    let d = &st.setup.data;
+    arrays.push((
+        "train_x".into(),
+        d.train.x.iter().flat_map(|p| [p[0], p[1]]).collect(),
+    ));
+    arrays.push(("train_y".into(), d.train.y.clone()));
+    arrays.push((
+        "test_x".into(),
+        d.test.x.iter().flat_map(|p| [p[0], p[1]]).collect(),
+    ));
+    arrays.push(("test_y".into(), d.test.y.clone()));
+    let arrays = arrays
+        .into_iter()
+        .map(|(k, v)| (k, PyArray1::from_vec(py, v)))
+        .collect();
+    Ok((doc, fates, arrays))
+}
+
 /// `optiscape suite` in one process: the results document (its `results.json`'s `results`).
 #[pyfunction]
 fn suite(py: Python<'_>, spec: &str) -> PyResult<String> {
@@ -1113,6 +1241,7 @@ fn _optiscape(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(friedman, m)?)?;
     m.add_function(wrap_pyfunction!(coco_keys, m)?)?;
     m.add_function(wrap_pyfunction!(suite, m)?)?;
+    m.add_function(wrap_pyfunction!(train, m)?)?;
     m.add_function(wrap_pyfunction!(suite_plan, m)?)?;
     m.add_function(wrap_pyfunction!(suite_tune_cell, m)?)?;
     m.add_function(wrap_pyfunction!(suite_problem, m)?)?;

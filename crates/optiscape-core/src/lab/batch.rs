@@ -168,8 +168,7 @@ impl RunEnd {
 
 /// The noise seed of run `index` of a batch seeded `seed`: independent of thread scheduling.
 pub fn run_seed(seed: u64, index: usize) -> u64 {
-    let mut r = Rng::new(seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    r.next_u64()
+    crate::optim::rng::mix(seed, index as u64)
 }
 
 /// Progress of a batch running in the background, and a way to cancel it.

@@ -18,6 +18,7 @@ pub mod stats;
 pub mod suite;
 pub mod sweep;
 mod trace;
+pub mod train;
 pub mod tune;
 
 pub use batch::{

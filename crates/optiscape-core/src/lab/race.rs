@@ -118,7 +118,7 @@ impl RaceRow {
 }
 
 /// FNV-1a of a method's id: seeds its bootstrap (the same interval whatever the other methods).
-fn id_hash(method: &str) -> u64 {
+pub(crate) fn id_hash(method: &str) -> u64 {
     method.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })

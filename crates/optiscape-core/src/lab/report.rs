@@ -262,3 +262,101 @@ pub fn method_catalog() -> Value {
         .collect();
     Value::Array(list)
 }
+
+/// `train --format json`: the data, the network, the setup and the target, one object per
+/// method ([`super::train::TrainRow`]'s fields and its hyperparameters), and the ECDFs.
+pub fn train(study: &super::train::TrainStudy, opts: &[Optimizer]) -> Value {
+    let s = &study.setup;
+    let (engine, lanes) = super::train::engine(s.precision);
+    let methods: Vec<Value> = study
+        .rows
+        .iter()
+        .zip(opts)
+        .map(|(row, o)| {
+            let mut v = json!(row);
+            if let Value::Object(m) = &mut v {
+                m.insert("params".into(), Value::Object(param_values(o)));
+            }
+            v
+        })
+        .collect();
+    json!({
+        "data": {
+            "name": s.data.name,
+            "train_points": s.data.train.len(),
+            "test_points": s.data.test.len(),
+            "classes": s.data.classes(),
+        },
+        "net": {
+            "layers": s.net.sizes_text(),
+            "activation": s.net.activation.name(),
+            "loss": s.net.loss.name(),
+            "weight_decay": s.net.weight_decay,
+            "params": s.net.params(),
+            "init": s.init.name(),
+        },
+        "starts": s.starts,
+        "steps": s.steps,
+        "seed": s.seed,
+        "engine": engine,
+        "lanes": lanes,
+        "precision": s.precision.name(),
+        "target": study.target,
+        "target_from": if s.target.is_some() { "given" } else { "lowest + tol" },
+        "lowest": study.lowest,
+        "tol": s.tol,
+        "gtol": s.gtol,
+        "cancelled": study.cancelled,
+        "methods": methods,
+        "ecdf": {
+            "targets": study.targets,
+            "curves": study.ecdf,
+        },
+    })
+}
+
+/// A network's parameters layer by layer in PyTorch's `nn.Linear` layout: `weight` as
+/// (out, in) nested lists, `bias`.
+pub fn layers_json(net: &crate::net::Mlp, theta: &[f64]) -> Value {
+    net.layers()
+        .iter()
+        .map(|&(ni, no, w, b)| {
+            let rows: Vec<&[f64]> = (0..no)
+                .map(|j| &theta[w + j * ni..w + (j + 1) * ni])
+                .collect();
+            json!({ "weight": rows, "bias": &theta[b..b + no] })
+        })
+        .collect()
+}
+
+/// `train --weights FILE.json`: the network and, per run, its first and last parameters
+/// ([`layers_json`]) with how it ended.
+pub fn train_weights(study: &super::train::TrainStudy) -> Value {
+    let s = &study.setup;
+    let runs: Vec<Value> = study
+        .methods
+        .iter()
+        .zip(&study.runs)
+        .flat_map(|(m, runs)| {
+            runs.iter().enumerate().map(move |(i, r)| {
+                json!({
+                    "method": m,
+                    "run": i,
+                    "fate": super::train::Fate::of(r, study.target, s.gtol).name(),
+                    "updates": r.updates,
+                    "final_loss": r.final_loss,
+                    "initial": layers_json(&s.net, &r.initial),
+                    "final": layers_json(&s.net, &r.weights),
+                })
+            })
+        })
+        .collect();
+    json!({
+        "layers": s.net.sizes_text(),
+        "activation": s.net.activation.name(),
+        "loss": s.net.loss.name(),
+        "weight_decay": s.net.weight_decay,
+        "precision": s.precision.name(),
+        "runs": runs,
+    })
+}

@@ -4,6 +4,7 @@
 mod classic;
 pub mod formula;
 mod minimum;
+pub mod net;
 mod placement;
 mod seed;
 
@@ -15,6 +16,7 @@ use std::sync::{Arc, Mutex};
 use crate::lanes::{Real, V2};
 pub use formula::{Dual, Formula, FormulaError};
 pub use minimum::{MinimumEstimate, estimate_global_minimum};
+pub use net::{NetLanes, NetSlice};
 pub use placement::{INSTANCE_MARGIN, Placed, Placement};
 
 /// An axis-aligned rectangle of the plane: `x0..=x1` by `y0..=y1`.
@@ -214,6 +216,8 @@ pub enum SurfaceKind {
     Bowl,
     /// A typed `f(x, y)` with its parameter values.
     Formula(FormulaSurface),
+    /// A trained network's loss on a plane (`net:DATASET[,key=value...]`).
+    Net(NetSlice),
 }
 
 /// One surface parameter, for menus, `list` and the sandbox's sliders.
@@ -287,15 +291,29 @@ impl Surface {
         })
     }
 
-    /// A surface from its command-line spelling: a catalog id, or `formula:f(x, y)`.
+    /// A network's loss on a plane (`net:` and what follows it), on the slice's domain.
+    pub fn net(text: &str) -> Result<Self, String> {
+        let slice = NetSlice::parse(text)?;
+        Ok(Self {
+            domain: slice.slice().domain(),
+            kind: SurfaceKind::Net(slice),
+            placement: Placement::IDENTITY,
+        })
+    }
+
+    /// A surface from its command-line spelling: a catalog id, `formula:f(x, y)`, or
+    /// `net:DATASET[,key=value...]`.
     pub fn parse(spec: &str) -> Result<Self, String> {
         if let Some(src) = spec.strip_prefix("formula:") {
             return Self::formula(src, None).map_err(|e| format!("formula: {e}"));
         }
+        if let Some(text) = spec.strip_prefix("net:") {
+            return Self::net(text);
+        }
         Self::by_id(spec).ok_or_else(|| {
             let ids: Vec<&str> = catalog().iter().map(|s| s.id).collect();
             format!(
-                "unknown surface '{spec}' (known: {}, or formula:f(x, y))",
+                "unknown surface '{spec}' (known: {}, formula:f(x, y), or net:DATASET)",
                 ids.join(", ")
             )
         })
@@ -305,6 +323,7 @@ impl Surface {
     pub fn spec(&self) -> String {
         match &self.kind {
             SurfaceKind::Formula(f) => format!("formula:{}", f.source()),
+            SurfaceKind::Net(n) => format!("net:{}", n.text()),
             k => k.id().to_string(),
         }
     }
@@ -322,9 +341,19 @@ impl Surface {
         Self::by_id("seed").expect("the catalog lists the seed surface")
     }
 
+    /// The network slice, when this is one.
+    pub fn as_net(&self) -> Option<&NetSlice> {
+        match &self.kind {
+            SurfaceKind::Net(n) => Some(n),
+            _ => None,
+        }
+    }
+
     pub fn info(&self) -> &'static SurfaceInfo {
-        if let SurfaceKind::Formula(_) = self.kind {
-            return &FORMULA_INFO;
+        match self.kind {
+            SurfaceKind::Formula(_) => return &FORMULA_INFO,
+            SurfaceKind::Net(_) => return &NET_INFO,
+            _ => {}
         }
         let id = self.kind.id();
         catalog()
@@ -355,7 +384,7 @@ impl Surface {
 
     /// The default start point, moved inside the domain if the domain was changed.
     pub fn default_start(&self) -> DVec2 {
-        if let SurfaceKind::Formula(_) = self.kind {
+        if let SurfaceKind::Formula(_) | SurfaceKind::Net(_) = self.kind {
             return self.domain.lerp(0.8, 0.8);
         }
         let p = self.info().default_start;
@@ -374,6 +403,8 @@ impl Surface {
         match &self.kind {
             SurfaceKind::Formula(f) if self.placement.is_identity() => f.height(p),
             SurfaceKind::Formula(f) => f.height(self.placement.to_source(self.domain.center(), p)),
+            SurfaceKind::Net(n) if self.placement.is_identity() => n.height(p),
+            SurfaceKind::Net(n) => n.height(self.placement.to_source(self.domain.center(), p)),
             _ => self.height_and_gradient(p).0,
         }
     }
@@ -431,6 +462,7 @@ impl Surface {
                 pl,
                 c,
             )),
+            SurfaceKind::Net(n) => v.visit(Placed::new(NetLanes { slice: n.slice() }, pl, c)),
         }
     }
 
@@ -443,6 +475,9 @@ impl Surface {
         }
         if let SurfaceKind::Formula(f) = &self.kind {
             return f.global_minimum(self.domain);
+        }
+        if let SurfaceKind::Net(n) = &self.kind {
+            return n.global_minimum(self.domain);
         }
         let (value, points) = self.kind.stated_minimum();
         let inside: Vec<DVec2> = points
@@ -466,7 +501,7 @@ impl Surface {
     /// and for formulas, the numerical estimate.
     fn placed_minimum(&self) -> GlobalMinimum {
         let est = builtin_estimate(self);
-        if let SurfaceKind::Formula(_) = &self.kind {
+        if let SurfaceKind::Formula(_) | SurfaceKind::Net(_) = &self.kind {
             return est;
         }
         let (value, points) = self.kind.stated_minimum();
@@ -583,6 +618,7 @@ impl SurfaceKind {
             SurfaceKind::Plateau { .. } => "plateau",
             SurfaceKind::Bowl => "bowl",
             SurfaceKind::Formula(_) => "formula",
+            SurfaceKind::Net(_) => "net",
         }
     }
 
@@ -648,6 +684,19 @@ static FORMULA_INFO: SurfaceInfo = SurfaceInfo {
     default_kind: SurfaceKind::Bowl,
     default_domain: Domain::square(-5.0, 5.0),
     default_start: DVec2::new(3.0, 3.0),
+    params: &[],
+    tol: 1e-3,
+};
+
+/// What `info()` says of a network slice (not in `catalog()`; `default_kind` is never used).
+static NET_INFO: SurfaceInfo = SurfaceInfo {
+    id: "net",
+    display_name: "Network slice",
+    formula: "L(theta* + a d1 + b d2): a trained network's loss on a plane",
+    note: "a network's loss on a plane through a trained minimum (Li et al. 2018); its global minimum is a numerical estimate",
+    default_kind: SurfaceKind::Bowl,
+    default_domain: Domain::square(-1.0, 1.0),
+    default_start: DVec2::new(0.6, 0.6),
     params: &[],
     tol: 1e-3,
 };

@@ -11,6 +11,7 @@ pub mod rng;
 pub mod search;
 mod sgd;
 pub mod transforms;
+mod vector;
 
 pub use adam::{AdaBelief, Adam, Adamax, Lion, Nadam, Radam};
 pub use adaptive::{Adadelta, Adagrad, Rmsprop, SeedAdagrad};
@@ -19,6 +20,7 @@ pub use params::{Choice, Param, ParamKind, ParamMut, ParamSpec};
 pub use rng::Rng;
 pub use search::{Goal, Oracle, Search, SearchMethod, Watch};
 pub use sgd::{Langevin, MomentumSgd, NotebookMomentum, Sgd};
+pub use vector::VectorState;
 
 use crate::lanes::{Real, V2};
 use glam::DVec2;

@@ -40,6 +40,12 @@ impl Rng {
     }
 }
 
+/// A seed for item `index` of something seeded `seed` (a run of a batch, a network of a
+/// group): independent of the order items are made in.
+pub fn mix(seed: u64, index: u64) -> u64 {
+    Rng::new(seed ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15)).next_u64()
+}
+
 /// Two standard normal numbers per lane, lane `i` drawn from `rngs[i]` by [`Rng::normal2`]
 /// (in f64, then rounded to the lanes' precision): a lane of a batch draws exactly the numbers
 /// its run draws alone.

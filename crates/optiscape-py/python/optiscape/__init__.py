@@ -34,6 +34,7 @@ __all__ = [
     "ecdf",
     "phase",
     "suite",
+    "train",
     "__version__",
 ]
 
@@ -190,6 +191,22 @@ class Surface:
         if gx.ndim == 0:
             return float(gx), float(gy)
         return gx, gy
+
+    def net_plane(self) -> dict:
+        """A network slice's plane (``Surface("net:moons")``): ``center`` (the trained minimum
+        theta*, or the first of three), the directions ``d1`` and ``d2`` (each as long as the
+        parameter vector, in PyTorch's ``nn.Linear`` order: each layer's weight row by row, then
+        its bias), the training data ``x`` (n, 2) and ``y``, the layer ``sizes`` and the
+        ``activation``. The surface's height at ``(a, b)`` is the network's loss at
+        ``center + a d1 + b d2``."""
+        c, d1, d2, x, y, sizes, act = self._s.net_plane()
+        return {"center": c, "d1": d1, "d2": d2, "x": x.reshape(-1, 2), "y": y,
+                "sizes": list(sizes), "activation": act}
+
+    def net_grid(self, n: int = 256) -> Any:
+        """A network slice's loss on an ``n`` x ``n`` grid over its domain, shape (n, n): row
+        ``j`` at ``y0 + j (y1 - y0) / (n - 1)``, column ``i`` likewise in x (on every core)."""
+        return self._s.net_grid(int(n)).reshape(int(n), int(n))
 
     @property
     def spec(self) -> str:
@@ -605,6 +622,83 @@ def phase(
 
 
 # --- the suite -----------------------------------------------------------------------------
+
+
+def train(
+    data: str = "moons",
+    methods: Union[str, Iterable[str], None] = None,
+    starts: int = 100,
+    steps: int = 1000,
+    seed: int = 0,
+    layers: Union[str, Sequence[int], None] = None,
+    activation: str = "tanh",
+    loss: str = "cross-entropy",
+    weight_decay: float = 0.0,
+    init: str = "glorot",
+    precision: str = "f64",
+    target: Optional[float] = None,
+    tol: float = 0.01,
+    gtol: float = 1e-3,
+    points: Optional[int] = None,
+    test_points: Optional[int] = None,
+    noise: Optional[float] = None,
+    data_seed: Optional[int] = None,
+    test_every: Optional[int] = None,
+    params: Optional[Mapping[str, Mapping[str, Any]]] = None,
+    weights: bool = False,
+) -> dict:
+    """``optiscape train``: whole networks (an MLP, default 2-16-16-1 tanh) trained full-batch
+    from ``starts`` seeded initializations per method (update rules; default the common ones).
+    Returns the command line's ``--format json`` document (``methods``: one row per method with
+    success against the training-loss target and its Wilson interval, ERT with its bootstrap
+    interval, the worse-minimum and still-descending rates, losses and accuracies; ``ecdf``;
+    ``target``, ``lowest``...) with NumPy arrays added: per run, shape (methods, starts),
+    ``final_loss``, ``best_loss`` (the lowest training loss the run found), ``grad_norm``, ``train_accuracy``, ``test_loss``,
+    ``test_accuracy``, ``updates``, ``first_success`` (NaN: never) and ``fate`` (strings); with
+    ``weights``, ``initial`` and ``final`` of shape (methods, starts, parameters) in PyTorch's
+    ``nn.Linear`` order; and the data, ``train_x`` (n, 2), ``train_y``, ``test_x``, ``test_y``.
+    ``data``: a built-in dataset or a ``.csv`` file of ``x1,x2,label``. ``params``: settings,
+    ``{"adam": {"lr": 0.01}}``. docs/guide.md, "Real networks", defines every number."""
+    if layers is not None and not isinstance(layers, str):
+        layers = "-".join(str(int(v)) for v in layers)
+    spec = {
+        "data": str(data),
+        "methods": None if methods is None else (
+            "all" if isinstance(methods, str) and methods.strip() == "all"
+            else ",".join(_method_list(methods))),
+        "sets": _method_settings(params),
+        "starts": _count(starts),
+        "steps": _count(steps),
+        "seed": _count(seed),
+        "layers": layers,
+        "activation": str(activation),
+        "loss": str(loss),
+        "weight_decay": _num(weight_decay),
+        "init": str(init),
+        "precision": str(precision),
+        "target": None if target is None else _num(target),
+        "tol": _num(tol),
+        "gtol": _num(gtol),
+        "points": None if points is None else _count(points),
+        "test_points": None if test_points is None else _count(test_points),
+        "noise": None if noise is None else _num(noise),
+        "data_seed": None if data_seed is None else _count(data_seed),
+        "test_every": None if test_every is None else _count(test_every),
+    }
+    doc, fates, arrays = _optiscape.train(json.dumps(spec), bool(weights))
+    out = json.loads(doc)
+    m, k = len(out["methods"]), out["starts"]
+    for name, a in arrays:
+        if name in ("initial", "final"):
+            out[name] = a.reshape(m, k, -1)
+        elif name in ("train_x", "test_x"):
+            out[name] = a.reshape(-1, 2)
+        elif name in ("train_y", "test_y"):
+            out[name] = a
+        else:
+            out[name] = a.reshape(m, k)
+    out["fate"] = np.array(fates, dtype=object).reshape(m, k)
+    return out
 
 
 def _suite_spec(

@@ -1,0 +1,121 @@
+//! A network's loss on a plane as a surface (`net:DATASET[,key=value...]`): the slice of
+//! [`crate::net::slice`], shared and cheap to clone, with its numerically estimated minimum.
+
+use super::{Domain, GlobalMinimum, LaneEval, estimate_global_minimum};
+use crate::lanes::{Real, V2};
+use crate::net::slice::{Slice, SliceSpec};
+use glam::DVec2;
+use serde::{Deserialize, Serialize};
+use std::sync::{Arc, Mutex};
+
+/// A slice of a trained network's loss. Cheap to clone (shared).
+#[derive(Clone, Debug)]
+pub struct NetSlice(Arc<NetInner>);
+
+#[derive(Debug)]
+struct NetInner {
+    slice: Slice,
+    minimum: Mutex<Option<(Domain, GlobalMinimum)>>,
+}
+
+impl NetSlice {
+    /// Builds the slice `text` names (what follows `net:`): trains its minima.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let spec = SliceSpec::parse(text)?;
+        Self::build(&spec)
+    }
+
+    pub fn build(spec: &SliceSpec) -> Result<Self, String> {
+        let slice = Slice::build(spec)?;
+        Ok(Self(Arc::new(NetInner {
+            slice,
+            minimum: Mutex::new(None),
+        })))
+    }
+
+    pub fn slice(&self) -> &Slice {
+        &self.0.slice
+    }
+
+    /// The text after `net:`.
+    pub fn text(&self) -> String {
+        self.0.slice.spec.text()
+    }
+
+    /// The loss at `p` (without the gradient's work).
+    pub fn height(&self, p: DVec2) -> f64 {
+        let s = &self.0.slice;
+        let theta = s.params_at(p.x, p.y);
+        let mut scratch = crate::net::mlp::Scratch::<f64>::new(&s.spec.net);
+        crate::net::mlp::loss_grad(
+            &s.spec.net,
+            &s.layers,
+            &s.data.train,
+            s.data.labels,
+            &theta,
+            None,
+            &mut scratch,
+        )
+    }
+
+    /// The numerical estimate over `domain` (a 65 x 65 grid and 16 compass searches), cached
+    /// for the last domain asked.
+    pub(super) fn global_minimum(&self, domain: Domain) -> GlobalMinimum {
+        let mut cache = match self.0.minimum.lock() {
+            Ok(c) => c,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if let Some((d, m)) = cache.as_ref()
+            && *d == domain
+        {
+            return m.clone();
+        }
+        let est = estimate_global_minimum(|p| self.height(p), domain, 65);
+        let m = GlobalMinimum {
+            value: est.value,
+            points: est.points,
+            estimated: true,
+        };
+        *cache = Some((domain, m.clone()));
+        m
+    }
+}
+
+impl PartialEq for NetSlice {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.slice.spec == other.0.slice.spec
+    }
+}
+
+/// How a slice is written in files: its text.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NetSpecText {
+    spec: String,
+}
+
+impl Serialize for NetSlice {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        NetSpecText { spec: self.text() }.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for NetSlice {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let t = NetSpecText::deserialize(d)?;
+        NetSlice::parse(&t.spec).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A slice's [`LaneEval`]: each lane a point of the plane, a whole network evaluated there.
+#[derive(Clone, Copy, Debug)]
+pub struct NetLanes<'a> {
+    pub slice: &'a Slice,
+}
+
+impl LaneEval for NetLanes<'_> {
+    #[inline(always)]
+    fn eval<R: Real>(self, p: V2<R>) -> (R, V2<R>) {
+        self.slice.eval(p)
+    }
+}

@@ -1,0 +1,12 @@
+//! Real (small) neural networks: the toy datasets, a multilayer perceptron with its exact
+//! gradient, full-batch training of many networks in lockstep, and slices of a trained
+//! network's loss as 2D surfaces. Plain Rust over the lane types, as the surfaces are.
+
+pub mod data;
+pub mod fit;
+pub mod mlp;
+pub mod slice;
+
+pub use data::{DATASETS, DataSpec, Dataset, Labels, Points};
+pub use fit::{FitOptions, FitRun, fit_group};
+pub use mlp::{Activation, Init, LossKind, Mlp};

@@ -1,0 +1,229 @@
+//! `optiscape train`: whole networks trained from K seeded initializations per method, with the
+//! lab's statistics (success against a training-loss target, ERT, ECDFs, worse minima), and the
+//! files to replay any run in PyTorch (`--weights`, `--data-csv`).
+
+use super::lab::{check_outputs, csv_opt, fmt_ert, fmt_opt, json_text, save_png, write_file};
+use super::progress::with_progress;
+use super::{CliError, Output, PrecisionArg, TableFormat, TrainArgs};
+use optiscape_core::lab::Progress;
+use optiscape_core::lab::ecdf::chart;
+use optiscape_core::lab::train::{Fate, TrainSpec, study};
+use optiscape_core::optim::method_color;
+use std::fmt::Write as _;
+
+/// The command line's options as the core's [`TrainSpec`] (the Python package builds the same).
+fn spec_of(args: &TrainArgs) -> TrainSpec {
+    TrainSpec {
+        data: args.data.clone(),
+        points: args.points.clone(),
+        test_points: args.test_points.clone(),
+        noise: args.noise.clone(),
+        data_seed: args.data_seed.clone(),
+        test_every: args.test_every.clone(),
+        layers: args.layers.clone(),
+        activation: args.activation.clone(),
+        loss: args.loss.clone(),
+        weight_decay: args.weight_decay.clone(),
+        init: args.init.clone(),
+        methods: args.methods.methods.clone(),
+        sets: args.methods.set.clone(),
+        starts: args.starts.clone(),
+        steps: args.steps.clone(),
+        seed: args.seed.clone(),
+        precision: Some(
+            match args.precision {
+                PrecisionArg::F64 => "f64",
+                PrecisionArg::F32 => "f32",
+            }
+            .into(),
+        ),
+        target: args.target.clone(),
+        tol: args.tol.clone(),
+        gtol: args.gtol.clone(),
+    }
+}
+
+/// `optiscape train`.
+pub fn train_command(args: &TrainArgs) -> Result<Output, CliError> {
+    let (mut setup, opts) = spec_of(args).setup()?;
+    check_outputs(&args.output, args.out.as_ref())?;
+    for p in [args.weights.as_ref(), args.data_csv.as_ref()]
+        .into_iter()
+        .flatten()
+    {
+        optiscape_core::setup::check_folder_of(p)?;
+    }
+    setup.keep_weights = args.weights.is_some();
+    if let Some(path) = &args.data_csv {
+        write_file(path, &setup.data.train_csv())?;
+    }
+    let state = Progress::default();
+    let total = (setup.starts * opts.len()) as u64;
+    let st = with_progress("train", total, &state, || study(setup, &opts, &state))?;
+    if st.cancelled {
+        return Err(CliError(
+            "the training was cancelled before it finished".into(),
+        ));
+    }
+    let s = &st.setup;
+    if let Some(path) = &args.weights {
+        write_file(
+            path,
+            &json_text(&optiscape_core::lab::report::train_weights(&st))?,
+        )?;
+    }
+    if let Some(path) = &args.output.csv {
+        let mut csv = String::from(
+            "method,run,fate,updates,first_success_update,final_loss,lowest,grad_norm,train_accuracy,test_loss,test_accuracy\n",
+        );
+        for (m, runs) in st.methods.iter().zip(&st.runs) {
+            for (i, r) in runs.iter().enumerate() {
+                let _ = writeln!(
+                    csv,
+                    "{m},{i},{},{},{},{:?},{:?},{:?},{:?},{:?},{:?}",
+                    Fate::of(r, st.target, s.gtol).name(),
+                    r.updates,
+                    r.first_at_most(st.target)
+                        .map(|u| u.to_string())
+                        .unwrap_or_default(),
+                    r.final_loss,
+                    r.lowest(),
+                    r.grad_norm,
+                    r.train_accuracy,
+                    r.test_loss,
+                    r.test_accuracy
+                );
+            }
+        }
+        write_file(path, &csv)?;
+    }
+    if let Some(path) = &args.out {
+        let colors: Vec<[f32; 3]> = opts
+            .iter()
+            .enumerate()
+            .map(|(i, o)| method_color(&o.id, i))
+            .collect();
+        let title = format!(
+            "ECDF of training loss: {} {} on {}, {} runs",
+            s.net.sizes_text(),
+            s.net.activation.name(),
+            s.data.name,
+            s.starts
+        );
+        save_png(path, &chart(&st.ecdf, &colors, &title))?;
+    }
+    let mut out = Output::default();
+    out.notes.push(format!(
+        "{} {} network{} ({} parameters, {} init) on {} ({} training, {} test points); {} runs per method, {} full-batch updates each, {}",
+        s.net.sizes_text(),
+        s.net.activation.name(),
+        if s.net.weight_decay > 0.0 { format!(" with L2 {}", s.net.weight_decay) } else { String::new() },
+        s.net.params(),
+        s.init.name(),
+        s.data.name,
+        s.data.train.len(),
+        s.data.test.len(),
+        s.starts,
+        s.steps,
+        s.precision.name()
+    ));
+    out.notes.push(match s.target {
+        Some(t) => format!("success = a final training loss at most {t} (--target); the lowest any run found is {:?}", st.lowest),
+        None => format!(
+            "success = a final training loss at most {:?}: the lowest any run found ({:?}) + {} (--tol)",
+            st.target, st.lowest, s.tol
+        ),
+    });
+    out.notes.push(format!(
+        "worse minimum = ended above the target with a gradient norm at most {} (--gtol): settled in a worse minimum or a saddle; still descending = above the target with a larger gradient",
+        s.gtol
+    ));
+    out.notes.push("95% intervals: Wilson for rates, bootstrap (1000 resamples) for the ERT (expected updates to reach the target with restarts); see docs/guide.md".into());
+    out.stdout = match args.output.format {
+        TableFormat::Json => json_text(&optiscape_core::lab::report::train(&st, &opts))?,
+        TableFormat::Csv => {
+            let mut csv = String::from(
+                "method,runs,success_rate,success_rate_low,success_rate_high,reached_rate,ert,ert_low,ert_high,median_updates_to_success,diverged,worse_minimum_rate,worse_minimum_low,worse_minimum_high,still_descending_rate,best_final_loss,median_final_loss,median_test_loss,mean_test_accuracy,median_test_accuracy,mean_train_accuracy,seconds\n",
+            );
+            for r in &st.rows {
+                let _ = writeln!(
+                    csv,
+                    "{},{},{:?},{:?},{:?},{:?},{},{},{},{},{},{:?},{:?},{:?},{:?},{},{},{},{},{},{},{:.3}",
+                    r.method,
+                    r.runs,
+                    r.success_rate,
+                    r.success_rate_low,
+                    r.success_rate_high,
+                    r.reached_rate,
+                    csv_opt(r.ert),
+                    csv_opt(r.ert_low),
+                    csv_opt(r.ert_high),
+                    csv_opt(r.median_updates_to_success),
+                    r.diverged,
+                    r.worse_minimum_rate,
+                    r.worse_minimum_low,
+                    r.worse_minimum_high,
+                    r.still_descending_rate,
+                    csv_opt(r.best_final_loss),
+                    csv_opt(r.median_final_loss),
+                    csv_opt(r.median_test_loss),
+                    csv_opt(r.mean_test_accuracy),
+                    csv_opt(r.median_test_accuracy),
+                    csv_opt(r.mean_train_accuracy),
+                    r.seconds
+                );
+            }
+            csv
+        }
+        TableFormat::Table => {
+            let accuracy = if s.data.classes() > 0 {
+                "test accuracy"
+            } else {
+                "test MSE"
+            };
+            let mut t = format!(
+                "{:<14} {:>6} {:>8} {:>15} {:>8} {:>22} {:>13} {:>15} {:>10} {:>8} {:>12} {:>13} {:>8}\n",
+                "method",
+                "runs",
+                "success",
+                "95% interval",
+                "reached",
+                "ERT [95% interval]",
+                "worse minimum",
+                "95% interval",
+                "descending",
+                "diverged",
+                "median loss",
+                accuracy,
+                "seconds"
+            );
+            let pct = |v: f64| format!("{:.1}%", 100.0 * v);
+            let iv = |lo: f64, hi: f64| format!("[{:.1}, {:.1}]", 100.0 * lo, 100.0 * hi);
+            for r in &st.rows {
+                let _ = writeln!(
+                    t,
+                    "{:<14} {:>6} {:>8} {:>15} {:>8} {:>22} {:>13} {:>15} {:>10} {:>8} {:>12} {:>13} {:>8.2}",
+                    r.method,
+                    r.runs,
+                    pct(r.success_rate),
+                    iv(r.success_rate_low, r.success_rate_high),
+                    pct(r.reached_rate),
+                    fmt_ert(r.ert, r.ert_low, r.ert_high),
+                    pct(r.worse_minimum_rate),
+                    iv(r.worse_minimum_low, r.worse_minimum_high),
+                    pct(r.still_descending_rate),
+                    r.diverged,
+                    fmt_opt(r.median_final_loss),
+                    match (s.data.classes() > 0, r.mean_test_accuracy) {
+                        (true, Some(a)) => pct(a),
+                        (false, Some(a)) => fmt_opt(Some(a)),
+                        (_, None) => "–".into(),
+                    },
+                    r.seconds
+                );
+            }
+            t
+        }
+    };
+    Ok(out)
+}

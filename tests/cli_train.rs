@@ -1,0 +1,248 @@
+//! `optiscape train` and the `net:` slices from the command line: the table, the JSON and the
+//! per-run CSV agree; the weights and data files replay a run; bad input is one line and exit 2;
+//! a diverging learning rate is marked, never reported as a minimum; a slice races like any
+//! surface.
+
+mod common;
+use common::{TempFile, run, stderr, stdout};
+
+#[test]
+fn train_prints_a_table_json_and_per_run_csv_that_agree() {
+    let csv = TempFile::new("train-runs.csv", "");
+    let png = TempFile::new("train-ecdf.png", "");
+    let args = [
+        "train",
+        "--data",
+        "moons",
+        "--methods",
+        "adam,sgd",
+        "--starts",
+        "6",
+        "--steps",
+        "200",
+    ];
+    let o = run(&[
+        &args[..],
+        &["--format", "json", "--csv", csv.path(), "--out", png.path()],
+    ]
+    .concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    assert_eq!(doc["net"]["layers"], "2-16-16-1");
+    assert_eq!(doc["net"]["params"], 337);
+    assert_eq!(doc["target_from"], "lowest + tol");
+    let target = doc["target"].as_f64().expect("target");
+    let lowest = doc["lowest"].as_f64().expect("lowest");
+    assert!((target - (lowest + 0.01)).abs() < 1e-15);
+    let rows = doc["methods"].as_array().expect("rows");
+    assert_eq!(rows.len(), 2);
+    let text = std::fs::read_to_string(csv.path()).expect("csv");
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            "method,run,fate,updates,first_success_update,final_loss,lowest,grad_norm,train_accuracy,test_loss,test_accuracy"
+        )
+    );
+    let runs: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(runs.len(), 12);
+    for (m, row) in ["adam", "sgd"].iter().zip(rows) {
+        let mine: Vec<&Vec<&str>> = runs.iter().filter(|r| r[0] == *m).collect();
+        let ok = mine.iter().filter(|r| r[2] == "success").count();
+        assert_eq!(ok as f64 / 6.0, row["success_rate"].as_f64().expect("rate"));
+        for r in &mine {
+            let final_loss: f64 = r[5].parse().expect("loss");
+            assert_eq!(r[2] == "success", final_loss <= target, "{r:?}");
+        }
+    }
+    let img = image::open(png.path()).expect("a PNG");
+    assert!(img.width() > 300);
+    // The table names the same methods.
+    let t = run(&args);
+    assert!(t.status.success());
+    let table = stdout(&t);
+    assert!(table.starts_with("method "), "{table}");
+    assert!(
+        table.contains("worse minimum") && table.lines().count() == 3,
+        "{table}"
+    );
+}
+
+#[test]
+fn weights_and_data_files_replay_the_run() {
+    let w = TempFile::new("train-weights.json", "");
+    let d = TempFile::new("train-data.csv", "");
+    let o = run(&[
+        "train",
+        "--data",
+        "spirals",
+        "--layers",
+        "2-8-1",
+        "--methods",
+        "adam",
+        "--starts",
+        "2",
+        "--steps",
+        "30",
+        "--weights",
+        w.path(),
+        "--data-csv",
+        d.path(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(w.path()).expect("weights")).expect("json");
+    assert_eq!(doc["layers"], "2-8-1");
+    let runs = doc["runs"].as_array().expect("runs");
+    assert_eq!(runs.len(), 2);
+    let layer = &runs[1]["final"][0];
+    assert_eq!(layer["weight"].as_array().expect("rows").len(), 8);
+    assert_eq!(layer["weight"][0].as_array().expect("cols").len(), 2);
+    assert_eq!(layer["bias"].as_array().expect("bias").len(), 8);
+    let data = std::fs::read_to_string(d.path()).expect("data");
+    assert_eq!(data.lines().next(), Some("x1,x2,label"));
+    assert_eq!(data.lines().count(), 201);
+    // The data read back trains the same networks.
+    let again = TempFile::new("train-weights-again.json", "");
+    let o = run(&[
+        "train",
+        "--data",
+        d.path(),
+        "--test-every",
+        "0",
+        "--layers",
+        "2-8-1",
+        "--methods",
+        "adam",
+        "--starts",
+        "2",
+        "--steps",
+        "30",
+        "--weights",
+        again.path(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let back: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(again.path()).expect("weights"))
+            .expect("json");
+    assert_eq!(back["runs"][1]["final"], runs[1]["final"]);
+}
+
+#[test]
+fn bad_input_is_one_line_and_exit_2() {
+    let missing = TempFile::new("train-missing.csv", "x1,x2,label\n0,0,0\n1,,1\n");
+    let text = TempFile::new("train-text.csv", "0,0,0\n1,b,1\n");
+    let half = TempFile::new("train-half.csv", "0,0,0\n1,1,0.5\n");
+    let inf = TempFile::new("train-inf.csv", "0,0,0\n1,inf,1\n");
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["--data", missing.path()], "line 3: field 2 is empty"),
+        (
+            vec!["--data", text.path()],
+            "line 2: field 2 is not a number: 'b'",
+        ),
+        (
+            vec!["--data", half.path()],
+            "line 2: the label 0.5 is not a class",
+        ),
+        (
+            vec!["--data", inf.path()],
+            "line 2: field 2 is not a finite number",
+        ),
+        (vec!["--data", "no-such.csv"], "could not read no-such.csv"),
+        (vec!["--data", "moonz"], "unknown dataset 'moonz'"),
+        (
+            vec!["--layers", "2-4096-4096-4096-1", "--starts", "1000"],
+            "above the budget of 1 GiB",
+        ),
+        (vec!["--layers", "3-4-1"], "the input layer has 2 units"),
+        (vec!["--layers", "2-16-3"], "needs 1 (or 2)"),
+        (
+            vec!["--activation", "sigmoid"],
+            "unknown activation 'sigmoid'",
+        ),
+        (vec!["--methods", "cma-es"], "asks for evaluations"),
+        (
+            vec!["--methods", "adam", "--set", "clip=1"],
+            "clip and noise",
+        ),
+        (vec!["--starts", "0"], "--starts must be at least 1"),
+        (vec!["--noise", "nan"], "--noise must be between 0 and 10"),
+        (vec!["--target", "inf"], "--target"),
+        (
+            vec!["--data", "moons", "--test-every", "3"],
+            "--test-every is for a CSV file",
+        ),
+    ];
+    for (extra, want) in cases {
+        let starts: &[&str] = if extra.contains(&"--starts") {
+            &[]
+        } else {
+            &["--starts", "2"]
+        };
+        let o = run(&[&["train", "--steps", "5"][..], starts, &extra[..]].concat());
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{extra:?}: {err}");
+        assert!(err.contains(want), "{extra:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{extra:?}: {err}");
+    }
+}
+
+#[test]
+fn a_diverging_learning_rate_is_marked_never_a_minimum() {
+    let o = run(&[
+        "train",
+        "--methods",
+        "sgd,adam",
+        "--set",
+        "sgd.lr=1e6",
+        "--starts",
+        "4",
+        "--steps",
+        "40",
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    let sgd = &doc["methods"][0];
+    assert_eq!(sgd["diverged"], 4);
+    assert_eq!(sgd["success_rate"], 0.0);
+    assert_eq!(sgd["worse_minimum_rate"], 0.0);
+    assert!(sgd["median_final_loss"].is_null());
+    // The target comes from the runs that did not diverge.
+    assert!(doc["lowest"].as_f64().expect("lowest").is_finite());
+}
+
+#[test]
+fn a_slice_is_a_surface_every_lab_command_takes() {
+    let o = run(&[
+        "race",
+        "--surface",
+        "net:xor,steps=300",
+        "--methods",
+        "adam,cma-es",
+        "--starts",
+        "20",
+        "--steps",
+        "100",
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    assert_eq!(doc["surface"], "net:xor,steps=300");
+    assert_eq!(doc["methods"].as_array().expect("rows").len(), 2);
+    let o = run(&[
+        "race",
+        "--surface",
+        "net:xor,plane=flat",
+        "--methods",
+        "adam",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("net: plane is random or minima"),
+        "{}",
+        stderr(&o)
+    );
+}
