@@ -8,6 +8,11 @@ use glam::DVec2;
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, Mutex};
 
+/// The slices built most recently (see [`NetSlice::build`]).
+static BUILT: Mutex<Vec<NetSlice>> = Mutex::new(Vec::new());
+/// How many [`BUILT`] keeps.
+const BUILT_KEPT: usize = 8;
+
 /// A slice of a trained network's loss. Cheap to clone (shared).
 #[derive(Clone, Debug)]
 pub struct NetSlice(Arc<NetInner>);
@@ -16,7 +21,13 @@ pub struct NetSlice(Arc<NetInner>);
 struct NetInner {
     slice: Slice,
     minimum: Mutex<Option<(Domain, GlobalMinimum)>>,
+    /// Heights asked for before, by the point's bits: the sandbox draws every trail point and
+    /// plots its loss each frame, cheap on a formula and a whole network's pass here.
+    heights: Mutex<std::collections::HashMap<(u64, u64), f64>>,
 }
+
+/// The most heights a slice remembers (then it forgets them all and starts again).
+const HEIGHTS_KEPT: usize = 1 << 18;
 
 impl NetSlice {
     /// Builds the slice `text` names (what follows `net:`): trains its minima.
@@ -25,12 +36,29 @@ impl NetSlice {
         Self::build(&spec)
     }
 
+    /// The slice `spec` describes: built once (its minima trained), then shared by every
+    /// later request for the same spec among the last few (a surface read back from a file, a
+    /// link or the sandbox's state is the same slice, not a second training).
     pub fn build(spec: &SliceSpec) -> Result<Self, String> {
+        let lock = || match BUILT.lock() {
+            Ok(c) => c,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if let Some(n) = lock().iter().find(|n| n.0.slice.spec == *spec) {
+            return Ok(n.clone());
+        }
         let slice = Slice::build(spec)?;
-        Ok(Self(Arc::new(NetInner {
+        let n = Self(Arc::new(NetInner {
             slice,
             minimum: Mutex::new(None),
-        })))
+            heights: Mutex::new(std::collections::HashMap::new()),
+        }));
+        let mut cache = lock();
+        if cache.len() >= BUILT_KEPT {
+            cache.remove(0);
+        }
+        cache.push(n.clone());
+        Ok(n)
     }
 
     pub fn slice(&self) -> &Slice {
@@ -42,8 +70,26 @@ impl NetSlice {
         self.0.slice.spec.text()
     }
 
-    /// The loss at `p` (without the gradient's work).
+    /// The loss at `p` (without the gradient's work; remembered, see [`NetInner::heights`]).
     pub fn height(&self, p: DVec2) -> f64 {
+        let key = (p.x.to_bits(), p.y.to_bits());
+        let lock = || match self.0.heights.lock() {
+            Ok(c) => c,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if let Some(v) = lock().get(&key) {
+            return *v;
+        }
+        let v = self.compute_height(p);
+        let mut memo = lock();
+        if memo.len() >= HEIGHTS_KEPT {
+            memo.clear();
+        }
+        memo.insert(key, v);
+        v
+    }
+
+    fn compute_height(&self, p: DVec2) -> f64 {
         let s = &self.0.slice;
         let theta = s.params_at(p.x, p.y);
         let mut scratch = crate::net::mlp::Scratch::<f64>::new(&s.spec.net);
