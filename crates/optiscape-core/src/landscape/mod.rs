@@ -793,24 +793,36 @@ impl FormulaSurface {
 
     /// The numerical estimate over `domain`, cached for the last domain asked.
     fn global_minimum(&self, domain: Domain) -> GlobalMinimum {
-        let mut cache = match self.0.minimum.lock() {
-            Ok(c) => c,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        if let Some((d, m)) = cache.as_ref()
-            && *d == domain
-        {
-            return m.clone();
-        }
-        let est = estimate_global_minimum(|p| self.height(p), domain, 257);
-        let m = GlobalMinimum {
-            value: est.value,
-            points: est.points,
-            estimated: true,
-        };
-        *cache = Some((domain, m.clone()));
-        m
+        cached_estimate(&self.0.minimum, domain, 257, |p| self.height(p))
     }
+}
+
+/// The numerical estimate of `f`'s minimum over `domain` on an `n x n` grid
+/// ([`estimate_global_minimum`]), kept in `cache` for the last domain asked (a typed formula's,
+/// a network slice's).
+fn cached_estimate(
+    cache: &Mutex<Option<(Domain, GlobalMinimum)>>,
+    domain: Domain,
+    n: usize,
+    f: impl Fn(DVec2) -> f64 + Sync,
+) -> GlobalMinimum {
+    let mut cache = match cache.lock() {
+        Ok(c) => c,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    if let Some((d, m)) = cache.as_ref()
+        && *d == domain
+    {
+        return m.clone();
+    }
+    let est = estimate_global_minimum(f, domain, n);
+    let m = GlobalMinimum {
+        value: est.value,
+        points: est.points,
+        estimated: true,
+    };
+    *cache = Some((domain, m.clone()));
+    m
 }
 
 impl PartialEq for FormulaSurface {

@@ -1,7 +1,7 @@
 //! A network's loss on a plane as a surface (`net:DATASET[,key=value...]`): the slice of
 //! [`crate::net::slice`], shared and cheap to clone, with its numerically estimated minimum.
 
-use super::{Domain, GlobalMinimum, LaneEval, estimate_global_minimum};
+use super::{Domain, GlobalMinimum, LaneEval};
 use crate::lanes::{Real, V2};
 use crate::net::slice::{Slice, SliceSpec};
 use glam::DVec2;
@@ -107,23 +107,7 @@ impl NetSlice {
     /// The numerical estimate over `domain` (a 65 x 65 grid and 16 compass searches), cached
     /// for the last domain asked.
     pub(super) fn global_minimum(&self, domain: Domain) -> GlobalMinimum {
-        let mut cache = match self.0.minimum.lock() {
-            Ok(c) => c,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        if let Some((d, m)) = cache.as_ref()
-            && *d == domain
-        {
-            return m.clone();
-        }
-        let est = estimate_global_minimum(|p| self.height(p), domain, 65);
-        let m = GlobalMinimum {
-            value: est.value,
-            points: est.points,
-            estimated: true,
-        };
-        *cache = Some((domain, m.clone()));
-        m
+        super::cached_estimate(&self.0.minimum, domain, 65, |p| self.height(p))
     }
 }
 
