@@ -40,6 +40,8 @@ pub struct SandboxSettings {
     pub seed: u64,
     /// Then K random start points, if given.
     pub starts: Option<u32>,
+    /// Or K networks per method in training (on a network slice).
+    pub networks: Option<u32>,
     /// The scenario menu's name for what opened (a shipped scenario).
     pub opened: Option<String>,
     /// Render, save a screenshot and exit.
@@ -104,6 +106,7 @@ pub fn run_sandbox(settings: SandboxSettings) -> AppExit {
         surface,
         seed,
         starts,
+        networks,
         opened,
         screenshot,
         message,
@@ -131,7 +134,18 @@ pub fn run_sandbox(settings: SandboxSettings) -> AppExit {
                 region: None,
             });
         }
+        if let Some(k) = networks {
+            writer.write(SimCommand::TrainNetworks {
+                runs: k as usize,
+                updates_per_frame: crate::sim::NetRuns::default().updates_per_frame,
+            });
+        }
     });
+    if let Some(k) = networks {
+        app.add_systems(PostStartup, move |mut ui: ResMut<crate::ui::UiState>| {
+            ui.net.runs = k as usize;
+        });
+    }
     if let Some(k) = starts {
         // The Start points field shows the count on screen.
         app.add_systems(PostStartup, move |mut ui: ResMut<crate::ui::UiState>| {
@@ -194,7 +208,7 @@ fn take_screenshot(
     mut plan: ResMut<ScreenshotPlan>,
     mut frame: Local<u32>,
     mut timed: Local<(u32, Option<bevy::platform::time::Instant>)>,
-    balls: Query<(&Ball, &BallRun)>,
+    balls: Query<StateBall>,
     scenario: Res<crate::ui::ScenarioUi>,
     sim: crate::ui::SimState,
     lab: Res<crate::ui::LabState>,
@@ -247,13 +261,17 @@ fn take_screenshot(
     );
 }
 
+/// What the state document says of a ball.
+type StateBall<'a> = (&'a Ball, &'a BallRun, Option<&'a crate::sim::NetBall>);
+
 /// The sandbox's state as JSON, for comparing the web page with the desktop sandbox: the frame,
 /// the surface, the whole setup as the scenario Save would write (`setup`, RON), the scenario
 /// menu's name, message and recent list, the lab's running jobs (what, fraction done) and its
 /// basin map's summary, and per ball (in spawn order) its method, start, frames, updates,
-/// status, and position and loss as the hexadecimal bits of the f64s.
+/// status, position and loss as the hexadecimal bits of the f64s, and its network run (`null`
+/// for a ball that is not a network).
 pub fn sandbox_state(
-    balls: &Query<(&Ball, &BallRun)>,
+    balls: &Query<StateBall>,
     scenario: &crate::ui::ScenarioUi,
     sim: &crate::ui::SimState,
     lab: &crate::ui::LabState,
@@ -261,12 +279,13 @@ pub fn sandbox_state(
 ) -> String {
     let setup = crate::ui::current_scenario(sim);
     let bits = |v: f64| format!("{:016x}", v.to_bits());
-    let mut list: Vec<(&Ball, &BallRun)> = balls.iter().collect();
-    list.sort_by_key(|(b, _)| b.serial);
+    let mut list: Vec<_> = balls.iter().collect();
+    list.sort_by_key(|(b, ..)| b.serial);
     let balls: Vec<serde_json::Value> = list
         .iter()
-        .map(|(b, r)| {
+        .map(|(b, r, net)| {
             serde_json::json!({
+                "network": net.map(|n| n.run),
                 "method": b.method,
                 "start": [bits(b.start.x), bits(b.start.y)],
                 "frames": b.frames,
@@ -299,7 +318,7 @@ pub fn sandbox_state(
 /// draws.
 #[cfg(target_arch = "wasm32")]
 fn publish_page_state(
-    balls: Query<(&Ball, &BallRun)>,
+    balls: Query<StateBall>,
     scenario: Res<crate::ui::ScenarioUi>,
     sim: crate::ui::SimState,
     lab: Res<crate::ui::LabState>,

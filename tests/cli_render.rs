@@ -475,6 +475,74 @@ type Check = Result<(), Skipped>;
 /// A named check.
 type Named = (&'static str, fn() -> Check);
 
+/// Networks in training on a slice: the sandbox renders them, the state says which runs the
+/// balls are and that they train, and the Network section's decision boundary shows both
+/// classes' colors in the left panel.
+fn the_sandbox_draws_networks_in_training() -> Check {
+    if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
+        return skip("no display (run under xvfb-run)");
+    }
+    let dir = std::env::temp_dir().join(format!("optiscape-render-net-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (path, state) = (dir.join("net.png"), dir.join("net.json"));
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_optiscape"));
+    cmd.args([
+        "--surface",
+        "net:xor,points=100,steps=300",
+        "--networks",
+        "2",
+        "--screenshot",
+        path.to_str().unwrap(),
+        "--state",
+        state.to_str().unwrap(),
+        "--frames",
+        "40",
+    ]);
+    let (code, err) = run_bounded(cmd, std::time::Duration::from_secs(600));
+    match code {
+        None => panic!("the sandbox did not save its screenshot within 10 minutes: {err}"),
+        Some(0) => {}
+        Some(_) if err.contains("no usable graphics adapter") => {
+            return skip(format!("no graphics adapter: {err}"));
+        }
+        Some(c) => panic!("the sandbox failed (exit {c}): {err}"),
+    }
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
+    let balls = doc["balls"].as_array().unwrap();
+    // The notebook's roster: SGD and momentum train networks (2 runs each); the presets that
+    // clip a 2D gradient do not.
+    assert_eq!(balls.len(), 4, "{balls:?}");
+    for b in balls {
+        assert!(b["network"].is_u64(), "{b}");
+        assert!(b["steps"].as_u64().unwrap() >= 10 * 30, "{b}");
+    }
+    let img = image::open(&path).expect("a PNG was written").to_rgb8();
+    let left: Vec<[u8; 3]> = img
+        .enumerate_pixels()
+        .filter(|(x, _, _)| *x < 260)
+        .map(|(_, _, p)| p.0)
+        .collect();
+    // The lightened class colors of the decision boundary.
+    let near = |c: [u8; 3]| {
+        left.iter()
+            .filter(|p| {
+                (0..3)
+                    .map(|i| (p[i] as i32 - c[i] as i32).pow(2))
+                    .sum::<i32>()
+                    < 30 * 30
+            })
+            .count()
+    };
+    let (blue, orange) = (near([161, 190, 239]), near([246, 194, 154]));
+    assert!(
+        blue > 500 && orange > 500,
+        "boundary colors: {blue} blue, {orange} orange"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
 fn rendering_required() -> bool {
     std::env::var("OPTISCAPE_REQUIRE_RENDER").as_deref() == Ok("1")
 }
@@ -499,10 +567,14 @@ fn partly_skipped(what: &str) {
 }
 
 fn main() -> ExitCode {
-    let checks: [Named; 7] = [
+    let checks: [Named; 8] = [
         (
             "the_sandbox_renders_the_opening_scene",
             the_sandbox_renders_the_opening_scene,
+        ),
+        (
+            "the_sandbox_draws_networks_in_training",
+            the_sandbox_draws_networks_in_training,
         ),
         (
             "the_sandbox_aids_match_the_full_redraw",

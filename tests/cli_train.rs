@@ -246,3 +246,52 @@ fn a_slice_is_a_surface_every_lab_command_takes() {
         stderr(&o)
     );
 }
+
+#[test]
+fn paths_are_drawn_on_their_principal_planes() {
+    let png = TempFile::new("train-paths.png", "");
+    let o = run(&[
+        "train",
+        "--methods",
+        "sgd,adam,lion",
+        "--starts",
+        "2",
+        "--steps",
+        "120",
+        "--paths",
+        png.path(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let img = image::open(png.path()).expect("a PNG").to_rgb8();
+    // Three panels in a row.
+    assert_eq!((img.width(), img.height()), (56 + 3 * 340, 56 + 376));
+    // Too few updates for a plane: one line, exit 2; a folder that does not exist likewise.
+    let o = run(&[
+        "train",
+        "--starts",
+        "1",
+        "--steps",
+        "1",
+        "--paths",
+        png.path(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--paths: no method's path spans a plane"));
+    let o = run(&["train", "--steps", "5", "--paths", "/no/such/folder/p.png"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+}
+
+#[test]
+fn the_sandbox_trains_networks_only_on_a_slice() {
+    let o = run(&["--networks", "2", "--screenshot", "x.png"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("--networks trains networks on a network slice"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    let o = run(&["--surface", "net:xor", "--networks", "33"]);
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -658,3 +658,224 @@ fn a_surface_with_no_finite_value_is_refused() {
     assert_eq!(app.world().resource::<SimSurface>().0, before);
     assert_eq!(balls(&mut app).len(), 5);
 }
+
+/// Network balls of `methods` (the rest disabled) on a small `net:` slice.
+fn networks(methods: &[&str], runs: usize, per_frame: u64) -> App {
+    let mut app = app();
+    let s = Surface::net("moons,points=60,test-points=40,layers=2-6-1,steps=200").unwrap();
+    send(&mut app, SimCommand::SetSurface(s));
+    {
+        let mut roster = app.world_mut().resource_mut::<Roster>();
+        for e in &mut roster.0 {
+            e.enabled = methods.contains(&e.id);
+        }
+    }
+    send(
+        &mut app,
+        SimCommand::TrainNetworks {
+            runs,
+            updates_per_frame: per_frame,
+        },
+    );
+    app
+}
+
+/// Each network ball's method, run, updates, parameters and projected position.
+fn nets(app: &mut App) -> Vec<(String, usize, u64, Vec<f64>, DVec2, RunStatus)> {
+    let mut q = app
+        .world_mut()
+        .query::<(&Ball, &BallRun, &optiscape::sim::NetBall)>();
+    let mut v: Vec<_> = q
+        .iter(app.world())
+        .map(|(b, r, n)| {
+            let fit = n.fit.as_ref().unwrap();
+            (
+                b.method.clone(),
+                n.run,
+                fit.state().updates,
+                fit.params(),
+                r.0.pos,
+                r.0.status,
+            )
+        })
+        .collect();
+    v.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+    v
+}
+
+#[test]
+fn network_balls_are_the_runs_of_optiscape_train_update_for_update() {
+    let mut app = networks(&["adam", "heavy-ball", "cma-es"], 3, 4);
+    for _ in 0..10 {
+        app.update();
+    }
+    let seed = app.world().resource::<optiscape::sim::SimRng>().seed;
+    let got = nets(&mut app);
+    // CMA-ES asks for evaluations: it trains no network.
+    let methods: Vec<&str> = got.iter().map(|n| n.0.as_str()).collect();
+    assert_eq!(
+        methods,
+        [
+            "adam",
+            "adam",
+            "adam",
+            "heavy-ball",
+            "heavy-ball",
+            "heavy-ball"
+        ]
+    );
+    let surface = app.world().resource::<SimSurface>().0.clone();
+    let slice = surface.as_net().unwrap().slice();
+    for method in ["adam", "heavy-ball"] {
+        let mine: Vec<_> = got.iter().filter(|n| n.0 == method).collect();
+        let updates = mine[0].2;
+        assert!(updates >= 4 * 9, "{updates}");
+        let spec = optiscape_core::lab::train::TrainSpec {
+            data: Some("moons".into()),
+            points: Some("60".into()),
+            test_points: Some("40".into()),
+            layers: Some("2-6-1".into()),
+            methods: Some(method.into()),
+            starts: Some("3".into()),
+            steps: Some(updates.to_string()),
+            seed: Some(seed.to_string()),
+            ..Default::default()
+        };
+        let (mut setup, opts) = spec.setup().unwrap();
+        setup.keep_weights = true;
+        let never = std::sync::atomic::AtomicBool::new(false);
+        let done = std::sync::atomic::AtomicUsize::new(0);
+        let runs = optiscape_core::lab::train::train_method(&setup, &opts[0], &done, &never);
+        for (n, run) in mine.iter().zip(&runs) {
+            assert_eq!(n.2, updates);
+            assert_eq!(n.3, run.weights, "{method} run {}", n.1);
+            // Shown where its parameters project on the slice's plane.
+            let p = slice.project(&n.3);
+            assert_eq!(n.4, DVec2::new(p.a, p.b));
+            assert_eq!(n.5, RunStatus::Running);
+        }
+    }
+}
+
+#[test]
+fn network_balls_step_once_reset_and_leave_with_the_slice() {
+    let mut app = networks(&["sgd"], 2, 5);
+    send(&mut app, SimCommand::Pause);
+    let before = nets(&mut app);
+    send(&mut app, SimCommand::StepOnce);
+    let after = nets(&mut app);
+    for (b, a) in before.iter().zip(&after) {
+        assert_eq!(a.2, b.2 + 5);
+        assert_ne!(a.3, b.3);
+    }
+    send(&mut app, SimCommand::Reset);
+    let reset = nets(&mut app);
+    let seed = app.world().resource::<optiscape::sim::SimRng>().seed;
+    let surface = app.world().resource::<SimSurface>().0.clone();
+    let spec = &surface.as_net().unwrap().slice().spec;
+    for r in &reset {
+        // Back to its first weights: run i of the seed.
+        let first = optiscape_core::lab::train::first_weights(&spec.net, spec.init, seed, r.1);
+        assert_eq!((r.2, &r.3), (0, &first));
+    }
+    // A method enabled while networks train gets its networks.
+    send(
+        &mut app,
+        SimCommand::SetMethodEnabled {
+            method: "adam".into(),
+            enabled: true,
+        },
+    );
+    assert_eq!(nets(&mut app).len(), 4);
+    // Another surface: the networks go, and networks are not trained off a slice.
+    send(
+        &mut app,
+        SimCommand::SetSurface(Surface::by_id("seed").unwrap()),
+    );
+    assert!(nets(&mut app).is_empty());
+    let n = balls(&mut app).len();
+    send(
+        &mut app,
+        SimCommand::TrainNetworks {
+            runs: 3,
+            updates_per_frame: 1,
+        },
+    );
+    assert!(nets(&mut app).is_empty());
+    assert_eq!(balls(&mut app).len(), n);
+}
+
+#[test]
+fn a_diverging_network_ball_is_marked_and_stops() {
+    let mut app = app();
+    send(
+        &mut app,
+        SimCommand::SetSurface(
+            Surface::net("xor,points=40,test-points=0,layers=2-4-1,steps=100").unwrap(),
+        ),
+    );
+    {
+        let mut roster = app.world_mut().resource_mut::<Roster>();
+        for e in &mut roster.0 {
+            e.enabled = e.id == "sgd";
+        }
+        roster
+            .get_mut("sgd")
+            .unwrap()
+            .template
+            .set("lr", "1e6")
+            .unwrap();
+    }
+    send(
+        &mut app,
+        SimCommand::TrainNetworks {
+            runs: 2,
+            updates_per_frame: 50,
+        },
+    );
+    for _ in 0..5 {
+        app.update();
+    }
+    let n = nets(&mut app);
+    assert_eq!(n.len(), 2);
+    for ball in &n {
+        assert_eq!(ball.5, RunStatus::Diverged, "{:?}", ball.2);
+    }
+    let frozen = nets(&mut app);
+    app.update();
+    assert_eq!(
+        nets(&mut app).iter().map(|n| n.2).collect::<Vec<_>>(),
+        frozen.iter().map(|n| n.2).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn new_hyperparameters_reach_training_networks_at_their_next_update() {
+    let mut kept = networks(&["sgd"], 1, 3);
+    let mut changed = networks(&["sgd"], 1, 3);
+    for app in [&mut kept, &mut changed] {
+        send(app, SimCommand::Pause);
+        send(app, SimCommand::StepOnce);
+    }
+    assert_eq!(nets(&mut kept)[0].3, nets(&mut changed)[0].3);
+    changed
+        .world_mut()
+        .resource_mut::<Roster>()
+        .get_mut("sgd")
+        .unwrap()
+        .template
+        .set("lr", "0.5")
+        .unwrap();
+    send(
+        &mut changed,
+        SimCommand::ApplyHyperparameters {
+            method: "sgd".into(),
+        },
+    );
+    for app in [&mut kept, &mut changed] {
+        send(app, SimCommand::StepOnce);
+    }
+    let (a, b) = (nets(&mut kept), nets(&mut changed));
+    assert_eq!(a[0].2, b[0].2);
+    assert_ne!(a[0].3, b[0].3);
+}

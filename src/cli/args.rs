@@ -45,6 +45,11 @@ pub struct SandboxArgs {
     /// notebook's start.
     #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub starts: Option<u32>,
+    /// With a network slice (`--surface net:DATASET`): open with K networks per enabled update
+    /// rule in training, as the Network section's "Train networks" (run i of the seed, as
+    /// `optiscape train --seed` numbers them).
+    #[arg(long, value_name = "K", conflicts_with = "starts", value_parser = clap::value_parser!(u32).range(1..=32))]
+    pub networks: Option<u32>,
     /// Seed of the random source for start points and noise [default: the scenario's, or 0].
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
@@ -682,4 +687,10 @@ pub struct TrainArgs {
     /// Write the exact training data used as CSV (`x1,x2,label`).
     #[arg(long, value_name = "FILE.csv")]
     pub data_csv: Option<std::path::PathBuf>,
+    /// Draw each method's first run as a PNG, as Li et al. 2018 draw training paths: on the
+    /// plane of the path's own first two principal directions, centred where it ended, over
+    /// the training loss on that plane, each axis labelled with its share of the path's
+    /// variance.
+    #[arg(long, value_name = "PATH")]
+    pub paths: Option<std::path::PathBuf>,
 }

@@ -27,6 +27,11 @@ pub fn settings(args: &SandboxArgs) -> Result<SandboxSettings, CliError> {
         None => None,
     };
     let surface = args.surface.build()?;
+    if args.networks.is_some() && surface.as_ref().and_then(|s| s.as_net()).is_none() {
+        return Err(CliError(
+            "--networks trains networks on a network slice: add --surface net:DATASET".into(),
+        ));
+    }
     let mut nothing_asked = args.scenario.is_none()
         && args.link.is_none()
         && args.surface.surface.is_none()
@@ -70,6 +75,7 @@ pub fn settings(args: &SandboxArgs) -> Result<SandboxSettings, CliError> {
         surface,
         seed: args.seed.unwrap_or(optiscape_core::setup::DEFAULT_SEED),
         starts: args.starts,
+        networks: args.networks,
         opened,
         screenshot,
         message,

@@ -7,6 +7,7 @@ use super::progress::with_progress;
 use super::{CliError, Output, PrecisionArg, TableFormat, TrainArgs};
 use optiscape_core::lab::Progress;
 use optiscape_core::lab::ecdf::chart;
+use optiscape_core::lab::train::paths::{PATH_POINTS, path_panels, paths_chart};
 use optiscape_core::lab::train::{Fate, TrainSpec, study};
 use optiscape_core::optim::method_color;
 use std::fmt::Write as _;
@@ -47,13 +48,21 @@ fn spec_of(args: &TrainArgs) -> TrainSpec {
 pub fn train_command(args: &TrainArgs) -> Result<Output, CliError> {
     let (mut setup, opts) = spec_of(args).setup()?;
     check_outputs(&args.output, args.out.as_ref())?;
-    for p in [args.weights.as_ref(), args.data_csv.as_ref()]
-        .into_iter()
-        .flatten()
+    for p in [
+        args.weights.as_ref(),
+        args.data_csv.as_ref(),
+        args.paths.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
     {
         optiscape_core::setup::check_folder_of(p)?;
     }
     setup.keep_weights = args.weights.is_some();
+    if args.paths.is_some() {
+        setup.path_runs = 1;
+        setup.path_every = (setup.steps / PATH_POINTS).max(1);
+    }
     if let Some(path) = &args.data_csv {
         write_file(path, &setup.data.train_csv())?;
     }
@@ -113,6 +122,31 @@ pub fn train_command(args: &TrainArgs) -> Result<Output, CliError> {
         save_png(path, &chart(&st.ecdf, &colors, &title))?;
     }
     let mut out = Output::default();
+    if let Some(path) = &args.paths {
+        let mut shown = Vec::new();
+        let mut colors = Vec::new();
+        for (i, panel) in path_panels(&st, 0, 96).into_iter().enumerate() {
+            match panel {
+                Ok(p) => {
+                    shown.push(p);
+                    colors.push(method_color(&opts[i].id, i));
+                }
+                Err(e) => out.notes.push(format!("--paths: {e}; not drawn")),
+            }
+        }
+        if shown.is_empty() {
+            return Err(CliError(
+                "--paths: no method's path spans a plane (too few updates?)".into(),
+            ));
+        }
+        let title = format!(
+            "Training paths: {} {} on {}",
+            s.net.sizes_text(),
+            s.net.activation.name(),
+            s.data.name
+        );
+        save_png(path, &paths_chart(&shown, &colors, &title))?;
+    }
     out.notes.push(format!(
         "{} {} network{} ({} parameters, {} init) on {} ({} training, {} test points); {} runs per method, {} full-batch updates each, {}",
         s.net.sizes_text(),

@@ -108,7 +108,11 @@ pub fn advance_ball(
 pub(super) fn step_balls(
     surface: Res<SimSurface>,
     settings: Res<SimSettings>,
-    mut balls: Query<(&mut Ball, &mut BallRun, &mut BallOptimizer, &mut Trail)>,
+    all: Query<(), With<Ball>>,
+    mut balls: Query<
+        (&mut Ball, &mut BallRun, &mut BallOptimizer, &mut Trail),
+        Without<super::NetBall>,
+    >,
     mut target: Local<Option<(Surface, Target)>>,
 ) {
     if target.as_ref().map(|t| &t.0) != Some(&surface.0) {
@@ -117,7 +121,7 @@ pub(super) fn step_balls(
     let Some((_, goal)) = *target else {
         return;
     };
-    let (s, trail_len) = (&surface.0, settings.trail_len_for(balls.iter().len()));
+    let (s, trail_len) = (&surface.0, settings.trail_len_for(all.iter().len()));
     // Balls are independent, so they step in parallel; each ball's result does not depend on
     // the order.
     balls

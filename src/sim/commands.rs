@@ -1,9 +1,10 @@
 //! `SimCommand`: everything the UI and input can ask of the simulation, and the system that
 //! carries it out.
 
+use super::network::{MAX_NET_RUNS, NetBall, advance_network, success_loss};
 use super::{
-    Ball, BallOptimizer, BallRun, Roster, SimRng, SimSettings, SimSurface, StartPoints, Target,
-    Trail, advance_ball,
+    Ball, BallOptimizer, BallRun, NetRuns, Roster, SimRng, SimSettings, SimSurface, StartPoints,
+    Target, Trail, advance_ball,
 };
 use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
@@ -58,6 +59,15 @@ pub enum SimCommand {
     /// seed and start points. Display and camera are the view's part of the same message. An
     /// invalid scenario changes nothing.
     LoadScenario(Box<Scenario>),
+    /// On a network slice (`net:`), replace all balls with networks in training: `runs`
+    /// initializations per enabled update rule (run `i` of the seed, the same first weights
+    /// for every method, as `optiscape train --seed` numbers them), each making
+    /// `updates_per_frame` full-batch updates per frame. Methods that cannot train a network
+    /// (those that ask for evaluations, or with clip or noise) get no ball.
+    TrainNetworks {
+        runs: usize,
+        updates_per_frame: u64,
+    },
 }
 
 /// Startup: the notebook's scene, one ball per enabled method at the default start.
@@ -74,6 +84,7 @@ type BallQuery<'w, 's> = Query<
         &'static mut BallRun,
         &'static mut BallOptimizer,
         &'static mut Trail,
+        Option<&'static mut NetBall>,
     ),
 >;
 
@@ -87,6 +98,7 @@ pub(super) struct SimState<'w, 's> {
     starts: ResMut<'w, StartPoints>,
     roster: ResMut<'w, Roster>,
     loaded: ResMut<'w, super::LoadedSetup>,
+    net_runs: ResMut<'w, NetRuns>,
     balls: BallQuery<'w, 's>,
     /// Numbers the balls' names.
     serial: Local<'s, u64>,
@@ -109,6 +121,9 @@ impl SimState<'_, '_> {
     /// Replaces all balls by one per enabled method at each of `points`.
     fn replace_all(&mut self, points: Vec<DVec2>) {
         self.despawn_all();
+        if self.net_runs.active {
+            self.net_runs.active = false;
+        }
         self.spawn(&points, None);
         self.starts.0 = points;
     }
@@ -147,6 +162,49 @@ impl SimState<'_, '_> {
         }
     }
 
+    /// Network balls of every enabled method (or only `only`) that can train a network, as
+    /// `net_runs` says, on the current slice.
+    fn spawn_networks(&mut self, only: Option<&str>) {
+        let Some(net) = self.surface.0.as_net().cloned() else {
+            return;
+        };
+        let slice = net.slice();
+        let seed = self.rng.seed;
+        let (runs, per_frame) = (self.net_runs.runs, self.net_runs.updates_per_frame);
+        for entry in self.roster.enabled() {
+            if only.is_some_and(|id| id != entry.id) {
+                continue;
+            }
+            for i in 0..runs.clamp(1, MAX_NET_RUNS) {
+                let opt = entry.template.clone();
+                let Ok(nb) = NetBall::new(slice, &opt, i, seed, per_frame) else {
+                    break;
+                };
+                let run = nb.run_state(slice);
+                *self.serial += 1;
+                let serial = *self.serial;
+                let e = self.commands.spawn((
+                    Name::new(format!("{} network {i} (ball {serial})", entry.id)),
+                    Ball {
+                        method: entry.id.to_string(),
+                        color: entry.color,
+                        start: run.pos,
+                        frames: 0,
+                        limit: self.settings.frames,
+                        serial,
+                        reached: None,
+                    },
+                    Trail::starting_at(run.pos),
+                    BallRun(run),
+                    BallOptimizer(opt),
+                    nb,
+                    Transform::default(),
+                ));
+                self.fresh.push((e.id(), entry.id.to_string()));
+            }
+        }
+    }
+
     /// `k` random points (1..=100,000) over the start region inside the domain; `None` when the
     /// region is not well-formed or not inside the domain (see `Domain::start_region`).
     fn random_starts(&mut self, k: usize, region: Option<Domain>) -> Option<Vec<DVec2>> {
@@ -163,32 +221,61 @@ impl SimState<'_, '_> {
                 self.settings.playing = false;
                 let trail_len = self.settings.trail_len_for(self.balls.iter().len());
                 let goal = Target::of(&self.surface.0);
-                for (_, mut ball, mut run, mut opt, mut trail) in &mut self.balls {
-                    advance_ball(
-                        &self.surface.0,
-                        goal,
-                        &mut ball,
-                        &mut run,
-                        &mut opt,
-                        &mut trail,
-                        trail_len,
-                    );
+                let net = self.surface.0.as_net().cloned();
+                let net_goal = success_loss(&self.surface.0);
+                for (_, mut ball, mut run, mut opt, mut trail, nb) in &mut self.balls {
+                    match (nb, &net) {
+                        (Some(mut nb), Some(net)) => {
+                            advance_network(
+                                net.slice(),
+                                &mut ball,
+                                &mut run,
+                                &mut nb,
+                                &mut trail,
+                                trail_len,
+                                net_goal,
+                            );
+                        }
+                        (Some(_), None) => {}
+                        (None, _) => {
+                            advance_ball(
+                                &self.surface.0,
+                                goal,
+                                &mut ball,
+                                &mut run,
+                                &mut opt,
+                                &mut trail,
+                                trail_len,
+                            );
+                        }
+                    }
                 }
             }
             SimCommand::Reset => {
-                for (_, mut ball, mut run, mut opt, mut trail) in &mut self.balls {
+                let net = self.surface.0.as_net().cloned();
+                for (_, mut ball, mut run, mut opt, mut trail, nb) in &mut self.balls {
                     ball.frames = 0;
                     ball.limit = self.settings.frames;
                     ball.reached = None;
-                    run.0 = RunState::start(&self.surface.0, ball.start);
                     opt.0.reset();
                     trail.0.clear();
                     trail.0.push_back(ball.start);
+                    match (nb, &net) {
+                        (Some(mut nb), Some(net)) => {
+                            let (i, seed, per_frame) = (nb.run, nb.seed, nb.updates_per_frame);
+                            if let Ok(fresh) = NetBall::new(net.slice(), &opt.0, i, seed, per_frame)
+                            {
+                                run.0 = fresh.run_state(net.slice());
+                                *nb = fresh;
+                            }
+                        }
+                        _ => run.0 = RunState::start(&self.surface.0, ball.start),
+                    }
                 }
             }
             SimCommand::Continue => {
                 let frames = self.settings.frames;
-                for (_, mut ball, mut run, _, _) in &mut self.balls {
+                for (_, mut ball, mut run, ..) in &mut self.balls {
                     if run.0.status == RunStatus::Done || ball.frames >= ball.limit {
                         ball.limit = ball.frames + frames;
                         if run.0.status == RunStatus::Done {
@@ -200,6 +287,7 @@ impl SimState<'_, '_> {
             }
             SimCommand::Clear => {
                 self.despawn_all();
+                self.net_runs.active = false;
                 self.starts.0.clear();
             }
             SimCommand::Restart { k, region } => match self.random_starts(*k, *region) {
@@ -220,7 +308,7 @@ impl SimState<'_, '_> {
             }
             SimCommand::ApplyHyperparameters { method } => {
                 if let Some(entry) = self.roster.get(method) {
-                    for (_, mut ball, _, mut opt, _) in &mut self.balls {
+                    for (_, mut ball, _, mut opt, ..) in &mut self.balls {
                         if ball.method == *method {
                             opt.0.copy_hyperparameters(&entry.template);
                             if ball.color != entry.color {
@@ -238,7 +326,9 @@ impl SimState<'_, '_> {
                     return;
                 }
                 entry.enabled = *enabled;
-                if *enabled {
+                if *enabled && self.net_runs.active {
+                    self.spawn_networks(Some(method));
+                } else if *enabled {
                     let points = std::mem::take(&mut self.starts.0);
                     self.spawn(&points, Some(method));
                     self.starts.0 = points;
@@ -278,6 +368,29 @@ impl SimState<'_, '_> {
             }
             SimCommand::SetFrames(n) => self.settings.frames = (*n).max(1),
             SimCommand::LoadScenario(sc) => self.load_scenario(sc),
+            SimCommand::TrainNetworks {
+                runs,
+                updates_per_frame,
+            } => {
+                if self.surface.0.as_net().is_none() {
+                    warn!("networks are trained on a network slice (net:DATASET)");
+                    return;
+                }
+                if !self.surface.0.placement.is_identity() {
+                    warn!("networks are trained on the slice as built (no rotation or shift)");
+                    return;
+                }
+                self.despawn_all();
+                self.starts.0.clear();
+                *self.net_runs = NetRuns {
+                    active: true,
+                    runs: (*runs).clamp(1, MAX_NET_RUNS),
+                    updates_per_frame: (*updates_per_frame)
+                        .clamp(1, super::network::MAX_UPDATES_PER_FRAME),
+                };
+                self.spawn_networks(None);
+                self.settings.playing = true;
+            }
         }
     }
 

@@ -4,10 +4,12 @@
 
 mod ball;
 mod commands;
+pub mod network;
 mod roster;
 
 pub use ball::{Ball, BallOptimizer, BallRun, Trail, advance_ball};
 pub use commands::SimCommand;
+pub use network::{NetBall, NetPoint};
 pub use optiscape_core::lab::Target;
 pub use roster::{MethodEntry, Roster, method_color};
 
@@ -89,6 +91,26 @@ impl SimRng {
     /// `k` points uniform over `region`, continuing the source.
     pub fn points(&mut self, region: Domain, k: usize) -> Vec<DVec2> {
         optiscape_core::lab::random_points(&mut self.rng, region, k)
+    }
+}
+
+/// Whether the balls are networks in training (`SimCommand::TrainNetworks`), and how many
+/// runs per method and updates per frame they were asked with.
+#[derive(Resource, Reflect, Clone, Debug, PartialEq)]
+#[reflect(Resource)]
+pub struct NetRuns {
+    pub active: bool,
+    pub runs: usize,
+    pub updates_per_frame: u64,
+}
+
+impl Default for NetRuns {
+    fn default() -> Self {
+        Self {
+            active: false,
+            runs: 4,
+            updates_per_frame: 10,
+        }
     }
 }
 
@@ -184,7 +206,10 @@ impl Plugin for SimPlugin {
             .init_resource::<StartPoints>()
             .init_resource::<Roster>()
             .init_resource::<LoadedSetup>()
+            .init_resource::<NetRuns>()
             .register_type::<LoadedSetup>()
+            .register_type::<NetRuns>()
+            .register_type::<NetBall>()
             .insert_resource(SimRng::new(1))
             .add_message::<SimCommand>()
             .configure_sets(Update, SimSystems::Commands)
@@ -198,10 +223,11 @@ impl Plugin for SimPlugin {
             )
             .add_systems(
                 FixedUpdate,
-                ball::step_balls
+                (ball::step_balls, network::step_networks)
                     .run_if(|s: Res<SimSettings>| s.playing)
                     .in_set(SimSystems::Step),
-            );
+            )
+            .add_systems(Update, network::retune_networks.after(SimSystems::Commands));
     }
 }
 

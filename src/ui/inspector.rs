@@ -22,18 +22,42 @@ pub(super) fn inspector(
         ui.label("Click a ball to inspect it.");
         return;
     };
-    let (_, ball, run, _, opt) = b;
+    let (_, ball, run, _, opt, network) = b;
     let r = &run.0;
     egui::Grid::new("inspector").show(ui, |ui| {
         let mut row = |k: &str, v: String| {
             ui.label(k);
-            ui.label(v);
+            let r = ui.label(v);
             ui.end_row();
+            r
         };
         row("method", ball.method.clone());
         row("status", r.status.name().to_string());
         row("frame", format!("{} of {}", ball.frames, ball.limit));
         row("updates", r.steps.to_string());
+        if let Some(nb) = network {
+            row("network", format!("run {} of seed {}", nb.run, nb.seed));
+            row("updates per frame", nb.updates_per_frame.to_string());
+            row(
+                "on the plane",
+                format!("({:.4}, {:.4}), projected", r.pos.x, r.pos.y),
+            );
+            row("off the plane", format!("{:.1}% of its distance", 100.0 * nb.off))
+                .on_hover_text("how much of the way from the slice's centre to this network the plane does not show");
+            row("train loss", fmt_value(r.loss));
+            row("test loss", fmt_value(nb.test_loss));
+            row(
+                "accuracy",
+                format!(
+                    "train {:.3}, test {:.3}",
+                    nb.train_accuracy, nb.test_accuracy
+                ),
+            );
+            if let Some(fit) = &nb.fit {
+                row("|gradient|", format!("{:.3e}", fit.state().grad_norm));
+            }
+            return;
+        }
         row("position", format!("({:.6}, {:.6})", r.pos.x, r.pos.y));
         row("loss", fmt_value(r.loss));
         let g = if r.pos.is_finite() {

@@ -5,6 +5,7 @@
 mod controls;
 mod inspector;
 mod lab_panel;
+mod network;
 mod overlays;
 mod panels;
 mod pointer;
@@ -55,6 +56,8 @@ pub struct UiState {
     pub record_frames: u32,
     /// A short message and when it disappears (real time, seconds).
     pub toast: Option<(String, f64)>,
+    /// The Network section's fields.
+    pub net: network::NetFields,
 }
 
 impl Default for UiState {
@@ -76,6 +79,7 @@ impl Default for UiState {
             formula_error: None,
             record_frames: 150,
             toast: None,
+            net: network::NetFields::default(),
         }
     }
 }

@@ -5,7 +5,7 @@
 
 use super::{Hover, UiState, controls, inspector, overlays, results};
 use crate::sim::{
-    Ball, BallOptimizer, BallRun, Roster, SimCommand, SimSettings, SimSurface, Trail,
+    Ball, BallOptimizer, BallRun, NetBall, Roster, SimCommand, SimSettings, SimSurface, Trail,
 };
 use crate::view::{DisplaySettings, Selected};
 use bevy::camera::Viewport;
@@ -35,9 +35,18 @@ pub(super) struct PanelExtras<'w, 's> {
     pace: Local<'s, PanelPace>,
     start_recording: MessageWriter<'w, super::StartRecording>,
     stop_recording: MessageWriter<'w, super::StopRecording>,
+    net_runs: Res<'w, crate::sim::NetRuns>,
+    boundary: Local<'s, super::network::Boundary>,
 }
 
-pub(super) type BallData<'a> = (Entity, &'a Ball, &'a BallRun, &'a Trail, &'a BallOptimizer);
+pub(super) type BallData<'a> = (
+    Entity,
+    &'a Ball,
+    &'a BallRun,
+    &'a Trail,
+    &'a BallOptimizer,
+    Option<&'a NetBall>,
+);
 
 #[allow(clippy::too_many_arguments)]
 pub(super) fn draw_panels(
@@ -75,6 +84,9 @@ pub(super) fn draw_panels(
             && before != Some(f.source())
         {
             ui_state.formula = f.source().to_string();
+        }
+        if let Some(n) = surface.0.as_net() {
+            ui_state.net.follow(&n.slice().spec);
         }
         *extra.seen = Some(surface.0.clone());
     }
@@ -115,6 +127,24 @@ pub(super) fn draw_panels(
     let mut load: Vec<String> = Vec::new();
     let mut save: Option<std::path::PathBuf> = None;
     let mut copy_link = false;
+    let on_net = surface.0.as_net().is_some();
+    let network = |ui: &mut egui::Ui,
+                   ui_state: &mut UiState,
+                   roster: &Roster,
+                   extra: &mut PanelExtras,
+                   out: &mut Vec<SimCommand>| {
+        super::network::network_section(
+            ui,
+            &mut ui_state.net,
+            &surface.0,
+            roster,
+            &extra.net_runs,
+            &balls,
+            selected.0,
+            &mut extra.boundary,
+            out,
+        );
+    };
     let sides = {
         let left = egui::Panel::left("controls")
             .resizable(true)
@@ -144,6 +174,10 @@ pub(super) fn draw_panels(
                         &mut shot,
                         (extra.recording.progress(), &mut rec),
                     );
+                    // On a network slice the Network section comes first.
+                    if on_net {
+                        network(ui, &mut ui_state, &roster, &mut extra, &mut out);
+                    }
                     controls::spawn_section(ui, &mut ui_state, &surface.0, &mut out);
                     controls::surface_section(
                         ui,
@@ -158,6 +192,9 @@ pub(super) fn draw_panels(
                         },
                         &mut out,
                     );
+                    if !on_net {
+                        network(ui, &mut ui_state, &roster, &mut extra, &mut out);
+                    }
                     controls::methods_section(ui, &mut roster, &mut out);
                 });
             })

@@ -3,11 +3,11 @@
 
 use super::panels::BallData;
 use super::{UiState, color32, fmt_value};
-use crate::sim::{Roster, Trail};
+use crate::sim::{NetBall, Roster, Trail};
 use bevy::prelude::*;
 use bevy_egui::egui;
 use egui::{Color32, RichText};
-use egui_plot::{Legend, Line, Plot, PlotPoints};
+use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints};
 use optiscape_core::lab::{Outcome, RunStatus, Target, summarize};
 use optiscape_core::landscape::Surface;
 
@@ -18,16 +18,24 @@ pub(super) fn leaderboard(
     balls: &Query<BallData>,
 ) {
     let target = Target::of(surface);
+    let networks = balls.iter().any(|b| b.5.is_some());
     ui.heading("Leaderboard");
-    ui.label(
-        RichText::new(format!(
+    let rule = if networks {
+        format!(
+            "at min: a network's real training loss at most {} above the slice's minimum {:.5} ({}), wherever it projects",
+            target.tol,
+            target.value,
+            target.minimum_kind()
+        )
+    } else {
+        format!(
             "at min: inside the domain, loss at most {} above the global minimum {:.5} ({})",
             target.tol,
             target.value,
             target.minimum_kind()
-        ))
-        .small(),
-    );
+        )
+    };
+    ui.label(RichText::new(rule).small());
     egui::Grid::new("leaderboard")
         .striped(true)
         .spacing([10.0, 3.0])
@@ -57,7 +65,12 @@ pub(super) fn leaderboard(
                 // can show a loss below the domain's minimum): `summarize`, as `race` does.
                 let stats = summarize(
                     mine.iter().map(|b| Outcome {
-                        at: b.2.0.pos,
+                        // A network's success is its loss, not where it projects.
+                        at: if b.5.is_some() {
+                            target.domain.center()
+                        } else {
+                            b.2.0.pos
+                        },
                         loss: b.2.0.loss,
                         diverged: b.2.0.status == RunStatus::Diverged,
                         bad_gradient: b.2.0.status == RunStatus::BadGradient,
@@ -107,9 +120,15 @@ pub(super) fn loss_plot(
     balls: &Query<BallData>,
 ) {
     let mut fit = false;
+    let networks = balls.iter().any(|b| b.5.is_some());
     ui.horizontal(|ui| {
         ui.heading("Loss");
-        ui.checkbox(&mut state.log_plot, "log gap to min");
+        let log = if networks {
+            "log scale"
+        } else {
+            "log gap to min"
+        };
+        ui.checkbox(&mut state.log_plot, log);
         ui.checkbox(&mut state.mean_plot, "mean per method");
         fit = ui
             .small_button("Fit")
@@ -117,7 +136,13 @@ pub(super) fn loss_plot(
             .clicked();
     });
     ui.label(RichText::new("Ctrl + wheel zooms, drag pans, double-click or Fit shows all").small());
-    let min = surface.global_minimum().value;
+    // Networks can train below the slice's minimum (it is the lowest point of a plane): their
+    // plot's log scale is of the loss itself.
+    let min = if networks {
+        0.0
+    } else {
+        surface.global_minimum().value
+    };
     // egui_plot needs finite bounds: non-finite values are left out, and without a finite
     // minimum there is no gap to take the log of.
     let log = state.log_plot && min.is_finite();
@@ -127,6 +152,16 @@ pub(super) fn loss_plot(
         } else {
             loss
         }
+    };
+    // A network's training and test loss against its updates, at most ~300 points per line.
+    let net_series = |nb: &NetBall, test: bool| -> Vec<[f64; 2]> {
+        let step = (nb.history.len() / 300).max(1);
+        nb.history
+            .iter()
+            .step_by(step)
+            .map(|p| [p.updates as f64, y(if test { p.test } else { p.train })])
+            .filter(|p| p[1].is_finite() && p[1].abs() < 1e300)
+            .collect()
     };
     // Loss along each trail, downsampled to at most ~300 points per line.
     let series = |trail: &Trail| -> Vec<[f64; 2]> {
@@ -147,7 +182,12 @@ pub(super) fn loss_plot(
     let plot = if fit { plot.reset() } else { plot };
     plot.legend(Legend::default())
         .x_axis_label("update")
-        .y_axis_label(if log { "log10(loss - min)" } else { "loss" })
+        .y_axis_label(match (log, networks) {
+            (true, true) => "log10(loss); dashed: test",
+            (true, false) => "log10(loss - min)",
+            (false, true) => "loss; dashed: test",
+            (false, false) => "loss",
+        })
         .show(ui, |plot| {
             for entry in roster.0.iter().filter(|e| e.enabled) {
                 let mine: Vec<_> = balls.iter().filter(|b| b.1.method == entry.id).collect();
@@ -155,6 +195,20 @@ pub(super) fn loss_plot(
                     continue;
                 }
                 let color = color32(entry.color);
+                if networks {
+                    for nb in mine.iter().filter_map(|b| b.5) {
+                        plot.line(
+                            Line::new(entry.label, PlotPoints::from(net_series(nb, false)))
+                                .color(color),
+                        );
+                        plot.line(
+                            Line::new(entry.label, PlotPoints::from(net_series(nb, true)))
+                                .color(color.gamma_multiply(0.8))
+                                .style(LineStyle::dashed_loose()),
+                        );
+                    }
+                    continue;
+                }
                 if state.mean_plot || mine.len() > 60 {
                     let len = mine.iter().map(|b| b.3.0.len()).max().unwrap_or(0);
                     let step = (len / 300).max(1);

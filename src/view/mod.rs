@@ -9,7 +9,9 @@ pub mod render_scale;
 pub mod still_cache;
 pub mod surface_mesh;
 
-use crate::sim::{Ball, BallOptimizer, BallRun, SimCommand, SimSurface, SimSystems, Trail};
+use crate::sim::{
+    Ball, BallOptimizer, BallRun, NetBall, SimCommand, SimSurface, SimSystems, Trail,
+};
 use bevy::prelude::*;
 use bevy_panorbit_camera::PanOrbitCamera;
 use colormap::Colormap;
@@ -590,10 +592,10 @@ fn dress_new_balls(
 fn place_balls(
     surface: Res<SimSurface>,
     map: Res<WorldMap>,
-    mut balls: Query<(&BallRun, &Trail, &mut Transform), With<Ball>>,
+    mut balls: Query<(&BallRun, &Trail, &mut Transform, Has<NetBall>), With<Ball>>,
 ) {
     let d = surface.0.domain;
-    for (run, trail, mut t) in &mut balls {
+    for (run, trail, mut t, network) in &mut balls {
         // A ball outside the domain (on its way to diverging, or diverged) is shown where it
         // was last inside.
         let p = if d.contains(run.0.pos) {
@@ -607,12 +609,30 @@ fn place_balls(
                 .copied()
                 .unwrap_or(d.center())
         };
-        let w = map.to_world(p, surface.0.height(p)) + Vec3::Y * BALL_RADIUS;
+        // A network ball is a whole network: it sits at its real training loss, which the
+        // slice's height under it is not (the slice shows only the plane).
+        let h = if network && run.0.loss.is_finite() {
+            run.0.loss
+        } else {
+            surface.0.height(p)
+        };
+        let w = map.to_world(p, h) + Vec3::Y * BALL_RADIUS;
         if t.translation != w {
             t.translation = w;
         }
     }
 }
+
+/// What the overlays draw of a ball.
+type OverlayBall<'a> = (
+    Entity,
+    &'a Ball,
+    &'a BallRun,
+    &'a Trail,
+    &'a Transform,
+    &'a BallOptimizer,
+    Has<NetBall>,
+);
 
 fn draw_overlays(
     mut gizmos: Gizmos,
@@ -621,7 +641,7 @@ fn draw_overlays(
     map: Res<WorldMap>,
     display: Res<DisplaySettings>,
     selected: Res<Selected>,
-    balls: Query<(Entity, &Ball, &BallRun, &Trail, &Transform, &BallOptimizer)>,
+    balls: Query<OverlayBall>,
 ) {
     let s = &surface.0;
     let lift = Vec3::Y * 0.02;
@@ -657,7 +677,13 @@ fn draw_overlays(
             gold,
         );
     }
-    for (e, ball, run, trail, t, opt) in &balls {
+    for (e, ball, run, trail, t, opt, network) in &balls {
+        if network && run.0.pos.is_finite() && s.domain.contains(run.0.pos) {
+            // The stem from the slice's height at the projection to the network's real loss.
+            let p = run.0.pos;
+            let foot = map.to_world(p, s.height(p));
+            gizmos.line(foot, t.translation, ball.color.with_alpha(0.7));
+        }
         if display.trails && trail.0.len() > 1 {
             draw_trail(
                 &mut gizmos,

@@ -46,6 +46,9 @@ impl Mask for bool {
 /// A number, or a fixed group of numbers operated on lane by lane.
 pub trait Real:
     Copy
+    + Send
+    + Sync
+    + 'static
     + Add<Output = Self>
     + Sub<Output = Self>
     + Mul<Output = Self>

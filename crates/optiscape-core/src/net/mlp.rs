@@ -593,6 +593,62 @@ pub fn loss_grad<R: Real>(
     loss
 }
 
+/// The network's outputs at the point `x` (logits; values for regression), lane by lane.
+#[inline(always)]
+pub fn forward<'s, R: Real>(
+    net: &Mlp,
+    layers: &[(usize, usize, usize, usize)],
+    x: [f64; 2],
+    theta: &[R],
+    s: &'s mut Scratch<R>,
+) -> &'s [R] {
+    let c = R::splat;
+    let out_at = net.units() - net.sizes[net.sizes.len() - 1];
+    let last = layers.len() - 1;
+    s.act[0] = c(x[0]);
+    s.act[1] = c(x[1]);
+    let mut from = 0;
+    for (l, &(ni, no, w, b)) in layers.iter().enumerate() {
+        let to = from + ni;
+        let (inputs, outputs) = s.act.split_at_mut(to);
+        affine(theta, w, b, ni, no, &inputs[from..], &mut outputs[..no]);
+        if l != last {
+            for j in to..to + no {
+                s.act[j] = activate(net.activation, s.act[j]).0;
+            }
+        }
+        from = to;
+    }
+    &s.act[out_at..]
+}
+
+/// What the network says at `x`: for classes, each class's probability (two classes with one
+/// output: `[1 - p, p]`, `p` the sigmoid of the output; otherwise the softmax of the outputs);
+/// for values, the output.
+pub fn predict(
+    net: &Mlp,
+    layers: &[(usize, usize, usize, usize)],
+    labels: Labels,
+    x: [f64; 2],
+    theta: &[f64],
+    s: &mut Scratch<f64>,
+) -> Vec<f64> {
+    let z = forward(net, layers, x, theta, s);
+    match labels {
+        Labels::Values => vec![z[0]],
+        Labels::Classes(_) if z.len() == 1 => {
+            let p = 1.0 / (1.0 + (-z[0]).exp());
+            vec![1.0 - p, p]
+        }
+        Labels::Classes(_) => {
+            let top = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let e: Vec<f64> = z.iter().map(|v| (v - top).exp()).collect();
+            let sum: f64 = e.iter().sum();
+            e.iter().map(|v| v / sum).collect()
+        }
+    }
+}
+
 /// The share of points a network classifies right (the largest output's class, or with one
 /// output, class 1 where the output is positive), lane by lane; for values, the mean squared
 /// error instead.
@@ -610,25 +666,9 @@ pub fn accuracy<R: Real>(
         return c(f64::NAN);
     }
     let out = net.sizes[net.sizes.len() - 1];
-    let out_at = net.units() - out;
-    let last = layers.len() - 1;
     let mut right = c(0.0);
     for (x, &y) in data.x.iter().zip(&data.y) {
-        s.act[0] = c(x[0]);
-        s.act[1] = c(x[1]);
-        let mut from = 0;
-        for (l, &(ni, no, w, b)) in layers.iter().enumerate() {
-            let to = from + ni;
-            let (inputs, outputs) = s.act.split_at_mut(to);
-            affine(theta, w, b, ni, no, &inputs[from..], &mut outputs[..no]);
-            if l != last {
-                for j in to..to + no {
-                    s.act[j] = activate(net.activation, s.act[j]).0;
-                }
-            }
-            from = to;
-        }
-        let z = &s.act[out_at..];
+        let z = forward(net, layers, *x, theta, s);
         match labels {
             Labels::Values => right = right + (z[0] - c(y)) * (z[0] - c(y)),
             Labels::Classes(_) if out == 1 => {

@@ -4,9 +4,12 @@
 
 pub mod data;
 pub mod fit;
+pub mod live;
 pub mod mlp;
+pub mod paths;
 pub mod slice;
 
 pub use data::{DATASETS, DataSpec, Dataset, Labels, Points};
-pub use fit::{FitOptions, FitRun, fit_group};
+pub use fit::{FitOptions, FitRun, Fitting, fit_group};
+pub use live::{LiveFit, LiveState};
 pub use mlp::{Activation, Init, LossKind, Mlp};

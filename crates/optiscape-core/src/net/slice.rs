@@ -221,6 +221,8 @@ pub struct Slice {
     pub d2: Vec<f64>,
     /// The trained minima: one for a random plane, three for the plane through minima.
     pub minima: Vec<Vec<f64>>,
+    /// Where the slice is drawn: `[-1, 1]^2` on a random plane, `[-0.5, 1.5]^2` through minima.
+    pub window: crate::landscape::Domain,
 }
 
 impl Slice {
@@ -283,7 +285,12 @@ impl Slice {
                 (minima[0].clone(), diff(&minima[1]), diff(&minima[2]))
             }
         };
+        let window = match spec.plane {
+            Plane::Random => crate::landscape::Domain::square(-1.0, 1.0),
+            Plane::Minima => crate::landscape::Domain::square(-0.5, 1.5),
+        };
         Ok(Self {
+            window,
             layers: net.layers(),
             data,
             center,
@@ -303,10 +310,13 @@ impl Slice {
 
     /// The domain the slice is drawn on.
     pub fn domain(&self) -> crate::landscape::Domain {
-        match self.spec.plane {
-            Plane::Random => crate::landscape::Domain::square(-1.0, 1.0),
-            Plane::Minima => crate::landscape::Domain::square(-0.5, 1.5),
-        }
+        self.window
+    }
+
+    /// Where `theta` lies seen from the plane: its least-squares coordinates and how far it is
+    /// from the plane ([`super::paths::project`]).
+    pub fn project(&self, theta: &[f64]) -> super::paths::Projection {
+        super::paths::project(&self.center, &self.d1, &self.d2, theta)
     }
 
     /// Loss and exact projected gradient at `p`, each lane a point of the plane.
@@ -338,6 +348,40 @@ impl Slice {
     /// The loss alone on an `n x n` grid over the domain (row `j` at `y0 + j h`, column `i` at
     /// `x0 + i w`; row-major), four points at a time on every core.
     pub fn loss_grid(&self, n: usize) -> Vec<f64> {
+        self.view().loss_grid(n)
+    }
+
+    /// The slice as a [`PlaneView`].
+    pub fn view(&self) -> PlaneView<'_> {
+        PlaneView {
+            net: &self.spec.net,
+            layers: &self.layers,
+            data: &self.data,
+            center: &self.center,
+            d1: &self.d1,
+            d2: &self.d2,
+            window: self.window,
+        }
+    }
+}
+
+/// A network's training loss on the plane `center + a d1 + b d2` over `window`: a slice's, or
+/// any other (a training path's principal plane, on a user's data).
+#[derive(Clone, Copy, Debug)]
+pub struct PlaneView<'a> {
+    pub net: &'a Mlp,
+    pub layers: &'a [(usize, usize, usize, usize)],
+    pub data: &'a Dataset,
+    pub center: &'a [f64],
+    pub d1: &'a [f64],
+    pub d2: &'a [f64],
+    pub window: crate::landscape::Domain,
+}
+
+impl PlaneView<'_> {
+    /// The loss alone on an `n x n` grid over the window (row `j` at `y0 + j h`, column `i`
+    /// at `x0 + i w`; row-major), four points at a time on every core.
+    pub fn loss_grid(&self, n: usize) -> Vec<f64> {
         use rayon::prelude::*;
         let n = n.max(2);
         (0..n)
@@ -349,36 +393,32 @@ impl Slice {
     /// Row `j` of [`Self::loss_grid`].
     #[inline(always)]
     fn grid_row(&self, n: usize, j: usize) -> Vec<f64> {
-        let d = self.domain();
+        let d = self.window;
         let step = |lo: f64, hi: f64, i: usize| lo + (hi - lo) * i as f64 / (n - 1) as f64;
-        let net = &self.spec.net;
-        {
-            {
-                let y = step(d.y0, d.y1, j);
-                let mut s = Scratch::<F64x4>::new(net);
-                let mut row = Vec::with_capacity(n);
-                for i0 in (0..n).step_by(4) {
-                    let xs = F64x4::from_fn(|l| step(d.x0, d.x1, (i0 + l).min(n - 1)));
-                    let c = F64x4::splat;
-                    let theta: Vec<F64x4> = (0..self.center.len())
-                        .map(|k| c(self.center[k]) + xs * c(self.d1[k]) + c(y) * c(self.d2[k]))
-                        .collect();
-                    let v = loss_grad(
-                        net,
-                        &self.layers,
-                        &self.data.train,
-                        self.data.labels,
-                        &theta,
-                        None,
-                        &mut s,
-                    );
-                    for l in 0..4.min(n - i0) {
-                        row.push(v.lane(l));
-                    }
-                }
-                row
+        let net = self.net;
+        let y = step(d.y0, d.y1, j);
+        let mut s = Scratch::<F64x4>::new(net);
+        let mut row = Vec::with_capacity(n);
+        for i0 in (0..n).step_by(4) {
+            let xs = F64x4::from_fn(|l| step(d.x0, d.x1, (i0 + l).min(n - 1)));
+            let c = F64x4::splat;
+            let theta: Vec<F64x4> = (0..self.center.len())
+                .map(|k| c(self.center[k]) + xs * c(self.d1[k]) + c(y) * c(self.d2[k]))
+                .collect();
+            let v = loss_grad(
+                net,
+                self.layers,
+                &self.data.train,
+                self.data.labels,
+                &theta,
+                None,
+                &mut s,
+            );
+            for l in 0..4.min(n - i0) {
+                row.push(v.lane(l));
             }
         }
+        row
     }
 }
 
@@ -426,11 +466,11 @@ fn fit_fast(
 }
 
 /// [`Slice::grid_row`], compiled for AVX2 where the CPU has it (the same numbers).
-fn row_fast(slice: &Slice, n: usize, j: usize) -> Vec<f64> {
+fn row_fast(slice: &PlaneView<'_>, n: usize, j: usize) -> Vec<f64> {
     #[cfg(target_arch = "x86_64")]
     {
         #[target_feature(enable = "avx,avx2")]
-        fn avx2(slice: &Slice, n: usize, j: usize) -> Vec<f64> {
+        fn avx2(slice: &PlaneView<'_>, n: usize, j: usize) -> Vec<f64> {
             slice.grid_row(n, j)
         }
         if has_avx2() {

@@ -43,9 +43,9 @@ pub trait UpdateRule {
 /// or `trace` (its [`UpdateRule::step`] calls `update`), four or eight runs side by side for the
 /// lab's lockstep batches. Runs of a batch start together, so what depends only on the step
 /// number (bias corrections, decayed learning rates) is computed once per step for all lanes.
-pub trait LaneRule: Clone {
+pub trait LaneRule: Clone + Send + Sync + 'static {
     /// Per-run state, one field per torch state tensor.
-    type State<R: Real>: Copy;
+    type State<R: Real>: Copy + Send + Sync;
     /// What all runs share at one step.
     type Shared: Copy + Send + Sync;
     /// The state before the first step.

@@ -4,6 +4,7 @@
 //! estimated minimum is lowered by the runs that beat it). Each run's record is exact
 //! ([`FitRun::trail`]), so every number below is read from it, not from samples.
 
+pub mod paths;
 mod spec;
 pub use spec::{MAX_TRAIN_STARTS, MAX_TRAIN_STEPS, TRAIN_METHODS, TrainSpec};
 
@@ -46,29 +47,23 @@ pub struct TrainSetup {
 /// Salt of the initializations' seeds (the rules' noise uses the lab's `run_seed`).
 const INIT_SALT: u64 = 0x1417_0000_0000_0001;
 
+/// The first parameters of run `i` of a study seeded `seed`: the same for every method, and
+/// the same in `train` and the sandbox's network balls.
+pub fn first_weights(net: &Mlp, init: Init, seed: u64, i: usize) -> Vec<f64> {
+    let mut rng = Rng::new(mix(seed ^ INIT_SALT, i as u64));
+    net.init(init, &mut rng)
+}
+
 impl TrainSetup {
     /// The first parameters of run `i` (the same for every method).
     pub fn init_of(&self, i: usize) -> Vec<f64> {
-        let mut rng = Rng::new(mix(self.seed ^ INIT_SALT, i as u64));
-        self.net.init(self.init, &mut rng)
+        first_weights(&self.net, self.init, self.seed, i)
     }
 
     /// Checks what training needs of the method: an update rule without the sandbox's
     /// gradient transforms.
     pub fn check_method(opt: &Optimizer) -> Result<(), String> {
-        if opt.is_search() {
-            return Err(format!(
-                "train: '{}' asks for evaluations; networks are trained by update rules (race it on a slice, net:DATASET, instead)",
-                opt.id
-            ));
-        }
-        if opt.clip != 0.0 || opt.noise != 0.0 {
-            return Err(format!(
-                "train: '{}': clip and noise act on a 2D gradient; they are not used in training",
-                opt.id
-            ));
-        }
-        Ok(())
+        crate::net::live::trainable(opt).map_err(|e| format!("train: {e}"))
     }
 }
 
