@@ -295,3 +295,64 @@ fn the_sandbox_trains_networks_only_on_a_slice() {
     let o = run(&["--surface", "net:xor", "--networks", "33"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn tuning_adds_a_tuned_row_before_the_defaults_which_stay_as_they_were() {
+    let base = [
+        "train",
+        "--methods",
+        "sgd,adam",
+        "--starts",
+        "4",
+        "--steps",
+        "150",
+        "--format",
+        "json",
+    ];
+    let plain = run(&base);
+    let tuned = run(&[&base[..], &["--tune-budget", "6"]].concat());
+    assert!(tuned.status.success(), "{}", stderr(&tuned));
+    let (p, t): (serde_json::Value, serde_json::Value) = (
+        serde_json::from_str(&stdout(&plain)).expect("json"),
+        serde_json::from_str(&stdout(&tuned)).expect("json"),
+    );
+    let names: Vec<&str> = t["methods"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| r["method"].as_str().expect("name"))
+        .collect();
+    assert_eq!(names, ["sgd tuned", "sgd", "adam tuned", "adam"]);
+    // The defaults train the study's initializations as without tuning (the target may move:
+    // compare what does not depend on it).
+    for (k, m) in [(1, 0), (3, 1)] {
+        for key in ["median_final_loss", "mean_test_accuracy", "diverged"] {
+            assert_eq!(t["methods"][k][key], p["methods"][m][key], "{key}");
+        }
+    }
+    let tuning = t["tuning"].as_array().expect("tuning");
+    assert_eq!(tuning.len(), 2);
+    assert_eq!(tuning[0]["method"], "sgd");
+    assert_eq!(tuning[0]["starts"], 4);
+    assert_eq!(tuning[0]["tried"].as_array().expect("tried").len(), 7);
+    // The tuned row runs the winning values.
+    let lr = tuning[1]["params"][0][1].as_f64().expect("lr");
+    assert_eq!(t["methods"][2]["params"]["lr"].as_f64(), Some(lr));
+    assert!(p["tuning"].as_array().expect("empty").is_empty());
+    let o = run(&[&base[..], &["--tune-budget", "0"]].concat());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--tune-budget"), "{}", stderr(&o));
+    // The map: one panel per method.
+    let png = TempFile::new("train-tune-map.png", "");
+    let o = run(&[&base[..], &["--tune-budget", "6", "--tune-map", png.path()]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let img = image::open(png.path()).expect("a PNG").to_rgb8();
+    assert_eq!((img.width(), img.height()), (70 + 2 * 320, 60 + 250 + 30));
+    let o = run(&[&base[..], &["--tune-budget", "1", "--tune-map", png.path()]].concat());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("--tune-map draws the tuning"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -693,4 +693,15 @@ pub struct TrainArgs {
     /// variance.
     #[arg(long, value_name = "PATH")]
     pub paths: Option<std::path::PathBuf>,
+    /// Settings tried per method when tuning (1: no tuning): learning rate (and momentum or
+    /// beta1) on the grid `tune` searches, each trained from up to 25 tuning initializations of
+    /// their own seed, scored by the median final training loss; then the best setting and the
+    /// defaults are trained on the study's initializations (rows `ID tuned` and `ID`) [default:
+    /// 1].
+    #[arg(long, value_name = "T", allow_hyphen_values = true)]
+    pub tune_budget: Option<String>,
+    /// With --tune-budget: draw the tuning as maps (PNG), one per method over learning rate
+    /// and momentum or beta1, each cell the median final training loss of its setting.
+    #[arg(long, value_name = "PATH", requires = "tune_budget")]
+    pub tune_map: Option<std::path::PathBuf>,
 }

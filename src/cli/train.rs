@@ -8,7 +8,8 @@ use super::{CliError, Output, PrecisionArg, TableFormat, TrainArgs};
 use optiscape_core::lab::Progress;
 use optiscape_core::lab::ecdf::chart;
 use optiscape_core::lab::train::paths::{PATH_POINTS, path_panels, paths_chart};
-use optiscape_core::lab::train::{Fate, TrainSpec, study};
+use optiscape_core::lab::train::tune::tuning_map;
+use optiscape_core::lab::train::{Fate, TrainSpec, study, study_runs};
 use optiscape_core::optim::method_color;
 use std::fmt::Write as _;
 
@@ -41,6 +42,7 @@ fn spec_of(args: &TrainArgs) -> TrainSpec {
         target: args.target.clone(),
         tol: args.tol.clone(),
         gtol: args.gtol.clone(),
+        tune_budget: args.tune_budget.clone(),
     }
 }
 
@@ -52,6 +54,7 @@ pub fn train_command(args: &TrainArgs) -> Result<Output, CliError> {
         args.weights.as_ref(),
         args.data_csv.as_ref(),
         args.paths.as_ref(),
+        args.tune_map.as_ref(),
     ]
     .into_iter()
     .flatten()
@@ -59,6 +62,11 @@ pub fn train_command(args: &TrainArgs) -> Result<Output, CliError> {
         optiscape_core::setup::check_folder_of(p)?;
     }
     setup.keep_weights = args.weights.is_some();
+    if args.tune_map.is_some() && setup.tune_budget < 2 {
+        return Err(CliError(
+            "--tune-map draws the tuning: give --tune-budget 2 or more".into(),
+        ));
+    }
     if args.paths.is_some() {
         setup.path_runs = 1;
         setup.path_every = (setup.steps / PATH_POINTS).max(1);
@@ -67,7 +75,7 @@ pub fn train_command(args: &TrainArgs) -> Result<Output, CliError> {
         write_file(path, &setup.data.train_csv())?;
     }
     let state = Progress::default();
-    let total = (setup.starts * opts.len()) as u64;
+    let total = study_runs(&setup, &opts) as u64;
     let st = with_progress("train", total, &state, || study(setup, &opts, &state))?;
     if st.cancelled {
         return Err(CliError(
@@ -122,6 +130,16 @@ pub fn train_command(args: &TrainArgs) -> Result<Output, CliError> {
         save_png(path, &chart(&st.ecdf, &colors, &title))?;
     }
     let mut out = Output::default();
+    if let Some(path) = &args.tune_map {
+        let title = format!(
+            "Tuning: {} {} on {}, {} updates",
+            s.net.sizes_text(),
+            s.net.activation.name(),
+            s.data.name,
+            s.steps
+        );
+        save_png(path, &tuning_map(&st.tuning, &title))?;
+    }
     if let Some(path) = &args.paths {
         let mut shown = Vec::new();
         let mut colors = Vec::new();
@@ -172,9 +190,22 @@ pub fn train_command(args: &TrainArgs) -> Result<Output, CliError> {
         "worse minimum = ended above the target with a gradient norm at most {} (--gtol): settled in a worse minimum or a saddle; still descending = above the target with a larger gradient",
         s.gtol
     ));
+    for t in &st.tuning {
+        let values: Vec<String> = t.params.iter().map(|(n, v)| format!("{n}={v}")).collect();
+        let won = t.tried.iter().find(|x| x.params == t.params);
+        out.notes.push(format!(
+            "{} tuned: {} (best of {} settings by median final training loss on {} tuning initializations of seed {}: {})",
+            t.method,
+            values.join(", "),
+            t.tried.len(),
+            t.starts,
+            t.seed,
+            won.and_then(|w| w.median_loss).map_or("–".into(), |v| format!("{v:.4e}"))
+        ));
+    }
     out.notes.push("95% intervals: Wilson for rates, bootstrap (1000 resamples) for the ERT (expected updates to reach the target with restarts); see docs/guide.md".into());
     out.stdout = match args.output.format {
-        TableFormat::Json => json_text(&optiscape_core::lab::report::train(&st, &opts))?,
+        TableFormat::Json => json_text(&optiscape_core::lab::report::train(&st))?,
         TableFormat::Csv => {
             let mut csv = String::from(
                 "method,runs,success_rate,success_rate_low,success_rate_high,reached_rate,ert,ert_low,ert_high,median_updates_to_success,diverged,worse_minimum_rate,worse_minimum_low,worse_minimum_high,still_descending_rate,best_final_loss,median_final_loss,median_test_loss,mean_test_accuracy,median_test_accuracy,mean_train_accuracy,seconds\n",
@@ -216,7 +247,7 @@ pub fn train_command(args: &TrainArgs) -> Result<Output, CliError> {
                 "test MSE"
             };
             let mut t = format!(
-                "{:<14} {:>6} {:>8} {:>15} {:>8} {:>22} {:>13} {:>15} {:>10} {:>8} {:>12} {:>13} {:>8}\n",
+                "{:<16} {:>6} {:>8} {:>15} {:>8} {:>22} {:>13} {:>15} {:>10} {:>8} {:>12} {:>13} {:>8}\n",
                 "method",
                 "runs",
                 "success",
@@ -236,7 +267,7 @@ pub fn train_command(args: &TrainArgs) -> Result<Output, CliError> {
             for r in &st.rows {
                 let _ = writeln!(
                     t,
-                    "{:<14} {:>6} {:>8} {:>15} {:>8} {:>22} {:>13} {:>15} {:>10} {:>8} {:>12} {:>13} {:>8.2}",
+                    "{:<16} {:>6} {:>8} {:>15} {:>8} {:>22} {:>13} {:>15} {:>10} {:>8} {:>12} {:>13} {:>8.2}",
                     r.method,
                     r.runs,
                     pct(r.success_rate),

@@ -1059,7 +1059,7 @@ fn train<'py>(
     if st.cancelled {
         return Err(PyRuntimeError::new_err("cancelled"));
     }
-    let doc = json_text(&report::train(&st, &opts))?;
+    let doc = json_text(&report::train(&st))?;
     let all = || st.runs.iter().flatten();
     let fates: Vec<String> = all()
         .map(|r| {

@@ -218,6 +218,22 @@ def test_the_command_line_prints_what_python_returns(tmp_path):
     np.testing.assert_array_equal(d[:, 2], py["train_y"])
 
 
+def test_tuning_from_python_equals_the_command_line():
+    args = ["--methods", "sgd,heavy-ball", "--starts", "3", "--steps", "80", "--tune-budget", "5"]
+    out = subprocess.run([BIN, "train", *args, "--format", "json"], capture_output=True, text=True, check=True)
+    cli = json.loads(out.stdout)
+    py = optiscape.train(methods="sgd,heavy-ball", starts=3, steps=80, tune_budget=5)
+    assert cli["tuning"] == py["tuning"]
+    assert [r["method"] for r in py["methods"]] == ["sgd tuned", "sgd", "heavy-ball tuned", "heavy-ball"]
+    assert py["final_loss"].shape == (4, 3)
+    for a, b in zip(cli["methods"], py["methods"]):
+        a.pop("seconds"), b.pop("seconds")
+        assert a == b
+    # The tuned rows train with the values the search chose.
+    for t, row in zip(py["tuning"], py["methods"][::2]):
+        assert row["params"]["lr"] == dict(t["params"])["lr"]
+
+
 def test_bad_input_is_one_python_exception(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("x1,x2,label\n0,0,0\n1,nan,1\n")

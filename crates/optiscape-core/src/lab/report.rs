@@ -265,13 +265,13 @@ pub fn method_catalog() -> Value {
 
 /// `train --format json`: the data, the network, the setup and the target, one object per
 /// method ([`super::train::TrainRow`]'s fields and its hyperparameters), and the ECDFs.
-pub fn train(study: &super::train::TrainStudy, opts: &[Optimizer]) -> Value {
+pub fn train(study: &super::train::TrainStudy) -> Value {
     let s = &study.setup;
     let (engine, lanes) = super::train::engine(s.precision);
     let methods: Vec<Value> = study
         .rows
         .iter()
-        .zip(opts)
+        .zip(&study.opts)
         .map(|(row, o)| {
             let mut v = json!(row);
             if let Value::Object(m) = &mut v {
@@ -308,6 +308,7 @@ pub fn train(study: &super::train::TrainStudy, opts: &[Optimizer]) -> Value {
         "gtol": s.gtol,
         "cancelled": study.cancelled,
         "methods": methods,
+        "tuning": study.tuning,
         "ecdf": {
             "targets": study.targets,
             "curves": study.ecdf,

@@ -188,7 +188,7 @@ pub fn momentum_grid(k: usize) -> Vec<f64> {
 }
 
 /// One setting tried: values by name (empty: the method's defaults).
-pub(crate) type Setting = Vec<(&'static str, f64)>;
+pub type Setting = Vec<(&'static str, f64)>;
 
 /// The scale a method that asks for evaluations is tuned on: its name, range and whether the
 /// grid is geometric.
@@ -208,7 +208,7 @@ fn search_axis(opt: &Optimizer) -> Option<(&'static str, (f64, f64), bool)> {
 /// The settings searched for a method, at most `budget`: (lr, momentum-like value) pairs for an
 /// update rule, its scale for a method that asks for evaluations (the defaults alone when it has
 /// none).
-fn settings(opt: &Optimizer, budget: usize) -> Vec<Setting> {
+pub(crate) fn settings(opt: &Optimizer, budget: usize) -> Vec<Setting> {
     let budget = budget.max(1);
     if opt.is_search() {
         return match search_axis(opt) {
@@ -260,11 +260,11 @@ fn settings(opt: &Optimizer, budget: usize) -> Vec<Setting> {
 }
 
 /// The method's current values of what `settings` searches (its defaults, as a setting).
-fn defaults(opt: &Optimizer) -> Setting {
+pub(crate) fn defaults(opt: &Optimizer) -> Setting {
     settings(opt, 1).swap_remove(0)
 }
 
-fn with_setting(opt: &Optimizer, setting: &Setting) -> Result<Optimizer, String> {
+pub(crate) fn with_setting(opt: &Optimizer, setting: &Setting) -> Result<Optimizer, String> {
     let mut o = opt.clone();
     for (name, v) in setting {
         set_value(&mut o, name, *v)?;

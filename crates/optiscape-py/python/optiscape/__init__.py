@@ -646,6 +646,7 @@ def train(
     test_every: Optional[int] = None,
     params: Optional[Mapping[str, Mapping[str, Any]]] = None,
     weights: bool = False,
+    tune_budget: int = 1,
 ) -> dict:
     """``optiscape train``: whole networks (an MLP, default 2-16-16-1 tanh) trained full-batch
     from ``starts`` seeded initializations per method (update rules; default the common ones).
@@ -658,7 +659,9 @@ def train(
     ``weights``, ``initial`` and ``final`` of shape (methods, starts, parameters) in PyTorch's
     ``nn.Linear`` order; and the data, ``train_x`` (n, 2), ``train_y``, ``test_x``, ``test_y``.
     ``data``: a built-in dataset or a ``.csv`` file of ``x1,x2,label``. ``params``: settings,
-    ``{"adam": {"lr": 0.01}}``. docs/guide.md, "Real networks", defines every number."""
+    ``{"adam": {"lr": 0.01}}``. ``tune_budget`` above 1 tunes each method first (``--tune-budget``):
+    ``methods`` then holds ``ID tuned`` before ``ID`` for each, the arrays one row per entry, and
+    ``tuning`` what each search tried. docs/guide.md, "Real networks", defines every number."""
     if layers is not None and not isinstance(layers, str):
         layers = "-".join(str(int(v)) for v in layers)
     spec = {
@@ -684,6 +687,7 @@ def train(
         "noise": None if noise is None else _num(noise),
         "data_seed": None if data_seed is None else _count(data_seed),
         "test_every": None if test_every is None else _count(test_every),
+        "tune_budget": _count(tune_budget),
     }
     doc, fates, arrays = _optiscape.train(json.dumps(spec), bool(weights))
     out = json.loads(doc)

@@ -6,6 +6,7 @@
 
 pub mod paths;
 mod spec;
+pub mod tune;
 pub use spec::{MAX_TRAIN_STARTS, MAX_TRAIN_STEPS, TRAIN_METHODS, TrainSpec};
 
 use super::batch::{Precision, Progress};
@@ -42,6 +43,9 @@ pub struct TrainSetup {
     /// Keep the parameters of the first `path_runs` runs every `path_every` updates.
     pub path_runs: usize,
     pub path_every: u64,
+    /// Settings tried per method by [`tune::tune_method`] before the study (1: no tuning);
+    /// each tuned method then runs twice, tuned and at its defaults.
+    pub tune_budget: usize,
 }
 
 /// Salt of the initializations' seeds (the rules' noise uses the lab's `run_seed`).
@@ -423,7 +427,11 @@ pub fn ecdf_of(
 #[derive(Clone, Debug)]
 pub struct TrainStudy {
     pub setup: TrainSetup,
+    /// The rows' names (a tuned method's: `ID tuned`, before its defaults' `ID`) and methods.
     pub methods: Vec<String>,
+    pub opts: Vec<Optimizer>,
+    /// With tuning, each method's ([`tune::tune_method`]).
+    pub tuning: Vec<tune::TrainTuning>,
     /// `runs[m][i]`: method `m`'s run from initialization `i`.
     pub runs: Vec<Vec<FitRun>>,
     /// The lowest training loss any run found, and the target against it.
@@ -440,16 +448,32 @@ pub struct TrainStudy {
 /// Trains every method (each checked by [`TrainSetup::check_method`]) and gathers the
 /// statistics. `progress` counts finished runs and cancels.
 pub fn study(setup: TrainSetup, opts: &[Optimizer], progress: &Progress) -> TrainStudy {
+    // With tuning: each method's tuned setting, then its defaults.
+    let mut tuning = Vec::new();
+    let mut entries: Vec<(String, Optimizer)> = Vec::new();
+    for o in opts {
+        if setup.tune_budget > 1 {
+            match tune::tune_method(&setup, o, setup.tune_budget, progress) {
+                Ok(t) => {
+                    entries.push((format!("{} tuned", o.id), t.opt.clone()));
+                    tuning.push(t);
+                }
+                // Cancelled: the study ends with what it has.
+                Err(_) => break,
+            }
+        }
+        entries.push((o.id.clone(), o.clone()));
+    }
     let mut runs = Vec::new();
     let mut seconds = Vec::new();
-    for o in opts {
+    for (_, o) in &entries {
         let t0 = crate::lab::pace::Instant::now();
         runs.push(train_method(&setup, o, &progress.done, &progress.cancel));
         seconds.push(t0.elapsed().as_secs_f64());
     }
     let lowest = lowest_loss(runs.iter().flatten());
     let target = target_of(&setup, lowest);
-    let methods: Vec<String> = opts.iter().map(|o| o.id.clone()).collect();
+    let methods: Vec<String> = entries.iter().map(|(m, _)| m.clone()).collect();
     let rows = methods
         .iter()
         .zip(&runs)
@@ -467,12 +491,23 @@ pub fn study(setup: TrainSetup, opts: &[Optimizer], progress: &Progress) -> Trai
         cancelled: progress.cancelled(),
         setup,
         methods,
+        opts: entries.into_iter().map(|(_, o)| o).collect(),
+        tuning,
         runs,
         lowest,
         target,
         rows,
         targets,
         ecdf,
+    }
+}
+
+/// Runs a study makes (for progress bars): the tuning's and each row's.
+pub fn study_runs(setup: &TrainSetup, opts: &[Optimizer]) -> usize {
+    if setup.tune_budget > 1 {
+        tune::tune_runs(setup, opts, setup.tune_budget) + 2 * opts.len() * setup.starts
+    } else {
+        opts.len() * setup.starts
     }
 }
 
@@ -497,6 +532,7 @@ mod tests {
             tol: 0.01,
             gtol: 1e-3,
             keep_weights: true,
+            tune_budget: 1,
             path_runs: 0,
             path_every: 0,
         }

@@ -40,6 +40,8 @@ pub struct TrainSpec {
     pub target: Option<String>,
     pub tol: Option<String>,
     pub gtol: Option<String>,
+    /// Settings tried per method when tuning (1: no tuning).
+    pub tune_budget: Option<String>,
 }
 
 /// The most runs per method.
@@ -168,6 +170,10 @@ impl TrainSpec {
             Some(t) => number("--gtol", t, 0.0, 1e12)?,
             None => 1e-3,
         };
+        let tune_budget = match &self.tune_budget {
+            Some(t) => parse_count_in("--tune-budget", t, 1, 64)? as usize,
+            None => 1,
+        };
         // Per run held at once: the group's parameters, gradient and state, and every run's
         // first and last parameters.
         check_size(
@@ -214,6 +220,7 @@ impl TrainSpec {
                 keep_weights: false,
                 path_runs: 0,
                 path_every: 0,
+                tune_budget,
             },
             methods,
         ))
