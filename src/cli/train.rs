@@ -46,6 +46,23 @@ fn spec_of(args: &TrainArgs) -> TrainSpec {
     }
 }
 
+/// Each row's color: its method's; with tuning, the defaults' rows in a grayer shade of it.
+fn row_colors(st: &optiscape_core::lab::train::TrainStudy) -> Vec<[f32; 3]> {
+    st.methods
+        .iter()
+        .zip(&st.opts)
+        .enumerate()
+        .map(|(i, (name, o))| {
+            let c = method_color(&o.id, i);
+            if !st.tuning.is_empty() && !name.ends_with(" tuned") {
+                c.map(|v| 0.5 * v + 0.5 * 0.7)
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
 /// `optiscape train`.
 pub fn train_command(args: &TrainArgs) -> Result<Output, CliError> {
     let (mut setup, opts) = spec_of(args).setup()?;
@@ -115,11 +132,7 @@ pub fn train_command(args: &TrainArgs) -> Result<Output, CliError> {
         write_file(path, &csv)?;
     }
     if let Some(path) = &args.out {
-        let colors: Vec<[f32; 3]> = opts
-            .iter()
-            .enumerate()
-            .map(|(i, o)| method_color(&o.id, i))
-            .collect();
+        let colors = row_colors(&st);
         let title = format!(
             "ECDF of training loss: {} {} on {}, {} runs",
             s.net.sizes_text(),
@@ -143,11 +156,12 @@ pub fn train_command(args: &TrainArgs) -> Result<Output, CliError> {
     if let Some(path) = &args.paths {
         let mut shown = Vec::new();
         let mut colors = Vec::new();
+        let all_colors = row_colors(&st);
         for (i, panel) in path_panels(&st, 0, 96).into_iter().enumerate() {
             match panel {
                 Ok(p) => {
                     shown.push(p);
-                    colors.push(method_color(&opts[i].id, i));
+                    colors.push(all_colors[i]);
                 }
                 Err(e) => out.notes.push(format!("--paths: {e}; not drawn")),
             }

@@ -188,7 +188,9 @@ pub fn paths_chart(panels: &[PathPanel], colors: &[[f32; 3]], title: &str) -> im
             p.run,
             if p.diverged { " (diverged)" } else { "" }
         );
-        draw_text(&mut img, (ox, oy - 14), &name, 1, color);
+        // A swatch of the method's color (some are too light for text on white).
+        fill_rect(&mut img, (ox, oy - 15), (ox + 9, oy - 6), color);
+        draw_text(&mut img, (ox + 14, oy - 14), &name, 1, INK);
         draw_text(
             &mut img,
             (ox, oy + side + 6),
