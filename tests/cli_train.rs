@@ -356,3 +356,151 @@ fn tuning_adds_a_tuned_row_before_the_defaults_which_stay_as_they_were() {
         stderr(&o)
     );
 }
+
+#[test]
+fn a_phase_map_is_a_study_whose_rows_are_the_cells() {
+    let base = [
+        "train",
+        "--methods",
+        "heavy-ball",
+        "--starts",
+        "3",
+        "--steps",
+        "80",
+        "--layers",
+        "2-6-1",
+    ];
+    let csv = TempFile::new("train-phase-runs.csv", "");
+    let png = TempFile::new("train-phase.png", "");
+    let o = run(&[
+        &base[..],
+        &[
+            "--y",
+            "momentum=0..0.9",
+            "--x",
+            "lr=0.01..0.3",
+            "--log-x",
+            "--grid",
+            "3x2",
+            "--format",
+            "json",
+            "--csv",
+            csv.path(),
+            "--out",
+            png.path(),
+        ],
+    ]
+    .concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    assert_eq!(doc["method"], "heavy-ball");
+    assert!(doc.get("methods").is_none() && doc.get("ecdf").is_none());
+    let cells = doc["cells"].as_array().expect("cells");
+    assert_eq!(cells.len(), 6);
+    // x varies fastest; the last row is momentum 0.9.
+    assert_eq!(cells[3]["x_value"], 0.01);
+    assert_eq!(cells[3]["y_value"], 0.9);
+    assert_eq!(cells[3]["method"], "lr=0.01 momentum=0.9");
+    assert_eq!(cells[3]["params"]["momentum"], 0.9);
+    // A cell is the row `train --set` prints at its setting, but for the target, which is
+    // the whole map's: compare what does not depend on it.
+    let alone = run(&[
+        &base[..],
+        &[
+            "--set",
+            "lr=0.01",
+            "--set",
+            "momentum=0.9",
+            "--format",
+            "json",
+        ],
+    ]
+    .concat());
+    assert!(alone.status.success(), "{}", stderr(&alone));
+    let alone: serde_json::Value = serde_json::from_str(&stdout(&alone)).expect("json");
+    for key in [
+        "median_final_loss",
+        "mean_test_accuracy",
+        "diverged",
+        "runs",
+    ] {
+        assert_eq!(cells[3][key], alone["methods"][0][key], "{key}");
+    }
+    // One target for the map: the lowest loss of any cell's run plus the tolerance.
+    let target = doc["target"].as_f64().expect("target");
+    let text = std::fs::read_to_string(csv.path()).expect("csv");
+    let mut lines = text.lines();
+    assert!(
+        lines
+            .next()
+            .is_some_and(|h| h.starts_with("x_value,y_value,run,fate,")),
+        "{text}"
+    );
+    let runs: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(runs.len(), 18);
+    let lowest = runs
+        .iter()
+        .map(|r| r[7].parse::<f64>().expect("lowest"))
+        .fold(f64::INFINITY, f64::min);
+    assert!(
+        (target - (lowest + 0.01)).abs() < 1e-15,
+        "{target} {lowest}"
+    );
+    for (c, cell) in cells.iter().enumerate() {
+        let ok = runs[3 * c..3 * c + 3]
+            .iter()
+            .filter(|r| r[3] == "success")
+            .count();
+        assert_eq!(
+            ok as f64 / 3.0,
+            cell["success_rate"].as_f64().expect("rate")
+        );
+    }
+    let img = image::open(png.path()).expect("a PNG");
+    assert!(img.width() > 300);
+    // The table: one line per cell after the header, and the best cell in the notes.
+    let t = run(&[&base[..], &["--y", "momentum=0..0.9", "--grid", "2x2"]].concat());
+    assert!(t.status.success(), "{}", stderr(&t));
+    assert!(stdout(&t).starts_with("lr momentum "), "{}", stdout(&t));
+    assert_eq!(stdout(&t).lines().count(), 5);
+    assert!(stderr(&t).contains("best cell: lr="), "{}", stderr(&t));
+}
+
+#[test]
+fn a_phase_map_refuses_what_it_cannot_draw() {
+    let base = ["train", "--starts", "2", "--steps", "10"];
+    for (extra, says) in [
+        (&["--y", "momentum=0..0.9"][..], "one method"),
+        (
+            &["--methods", "sgd,adam", "--y", "momentum=0..0.9"][..],
+            "one method",
+        ),
+        (
+            &[
+                "--methods",
+                "adam",
+                "--y",
+                "beta1=0..0.9",
+                "--tune-budget",
+                "4",
+            ][..],
+            "--tune-budget",
+        ),
+        (
+            &["--methods", "adam", "--y", "beta1=0..0.9", "--grid", "0x9"][..],
+            "--grid",
+        ),
+        (
+            &["--methods", "adam", "--y", "lr=0.1..1"][..],
+            "same parameter",
+        ),
+        (&["--methods", "sgd", "--y", "beta1=0..0.9"][..], "beta1"),
+        (&["--methods", "adam", "--x", "lr=0.1..1"][..], "--y"),
+    ] {
+        let o = run(&[&base[..], extra].concat());
+        assert_eq!(o.status.code(), Some(2), "{extra:?}: {}", stderr(&o));
+        let e = stderr(&o);
+        assert_eq!(e.trim().lines().count(), 1, "{extra:?}: {e}");
+        assert!(e.contains(says), "{extra:?}: {e}");
+    }
+}

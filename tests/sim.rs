@@ -428,6 +428,7 @@ fn current_scenario(app: &mut App) -> optiscape_core::scenario::Scenario {
         w.resource::<optiscape::sim::SimRng>(),
         w.resource::<StartPoints>(),
         w.resource::<Roster>(),
+        w.resource::<optiscape::sim::NetRuns>(),
     )
 }
 
@@ -878,4 +879,61 @@ fn new_hyperparameters_reach_training_networks_at_their_next_update() {
     let (a, b) = (nets(&mut kept), nets(&mut changed));
     assert_eq!(a[0].2, b[0].2);
     assert_ne!(a[0].3, b[0].3);
+}
+
+/// A scenario (and so a link) keeps networks in training: saved with their runs and pace,
+/// loaded back as the same network balls (same methods, runs and first weights), and a file
+/// that asks for networks off a slice is refused.
+#[test]
+fn a_scenario_keeps_its_networks_in_training() {
+    let mut trained = networks(&["adam", "sgd"], 3, 7);
+    for _ in 0..3 {
+        trained.update();
+    }
+    let sc = current_scenario(&mut trained);
+    assert_eq!(
+        sc.networks,
+        Some(optiscape_core::scenario::NetworksSpec {
+            runs: 3,
+            updates_per_frame: 7
+        })
+    );
+    sc.validate().unwrap();
+    let text = sc.to_ron().unwrap();
+    let back = optiscape_core::scenario::Scenario::parse(&text, "saved").unwrap();
+    assert_eq!(back, sc);
+    let link = optiscape_core::link::encode(&sc).unwrap();
+    assert_eq!(optiscape_core::link::decode(&link).unwrap(), sc);
+    // Loaded in a fresh sandbox: the same balls, with the same weights, as training them
+    // there by hand.
+    let mut fresh = app();
+    send(&mut fresh, SimCommand::LoadScenario(Box::new(back)));
+    let mut by_hand = networks(&["adam", "sgd"], 3, 7);
+    let key = |v: Vec<(String, usize, u64, Vec<f64>, DVec2, RunStatus)>| {
+        let mut v: Vec<(String, usize, u64, Vec<f64>)> =
+            v.into_iter().map(|n| (n.0, n.1, n.2, n.3)).collect();
+        v.sort_by(|x, y| (&x.0, x.1).cmp(&(&y.0, y.1)));
+        v
+    };
+    let loaded = key(nets(&mut fresh));
+    assert_eq!(loaded.len(), 6);
+    assert_eq!(loaded, key(nets(&mut by_hand)));
+    assert_eq!(
+        fresh
+            .world()
+            .resource::<optiscape::sim::NetRuns>()
+            .updates_per_frame,
+        7
+    );
+    assert!(
+        !fresh
+            .world()
+            .resource::<optiscape::sim::LoadedSetup>()
+            .edited
+    );
+    // Off a slice: refused with its reason.
+    let mut off = sc.clone();
+    off.surface.name = Some("seed".into());
+    let e = off.validate().unwrap_err();
+    assert!(e.contains("network slice"), "{e}");
 }

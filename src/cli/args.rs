@@ -157,7 +157,7 @@ pub enum Command {
     /// Train whole networks (a small MLP on a toy dataset or a CSV) from K seeded
     /// initializations per method: success against a training-loss target, ERT, ECDFs, and how
     /// often each method ends in a worse minimum.
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
     /// Render the scene offscreen (no window) to a GIF, an MP4 (with ffmpeg) or PNG frames.
     Record(RecordArgs),
     /// Print a scenario's share link (the text after `#` in the web page's address, and what
@@ -440,7 +440,7 @@ pub struct PhaseArgs {
     #[arg(long, allow_hyphen_values = true)]
     pub y: String,
     /// Grid size `PxQ` (P values of x, Q of y).
-    #[arg(long, default_value = "16x16")]
+    #[arg(long, default_value = "16x16", visible_alias = "grid")]
     pub points: String,
     /// Space x's values geometrically.
     #[arg(long)]
@@ -704,4 +704,27 @@ pub struct TrainArgs {
     /// and momentum or beta1, each cell the median final training loss of its setting.
     #[arg(long, value_name = "PATH", requires = "tune_budget")]
     pub tune_map: Option<std::path::PathBuf>,
+    /// A phase map of one method: train it at every cell of a grid of two of its
+    /// hyperparameters, this the vertical axis `NAME=LO..HI` (`beta1`, `beta2` name the two
+    /// betas); every cell trains the same initializations, against one target for the whole
+    /// map. Prints one row per cell; --out draws the success rates as a heatmap.
+    #[arg(long, value_name = "NAME=LO..HI", allow_hyphen_values = true)]
+    pub y: Option<String>,
+    /// With --y: the horizontal axis [default: lr=1e-3..1, spaced geometrically].
+    #[arg(
+        long,
+        value_name = "NAME=LO..HI",
+        allow_hyphen_values = true,
+        requires = "y"
+    )]
+    pub x: Option<String>,
+    /// With --y: the grid's size `PxQ` (P values of x, Q of y) [default: 8x8].
+    #[arg(long, value_name = "PxQ", requires = "y")]
+    pub grid: Option<String>,
+    /// With --y: space x's values geometrically.
+    #[arg(long, requires = "y")]
+    pub log_x: bool,
+    /// With --y: space y's values geometrically.
+    #[arg(long, requires = "y")]
+    pub log_y: bool,
 }

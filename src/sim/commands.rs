@@ -372,26 +372,33 @@ impl SimState<'_, '_> {
                 runs,
                 updates_per_frame,
             } => {
-                if self.surface.0.as_net().is_none() {
-                    warn!("networks are trained on a network slice (net:DATASET)");
-                    return;
+                if self.train_networks(*runs, *updates_per_frame) {
+                    self.settings.playing = true;
                 }
-                if !self.surface.0.placement.is_identity() {
-                    warn!("networks are trained on the slice as built (no rotation or shift)");
-                    return;
-                }
-                self.despawn_all();
-                self.starts.0.clear();
-                *self.net_runs = NetRuns {
-                    active: true,
-                    runs: (*runs).clamp(1, MAX_NET_RUNS),
-                    updates_per_frame: (*updates_per_frame)
-                        .clamp(1, super::network::MAX_UPDATES_PER_FRAME),
-                };
-                self.spawn_networks(None);
-                self.settings.playing = true;
             }
         }
+    }
+
+    /// Replaces all balls with networks in training (`SimCommand::TrainNetworks`); false
+    /// (nothing changed) when the surface is not a network slice as built.
+    fn train_networks(&mut self, runs: usize, updates_per_frame: u64) -> bool {
+        if self.surface.0.as_net().is_none() {
+            warn!("networks are trained on a network slice (net:DATASET)");
+            return false;
+        }
+        if !self.surface.0.placement.is_identity() {
+            warn!("networks are trained on the slice as built (no rotation or shift)");
+            return false;
+        }
+        self.despawn_all();
+        self.starts.0.clear();
+        *self.net_runs = NetRuns {
+            active: true,
+            runs: runs.clamp(1, MAX_NET_RUNS),
+            updates_per_frame: updates_per_frame.clamp(1, super::network::MAX_UPDATES_PER_FRAME),
+        };
+        self.spawn_networks(None);
+        true
     }
 
     fn load_scenario(&mut self, sc: &Scenario) {
@@ -425,12 +432,17 @@ impl SimState<'_, '_> {
             StartSpec::Random { k, region } => self.random_starts(*k, *region).unwrap_or_default(),
         };
         self.replace_all(points);
+        if let Some(n) = sc.networks {
+            // A validated scenario's networks are on a slice as built.
+            self.train_networks(n.runs, n.updates_per_frame);
+        }
         self.loaded.baseline = Some(super::scenario_of(
             &self.surface,
             &self.settings,
             &self.rng,
             &self.starts,
             &self.roster,
+            &self.net_runs,
         ));
         self.loaded.edited = false;
     }

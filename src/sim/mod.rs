@@ -109,7 +109,7 @@ impl Default for NetRuns {
         Self {
             active: false,
             runs: 4,
-            updates_per_frame: 10,
+            updates_per_frame: optiscape_core::net::DEFAULT_UPDATES_PER_FRAME,
         }
     }
 }
@@ -128,8 +128,9 @@ pub fn scenario_of(
     rng: &SimRng,
     starts: &StartPoints,
     roster: &Roster,
+    net_runs: &NetRuns,
 ) -> optiscape_core::scenario::Scenario {
-    use optiscape_core::scenario::{Scenario, StartSpec, VERSION};
+    use optiscape_core::scenario::{NetworksSpec, Scenario, StartSpec, VERSION};
     let defaults = Roster::default();
     let methods = roster
         .0
@@ -143,7 +144,12 @@ pub fn scenario_of(
         })
         .collect();
     let s = &surface.0;
-    let starts = if starts.0.len() == 1 && starts.0[0] == s.default_start() {
+    let networks = net_runs.active.then_some(NetworksSpec {
+        runs: net_runs.runs,
+        updates_per_frame: net_runs.updates_per_frame,
+    });
+    let starts = if networks.is_some() || (starts.0.len() == 1 && starts.0[0] == s.default_start())
+    {
         StartSpec::Default
     } else {
         StartSpec::Points(starts.0.iter().map(|p| (p.x, p.y)).collect())
@@ -159,6 +165,7 @@ pub fn scenario_of(
         speed: settings.speed,
         seed: rng.seed,
         camera: None,
+        networks,
     }
 }
 
@@ -180,17 +187,19 @@ fn track_setup_edits(
     rng: Res<SimRng>,
     starts: Res<StartPoints>,
     roster: Res<Roster>,
+    net_runs: Res<NetRuns>,
     mut loaded: ResMut<LoadedSetup>,
 ) {
     let changed = surface.is_changed()
         || settings.is_changed()
         || rng.is_changed()
         || starts.is_changed()
-        || roster.is_changed();
+        || roster.is_changed()
+        || net_runs.is_changed();
     let Some(baseline) = loaded.baseline.as_ref().filter(|_| changed) else {
         return;
     };
-    let edited = *baseline != scenario_of(&surface, &settings, &rng, &starts, &roster);
+    let edited = *baseline != scenario_of(&surface, &settings, &rng, &starts, &roster, &net_runs);
     if loaded.edited != edited {
         loaded.edited = edited;
     }

@@ -11,10 +11,7 @@ use optiscape_core::lab::RunStatus;
 use optiscape_core::net::LiveFit;
 use optiscape_core::net::slice::Slice;
 
-/// The most runs per method the sandbox trains at once.
-pub const MAX_NET_RUNS: usize = 32;
-/// The most updates a network ball makes per frame.
-pub const MAX_UPDATES_PER_FRAME: u64 = 200;
+pub use optiscape_core::net::{MAX_NET_RUNS, MAX_UPDATES_PER_FRAME};
 
 /// One point of a network ball's record: after `updates` updates, its training loss (the
 /// penalty included) and its test loss (NaN without test points).

@@ -345,6 +345,7 @@ pub struct SimState<'w, 's> {
     rng: Res<'w, SimRng>,
     starts: Res<'w, StartPoints>,
     roster: Res<'w, Roster>,
+    net_runs: Res<'w, crate::sim::NetRuns>,
     display: Res<'w, DisplaySettings>,
     camera: Query<'w, 's, &'static PanOrbitCamera>,
 }
@@ -357,6 +358,7 @@ pub fn current_scenario(sim: &SimState) -> Scenario {
         &sim.rng,
         &sim.starts,
         &sim.roster,
+        &sim.net_runs,
     );
     sc.display = sim.display.to_spec();
     sc.camera = sim.camera.iter().next().map(crate::view::camera_spec);

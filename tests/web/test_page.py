@@ -505,3 +505,52 @@ def test_the_methods_built_for_local_optima_run_on_the_page_as_on_the_desktop(
             assert w <= 1e-6, f"{method}: {w:.2e} relative"
         else:
             assert w == 0.0, f"{method}: not bit for bit ({w:.2e})"
+
+
+NET_RON = """(
+    version: 1,
+    description: "Networks in training on a slice of xor",
+    surface: (name: "net:xor,points=40,test-points=20,layers=2-4-1,steps=100"),
+    methods: [
+        (id: "sgd", params: {"lr": 0.1}),
+        (id: "adam", params: {"lr": 0.01}),
+        (id: "rmsprop"),
+    ],
+    networks: (runs: 2, updates_per_frame: 5),
+    steps: 40,
+    speed: 120,
+    seed: 3,
+)"""
+
+
+def test_networks_in_training_run_on_the_page_as_on_the_desktop(browser, server, tmp_path):
+    """The Network section on the page: a slice built in the browser, and networks trained on
+    it (each ball a whole network, projected on the plane) as the desktop trains them."""
+    link = link_of(NET_RON, tmp_path)
+    page = loaded(browser, f"{server}#{link}")
+    assert page["message"] is None, page["message"]
+    assert browser.console_errors() == []
+    page = browser.wait_state(finished, 240, "every network to finish its updates")
+    assert sorted((b["method"], b["network"]) for b in page["balls"]) == sorted(
+        (m, i) for m in ("sgd", "adam", "rmsprop") for i in (0, 1)
+    )
+    # The page's own setup (what Save and Copy link write) keeps the networks.
+    assert "updates_per_frame: 5" in page["setup"], page["setup"]
+    limit = max(b["limit"] for b in page["balls"])
+    desktop = desktop_state(link, limit + 5, tmp_path)
+    assert page["setup"] == desktop["setup"]
+    assert len(page["balls"]) == len(desktop["balls"]) == 6
+    worst = 0.0
+    for p, d in zip(page["balls"], desktop["balls"]):
+        for key in ("method", "network", "steps", "status"):
+            assert p[key] == d[key], f"{p['method']}: {key} {p[key]} != {d[key]}"
+        assert p["steps"] == 200, p
+        numbers = p["pos"] + [p["loss"]], d["pos"] + [d["loss"]]
+        worst = max(worst, *(relative(a, b) for a, b in zip(*numbers)))
+    # tanh and Adam's powers call the C library on the desktop and musl's port on the page: a
+    # last bit apart now and then, carried on through 200 updates.
+    print(f"networks: page against desktop within {worst:.2e} (relative)")
+    assert worst <= 1e-9, f"networks differ by {worst:.2e} (relative)"
+    img = browser.screenshot()
+    colors = img.resize((320, 180)).getcolors(maxcolors=1 << 16)
+    assert colors is None or len(colors) > 500, "a blank canvas?"

@@ -49,6 +49,27 @@ pub struct Scenario {
     /// The camera; absent: framed on the surface's view.
     #[serde(default)]
     pub camera: Option<CameraSpec>,
+    /// On a network slice: the balls are networks in training (absent: points on the slice).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub networks: Option<NetworksSpec>,
+}
+
+/// Networks in training on a scenario's network slice: `runs` initializations per enabled
+/// method that can train one (run `i` of the scenario's seed, as `optiscape train --seed`
+/// numbers them), each making `updates_per_frame` full-batch updates per frame. `starts` is
+/// then not used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworksSpec {
+    /// 1..=[`crate::net::MAX_NET_RUNS`].
+    pub runs: usize,
+    /// 1..=[`crate::net::MAX_UPDATES_PER_FRAME`].
+    #[serde(default = "default_updates_per_frame")]
+    pub updates_per_frame: u64,
+}
+
+fn default_updates_per_frame() -> u64 {
+    crate::net::DEFAULT_UPDATES_PER_FRAME
 }
 
 fn default_steps() -> u64 {
@@ -356,6 +377,34 @@ impl Scenario {
             ));
         }
         self.methods()?;
+        if let Some(n) = &self.networks {
+            if surface.as_net().is_none() {
+                return Err(
+                    "networks: networks are trained on a network slice (surface.name: \"net:DATASET\")"
+                        .into(),
+                );
+            }
+            if !surface.placement.is_identity() {
+                return Err(
+                    "networks: networks are trained on the slice as built (no rotate or instance)"
+                        .into(),
+                );
+            }
+            if !(1..=crate::net::MAX_NET_RUNS).contains(&n.runs) {
+                return Err(format!(
+                    "networks.runs must be 1..={} (got {})",
+                    crate::net::MAX_NET_RUNS,
+                    n.runs
+                ));
+            }
+            if !(1..=crate::net::MAX_UPDATES_PER_FRAME).contains(&n.updates_per_frame) {
+                return Err(format!(
+                    "networks.updates_per_frame must be 1..={} (got {})",
+                    crate::net::MAX_UPDATES_PER_FRAME,
+                    n.updates_per_frame
+                ));
+            }
+        }
         match &self.starts {
             StartSpec::Default => {}
             StartSpec::Points(points) => {
@@ -497,10 +546,8 @@ impl Scenario {
             None => Some(surface.info().default_domain),
         };
         SurfaceSpec {
-            name: surface
-                .as_formula()
-                .is_none()
-                .then(|| surface.id().to_string()),
+            // A built-in surface's id, or a network slice's whole spelling (`net:moons,...`).
+            name: surface.as_formula().is_none().then(|| surface.spec()),
             formula: surface.as_formula().map(|f| f.source().to_string()),
             params: surface
                 .params()

@@ -195,6 +195,7 @@ fn rich() -> Scenario {
             radius: 12.5,
             focus: (0.0, 1.0, -0.5),
         }),
+        networks: None,
     }
 }
 
@@ -333,5 +334,41 @@ proptest! {
             Ok(sc) => prop_assert!(sc.validate().is_ok()),
             Err(e) => prop_assert!(e.starts_with("d.ron")),
         }
+    }
+}
+
+#[test]
+fn networks_in_training_are_kept_on_a_slice_and_refused_elsewhere() {
+    let text = "(version: 1, surface: (name: \"net:xor,points=40,test-points=0,layers=2-4-1,steps=50\"), methods: [(id: \"adam\")], networks: (runs: 5))";
+    let sc = Scenario::parse(text, "f.ron").unwrap();
+    let n = sc.networks.unwrap();
+    assert_eq!((n.runs, n.updates_per_frame), (5, 10));
+    assert_eq!(Scenario::parse(&sc.to_ron().unwrap(), "again").unwrap(), sc);
+    // The slice itself is written back as it was spelled, so a saved slice opens again.
+    let slice = sc.surface().unwrap();
+    assert_eq!(Scenario::surface_spec(&slice), sc.surface);
+    for (bad, says) in [
+        (
+            text.replace(
+                "net:xor,points=40,test-points=0,layers=2-4-1,steps=50",
+                "seed",
+            ),
+            "network slice",
+        ),
+        (
+            text.replace("runs: 5", "runs: 0"),
+            "networks.runs must be 1..=32",
+        ),
+        (
+            text.replace("runs: 5", "runs: 2, updates_per_frame: 500"),
+            "networks.updates_per_frame must be 1..=200",
+        ),
+        (
+            text.replace("steps=50\")", "steps=50\", rotate: 30)"),
+            "as built",
+        ),
+    ] {
+        let e = Scenario::parse(&bad, "f.ron").unwrap_err();
+        assert!(e.contains(says), "{bad}: {e}");
     }
 }

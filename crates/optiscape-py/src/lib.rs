@@ -1060,6 +1060,18 @@ fn train<'py>(
         return Err(PyRuntimeError::new_err("cancelled"));
     }
     let doc = json_text(&report::train(&st))?;
+    let (fates, arrays) = run_arrays(py, &st, weights);
+    Ok((doc, fates, arrays))
+}
+
+/// Each run's fate, and flat per-run arrays by name (rows x starts, row-major; `initial` and
+/// `final` rows x starts x parameters when the study kept weights; the data).
+#[allow(clippy::type_complexity)]
+fn run_arrays<'py>(
+    py: Python<'py>,
+    st: &lab::train::TrainStudy,
+    weights: bool,
+) -> (Vec<String>, Vec<(String, Bound<'py, PyArray1<f64>>)>) {
     let all = || st.runs.iter().flatten();
     let fates: Vec<String> = all()
         .map(|r| {
@@ -1114,6 +1126,38 @@ fn train<'py>(
         .into_iter()
         .map(|(k, v)| (k, PyArray1::from_vec(py, v)))
         .collect();
+    (fates, arrays)
+}
+
+/// `optiscape train --y`: a phase map of one method, its JSON document (as `--format json`
+/// prints it), each run's fate and flat per-run arrays (cells x starts, `x` fastest).
+#[pyfunction]
+#[allow(clippy::type_complexity)]
+fn train_phase<'py>(
+    py: Python<'py>,
+    spec: &str,
+    phase: &str,
+) -> PyResult<(
+    String,
+    Vec<String>,
+    Vec<(String, Bound<'py, PyArray1<f64>>)>,
+)> {
+    let spec: lab::train::TrainSpec = serde_json::from_str(spec)
+        .map_err(|e| PyValueError::new_err(format!("train options: {e}")))?;
+    let phase: lab::train::phase::TrainPhaseSpec = serde_json::from_str(phase)
+        .map_err(|e| PyValueError::new_err(format!("phase options: {e}")))?;
+    let (setup, opts) = spec.setup().map_err(err)?;
+    let (opt, x, y) = phase.axes(&opts).map_err(err)?;
+    let progress = Progress::default();
+    let map = interruptible(py, &progress, || {
+        lab::train::phase::train_phase(setup, &opt, &x, &y, &progress)
+    })?
+    .map_err(err)?;
+    if map.study.cancelled {
+        return Err(PyRuntimeError::new_err("cancelled"));
+    }
+    let doc = json_text(&report::train_phase(&map))?;
+    let (fates, arrays) = run_arrays(py, &map.study, false);
     Ok((doc, fates, arrays))
 }
 
@@ -1242,6 +1286,7 @@ fn _optiscape(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(coco_keys, m)?)?;
     m.add_function(wrap_pyfunction!(suite, m)?)?;
     m.add_function(wrap_pyfunction!(train, m)?)?;
+    m.add_function(wrap_pyfunction!(train_phase, m)?)?;
     m.add_function(wrap_pyfunction!(suite_plan, m)?)?;
     m.add_function(wrap_pyfunction!(suite_tune_cell, m)?)?;
     m.add_function(wrap_pyfunction!(suite_problem, m)?)?;

@@ -234,6 +234,35 @@ def test_tuning_from_python_equals_the_command_line():
         assert row["params"]["lr"] == dict(t["params"])["lr"]
 
 
+def test_a_phase_map_from_python_equals_the_command_line():
+    args = ["--methods", "heavy-ball", "--starts", "3", "--steps", "60", "--layers", "2-6-1",
+            "--set", "lr=0.05", "--y", "momentum=0..0.9", "--x", "lr=0.01..0.3", "--log-x",
+            "--grid", "3x2"]
+    out = subprocess.run([BIN, "train", *args, "--format", "json"], capture_output=True, text=True, check=True)
+    cli = json.loads(out.stdout)
+    py = optiscape.train_phase("heavy-ball", y="momentum=0..0.9", x=("lr", 0.01, 0.3), log_x=True,
+                               grid=(3, 2), starts=3, steps=60, layers=[2, 6, 1], lr=0.05)
+    for k in ("target", "lowest", "starts", "steps", "net", "data", "method", "x", "y"):
+        assert cli[k] == py[k], k
+    assert len(py["cells"]) == 6
+    for a, b in zip(cli["cells"], py["cells"]):
+        a.pop("seconds"), b.pop("seconds")
+        assert a == b
+    np.testing.assert_allclose(py["x_values"], [0.01, np.sqrt(0.01 * 0.3), 0.3], rtol=1e-12)
+    np.testing.assert_array_equal(py["y_values"], [0.0, 0.9])
+    assert py["success_rate"].shape == (2, 3) and py["final_loss"].shape == (2, 3, 3)
+    assert py["success_rate"][1, 0] == py["cells"][3]["success_rate"]
+    assert py["cells"][3]["params"]["lr"] == 0.01 and py["cells"][3]["params"]["momentum"] == 0.9
+    # Each cell's runs are the runs `train` makes at that setting.
+    one = optiscape.train(methods="heavy-ball", starts=3, steps=60, layers=[2, 6, 1],
+                          params={"heavy-ball": {"lr": 0.01, "momentum": 0.9}})
+    np.testing.assert_array_equal(one["final_loss"][0], py["final_loss"][1, 0])
+    with pytest.raises(ValueError, match="one method"):
+        optiscape.train_phase("adam,sgd", y="momentum=0..0.9")
+    with pytest.raises(ValueError, match="same parameter"):
+        optiscape.train_phase("adam", y="lr=0.1..1")
+
+
 def test_bad_input_is_one_python_exception(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("x1,x2,label\n0,0,0\n1,nan,1\n")

@@ -316,6 +316,36 @@ pub fn train(study: &super::train::TrainStudy) -> Value {
     })
 }
 
+/// A `train` phase map as JSON: [`train`]'s document of its study, with the cells (each row
+/// with its `x_value` and `y_value`) in place of the methods, and no ECDFs or tuning.
+pub fn train_phase(map: &super::train::phase::TrainPhase) -> Value {
+    let mut doc = train(&map.study);
+    if let Value::Object(m) = &mut doc {
+        let rows = match m.remove("methods") {
+            Some(Value::Array(rows)) => rows,
+            _ => Vec::new(),
+        };
+        m.remove("tuning");
+        m.remove("ecdf");
+        let cells: Vec<Value> = rows
+            .into_iter()
+            .zip(&map.values)
+            .map(|(mut row, (xv, yv))| {
+                if let Value::Object(r) = &mut row {
+                    r.insert("x_value".into(), json!(xv));
+                    r.insert("y_value".into(), json!(yv));
+                }
+                row
+            })
+            .collect();
+        m.insert("method".into(), json!(map.method));
+        m.insert("x".into(), json!(map.x));
+        m.insert("y".into(), json!(map.y));
+        m.insert("cells".into(), Value::Array(cells));
+    }
+    doc
+}
+
 /// A network's parameters layer by layer in PyTorch's `nn.Linear` layout: `weight` as
 /// (out, in) nested lists, `bias`.
 pub fn layers_json(net: &crate::net::Mlp, theta: &[f64]) -> Value {

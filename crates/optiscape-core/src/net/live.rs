@@ -3,6 +3,13 @@
 //! the slices run. A live run's numbers are those of `train` for the same rule, first
 //! parameters and seed, update for update.
 
+/// The most runs per method the sandbox trains at once.
+pub const MAX_NET_RUNS: usize = 32;
+/// The most updates a network ball makes per frame.
+pub const MAX_UPDATES_PER_FRAME: u64 = 200;
+/// Updates per frame when none are asked for.
+pub const DEFAULT_UPDATES_PER_FRAME: u64 = 10;
+
 use super::data::Dataset;
 use super::fit::{FitOptions, FitRun, Fitting};
 use super::mlp::Mlp;

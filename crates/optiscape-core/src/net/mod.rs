@@ -11,5 +11,7 @@ pub mod slice;
 
 pub use data::{DATASETS, DataSpec, Dataset, Labels, Points};
 pub use fit::{FitOptions, FitRun, Fitting, fit_group};
-pub use live::{LiveFit, LiveState};
+pub use live::{
+    DEFAULT_UPDATES_PER_FRAME, LiveFit, LiveState, MAX_NET_RUNS, MAX_UPDATES_PER_FRAME,
+};
 pub use mlp::{Activation, Init, LossKind, Mlp};

@@ -35,6 +35,7 @@ __all__ = [
     "phase",
     "suite",
     "train",
+    "train_phase",
     "__version__",
 ]
 
@@ -662,6 +663,29 @@ def train(
     ``{"adam": {"lr": 0.01}}``. ``tune_budget`` above 1 tunes each method first (``--tune-budget``):
     ``methods`` then holds ``ID tuned`` before ``ID`` for each, the arrays one row per entry, and
     ``tuning`` what each search tried. docs/guide.md, "Real networks", defines every number."""
+    spec = _train_spec(data, methods, starts, steps, seed, layers, activation, loss, weight_decay,
+                       init, precision, target, tol, gtol, points, test_points, noise, data_seed,
+                       test_every, params, tune_budget)
+    doc, fates, arrays = _optiscape.train(json.dumps(spec), bool(weights))
+    out = json.loads(doc)
+    m, k = len(out["methods"]), out["starts"]
+    for name, a in arrays:
+        if name in ("initial", "final"):
+            out[name] = a.reshape(m, k, -1)
+        elif name in ("train_x", "test_x"):
+            out[name] = a.reshape(-1, 2)
+        elif name in ("train_y", "test_y"):
+            out[name] = a
+        else:
+            out[name] = a.reshape(m, k)
+    out["fate"] = np.array(fates, dtype=object).reshape(m, k)
+    return out
+
+
+def _train_spec(data, methods, starts, steps, seed, layers, activation, loss, weight_decay, init,
+                precision, target, tol, gtol, points, test_points, noise, data_seed, test_every,
+                params, tune_budget) -> dict:
+    """``train``'s options as the command line's text (checked by the same Rust function)."""
     if layers is not None and not isinstance(layers, str):
         layers = "-".join(str(int(v)) for v in layers)
     spec = {
@@ -689,19 +713,83 @@ def train(
         "test_every": None if test_every is None else _count(test_every),
         "tune_budget": _count(tune_budget),
     }
-    doc, fates, arrays = _optiscape.train(json.dumps(spec), bool(weights))
+    return spec
+
+
+def train_phase(
+    method: str,
+    y: Union[str, Tuple[str, float, float]],
+    x: Union[str, Tuple[str, float, float], None] = None,
+    grid: Tuple[int, int] = (8, 8),
+    log_x: bool = False,
+    log_y: bool = False,
+    *,
+    data: str = "moons",
+    starts: int = 100,
+    steps: int = 1000,
+    seed: int = 0,
+    layers: Union[str, Sequence[int], None] = None,
+    activation: str = "tanh",
+    loss: str = "cross-entropy",
+    weight_decay: float = 0.0,
+    init: str = "glorot",
+    precision: str = "f64",
+    target: Optional[float] = None,
+    tol: float = 0.01,
+    gtol: float = 1e-3,
+    points: Optional[int] = None,
+    test_points: Optional[int] = None,
+    noise: Optional[float] = None,
+    data_seed: Optional[int] = None,
+    test_every: Optional[int] = None,
+    **hyperparameters: Any,
+) -> dict:
+    """A phase map of real training (``optiscape train --y``): ``method`` trained at every
+    cell of a grid of two of its hyperparameters, ``x`` across (default ``"lr=1e-3..1"``,
+    geometric) and ``y`` up, each ``"NAME=LO..HI"`` or ``(name, lo, hi)``; ``grid`` is
+    ``(P, Q)`` cells; ``hyperparameters`` fix the method's other values. Every cell trains the
+    same ``starts`` initializations, against one target for the whole map. Returns the command
+    line's ``--format json`` document (``cells``: one row per cell, ``x`` fastest, with
+    ``x_value`` and ``y_value``) with NumPy arrays added: ``x_values``, ``y_values``;
+    ``success_rate``, ``ert`` (NaN: no run reached the target), ``worse_minimum_rate`` and
+    ``median_final_loss`` of shape (Q, P) (row ``j`` is ``y_values[j]``); per run, shape
+    (Q, P, starts), ``final_loss``, ``best_loss``, ``grad_norm``, ``train_accuracy``,
+    ``test_loss``, ``test_accuracy``, ``updates``, ``first_success`` and ``fate``; and the
+    data. docs/guide.md, "Phase maps of training"."""
+    p, q = grid
+    spec = _train_spec(data, str(method), starts, steps, seed, layers, activation, loss,
+                       weight_decay, init, precision, target, tol, gtol, points, test_points,
+                       noise, data_seed, test_every,
+                       {str(method): hyperparameters} if hyperparameters else None, 1)
+    phase = {
+        "x": None if x is None else _axis(x),
+        "y": _axis(y),
+        "grid": f"{_count(p)}x{_count(q)}",
+        "log_x": bool(log_x),
+        "log_y": bool(log_y),
+    }
+    doc, fates, arrays = _optiscape.train_phase(json.dumps(spec), json.dumps(phase))
     out = json.loads(doc)
-    m, k = len(out["methods"]), out["starts"]
+    cells, k = out["cells"], out["starts"]
+    Q = len({c["y_value"] for c in cells})
+    P = len(cells) // Q
+    out["x_values"] = np.array([c["x_value"] for c in cells[:P]])
+    out["y_values"] = np.array([c["y_value"] for c in cells[::P]])
+
+    def grid_of(key):
+        return np.array([np.nan if c[key] is None else c[key] for c in cells],
+                        dtype=float).reshape(Q, P)
+
+    for key in ("success_rate", "ert", "worse_minimum_rate", "median_final_loss"):
+        out[key] = grid_of(key)
     for name, a in arrays:
-        if name in ("initial", "final"):
-            out[name] = a.reshape(m, k, -1)
-        elif name in ("train_x", "test_x"):
+        if name in ("train_x", "test_x"):
             out[name] = a.reshape(-1, 2)
         elif name in ("train_y", "test_y"):
             out[name] = a
         else:
-            out[name] = a.reshape(m, k)
-    out["fate"] = np.array(fates, dtype=object).reshape(m, k)
+            out[name] = a.reshape(Q, P, k)
+    out["fate"] = np.array(fates, dtype=object).reshape(Q, P, k)
     return out
 
 

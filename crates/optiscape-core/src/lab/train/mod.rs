@@ -5,6 +5,7 @@
 //! ([`FitRun::trail`]), so every number below is read from it, not from samples.
 
 pub mod paths;
+pub mod phase;
 mod spec;
 pub mod tune;
 pub use spec::{MAX_TRAIN_STARTS, MAX_TRAIN_STEPS, TRAIN_METHODS, TrainSpec};
@@ -464,6 +465,18 @@ pub fn study(setup: TrainSetup, opts: &[Optimizer], progress: &Progress) -> Trai
         }
         entries.push((o.id.clone(), o.clone()));
     }
+    study_of(setup, entries, tuning, progress)
+}
+
+/// Trains each named setting (checked by [`TrainSetup::check_method`]) on the setup's
+/// initializations and gathers the statistics: [`study`]'s second half, and a phase map's
+/// ([`phase::train_phase`]) whole.
+pub(crate) fn study_of(
+    setup: TrainSetup,
+    entries: Vec<(String, Optimizer)>,
+    tuning: Vec<tune::TrainTuning>,
+    progress: &Progress,
+) -> TrainStudy {
     let mut runs = Vec::new();
     let mut seconds = Vec::new();
     for (_, o) in &entries {
