@@ -141,11 +141,6 @@ pub fn run_sandbox(settings: SandboxSettings) -> AppExit {
             });
         }
     });
-    if let Some(k) = networks {
-        app.add_systems(PostStartup, move |mut ui: ResMut<crate::ui::UiState>| {
-            ui.net.runs = k as usize;
-        });
-    }
     if let Some(k) = starts {
         // The Start points field shows the count on screen.
         app.add_systems(PostStartup, move |mut ui: ResMut<crate::ui::UiState>| {

@@ -25,6 +25,9 @@ pub struct NetFields {
     pub minima: bool,
     pub runs: usize,
     pub per_frame: u64,
+    /// The training the runs and per-frame fields last followed (a scenario, a link or the
+    /// command line starts networks with their own).
+    pub followed: Option<(usize, u64)>,
     /// Why the last slice asked for was refused.
     pub error: Option<String>,
 }
@@ -41,6 +44,7 @@ impl Default for NetFields {
             minima: false,
             runs: NetRuns::default().runs,
             per_frame: NetRuns::default().updates_per_frame,
+            followed: None,
             error: None,
         };
         if let Ok(spec) = SliceSpec::named("moons") {
@@ -60,6 +64,16 @@ impl NetFields {
         self.activation = spec.net.activation.name().to_string();
         self.weight_decay = spec.net.weight_decay;
         self.minima = spec.plane == Plane::Minima;
+    }
+
+    /// The runs and per-frame fields of a training that started elsewhere (a scenario, a
+    /// link, the command line), once per training: what is typed afterwards stays.
+    pub fn follow_training(&mut self, net_runs: &NetRuns) {
+        let training = (net_runs.runs, net_runs.updates_per_frame);
+        if net_runs.active && self.followed != Some(training) {
+            (self.runs, self.per_frame) = training;
+            self.followed = Some(training);
+        }
     }
 
     /// The slice the fields spell, as `net:` takes it (checked by `SliceSpec::parse`).
@@ -202,6 +216,7 @@ pub(super) fn network_section(
     out: &mut Vec<SimCommand>,
 ) {
     let slice = surface.as_net().map(|n| n.slice());
+    fields.follow_training(net_runs);
     egui::CollapsingHeader::new("Network")
         .default_open(slice.is_some())
         .show(ui, |ui| {
@@ -432,6 +447,26 @@ mod tests {
             SliceSpec::parse(&NetFields::default().text()).expect("parses"),
             SliceSpec::named("moons").expect("moons")
         );
+    }
+
+    #[test]
+    fn the_runs_fields_follow_a_training_started_elsewhere_once() {
+        let mut f = NetFields::default();
+        let idle = NetRuns::default();
+        f.follow_training(&idle);
+        assert_eq!((f.runs, f.per_frame), (idle.runs, idle.updates_per_frame));
+        // A scenario's networks: the fields show them.
+        let loaded = NetRuns {
+            active: true,
+            runs: 7,
+            updates_per_frame: 3,
+        };
+        f.follow_training(&loaded);
+        assert_eq!((f.runs, f.per_frame), (7, 3));
+        // What is typed afterwards stays while the same training runs.
+        f.runs = 12;
+        f.follow_training(&loaded);
+        assert_eq!((f.runs, f.per_frame), (12, 3));
     }
 
     #[test]
