@@ -1035,6 +1035,11 @@ fn tuned_of(setup: &lab::suite::SuiteSetup, tuned: &str) -> PyResult<Vec<lab::su
     lab::suite::entries(setup, &tuned).map_err(err)
 }
 
+/// `train`'s options as the Python side sends them (JSON of the command line's text).
+fn train_spec(spec: &str) -> PyResult<lab::train::TrainSpec> {
+    serde_json::from_str(spec).map_err(|e| PyValueError::new_err(format!("train options: {e}")))
+}
+
 /// `optiscape train`: its JSON document (as `--format json` prints it), each run's fate, and
 /// flat per-run arrays by name (methods x starts, row-major; `initial`/`final`: methods x
 /// starts x parameters, with `weights`; the training and test data).
@@ -1050,8 +1055,7 @@ fn train<'py>(
     Vec<String>,
     Vec<(String, Bound<'py, PyArray1<f64>>)>,
 )> {
-    let spec: lab::train::TrainSpec = serde_json::from_str(spec)
-        .map_err(|e| PyValueError::new_err(format!("train options: {e}")))?;
+    let spec = train_spec(spec)?;
     let (mut setup, opts) = spec.setup().map_err(err)?;
     setup.keep_weights = weights;
     let progress = Progress::default();
@@ -1142,8 +1146,7 @@ fn train_phase<'py>(
     Vec<String>,
     Vec<(String, Bound<'py, PyArray1<f64>>)>,
 )> {
-    let spec: lab::train::TrainSpec = serde_json::from_str(spec)
-        .map_err(|e| PyValueError::new_err(format!("train options: {e}")))?;
+    let spec = train_spec(spec)?;
     let phase: lab::train::phase::TrainPhaseSpec = serde_json::from_str(phase)
         .map_err(|e| PyValueError::new_err(format!("phase options: {e}")))?;
     let (setup, opts) = spec.setup().map_err(err)?;

@@ -529,7 +529,8 @@ mod tests {
     use super::*;
     use crate::net::DataSpec;
 
-    fn setup(starts: usize, steps: u64) -> TrainSetup {
+    /// The default network on moons, `starts` runs of `steps` updates, weights kept.
+    pub(super) fn setup(starts: usize, steps: u64) -> TrainSetup {
         TrainSetup {
             net: Mlp::default(),
             data: DataSpec::named("moons")

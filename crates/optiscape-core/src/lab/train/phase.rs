@@ -178,31 +178,17 @@ impl TrainPhase {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lab::batch::Precision;
-    use crate::net::{DataSpec, Init, Mlp};
+    use crate::net::Mlp;
 
+    /// A small network (2-4-1) on moons, weights not kept.
     fn setup(starts: usize, steps: u64) -> TrainSetup {
         TrainSetup {
             net: Mlp {
                 sizes: vec![2, 4, 1],
                 ..Mlp::default()
             },
-            data: DataSpec::named("moons")
-                .expect("built in")
-                .generate()
-                .expect("data"),
-            init: Init::Glorot,
-            steps,
-            starts,
-            seed: 3,
-            precision: Precision::F64,
-            target: None,
-            tol: 0.01,
-            gtol: 1e-3,
             keep_weights: false,
-            tune_budget: 1,
-            path_runs: 0,
-            path_every: 0,
+            ..super::super::tests::setup(starts, steps)
         }
     }
 
