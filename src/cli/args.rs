@@ -433,9 +433,10 @@ pub struct PhaseArgs {
     pub run: RunOptions,
     #[command(flatten)]
     pub cost: CostArgs,
-    /// The horizontal axis: `NAME=LO..HI` (`beta1`, `beta2` name the two betas).
-    #[arg(long, default_value = "lr=1e-3..1", allow_hyphen_values = true)]
-    pub x: String,
+    /// The horizontal axis: `NAME=LO..HI` (`beta1`, `beta2` name the two betas) [default:
+    /// lr=1e-3..1, spaced geometrically].
+    #[arg(long, allow_hyphen_values = true)]
+    pub x: Option<String>,
     /// The vertical axis: `NAME=LO..HI`.
     #[arg(long, allow_hyphen_values = true)]
     pub y: String,

@@ -9,7 +9,7 @@ use super::lab::{
 use super::progress::with_progress;
 use super::{BudgetUnit, CliError, EcdfArgs, Output, PhaseArgs, TableFormat, TuneArgs};
 use optiscape_core::lab::ecdf::{EcdfCurve, EvalScale, chart, ecdf, ecdf_in_evals, targets};
-use optiscape_core::lab::phase::{PhaseAxis, heatmap, phase};
+use optiscape_core::lab::phase::{heatmap, phase};
 use optiscape_core::lab::tune::{TuneSetup, held_out_seed, total_runs, tune};
 use optiscape_core::lab::{Progress, RaceRow, uniform_starts};
 use optiscape_core::optim::method_color;
@@ -318,15 +318,16 @@ pub fn phase_command(args: &PhaseArgs) -> Result<Output, CliError> {
     let (surface, steps, seed, target) = (&setup.surface, setup.steps, setup.seed, setup.target);
     let opt = one_method(&setup, &args.methods, "phase")?;
     let (opt, steps) = super::lab::budgeted(&opt, steps, &args.cost)?;
-    let (p, q) = optiscape_core::lab::phase::parse_grid(&args.points)?;
-    let x = PhaseAxis::parse("--x", &opt, &args.x, p, args.log_x)?;
-    let y = PhaseAxis::parse("--y", &opt, &args.y, q, args.log_y)?;
-    if x.name == y.name {
-        return Err(CliError(format!(
-            "--x and --y name the same parameter '{}'",
-            x.name
-        )));
-    }
+    let (x, y) = optiscape_core::lab::phase::axes(
+        &opt,
+        args.x.as_deref(),
+        &args.y,
+        "--points",
+        &args.points,
+        args.log_x,
+        args.log_y,
+    )?;
+    let (p, q) = (x.points, y.points);
     let (k, region) = lab_starts(&setup, &args.starts)?;
     check_outputs(&args.output, args.out.as_ref())?;
     let starts = uniform_starts(region, k, seed);

@@ -723,7 +723,7 @@ fn phase(
     surface: &Surface,
     method_id: &str,
     sets: Vec<String>,
-    x: &str,
+    x: Option<&str>,
     y: &str,
     points: &str,
     log_x: bool,
@@ -741,15 +741,7 @@ fn phase(
     let c = common(s, steps, seed, tol, precision)?;
     let (evals, gc) = cost_scale(budget_unit, grad_cost)?;
     let (opt, run_steps) = budgeted(&[method(method_id, &sets)?], c.steps, evals, gc).remove(0);
-    let (p, q) = lab::phase::parse_grid(points).map_err(err)?;
-    let xa = lab::phase::PhaseAxis::parse("--x", &opt, x, p, log_x).map_err(err)?;
-    let ya = lab::phase::PhaseAxis::parse("--y", &opt, y, q, log_y).map_err(err)?;
-    if xa.name == ya.name {
-        return Err(err(format!(
-            "--x and --y name the same parameter '{}'",
-            xa.name
-        )));
-    }
+    let (xa, ya) = lab::phase::axes(&opt, x, y, "--points", points, log_x, log_y).map_err(err)?;
     let k = setup::parse_starts(starts).map_err(err)? as usize;
     let region = region(s, region_text)?;
     let starts = lab::uniform_starts(region, k, c.seed);
@@ -1035,6 +1027,14 @@ fn tuned_of(setup: &lab::suite::SuiteSetup, tuned: &str) -> PyResult<Vec<lab::su
     lab::suite::entries(setup, &tuned).map_err(err)
 }
 
+/// What `train` and `train_phase` return: the JSON document, each run's fate, and the flat
+/// per-run arrays by name.
+type TrainOut<'py> = (
+    String,
+    Vec<String>,
+    Vec<(String, Bound<'py, PyArray1<f64>>)>,
+);
+
 /// `train`'s options as the Python side sends them (JSON of the command line's text).
 fn train_spec(spec: &str) -> PyResult<lab::train::TrainSpec> {
     serde_json::from_str(spec).map_err(|e| PyValueError::new_err(format!("train options: {e}")))
@@ -1045,16 +1045,7 @@ fn train_spec(spec: &str) -> PyResult<lab::train::TrainSpec> {
 /// starts x parameters, with `weights`; the training and test data).
 #[pyfunction]
 #[pyo3(signature = (spec, weights=false))]
-#[allow(clippy::type_complexity)]
-fn train<'py>(
-    py: Python<'py>,
-    spec: &str,
-    weights: bool,
-) -> PyResult<(
-    String,
-    Vec<String>,
-    Vec<(String, Bound<'py, PyArray1<f64>>)>,
-)> {
+fn train<'py>(py: Python<'py>, spec: &str, weights: bool) -> PyResult<TrainOut<'py>> {
     let spec = train_spec(spec)?;
     let (mut setup, opts) = spec.setup().map_err(err)?;
     setup.keep_weights = weights;
@@ -1136,16 +1127,7 @@ fn run_arrays<'py>(
 /// `optiscape train --y`: a phase map of one method, its JSON document (as `--format json`
 /// prints it), each run's fate and flat per-run arrays (cells x starts, `x` fastest).
 #[pyfunction]
-#[allow(clippy::type_complexity)]
-fn train_phase<'py>(
-    py: Python<'py>,
-    spec: &str,
-    phase: &str,
-) -> PyResult<(
-    String,
-    Vec<String>,
-    Vec<(String, Bound<'py, PyArray1<f64>>)>,
-)> {
+fn train_phase<'py>(py: Python<'py>, spec: &str, phase: &str) -> PyResult<TrainOut<'py>> {
     let spec = train_spec(spec)?;
     let phase: lab::train::phase::TrainPhaseSpec = serde_json::from_str(phase)
         .map_err(|e| PyValueError::new_err(format!("phase options: {e}")))?;

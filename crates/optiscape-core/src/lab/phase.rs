@@ -116,10 +116,10 @@ pub struct PhaseCell {
 }
 
 /// `--points PxQ`: the grid's columns and rows, each 1..=[`MAX_POINTS`].
-pub fn parse_grid(text: &str) -> Result<(usize, usize), String> {
+pub fn parse_grid(what: &str, text: &str) -> Result<(usize, usize), String> {
     let bad = || {
         format!(
-            "--points expects PxQ with P and Q between 1 and {MAX_POINTS} (e.g. 16x16), got '{text}'"
+            "{what} expects PxQ with P and Q between 1 and {MAX_POINTS} (e.g. 16x16), got '{text}'"
         )
     };
     let (p, q) = text.trim().split_once(['x', 'X']).ok_or_else(bad)?;
@@ -130,6 +130,30 @@ pub fn parse_grid(text: &str) -> Result<(usize, usize), String> {
             .filter(|v| (1..=MAX_POINTS).contains(v))
     };
     Ok((n(p).ok_or_else(bad)?, n(q).ok_or_else(bad)?))
+}
+
+/// The horizontal axis when none is given: the learning rate, spaced geometrically.
+pub const DEFAULT_X: &str = "lr=1e-3..1";
+
+/// A map's two axes for `opt`, checked as every phase map takes them (`phase`, `train --y`,
+/// Python): the grid `PxQ` (named `grid_flag` in messages), `x` (absent: [`DEFAULT_X`],
+/// geometric) and `y`, never the same parameter twice.
+pub fn axes(
+    opt: &Optimizer,
+    x: Option<&str>,
+    y: &str,
+    grid_flag: &str,
+    grid: &str,
+    log_x: bool,
+    log_y: bool,
+) -> Result<(PhaseAxis, PhaseAxis), String> {
+    let (p, q) = parse_grid(grid_flag, grid)?;
+    let x = PhaseAxis::parse("--x", opt, x.unwrap_or(DEFAULT_X), p, log_x || x.is_none())?;
+    let y = PhaseAxis::parse("--y", opt, y, q, log_y)?;
+    if x.name == y.name {
+        return Err(format!("--x and --y name the same parameter '{}'", x.name));
+    }
+    Ok((x, y))
 }
 
 /// The map, `x` varying fastest (row `j` is `y.values()[j]`); cells' ERTs in updates, or in
@@ -350,6 +374,36 @@ mod tests {
             assert!(e.contains(needle), "{text}: {e}");
             assert!(e.starts_with("--x"), "{e}");
         }
+    }
+
+    /// Every phase map reads its axes the same way: no `--x` is the learning rate from 1e-3
+    /// to 1, spaced geometrically; a given `--x` is spaced as `log_x` says; the grid's errors
+    /// name the caller's option; one parameter is never on both axes.
+    #[test]
+    fn every_map_reads_its_axes_alike() {
+        let hb = Optimizer::by_id("heavy-ball").unwrap();
+        let (x, y) = axes(&hb, None, "momentum=0..0.9", "--grid", "3x2", false, false).unwrap();
+        assert_eq!(
+            (x.name.as_str(), x.lo, x.hi, x.log),
+            ("lr", 1e-3, 1.0, true)
+        );
+        assert!((x.values()[1] - 10f64.powf(-1.5)).abs() < 1e-15);
+        assert_eq!((y.points, y.log), (2, false));
+        let (x, _) = axes(
+            &hb,
+            Some("lr=0.5..1.5"),
+            "momentum=0..0.9",
+            "--grid",
+            "3x2",
+            false,
+            false,
+        )
+        .unwrap();
+        assert_eq!(x.values(), vec![0.5, 1.0, 1.5]);
+        let e = axes(&hb, None, "momentum=0..0.9", "--grid", "0x2", false, false).unwrap_err();
+        assert!(e.starts_with("--grid expects PxQ"), "{e}");
+        let e = axes(&hb, None, "lr=0.1..1", "--points", "2x2", false, false).unwrap_err();
+        assert!(e.contains("same parameter 'lr'"), "{e}");
     }
 
     #[test]

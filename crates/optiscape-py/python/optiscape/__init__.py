@@ -568,7 +568,7 @@ def _axis(v: Union[str, Tuple[str, float, float]]) -> str:
 def phase(
     surface: SurfaceLike,
     method: str,
-    x: Union[str, Tuple[str, float, float]] = "lr=1e-3..1",
+    x: Union[str, Tuple[str, float, float], None] = None,
     y: Union[str, Tuple[str, float, float], None] = None,
     points: Tuple[int, int] = (16, 16),
     log_x: bool = False,
@@ -585,7 +585,7 @@ def phase(
     **hyperparameters: Any,
 ) -> dict:
     """A phase map (``optiscape phase``): success over a grid of two hyperparameters, each
-    ``"NAME=LO..HI"`` or ``(name, lo, hi)``. Returns ``{"x", "x_values", "y", "y_values",
+    ``"NAME=LO..HI"`` or ``(name, lo, hi)`` (``x`` absent: ``"lr=1e-3..1"``, geometric). Returns ``{"x", "x_values", "y", "y_values",
     "success_rate", "ert"}``; the two maps are ``(len(y_values), len(x_values))`` arrays (row
     ``j`` is ``y_values[j]``; ERT NaN where no run reached the target). With
     ``budget_unit="evals"`` ``steps`` counts evaluations and the ERTs are in evaluations."""
@@ -597,7 +597,7 @@ def phase(
         s._s,
         method,
         _settings(hyperparameters),
-        _axis(x),
+        None if x is None else _axis(x),
         _axis(y),
         f"{_count(p)}x{_count(q)}",
         bool(log_x),

@@ -7,7 +7,7 @@
 
 use super::{TrainRow, TrainSetup, TrainStudy, study_of};
 use crate::lab::batch::Progress;
-use crate::lab::phase::{PhaseAxis, PhaseCell, parse_grid};
+use crate::lab::phase::{PhaseAxis, PhaseCell, axes};
 use crate::lab::tune::{get_value, set_value};
 use crate::optim::Optimizer;
 
@@ -28,15 +28,12 @@ pub struct TrainPhase {
     pub study: TrainStudy,
 }
 
-/// The default horizontal axis of a training phase map, spaced geometrically.
-pub const TRAIN_X: &str = "lr=1e-3..1";
-
 /// A training phase map's options as the command line (`train --y --x --grid --log-x
 /// --log-y`) and the Python package give them.
 #[derive(Clone, Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrainPhaseSpec {
-    /// `NAME=LO..HI` across; `None`: [`TRAIN_X`], geometric.
+    /// `NAME=LO..HI` across; `None`: [`DEFAULT_X`](crate::lab::phase::DEFAULT_X), geometric.
     pub x: Option<String>,
     /// `NAME=LO..HI` up.
     pub y: String,
@@ -56,25 +53,21 @@ impl TrainPhaseSpec {
             _ => {
                 let ids: Vec<&str> = opts.iter().map(|o| o.id.as_str()).collect();
                 return Err(format!(
-                    "--y draws a phase map of one method: give --methods ID (this has {}: {})",
+                    "train --y runs one method; --methods gives {} ({})",
                     opts.len(),
-                    ids.join(", ")
+                    ids.join(",")
                 ));
             }
         };
-        let (p, q) = parse_grid(self.grid.as_deref().unwrap_or(TRAIN_GRID))
-            .map_err(|e| e.replace("--points", "--grid"))?;
-        let x = PhaseAxis::parse(
-            "--x",
+        let (x, y) = axes(
             opt,
-            self.x.as_deref().unwrap_or(TRAIN_X),
-            p,
-            self.log_x || self.x.is_none(),
+            self.x.as_deref(),
+            &self.y,
+            "--grid",
+            self.grid.as_deref().unwrap_or(TRAIN_GRID),
+            self.log_x,
+            self.log_y,
         )?;
-        let y = PhaseAxis::parse("--y", opt, &self.y, q, self.log_y)?;
-        if x.name == y.name {
-            return Err(format!("--x and --y name the same parameter '{}'", x.name));
-        }
         Ok((opt.clone(), x, y))
     }
 }
